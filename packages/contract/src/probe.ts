@@ -1,0 +1,286 @@
+/**
+ * The probe's wire format, version 1.
+ *
+ * Compatibility rules, so old servers and new probes (and the reverse) keep working:
+ * - `v` names the format. A breaking change gets a new number and a new schema beside this one.
+ * - Within v1, fields are only ever added, and only as optional. Unknown keys are stripped on parse, so a
+ *   newer probe's extra fields never fail an older server.
+ * - Everything a collector could not read is left out (never zero-filled) and explained in `notes`.
+ */
+import { z } from "zod";
+import { bytes, count, epochMs, percent, perSecond, shortText } from "./common.ts";
+
+/** Explicit bounds of one batch; the ingest endpoint enforces the same numbers. */
+export const PROBE_BATCH_LIMITS = {
+  /** samples (host-wide rows) per batch */
+  samples: 1_000,
+  /** filesystem + disk + interface rows per batch, each kind */
+  deviceRows: 10_000,
+  logs: 5_000,
+  backups: 100,
+  notes: 200,
+  /** characters of one log message */
+  logMessage: 16_384,
+  /** extra fields on one log entry */
+  logFields: 32,
+  containers: 1_000,
+} as const;
+
+export const probeBatchVersion = 1 as const;
+
+/** Facts about a host that change rarely; sent on start and whenever they change. */
+export const hostFactsSchema = z.object({
+  hostname: shortText(253),
+  machineId: z.string().max(64).optional().describe("/etc/machine-id"),
+  bootId: z.string().max(64).optional().describe("/proc/sys/kernel/random/boot_id"),
+  kernel: z.string().max(256).optional(),
+  os: z
+    .object({
+      id: z.string().max(64).optional().describe("os-release ID, e.g. debian"),
+      name: z.string().max(256).optional().describe("os-release PRETTY_NAME"),
+      version: z.string().max(64).optional().describe("os-release VERSION_ID"),
+    })
+    .optional(),
+  arch: z.string().max(32).optional(),
+  cpuCount: count.optional().describe("logical CPUs"),
+  cpuModel: z.string().max(256).optional(),
+  memoryTotalBytes: bytes.optional(),
+  bootedAt: epochMs.optional(),
+  probeVersion: z.string().max(64).optional(),
+  runtime: z.string().max(64).optional().describe("e.g. node 20.20.2 or bun 1.4.5"),
+});
+export type HostFacts = z.infer<typeof hostFactsSchema>;
+
+/** One host-wide reading. Rates and percentages are over the interval that ends at `ts`. */
+export const hostSampleSchema = z.object({
+  ts: epochMs,
+  cpu: z
+    .object({
+      userPct: percent,
+      systemPct: percent,
+      iowaitPct: percent,
+      stealPct: percent,
+      idlePct: percent,
+    })
+    .partial()
+    .optional(),
+  load1: z.number().nonnegative().optional().describe("1-minute load average"),
+  load5: z.number().nonnegative().optional(),
+  load15: z.number().nonnegative().optional(),
+  procsRunning: count.optional(),
+  procsTotal: count.optional(),
+  threadsTotal: count.optional(),
+  contextSwitchesPerSec: perSecond.optional(),
+  /** Pressure stall information, avg10 values from /proc/pressure/*: percent of time stalled. */
+  pressure: z
+    .object({
+      cpuSomePct: percent,
+      memorySomePct: percent,
+      memoryFullPct: percent,
+      ioSomePct: percent,
+      ioFullPct: percent,
+    })
+    .partial()
+    .optional(),
+  memory: z
+    .object({
+      totalBytes: bytes,
+      availableBytes: bytes,
+      usedBytes: bytes,
+      buffersBytes: bytes,
+      cachedBytes: bytes,
+      swapTotalBytes: bytes,
+      swapUsedBytes: bytes,
+    })
+    .partial()
+    .optional(),
+  uptimeSec: z.number().nonnegative().optional().describe("seconds since boot"),
+  openFds: count.optional().describe("allocated file handles, /proc/sys/fs/file-nr"),
+});
+export type HostSample = z.infer<typeof hostSampleSchema>;
+
+export const filesystemRowSchema = z.object({
+  ts: epochMs,
+  mount: shortText(1024),
+  device: z.string().max(1024).optional(),
+  fstype: z.string().max(64).optional(),
+  sizeBytes: bytes,
+  usedBytes: bytes,
+  availableBytes: bytes,
+  inodesTotal: count.optional(),
+  inodesUsed: count.optional(),
+});
+export type FilesystemRow = z.infer<typeof filesystemRowSchema>;
+
+export const diskRowSchema = z.object({
+  ts: epochMs,
+  device: shortText(128),
+  readBytesPerSec: perSecond,
+  writeBytesPerSec: perSecond,
+  readOpsPerSec: perSecond,
+  writeOpsPerSec: perSecond,
+  busyPct: percent.optional().describe("time the device had I/O in flight"),
+});
+export type DiskRow = z.infer<typeof diskRowSchema>;
+
+export const interfaceRowSchema = z.object({
+  ts: epochMs,
+  name: shortText(128),
+  rxBytesPerSec: perSecond,
+  txBytesPerSec: perSecond,
+  rxErrorsPerSec: perSecond.optional(),
+  txErrorsPerSec: perSecond.optional(),
+  rxDropsPerSec: perSecond.optional(),
+  txDropsPerSec: perSecond.optional(),
+});
+export type InterfaceRow = z.infer<typeof interfaceRowSchema>;
+
+/** journald priorities: 0 emerg … 7 debug. */
+export const logPrioritySchema = z.number().int().min(0).max(7);
+
+export const logEntrySchema = z.object({
+  ts: epochMs,
+  priority: logPrioritySchema,
+  message: z.string().max(PROBE_BATCH_LIMITS.logMessage),
+  unit: z.string().max(256).optional().describe("_SYSTEMD_UNIT"),
+  identifier: z.string().max(256).optional().describe("SYSLOG_IDENTIFIER"),
+  pid: count.optional(),
+  bootId: z.string().max(64).optional(),
+  /** Selected extra journal fields (e.g. CONTAINER_NAME), values truncated by the probe. */
+  fields: z
+    .record(z.string().max(64), z.string().max(4096))
+    .refine((f) => Object.keys(f).length <= PROBE_BATCH_LIMITS.logFields, {
+      message: `at most ${PROBE_BATCH_LIMITS.logFields} fields`,
+    })
+    .optional(),
+});
+export type LogEntry = z.infer<typeof logEntrySchema>;
+
+export const backupRunSchema = z.object({
+  name: shortText(128).describe("the backup's name, e.g. the autorestic location"),
+  tool: z.enum(["restic", "autorestic", "other"]),
+  status: z.enum(["success", "failure"]),
+  startedAt: epochMs,
+  endedAt: epochMs,
+  exitCode: z.number().int().optional(),
+  snapshotId: z.string().max(128).optional(),
+  filesNew: count.optional(),
+  filesChanged: count.optional(),
+  filesUnmodified: count.optional(),
+  bytesAdded: bytes.optional().describe("data added to the repository"),
+  bytesProcessed: bytes.optional(),
+  error: z.string().max(8192).optional().describe("tail of stderr on failure"),
+});
+export type BackupRun = z.infer<typeof backupRunSchema>;
+
+export const containerSchema = z.object({
+  id: z.string().max(128),
+  name: shortText(256),
+  image: z.string().max(512),
+  state: z.string().max(32).describe("docker state: running, exited, restarting …"),
+  health: z.enum(["healthy", "unhealthy", "starting", "none"]).optional(),
+  restartCount: count.optional(),
+  startedAt: epochMs.optional(),
+  /** Kamal's labels, kept so alerts can name the service: service, role, destination. */
+  labels: z.record(z.string().max(128), z.string().max(512)).optional(),
+});
+export type Container = z.infer<typeof containerSchema>;
+
+/** The host's state at `collectedAt`. Each part is absent when its source was not readable. */
+export const stateSnapshotSchema = z.object({
+  collectedAt: epochMs,
+  updates: z
+    .object({
+      manager: z.enum(["apt", "dnf"]),
+      pending: count,
+      security: count,
+      packages: z.array(z.string().max(256)).max(2_000).optional(),
+    })
+    .optional(),
+  reboot: z
+    .object({
+      required: z.boolean(),
+      since: epochMs.optional().describe("mtime of /var/run/reboot-required"),
+      packages: z.array(z.string().max(256)).max(2_000).optional(),
+    })
+    .optional(),
+  lastUnattendedUpgradeAt: epochMs.optional(),
+  failedUnits: z.array(z.string().max(256)).max(1_000).optional(),
+  containers: z.array(containerSchema).max(PROBE_BATCH_LIMITS.containers).optional(),
+  sshKeys: z
+    .array(
+      z.object({
+        user: shortText(64),
+        fingerprints: z.array(z.string().max(128)).max(1_000).describe("SHA256:… fingerprints, never keys"),
+      }),
+    )
+    .max(1_000)
+    .optional(),
+});
+export type StateSnapshot = z.infer<typeof stateSnapshotSchema>;
+
+/** Why something is missing: a collector that found no source, or lost data on purpose (caps). */
+export const probeNoteSchema = z.object({
+  collector: shortText(64),
+  message: z.string().max(1024),
+  /** how many items were left out, for capped collectors such as journald bursts */
+  dropped: count.optional(),
+});
+export type ProbeNote = z.infer<typeof probeNoteSchema>;
+
+export const probeBatchV1Schema = z.object({
+  v: z.literal(probeBatchVersion),
+  /** Chosen by the probe once per batch and kept across retries: the ingest is idempotent on it. */
+  batchId: z
+    .string()
+    .min(8)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
+  sentAt: epochMs.describe("when the probe first tried to send this batch"),
+  facts: hostFactsSchema.optional(),
+  samples: z.array(hostSampleSchema).max(PROBE_BATCH_LIMITS.samples).default([]),
+  filesystems: z.array(filesystemRowSchema).max(PROBE_BATCH_LIMITS.deviceRows).default([]),
+  disks: z.array(diskRowSchema).max(PROBE_BATCH_LIMITS.deviceRows).default([]),
+  interfaces: z.array(interfaceRowSchema).max(PROBE_BATCH_LIMITS.deviceRows).default([]),
+  logs: z.array(logEntrySchema).max(PROBE_BATCH_LIMITS.logs).default([]),
+  backups: z.array(backupRunSchema).max(PROBE_BATCH_LIMITS.backups).default([]),
+  state: stateSnapshotSchema.optional(),
+  notes: z.array(probeNoteSchema).max(PROBE_BATCH_LIMITS.notes).default([]),
+});
+/** A parsed batch (defaults filled in). */
+export type ProbeBatchV1 = z.infer<typeof probeBatchV1Schema>;
+/** A batch as a probe may write it (arrays optional). */
+export type ProbeBatchV1Input = z.input<typeof probeBatchV1Schema>;
+
+/** Central configuration the server hands back to a probe on every accepted batch. */
+export const probeRemoteConfigSchema = z.object({
+  intervalSec: z.number().int().min(5).max(3600).describe("seconds between collections"),
+  journal: z.object({
+    minPriority: logPrioritySchema.describe("keep entries at this priority or more severe"),
+    units: z.array(z.string().max(256)).max(200).describe("only these units; empty means all"),
+  }),
+});
+export type ProbeRemoteConfig = z.infer<typeof probeRemoteConfigSchema>;
+
+export const probeBatchResponseSchema = z.object({
+  batchId: z.string(),
+  accepted: z.boolean(),
+  duplicate: z.boolean().describe("true when this batchId was already stored; nothing was stored twice"),
+  config: probeRemoteConfigSchema,
+});
+export type ProbeBatchResponse = z.infer<typeof probeBatchResponseSchema>;
+
+export const enrollRequestSchema = z.object({
+  token: z.string().min(8).max(256).describe("an enrollment token"),
+  facts: hostFactsSchema,
+  /** enroll as a new host even if this machine id is already known */
+  forceNew: z.boolean().optional(),
+});
+export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
+
+export const enrollResponseSchema = z.object({
+  hostId: z.string(),
+  hostToken: z.string().describe("shown once; the probe keeps it in its state dir"),
+  config: probeRemoteConfigSchema,
+});
+export type EnrollResponse = z.infer<typeof enrollResponseSchema>;

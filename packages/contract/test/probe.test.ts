@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { PROBE_BATCH_LIMITS, probeBatchV1Schema } from "../src/index.ts";
+
+const minimal = { v: 1, batchId: "b_0123456789", sentAt: 1_795_000_000_000 };
+
+describe("probe batch v1", () => {
+  it("accepts a minimal batch and fills every list with an empty one", () => {
+    const batch = probeBatchV1Schema.parse(minimal);
+    expect(batch.samples).toEqual([]);
+    expect(batch.logs).toEqual([]);
+    expect(batch.notes).toEqual([]);
+    expect(batch.state).toBeUndefined();
+  });
+
+  it("accepts a full batch from a probe", () => {
+    const batch = probeBatchV1Schema.parse({
+      ...minimal,
+      facts: { hostname: "web-1", machineId: "abc", cpuCount: 2, os: { id: "debian", version: "12" } },
+      samples: [
+        {
+          ts: 1_795_000_000_000,
+          cpu: { userPct: 12.5, systemPct: 3, iowaitPct: 0.5, idlePct: 84 },
+          load1: 0.4,
+          memory: { totalBytes: 2e9, availableBytes: 1e9 },
+          pressure: { ioSomePct: 1.2 },
+        },
+      ],
+      filesystems: [{ ts: 1, mount: "/", sizeBytes: 100, usedBytes: 93, availableBytes: 7 }],
+      disks: [{ ts: 1, device: "vda", readBytesPerSec: 1, writeBytesPerSec: 2, readOpsPerSec: 0, writeOpsPerSec: 0 }],
+      interfaces: [{ ts: 1, name: "eth0", rxBytesPerSec: 10, txBytesPerSec: 20 }],
+      logs: [{ ts: 1, priority: 3, message: "disk almost full", unit: "app.service" }],
+      backups: [{ name: "home", tool: "restic", status: "success", startedAt: 1, endedAt: 2, snapshotId: "cbe48975" }],
+      state: { collectedAt: 1, reboot: { required: true, packages: ["linux-image-amd64"] }, failedUnits: [] },
+      notes: [{ collector: "docker", message: "/var/run/docker.sock not found" }],
+    });
+    expect(batch.samples[0]?.cpu?.userPct).toBe(12.5);
+    expect(batch.backups[0]?.snapshotId).toBe("cbe48975");
+  });
+
+  it("strips fields it does not know, so newer probes still reach older servers", () => {
+    const batch = probeBatchV1Schema.parse({
+      ...minimal,
+      gpu: [{ util: 3 }],
+      samples: [{ ts: 1, temperatureC: 40 }],
+    });
+    expect(batch).not.toHaveProperty("gpu");
+    expect(batch.samples[0]).toEqual({ ts: 1 });
+  });
+
+  it("rejects another version and names the field", () => {
+    const result = probeBatchV1Schema.safeParse({ ...minimal, v: 2 });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(["v"]);
+  });
+
+  it("rejects a percentage over 100 and a negative byte count with their paths", () => {
+    const result = probeBatchV1Schema.safeParse({
+      ...minimal,
+      samples: [{ ts: 1, cpu: { userPct: 140 } }],
+      filesystems: [{ ts: 1, mount: "/", sizeBytes: -1, usedBytes: 0, availableBytes: 0 }],
+    });
+    const paths = result.error?.issues.map((i) => i.path.join("."));
+    expect(paths).toContain("samples.0.cpu.userPct");
+    expect(paths).toContain("filesystems.0.sizeBytes");
+  });
+
+  it("rejects a batch with more log entries than the documented limit", () => {
+    const logs = Array.from({ length: PROBE_BATCH_LIMITS.logs + 1 }, () => ({ ts: 1, priority: 4, message: "x" }));
+    expect(probeBatchV1Schema.safeParse({ ...minimal, logs }).success).toBe(false);
+  });
+
+  it("rejects a batch id that could not be a key", () => {
+    expect(probeBatchV1Schema.safeParse({ ...minimal, batchId: "../../etc" }).success).toBe(false);
+  });
+});
