@@ -26,10 +26,21 @@ describe("probe batch v1", () => {
         },
       ],
       filesystems: [{ ts: 1, mount: "/", sizeBytes: 100, usedBytes: 93, availableBytes: 7 }],
-      disks: [{ ts: 1, device: "vda", readBytesPerSec: 1, writeBytesPerSec: 2, readOpsPerSec: 0, writeOpsPerSec: 0 }],
+      disks: [
+        {
+          ts: 1,
+          device: "vda",
+          readBytesPerSec: 1,
+          writeBytesPerSec: 2,
+          readOpsPerSec: 0,
+          writeOpsPerSec: 0,
+        },
+      ],
       interfaces: [{ ts: 1, name: "eth0", rxBytesPerSec: 10, txBytesPerSec: 20 }],
       logs: [{ ts: 1, priority: 3, message: "disk almost full", unit: "app.service" }],
-      backups: [{ name: "home", tool: "restic", status: "success", startedAt: 1, endedAt: 2, snapshotId: "cbe48975" }],
+      backups: [
+        { name: "home", tool: "restic", status: "success", startedAt: 1, endedAt: 2, snapshotId: "cbe48975" },
+      ],
       state: { collectedAt: 1, reboot: { required: true, packages: ["linux-image-amd64"] }, failedUnits: [] },
       notes: [{ collector: "docker", message: "/var/run/docker.sock not found" }],
     });
@@ -65,7 +76,11 @@ describe("probe batch v1", () => {
   });
 
   it("rejects a batch with more log entries than the documented limit", () => {
-    const logs = Array.from({ length: PROBE_BATCH_LIMITS.logs + 1 }, () => ({ ts: 1, priority: 4, message: "x" }));
+    const logs = Array.from({ length: PROBE_BATCH_LIMITS.logs + 1 }, () => ({
+      ts: 1,
+      priority: 4,
+      message: "x",
+    }));
     expect(probeBatchV1Schema.safeParse({ ...minimal, logs }).success).toBe(false);
   });
 

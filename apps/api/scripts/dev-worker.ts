@@ -1,0 +1,50 @@
+/**
+ * `npm run dev:worker` — the Worker path locally and offline: a local sqld (data in ./data/sqld),
+ * migrated and bootstrapped like the self-hosted server, then `wrangler dev` pointed at it.
+ * Fire the cron tick with: curl "http://127.0.0.1:8787/__scheduled?cron=*+*+*+*+*"
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { closeDb, createDb } from "@vigil/db";
+import { migrateDb } from "@vigil/db/migrate";
+import { bootstrapProject, systemClock } from "@vigil/engine";
+import { startSqld } from "./sqld.ts";
+
+const root = resolve(import.meta.dirname, "../../..");
+const dataDir = resolve(process.env.VIGIL_DATA_DIR ?? resolve(root, "data"));
+mkdirSync(dataDir, { recursive: true });
+
+const sqld = await startSqld({ dbPath: resolve(dataDir, "sqld") });
+const db = createDb({ url: sqld.url });
+await migrateDb(db);
+const boot = await bootstrapProject(db, systemClock, process.env.VIGIL_ADMIN_KEY || undefined);
+closeDb(db);
+console.log(`sqld on ${sqld.url}, migrated`);
+if (boot.adminKey)
+  console.log(
+    `\nCreated project "${boot.project.slug}"; admin API key (shown once):\n\n  ${boot.adminKey}\n`,
+  );
+
+const port = process.env.VIGIL_PORT ?? "8787";
+const wrangler = spawn(
+  resolve(root, "node_modules/.bin/wrangler"),
+  ["dev", "--ip", "127.0.0.1", "--port", port, "--test-scheduled", "--var", `LIBSQL_URL:${sqld.url}`],
+  {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+  },
+);
+
+const stop = async () => {
+  wrangler.kill("SIGTERM");
+  await sqld.stop();
+  process.exit(0);
+};
+process.once("SIGINT", stop);
+process.once("SIGTERM", stop);
+wrangler.once("exit", async (code) => {
+  await sqld.stop();
+  process.exit(code ?? 0);
+});

@@ -1,0 +1,46 @@
+import { ErrorCode } from "@vigil/contract";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppDeps } from "./deps.ts";
+import type { AppEnv } from "./env.ts";
+import { errorResponse, notFound, onError } from "./middleware/errors.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { projectRoutes } from "./routes/projects.ts";
+
+export type { AppConfig, AppDeps } from "./deps.ts";
+export { defaultConfig } from "./deps.ts";
+
+/** Builds the one Hono app both runtimes serve. Holds no clients of its own: everything comes in `deps`. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+  app.use(requestId);
+  app.use(async (c, next) => {
+    c.set("deps", deps);
+    await next();
+  });
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: deps.config.maxJsonBodyBytes,
+      onError: (c) =>
+        errorResponse(
+          c,
+          413,
+          ErrorCode.payloadTooLarge,
+          `request body over ${deps.config.maxJsonBodyBytes} bytes`,
+        ),
+    }),
+  );
+
+  app.route("/", healthRoutes);
+  app.route("/api/v1/projects", projectRoutes);
+  app.route("/api/v1/api-keys", apiKeyRoutes);
+
+  app.notFound(notFound);
+  app.onError(onError);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

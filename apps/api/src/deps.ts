@@ -1,0 +1,18 @@
+import type { Db } from "@vigil/db";
+import type { Clock } from "@vigil/engine";
+
+/** Everything the app needs from the outside world; each entry (Node, Worker, tests) builds its own. */
+export interface AppDeps {
+  db: Db;
+  clock: Clock;
+  config: AppConfig;
+}
+
+export interface AppConfig {
+  /** reported by /healthz */
+  version: string;
+  /** largest JSON body the REST API reads, in bytes */
+  maxJsonBodyBytes: number;
+}
+
+export const defaultConfig: AppConfig = { version: "0.1.0", maxJsonBodyBytes: 1024 * 1024 };

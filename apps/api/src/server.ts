@@ -1,0 +1,157 @@
+/**
+ * The self-hosted server: one Node process on an embedded libSQL file (or any libSQL URL).
+ * 1. Resolve settings from the environment and make sure the data dir is writable.
+ * 2. Open the database and apply migrations.
+ * 3. On an empty database create project `default` with an admin key, print it once, save credentials.
+ * 4. Serve the app and tick the scheduler until SIGINT/SIGTERM.
+ */
+import { accessSync, constants, mkdirSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { createAdaptorServer } from "@hono/node-server";
+import { closeDb, createDb, secretPrefix } from "@vigil/db";
+import { migrateDb } from "@vigil/db/migrate";
+import { bootstrapProject, type Clock, systemClock } from "@vigil/engine";
+import { createApp, defaultConfig } from "./app.ts";
+import type { AppDeps } from "./deps.ts";
+import { runScheduledJobs, scheduledJobs, startInterval } from "./scheduler.ts";
+
+export interface ServerSettings {
+  host: string;
+  port: number;
+  dataDir: string;
+  dbUrl: string;
+  authToken?: string;
+  presetAdminKey?: string;
+  tickMs: number;
+}
+
+/** A setup problem the operator can fix; printed as one line, never as a stack trace. */
+export class StartupError extends Error {}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
+  const dataDir = resolve(env.VIGIL_DATA_DIR ?? "./data");
+  const port = Number(env.VIGIL_PORT ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new StartupError(`VIGIL_PORT must be a port number 0–65535, got "${env.VIGIL_PORT}"`);
+  }
+  const presetAdminKey = env.VIGIL_ADMIN_KEY || undefined;
+  if (presetAdminKey && !secretPrefix(presetAdminKey, "key")) {
+    throw new StartupError(
+      'VIGIL_ADMIN_KEY must look like "vgl_key_" followed by 44 letters or digits ' +
+        "(generate one: node -e \"console.log('vgl_key_'+require('crypto').randomBytes(33).toString('base64url').replace(/[-_]/g,'x').slice(0,44))\")",
+    );
+  }
+  return {
+    host: env.VIGIL_HOST ?? "127.0.0.1",
+    port,
+    dataDir,
+    dbUrl: env.VIGIL_DB_URL ?? `file:${join(dataDir, "vigil.db")}`,
+    authToken: env.LIBSQL_AUTH_TOKEN || undefined,
+    presetAdminKey,
+    tickMs: Number(env.VIGIL_TICK_MS ?? 5000),
+  };
+}
+
+function ensureWritableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    throw new StartupError(
+      `data directory ${dir} is not writable (${code}); set VIGIL_DATA_DIR to a writable directory`,
+    );
+  }
+}
+
+export interface RunningServer {
+  url: string;
+  adminKey?: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(
+  settings: ServerSettings,
+  options: { migrationsFolder: string; clock?: Clock; log?: (line: string) => void },
+): Promise<RunningServer> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const clock = options.clock ?? systemClock;
+  ensureWritableDir(settings.dataDir);
+
+  const db = createDb({ url: settings.dbUrl, authToken: settings.authToken });
+  let bootstrap: Awaited<ReturnType<typeof bootstrapProject>>;
+  try {
+    await migrateDb(db, options.migrationsFolder);
+    bootstrap = await bootstrapProject(db, clock, settings.presetAdminKey);
+  } catch (err) {
+    closeDb(db);
+    throw new StartupError(`cannot prepare the database at ${settings.dbUrl}: ${(err as Error).message}`);
+  }
+
+  const deps: AppDeps = { db, clock, config: defaultConfig };
+  const app = createApp(deps);
+  const server = createAdaptorServer({ fetch: app.fetch });
+  await new Promise<void>((ok, fail) => {
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      closeDb(db);
+      fail(
+        new StartupError(
+          err.code === "EADDRINUSE"
+            ? `port ${settings.port} on ${settings.host} is already in use; set VIGIL_PORT to a free port`
+            : `cannot listen on ${settings.host}:${settings.port} (${err.code ?? err.message})`,
+        ),
+      );
+    });
+    server.listen(settings.port, settings.host, () => ok());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${port}`;
+
+  const stopTicking = startInterval(() => runScheduledJobs(deps, scheduledJobs), settings.tickMs);
+
+  log(`Vigil is listening on ${url} (database ${settings.dbUrl})`);
+  if (bootstrap.adminKey) {
+    const file = join(settings.dataDir, "credentials.json");
+    const credentials = {
+      server: url,
+      project: bootstrap.project.slug,
+      projectId: bootstrap.project.id,
+      pingKey: bootstrap.project.pingKey,
+      adminKey: bootstrap.adminKey,
+    };
+    writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+    log(
+      [
+        "",
+        `Created project "${bootstrap.project.slug}" and an admin API key. It is shown only now; a copy is in ${file} (mode 0600):`,
+        "",
+        `  ${bootstrap.adminKey}`,
+        "",
+        "Next steps:",
+        `  export VIGIL_KEY=${bootstrap.adminKey}`,
+        `  curl -H "Authorization: Bearer $VIGIL_KEY" ${url}/api/v1/projects/current`,
+        `  curl ${url}/healthz`,
+        "",
+      ].join("\n"),
+    );
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    ...(bootstrap.adminKey ? { adminKey: bootstrap.adminKey } : {}),
+    close: () => {
+      closing ??= (async () => {
+        await stopTicking();
+        await new Promise<void>((done) => {
+          server.close(() => done());
+          // Idle keep-alive connections would hold close() open; nothing new arrives once we stop listening.
+          if ("closeIdleConnections" in server) server.closeIdleConnections();
+        });
+        closeDb(db);
+      })();
+      return closing;
+    },
+  };
+}

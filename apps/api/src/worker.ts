@@ -1,0 +1,32 @@
+/**
+ * Cloudflare Workers entry. Builds deps per invocation from the bindings (no module-scope clients: a
+ * Worker isolate is reused across requests, and a client created at import time would outlive its env).
+ */
+import { createDb } from "@vigil/db";
+import { systemClock } from "@vigil/engine";
+import { createApp, defaultConfig } from "./app.ts";
+import type { AppDeps } from "./deps.ts";
+import { runScheduledJobs, scheduledJobs } from "./scheduler.ts";
+
+export interface Env {
+  LIBSQL_URL: string;
+  LIBSQL_AUTH_TOKEN?: string;
+  VIGIL_VERSION?: string;
+}
+
+function depsFor(env: Env): AppDeps {
+  return {
+    db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN }),
+    clock: systemClock,
+    config: { ...defaultConfig, version: env.VIGIL_VERSION ?? defaultConfig.version },
+  };
+}
+
+export default {
+  async fetch(request, env, _ctx) {
+    return createApp(depsFor(env)).fetch(request);
+  },
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(runScheduledJobs(depsFor(env), scheduledJobs));
+  },
+} satisfies ExportedHandler<Env>;

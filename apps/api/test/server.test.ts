@@ -1,0 +1,113 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { migrationsFolder } from "@vigil/db/migrate";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RunningServer, StartupError, settingsFromEnv, startServer } from "../src/server.ts";
+
+const running: RunningServer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.close()));
+});
+
+const silent = () => {};
+async function start(env: Record<string, string>, log: (line: string) => void = silent) {
+  const server = await startServer(settingsFromEnv({ VIGIL_PORT: "0", ...env }), { migrationsFolder, log });
+  running.push(server);
+  return server;
+}
+const freshDir = () => mkdtempSync(join(tmpdir(), "vigil-server-"));
+
+describe("the self-hosted server", () => {
+  it("creates project default and an admin key on an empty database, prints it once and saves it 0600", async () => {
+    const dir = freshDir();
+    const lines: string[] = [];
+    const server = await start({ VIGIL_DATA_DIR: dir }, (l) => lines.push(l));
+    expect(server.adminKey).toMatch(/^vgl_key_/);
+    expect(lines.join("\n")).toContain(server.adminKey);
+
+    const file = join(dir, "credentials.json");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({
+      adminKey: server.adminKey,
+      project: "default",
+    });
+
+    const res = await fetch(`${server.url}/api/v1/projects/current`, {
+      headers: { authorization: `Bearer ${server.adminKey}` },
+    });
+    expect(await res.json()).toMatchObject({ slug: "default" });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it("keeps its data across restarts and prints no new key", async () => {
+    const dir = freshDir();
+    const first = await start({ VIGIL_DATA_DIR: dir });
+    await first.close();
+    const lines: string[] = [];
+    const second = await start({ VIGIL_DATA_DIR: dir }, (l) => lines.push(l));
+    expect(second.adminKey).toBeUndefined();
+    expect(lines.join("\n")).not.toContain("vgl_key_");
+    const res = await fetch(`${second.url}/api/v1/projects/current`, {
+      headers: { authorization: `Bearer ${first.adminKey}` },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it("uses a preset admin key for automation", async () => {
+    const preset = `vgl_key_${"a1B2".repeat(11)}`;
+    const server = await start({ VIGIL_DATA_DIR: freshDir(), VIGIL_ADMIN_KEY: preset });
+    expect(server.adminKey).toBe(preset);
+    const res = await fetch(`${server.url}/api/v1/api-keys`, {
+      headers: { authorization: `Bearer ${preset}` },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it("refuses a preset admin key in the wrong format with a clear message", () => {
+    expect(() => settingsFromEnv({ VIGIL_ADMIN_KEY: "hunter2" })).toThrow(/VIGIL_ADMIN_KEY must look like/);
+  });
+
+  it("says in one line that the port is taken", async () => {
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, "127.0.0.1", ok));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      await expect(start({ VIGIL_DATA_DIR: freshDir(), VIGIL_PORT: String(port) })).rejects.toThrow(
+        new StartupError(`port ${port} on 127.0.0.1 is already in use; set VIGIL_PORT to a free port`),
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("says in one line that the data directory is not writable", async () => {
+    const file = join(freshDir(), "a-file");
+    writeFileSync(file, "");
+    await expect(start({ VIGIL_DATA_DIR: join(file, "data") })).rejects.toThrow(
+      /data directory .* is not writable/,
+    );
+  });
+
+  it("shuts down cleanly on SIGTERM", async () => {
+    const entry = resolve(import.meta.dirname, "../src/node.ts");
+    const child = spawn(process.execPath, ["--import", "tsx", entry], {
+      env: { ...process.env, VIGIL_DATA_DIR: freshDir(), VIGIL_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    await new Promise<void>((ready, fail) => {
+      child.stdout.on("data", (chunk) => {
+        output += chunk;
+        if (output.includes("listening on")) ready();
+      });
+      child.once("exit", (code) => fail(new Error(`exited early with ${code}: ${output}`)));
+    });
+    const exit = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    child.kill("SIGTERM");
+    expect(await exit).toBe(0);
+    expect(output).toContain("SIGTERM received");
+  });
+});

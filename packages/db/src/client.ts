@@ -1,0 +1,40 @@
+import { type Client, createClient as createNodeClient } from "@libsql/client";
+import { createClient as createWebClient } from "@libsql/client/web";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import * as schema from "./schema.ts";
+
+export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
+
+export interface DbConfig {
+  /** `file:…` or `:memory:` (embedded, Node only), or `http(s)://` / `libsql://` (sqld, Turso). */
+  url: string;
+  /** Turso / sqld auth token for remote URLs. */
+  authToken?: string;
+}
+
+const embedded = (url: string) => url === ":memory:" || url.startsWith("file:");
+
+/**
+ * Opens a database. Embedded URLs use the native client; remote ones the web client, which is the only
+ * one workerd can run (in workerd `@libsql/client` itself resolves to the web build, so nothing native is
+ * bundled into the Worker). The caller owns the handle: close it with `closeDb`.
+ */
+export function createDb(config: DbConfig): Db {
+  const options = { url: config.url, ...(config.authToken ? { authToken: config.authToken } : {}) };
+  const client = embedded(config.url) ? createNodeClient(options) : createWebClient(options);
+  return drizzle(client, { schema });
+}
+
+export function closeDb(db: Db): void {
+  db.$client.close();
+}
+
+/** Cheap round trip used by /healthz. */
+export async function pingDb(db: Db): Promise<boolean> {
+  try {
+    await db.$client.execute("select 1");
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The relational schema. Every table hangs off a project (multi-tenant from the first row); every time is
+ * integer milliseconds UTC; every secret is stored as a SHA-256 hash next to a visible prefix.
+ * drizzle-kit turns this file into append-only SQL under /migrations (`npm run db:generate`).
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+const ms = (name: string) => integer(name, { mode: "number" });
+
+export const projects = sqliteTable("projects", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  slug: text("slug").notNull().unique(),
+  /** Public and unguessable: it goes into slug-form ping URLs, so it is not a credential of its own. */
+  pingKey: text("ping_key").notNull().unique(),
+  createdAt: ms("created_at").notNull(),
+});
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** The part of the key before the secret, shown in lists and used to find the row. */
+    prefix: text("prefix").notNull().unique(),
+    secretHash: text("secret_hash").notNull(),
+    /** JSON array of scopes: "admin", "read", "ingest". */
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: ms("created_at").notNull(),
+    lastUsedAt: ms("last_used_at"),
+  },
+  (t) => [index("api_keys_project_idx").on(t.projectId)],
+);
+
+export const hosts = sqliteTable(
+  "hosts",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** /etc/machine-id, so the same machine enrolling again gets its host back. */
+    machineId: text("machine_id"),
+    tokenPrefix: text("token_prefix").notNull().unique(),
+    tokenHash: text("token_hash").notNull(),
+    /** The latest host facts the probe sent (contract `HostFacts`), as JSON. */
+    facts: text("facts", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    createdAt: ms("created_at").notNull(),
+    lastSeenAt: ms("last_seen_at"),
+  },
+  (t) => [
+    index("hosts_project_idx").on(t.projectId, t.name),
+    index("hosts_project_machine_idx").on(t.projectId, t.machineId),
+  ],
+);
+
+export const enrollmentTokens = sqliteTable(
+  "enrollment_tokens",
+  {
+    id: text("id").primaryKey(),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    prefix: text("prefix").notNull().unique(),
+    secretHash: text("secret_hash").notNull(),
+    createdAt: ms("created_at").notNull(),
+    /** null: never expires */
+    expiresAt: ms("expires_at"),
+    revokedAt: ms("revoked_at"),
+    lastUsedAt: ms("last_used_at"),
+    useCount: integer("use_count").notNull().default(0),
+  },
+  (t) => [index("enrollment_tokens_project_idx").on(t.projectId)],
+);
+
+export type ProjectRow = typeof projects.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type HostRow = typeof hosts.$inferSelect;
+export type EnrollmentTokenRow = typeof enrollmentTokens.$inferSelect;

@@ -1,0 +1,5 @@
+export * from "./api-keys.ts";
+export * from "./clock.ts";
+export * from "./errors.ts";
+export * from "./health.ts";
+export * from "./projects.ts";
