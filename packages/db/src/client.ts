@@ -1,7 +1,7 @@
 import { type Client, createClient as createNodeClient } from "@libsql/client";
 import { createClient as createWebClient } from "@libsql/client/web";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
-import * as schema from "./schema.ts";
+import * as schema from "./schema/index.ts";
 
 export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
 

@@ -1,4 +1,4 @@
 export { closeDb, createDb, type Db, type DbConfig, pingDb } from "./client.ts";
-export * as schema from "./schema.ts";
-export * from "./schema.ts";
+export * as schema from "./schema/index.ts";
+export * from "./schema/index.ts";
 export * from "./secrets.ts";

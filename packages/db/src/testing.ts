@@ -4,7 +4,7 @@
  */
 import { createDb, type Db } from "./client.ts";
 import { migrateDb } from "./migrate.ts";
-import { apiKeys, projects } from "./schema.ts";
+import { apiKeys, projects } from "./schema/index.ts";
 import { issueSecret, randomBase62 } from "./secrets.ts";
 
 /** A fresh in-memory libSQL database with every migration applied. */

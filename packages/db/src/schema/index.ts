@@ -1,0 +1,2 @@
+// The schema, one file per area. drizzle-kit reads this folder; code imports from here.
+export * from "./core.ts";
