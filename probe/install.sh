@@ -1,0 +1,234 @@
+#!/bin/sh
+# Vigil probe installer for Debian/Ubuntu (any systemd Linux should do).
+#
+#   curl -fsSL https://vigil.example.com/install.sh | sudo sh -s -- --token ENROLLMENT_TOKEN
+#   sudo sh install.sh --uninstall
+#
+# Options: --token T, --server URL, --interval SECONDS, --force-new (enroll as a new host), --uninstall.
+# It installs the probe (the one-file bundle when Node >= 20 is present, else the standalone executable),
+# creates the "vigil" system user, writes /etc/vigil/probe.json (0600), enrolls, and starts a hardened
+# systemd unit. Running it again updates the probe in place and keeps the enrollment.
+#
+# VIGIL_INSTALL_ROOT installs under another root directory (tests, image builds); systemctl is then
+# not called, and neither is it when systemd is not running.
+set -eu
+
+# The API fills this in when it serves the script, so the one-liner needs no --server.
+DEFAULT_SERVER="__VIGIL_SERVER__"
+
+ROOT="${VIGIL_INSTALL_ROOT:-}"
+SERVER="${VIGIL_SERVER:-}"
+TOKEN="${VIGIL_TOKEN:-}"
+INTERVAL=""
+FORCE_NEW=""
+ACTION="install"
+
+PROBE_USER="vigil"
+PROBE_GECOS="Vigil probe"
+LIB_DIR="/usr/local/lib/vigil-probe"
+BIN_LINK="/usr/local/bin/vigil-probe"
+CONFIG_DIR="/etc/vigil"
+CONFIG_FILE="/etc/vigil/probe.json"
+STATE_DIR="/var/lib/vigil-probe"
+UNIT_FILE="/etc/systemd/system/vigil-probe.service"
+
+say() { printf 'vigil: %s\n' "$*"; }
+die() {
+  printf 'vigil: error: %s\n' "$*" >&2
+  exit 1
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --token) [ $# -ge 2 ] || die "--token needs a value"; TOKEN="$2"; shift 2 ;;
+    --token=*) TOKEN="${1#*=}"; shift ;;
+    --server) [ $# -ge 2 ] || die "--server needs a value"; SERVER="$2"; shift 2 ;;
+    --server=*) SERVER="${1#*=}"; shift ;;
+    --interval) [ $# -ge 2 ] || die "--interval needs a value"; INTERVAL="$2"; shift 2 ;;
+    --force-new) FORCE_NEW="--force-new"; shift ;;
+    --uninstall) ACTION="uninstall"; shift ;;
+    -h | --help) sed -n '2,15p' "$0" 2>/dev/null || true; exit 0 ;;
+    *) die "unknown option: $1" ;;
+  esac
+done
+
+if [ -z "$SERVER" ] && [ "$DEFAULT_SERVER" != "__VIGIL_SERVER__" ]; then SERVER="$DEFAULT_SERVER"; fi
+SERVER="${SERVER%/}"
+
+if [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then die "run as root (sudo sh -s -- ...)"; fi
+
+# systemctl only on a live system booted with systemd (sd_booted: /run/systemd/system exists).
+have_systemd() {
+  [ -z "$ROOT" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1
+}
+
+user_exists() { getent passwd "$PROBE_USER" >/dev/null 2>&1; }
+group_exists() { getent group "$1" >/dev/null 2>&1; }
+
+# JSON string escaping for the few values we write (backslash and double quote).
+json_string() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+
+download() {
+  # $1 URL, $2 destination; written next to it first so a failed download never replaces a good probe.
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsSL --retry 3 -o "$2.partial" "$1" || return 1
+  elif command -v wget >/dev/null 2>&1; then
+    wget -q -O "$2.partial" "$1" || return 1
+  else
+    die "neither curl nor wget found"
+  fi
+  mv -f "$2.partial" "$2"
+}
+
+node_is_recent() {
+  command -v node >/dev/null 2>&1 || return 1
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  [ "$major" -ge 20 ] 2>/dev/null
+}
+
+uninstall() {
+  if have_systemd; then
+    systemctl disable --now vigil-probe.service >/dev/null 2>&1 || true
+  fi
+  rm -f "$ROOT$UNIT_FILE" "$ROOT$BIN_LINK"
+  rm -rf "$ROOT$LIB_DIR" "$ROOT$STATE_DIR"
+  rm -f "$ROOT$CONFIG_FILE"
+  rmdir "$ROOT$CONFIG_DIR" 2>/dev/null || true
+  if have_systemd; then systemctl daemon-reload || true; fi
+  # Only the user this script made: it carries our GECOS.
+  if user_exists && [ "$(getent passwd "$PROBE_USER" | cut -d: -f5)" = "$PROBE_GECOS" ]; then
+    userdel "$PROBE_USER" || say "could not remove user $PROBE_USER"
+  fi
+  say "uninstalled"
+}
+
+install_probe_files() {
+  mkdir -p "$ROOT$LIB_DIR" "$ROOT$(dirname "$BIN_LINK")"
+  if node_is_recent; then
+    NODE="$(command -v node)"
+    download "$SERVER/probe/vigil-probe.mjs" "$ROOT$LIB_DIR/vigil-probe.mjs" || die "download of the probe failed"
+    "$NODE" "$ROOT$LIB_DIR/vigil-probe.mjs" version >/dev/null || die "the downloaded probe does not run on $NODE"
+    rm -f "$ROOT$LIB_DIR/vigil-probe"
+    printf '#!/bin/sh\nexec %s %s "$@"\n' "$NODE" "$LIB_DIR/vigil-probe.mjs" >"$ROOT$BIN_LINK.tmp"
+    EXEC="$NODE $LIB_DIR/vigil-probe.mjs"
+    RUN_PROBE="$NODE $ROOT$LIB_DIR/vigil-probe.mjs"
+    say "installed the probe for $("$NODE" --version) in $LIB_DIR"
+  else
+    case "$(uname -m)" in
+      x86_64 | amd64) arch="x64" ;;
+      aarch64 | arm64) arch="arm64" ;;
+      *) die "no standalone probe for $(uname -m); install Node.js 20 or newer and re-run" ;;
+    esac
+    download "$SERVER/probe/vigil-probe-linux-$arch" "$ROOT$LIB_DIR/vigil-probe" || die "download of the probe failed"
+    chmod 0755 "$ROOT$LIB_DIR/vigil-probe"
+    rm -f "$ROOT$LIB_DIR/vigil-probe.mjs"
+    printf '#!/bin/sh\nexec %s "$@"\n' "$LIB_DIR/vigil-probe" >"$ROOT$BIN_LINK.tmp"
+    EXEC="$LIB_DIR/vigil-probe"
+    RUN_PROBE="$ROOT$LIB_DIR/vigil-probe"
+    say "installed the standalone probe (no Node.js >= 20 found) in $LIB_DIR"
+  fi
+  chmod 0755 "$ROOT$BIN_LINK.tmp"
+  mv -f "$ROOT$BIN_LINK.tmp" "$ROOT$BIN_LINK"
+}
+
+ensure_user() {
+  if ! user_exists; then
+    useradd --system --home-dir "$STATE_DIR" --no-create-home --shell /usr/sbin/nologin \
+      --comment "$PROBE_GECOS" --user-group "$PROBE_USER"
+    say "created system user $PROBE_USER"
+  fi
+  # Journal, log files and Docker are readable through these groups; each is optional.
+  for group in systemd-journal adm docker; do
+    if group_exists "$group"; then usermod -a -G "$group" "$PROBE_USER"; fi
+  done
+}
+
+write_config() {
+  mkdir -p "$ROOT$CONFIG_DIR" "$ROOT$STATE_DIR"
+  if [ -f "$ROOT$CONFIG_FILE" ] && [ -z "$TOKEN" ] && [ -z "$INTERVAL" ]; then
+    say "keeping $CONFIG_FILE"
+  else
+    {
+      printf '{\n'
+      printf '  "server": %s,\n' "$(json_string "$SERVER")"
+      [ -n "$TOKEN" ] && printf '  "token": %s,\n' "$(json_string "$TOKEN")"
+      [ -n "$INTERVAL" ] && printf '  "intervalSec": %s,\n' "$INTERVAL"
+      printf '  "stateDir": %s\n' "$(json_string "$STATE_DIR")"
+      printf '}\n'
+    } >"$ROOT$CONFIG_FILE.tmp"
+    chmod 0600 "$ROOT$CONFIG_FILE.tmp"
+    mv -f "$ROOT$CONFIG_FILE.tmp" "$ROOT$CONFIG_FILE"
+    say "wrote $CONFIG_FILE"
+  fi
+  chmod 0600 "$ROOT$CONFIG_FILE"
+  chmod 0700 "$ROOT$STATE_DIR"
+}
+
+write_unit() {
+  mkdir -p "$ROOT$(dirname "$UNIT_FILE")"
+  cat >"$ROOT$UNIT_FILE.tmp" <<UNIT
+[Unit]
+Description=Vigil probe: host health, logs, backups and state
+Documentation=$SERVER
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+User=$PROBE_USER
+Group=$PROBE_USER
+ExecStart=$EXEC run --config $CONFIG_FILE
+Restart=always
+RestartSec=10
+Environment=NODE_OPTIONS=--max-old-space-size=64
+# Hardening: the probe only reads the system and writes its state dir.
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=read-only
+ReadWritePaths=$STATE_DIR
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictSUIDSGID=yes
+RestrictRealtime=yes
+RestrictNamespaces=yes
+LockPersonality=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+CapabilityBoundingSet=
+MemoryMax=128M
+CPUWeight=20
+Nice=10
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  mv -f "$ROOT$UNIT_FILE.tmp" "$ROOT$UNIT_FILE"
+}
+
+install() {
+  [ -n "$SERVER" ] || die "no server: pass --server URL"
+  install_probe_files
+  ensure_user
+  write_config
+  # Enroll as root (the state dir is still root's), then hand the state to the probe's user.
+  # shellcheck disable=SC2086 # RUN_PROBE is "node path" or a single path, split on purpose
+  $RUN_PROBE enroll --config "$ROOT$CONFIG_FILE" --state-dir "$ROOT$STATE_DIR" $FORCE_NEW ||
+    die "enrollment failed (check --token and that $SERVER is reachable)"
+  chown -R "$PROBE_USER:$PROBE_USER" "$ROOT$STATE_DIR" "$ROOT$CONFIG_FILE"
+  write_unit
+  if have_systemd; then
+    systemctl daemon-reload
+    systemctl enable vigil-probe.service >/dev/null 2>&1
+    systemctl restart vigil-probe.service
+    say "vigil-probe.service is running; logs: journalctl -u vigil-probe"
+  else
+    say "systemd is not running here: start the probe with: $EXEC run --config $CONFIG_FILE"
+  fi
+}
+
+if [ "$ACTION" = "uninstall" ]; then uninstall; else install; fi

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// Builds the probe for servers:
+// 1. dist/vigil-probe.mjs: one ESM file for Node ≥ 20 (and Bun), no dependencies, with a shebang;
+// 2. dist/vigil-probe: a standalone executable via `bun build --compile`, when bun is installed
+//    (node_modules/.bin/bun, from the npm package "bun"); otherwise we say so and skip it.
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const probeDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { version } = JSON.parse(readFileSync(join(probeDir, "package.json"), "utf8"));
+const outfile = join(probeDir, "dist", "vigil-probe.mjs");
+const entry = join(probeDir, "src", "main.ts");
+
+const result = await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  minifySyntax: true,
+  legalComments: "none",
+  banner: { js: "#!/usr/bin/env node" },
+  define: { __VIGIL_PROBE_VERSION__: JSON.stringify(version) },
+  metafile: true,
+  logLevel: "warning",
+});
+chmodSync(outfile, 0o755);
+
+// The probe imports only types from @vigil/contract; any runtime import (zod above all) would land here.
+const bundledPackages = Object.keys(result.metafile.inputs).filter((input) => input.includes("node_modules"));
+if (bundledPackages.length > 0) {
+  console.error(`the bundle must have no dependencies, but it includes:\n  ${bundledPackages.join("\n  ")}`);
+  process.exit(1);
+}
+console.log(`built ${outfile} (${statSync(outfile).size} bytes, version ${version})`);
+
+const bunCandidates = [
+  join(probeDir, "node_modules", ".bin", "bun"),
+  join(probeDir, "..", "node_modules", ".bin", "bun"),
+];
+const bun = bunCandidates.find((candidate) => existsSync(candidate));
+if (!bun) {
+  console.log(
+    "bun not found (node_modules/.bin/bun): skipped the standalone executable; `npm install -D bun` at the root enables it",
+  );
+} else {
+  const binary = join(probeDir, "dist", "vigil-probe");
+  const compiled = spawnSync(bun, ["build", "--compile", "--minify", outfile, "--outfile", binary], {
+    stdio: "inherit",
+  });
+  if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+  console.log(`built ${binary} (${statSync(binary).size} bytes) with ${bun}`);
+}

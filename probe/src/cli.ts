@@ -1,0 +1,88 @@
+import { parseArgs, UsageError } from "./args.ts";
+import { realSleep, systemClock } from "./clock.ts";
+import { backupCommand } from "./commands/backup.ts";
+import { backupReportCommand } from "./commands/backup-report.ts";
+import type { CommandContext } from "./commands/context.ts";
+import { doctorCommand } from "./commands/doctor.ts";
+import { enrollCommand } from "./commands/enroll.ts";
+import { execCommand } from "./commands/exec.ts";
+import { onceCommand } from "./commands/once.ts";
+import { runDaemon } from "./commands/run.ts";
+import { Stopper } from "./stopper.ts";
+import { PROBE_VERSION } from "./version.ts";
+
+const USAGE = `vigil-probe ${PROBE_VERSION}: pushes host health, logs, backups and state to Vigil
+
+usage:
+  vigil-probe enroll --server URL --token T [--force-new]   enroll this host (keeps an existing enrollment)
+  vigil-probe run                                            the daemon (interval 30 s unless the server says otherwise)
+  vigil-probe once --print [--pretty]                        one full sample as JSON on stdout, no network
+  vigil-probe exec --check SLUG|UUID [--create] -- cmd …     run cmd with start/success/failure heartbeats
+  vigil-probe backup --name NAME -- restic backup … --json   run a backup and report it
+  vigil-probe backup-report --status success|failure …       report a backup run (autorestic hooks)
+  vigil-probe doctor                                         check config, server, journal, Docker
+  vigil-probe version
+
+settings: --config FILE (VIGIL_CONFIG, default /etc/vigil/probe.json), --server (VIGIL_SERVER),
+  --token (VIGIL_TOKEN), --state-dir (VIGIL_STATE_DIR, default /var/lib/vigil-probe),
+  --ping-key (VIGIL_PING_KEY), --interval SECONDS (VIGIL_INTERVAL)
+`;
+
+export async function main(argv: string[], overrides: Partial<CommandContext> = {}): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
+  const err = overrides.err ?? ((text: string) => void process.stderr.write(text));
+  const out = overrides.out ?? ((text: string) => void process.stdout.write(text));
+  try {
+    parsed = parseArgs(argv);
+  } catch (error) {
+    err(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const ctx: CommandContext = {
+    flags: parsed.flags,
+    rest: parsed.rest,
+    env: process.env,
+    clock: systemClock,
+    sleep: realSleep,
+    out,
+    err,
+    fetch: globalThis.fetch,
+    ...overrides,
+  };
+  if (parsed.flags.version === true || parsed.command === "version") {
+    out(`${PROBE_VERSION}\n`);
+    return 0;
+  }
+  if (parsed.flags.help === true || !parsed.command || parsed.command === "help") {
+    out(USAGE);
+    return parsed.command || parsed.flags.help === true ? 0 : 2;
+  }
+  try {
+    switch (parsed.command) {
+      case "enroll":
+        return await enrollCommand(ctx);
+      case "run": {
+        const stopper = new Stopper();
+        process.once("SIGTERM", () => stopper.stop());
+        process.once("SIGINT", () => stopper.stop());
+        return await runDaemon(ctx, { stopper });
+      }
+      case "once":
+        return await onceCommand(ctx);
+      case "exec":
+        return await execCommand(ctx);
+      case "backup":
+        return await backupCommand(ctx);
+      case "backup-report":
+        return await backupReportCommand(ctx);
+      case "doctor":
+        return await doctorCommand(ctx);
+      default:
+        err(`unknown command: ${parsed.command}\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    err(`vigil-probe ${parsed.command}: ${(error as Error).message}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,125 @@
+import { access, constants, stat } from "node:fs/promises";
+import { collectContainers } from "../collectors/docker.ts";
+import { collectJournal } from "../collectors/journal.ts";
+import { loadConfig, loadIdentity, spoolDir } from "../config.ts";
+import { NoteSink } from "../notes.ts";
+import { Spool } from "../spool.ts";
+import { apiUrl } from "../transport.ts";
+import { PROBE_VERSION, runtimeDescription } from "../version.ts";
+import type { CommandContext } from "./context.ts";
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** a warning is worth reading but does not make doctor fail */
+  warning?: boolean;
+}
+
+/** `doctor`: checks config, enrollment, server, journal, Docker and the spool, one line each. */
+export async function doctorCommand(ctx: CommandContext): Promise<number> {
+  const checks: Check[] = [];
+  const add = (check: Check) => {
+    checks.push(check);
+    const mark = check.ok ? "ok  " : check.warning ? "warn" : "FAIL";
+    ctx.out(`[${mark}] ${check.name}: ${check.detail}\n`);
+  };
+  ctx.out(`vigil-probe ${PROBE_VERSION} on ${runtimeDescription()}\n`);
+
+  const { config, path, found } = await loadConfig(ctx.flags, ctx.env);
+  if (!found)
+    add({
+      name: "config",
+      ok: false,
+      warning: true,
+      detail: `${path} not found (flags and environment only)`,
+    });
+  else {
+    const mode = (await stat(path)).mode & 0o777;
+    add({
+      name: "config",
+      ok: (mode & 0o077) === 0,
+      detail:
+        (mode & 0o077) === 0
+          ? `${path} (mode ${mode.toString(8)})`
+          : `${path} is mode ${mode.toString(8)}; it holds secrets, make it 600`,
+    });
+  }
+
+  const identity = await loadIdentity(config.stateDir);
+  add(
+    identity
+      ? { name: "enrollment", ok: true, detail: `host ${identity.hostId} at ${identity.server}` }
+      : { name: "enrollment", ok: false, detail: `not enrolled (no identity in ${config.stateDir})` },
+  );
+
+  const server = identity?.server ?? config.server;
+  if (!server) add({ name: "server", ok: false, detail: "no server configured" });
+  else {
+    try {
+      const response = await ctx.fetch(apiUrl(server, "/healthz"), { signal: AbortSignal.timeout(10_000) });
+      await response.body?.cancel();
+      add({ name: "server", ok: response.ok, detail: `${server}/healthz answered HTTP ${response.status}` });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      add({
+        name: "server",
+        ok: false,
+        detail: `${server} unreachable: ${cause?.code ?? (error as Error).message}`,
+      });
+    }
+  }
+
+  try {
+    await access(config.stateDir, constants.W_OK);
+    const entries = await new Spool({ dir: spoolDir(config.stateDir), clock: ctx.clock }).list();
+    const bytes = entries.reduce((sum, entry) => sum + entry.bytes, 0);
+    add({
+      name: "state dir",
+      ok: true,
+      detail: `${config.stateDir} writable; ${entries.length} batches (${bytes} bytes) waiting`,
+    });
+  } catch (error) {
+    add({ name: "state dir", ok: false, detail: `${config.stateDir}: ${(error as Error).message}` });
+  }
+
+  const journalNotes = new NoteSink();
+  const journal = {
+    minPriority: 7,
+    units: [],
+    maxEntries: 1,
+    stateDir: "/nonexistent",
+    firstRunLookbackMs: 86_400_000,
+  };
+  await collectJournal(
+    config.journalDirectory ? { ...journal, directory: config.journalDirectory } : journal,
+    ctx.clock(),
+    journalNotes,
+  );
+  add(
+    journalNotes.notes.length === 0
+      ? { name: "journal", ok: true, detail: "readable" }
+      : {
+          name: "journal",
+          ok: false,
+          warning: true,
+          detail: journalNotes.notes.map((n) => n.message).join("; "),
+        },
+  );
+
+  const dockerNotes = new NoteSink();
+  const socket = config.dockerSocket ?? "/var/run/docker.sock";
+  const containers = await collectContainers(socket, dockerNotes, 5_000);
+  add(
+    containers
+      ? { name: "docker", ok: true, detail: `${containers.length} containers via ${socket}` }
+      : {
+          name: "docker",
+          ok: false,
+          warning: true,
+          detail: dockerNotes.notes.map((n) => n.message).join("; "),
+        },
+  );
+
+  return checks.every((check) => check.ok || check.warning) ? 0 : 1;
+}

@@ -1,0 +1,103 @@
+import type { ProbeRemoteConfig } from "@vigil/contract";
+import { Collector } from "../collect.ts";
+import { saveJournalCursor } from "../collectors/journal.ts";
+import { loadConfig, loadRemoteConfig, saveRemoteConfig, spoolDir } from "../config.ts";
+import { Delivery } from "../delivery.ts";
+import { describeError } from "../notes.ts";
+import { Spool } from "../spool.ts";
+import { Stopper } from "../stopper.ts";
+import { sendBatch } from "../transport.ts";
+import type { CommandContext } from "./context.ts";
+import { ensureEnrolled } from "./enroll.ts";
+import { collectSettingsFrom } from "./settings.ts";
+
+/** Sends per loop turn at most this many batches, so a backlog after an outage never delays collection. */
+const MAX_SENDS_PER_TURN = 50;
+
+export interface DaemonOptions {
+  stopper?: Stopper;
+}
+
+/**
+ * The daemon. One loop, no concurrency, so ordering is obvious:
+ * 1. When a collection is due: collect, write the batch to the spool, then save the journal cursor.
+ * 2. When sending is due: send from the spool (oldest first) until empty, a failure, or the per-turn cap.
+ *    A failure sets the next attempt time (backoff or Retry-After); new batches wait on the spool meanwhile.
+ * 3. Sleep until whichever is due next. SIGTERM ends the sleep and the loop.
+ */
+export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}): Promise<number> {
+  const { config } = await loadConfig(ctx.flags, ctx.env);
+  const stopper = options.stopper ?? new Stopper();
+  const sleep = stopper.interruptible(ctx.sleep);
+  const identity = await ensureEnrolled(config, ctx);
+  let remote: ProbeRemoteConfig | undefined = await loadRemoteConfig(config.stateDir);
+  let intervalMs = (remote?.intervalSec ?? config.intervalSec) * 1000;
+  const settings = collectSettingsFrom(config, remote);
+  settings.journal.follow = true;
+  const collector = new Collector(settings);
+  const spool = new Spool({
+    dir: spoolDir(config.stateDir),
+    clock: ctx.clock,
+    ...(config.spoolMaxBytes ? { maxBytes: config.spoolMaxBytes } : {}),
+  });
+  const delivery = new Delivery({
+    spool,
+    clock: ctx.clock,
+    sleep,
+    send: (body) =>
+      sendBatch({ server: identity.server, hostToken: identity.hostToken, clock: ctx.clock }, body),
+    log: (message) => ctx.err(`${message}\n`),
+    onConfig: (serverConfig) => {
+      if (JSON.stringify(serverConfig) === JSON.stringify(remote)) return;
+      remote = serverConfig;
+      intervalMs = serverConfig.intervalSec * 1000;
+      collector.updateJournalSettings(serverConfig.journal);
+      void saveRemoteConfig(config.stateDir, serverConfig).catch(() => undefined);
+      ctx.err(
+        `applied server config: interval ${serverConfig.intervalSec} s, journal priority ≤ ${serverConfig.journal.minPriority}\n`,
+      );
+    },
+  });
+  ctx.err(
+    `vigil-probe: host ${identity.hostId}, sending to ${identity.server} every ${intervalMs / 1000} s\n`,
+  );
+
+  let nextCollectAt = ctx.clock();
+  let nextSendAt = ctx.clock();
+  while (!stopper.stopped) {
+    const now = ctx.clock();
+    if (now >= nextCollectAt) {
+      try {
+        const { collection, journalCursor } = await collector.collect(now);
+        await spool.add(collection);
+        if (journalCursor) await saveJournalCursor(config.stateDir, journalCursor);
+      } catch (error) {
+        ctx.err(`collection failed: ${describeError(error)}\n`);
+      }
+      // Keep to the interval's grid; after a long stall (suspend, slow disk) skip missed slots.
+      nextCollectAt += intervalMs;
+      if (nextCollectAt <= ctx.clock()) nextCollectAt = ctx.clock() + intervalMs;
+    }
+    if (ctx.clock() >= nextSendAt) {
+      try {
+        const result = await delivery.drain(MAX_SENDS_PER_TURN);
+        nextSendAt =
+          result.waitMs > 0
+            ? ctx.clock() + result.waitMs
+            : "more" in result && result.more
+              ? ctx.clock()
+              : nextCollectAt;
+        if ("reason" in result)
+          ctx.err(`delivery paused ${Math.round(result.waitMs / 1000)} s: ${result.reason}\n`);
+      } catch (error) {
+        ctx.err(`delivery failed: ${describeError(error)}\n`);
+        nextSendAt = ctx.clock() + 30_000;
+      }
+    }
+    const wakeAt = Math.min(nextCollectAt, Math.max(nextSendAt, ctx.clock()));
+    const waitMs = wakeAt - ctx.clock();
+    if (waitMs > 0) await sleep(waitMs);
+  }
+  collector.close();
+  return 0;
+}

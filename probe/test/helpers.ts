@@ -1,0 +1,33 @@
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach } from "vitest";
+
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+
+const created: string[] = [];
+
+/** A fresh temporary directory, removed after the test. */
+export async function temporaryDirectory(prefix = "vigil-probe-"): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** A writable copy of a fixture tree, so a test can edit files (remove PSI, bump counters) in isolation. */
+export async function fixtureCopy(name: string): Promise<string> {
+  const dir = await temporaryDirectory(`vigil-${name}-`);
+  await cp(join(FIXTURES, name), dir, { recursive: true });
+  return dir;
+}
+
+afterEach(async () => {
+  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** Narrows away undefined with a clear failure, where a test has already checked the value exists. */
+export function defined<T>(value: T | undefined | null, what = "value"): T {
+  if (value === undefined || value === null) throw new Error(`expected ${what} to be defined`);
+  return value;
+}
