@@ -6,7 +6,13 @@ import type { AppEnv } from "./env.ts";
 import { errorResponse, notFound, onError } from "./middleware/errors.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.ts";
+import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { hostRoutes } from "./routes/hosts.ts";
+import { logRoutes } from "./routes/logs.ts";
+import { prometheusRoutes } from "./routes/metrics.ts";
+import { probeRoutes } from "./routes/probe.ts";
 import { projectRoutes } from "./routes/projects.ts";
 
 export type { AppConfig, AppDeps } from "./deps.ts";
@@ -37,6 +43,12 @@ export function createApp(deps: AppDeps) {
   app.route("/", healthRoutes);
   app.route("/api/v1/projects", projectRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
+  app.route("/api/v1/enrollment-tokens", enrollmentTokenRoutes);
+  app.route("/api/v1/probe", probeRoutes);
+  app.route("/api/v1/hosts", hostRoutes);
+  app.route("/api/v1/logs", logRoutes);
+  app.route("/api/v1/events", eventRoutes);
+  app.route("/", prometheusRoutes);
 
   app.notFound(notFound);
   app.onError(onError);

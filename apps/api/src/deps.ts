@@ -11,8 +11,20 @@ export interface AppDeps {
 export interface AppConfig {
   /** reported by /healthz */
   version: string;
-  /** largest JSON body the REST API reads, in bytes */
+  /** largest request body under /api/ as sent (compressed for probe batches), in bytes */
   maxJsonBodyBytes: number;
+  /** largest probe batch once inflated, in bytes: a gzip bomb stops here */
+  maxBatchInflatedBytes: number;
+  /** how often a live log tail looks for new entries */
+  tailPollMs: number;
+  /** how long one live tail stream lasts before the client reconnects (EventSource does so itself) */
+  tailMaxMs: number;
 }
 
-export const defaultConfig: AppConfig = { version: "0.1.0", maxJsonBodyBytes: 1024 * 1024 };
+export const defaultConfig: AppConfig = {
+  version: "0.1.0",
+  maxJsonBodyBytes: 1024 * 1024,
+  maxBatchInflatedBytes: 16 * 1024 * 1024,
+  tailPollMs: 1000,
+  tailMaxMs: 5 * 60_000,
+};

@@ -1,4 +1,4 @@
-import type { ApiKeyPrincipal } from "@vigil/engine";
+import type { ApiKeyPrincipal, HostPrincipal } from "@vigil/engine";
 import type { AppDeps } from "./deps.ts";
 
 /** Hono's typed context: what middleware puts on `c.var`. */
@@ -7,5 +7,6 @@ export interface AppEnv {
     deps: AppDeps;
     requestId: string;
     principal: ApiKeyPrincipal;
+    host: HostPrincipal;
   };
 }

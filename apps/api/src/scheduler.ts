@@ -1,19 +1,35 @@
+import { applyRetention, rollUpDirtyHours } from "@vigil/engine";
 import type { AppDeps } from "./deps.ts";
 
-/** One unit of periodic work (evaluating checks, retention, dispatching the outbox …). */
+/** One unit of periodic work (rollups, retention, and later checks and the alert outbox). */
 export interface ScheduledJob {
   name: string;
-  run(deps: AppDeps): Promise<void>;
+  /** least time between two runs in one process; the Worker's per-minute cron runs every job each time */
+  everyMs?: number;
+  run(deps: AppDeps): Promise<unknown>;
 }
+
+export const scheduledJobs: readonly ScheduledJob[] = [
+  { name: "rollups", run: (deps) => rollUpDirtyHours(deps.db, deps.clock.now()) },
+  { name: "retention", everyMs: 10 * 60_000, run: (deps) => applyRetention(deps.db, deps.clock.now()) },
+];
 
 /**
  * The periodic work both runtimes share: the Worker's cron trigger and the Node interval call this.
  * Jobs run one after another; a failing job is logged and does not stop the others, since the next tick
- * retries it anyway. Later issues add their jobs to `scheduledJobs`.
+ * retries it anyway. `lastRun` (kept by a long-lived caller) spaces out jobs that need not run every tick.
  */
-export async function runScheduledJobs(deps: AppDeps, jobs: readonly ScheduledJob[]): Promise<string[]> {
+export async function runScheduledJobs(
+  deps: AppDeps,
+  jobs: readonly ScheduledJob[],
+  lastRun: Map<string, number> = new Map(),
+): Promise<string[]> {
   const failed: string[] = [];
+  const now = deps.clock.now();
   for (const job of jobs) {
+    const previous = lastRun.get(job.name);
+    if (job.everyMs && previous !== undefined && now - previous < job.everyMs) continue;
+    lastRun.set(job.name, now);
     try {
       await job.run(deps);
     } catch (err) {
@@ -23,8 +39,6 @@ export async function runScheduledJobs(deps: AppDeps, jobs: readonly ScheduledJo
   }
   return failed;
 }
-
-export const scheduledJobs: readonly ScheduledJob[] = [];
 
 /** The Node side: ticks every `intervalMs`, never overlapping itself. Returns a stop function. */
 export function startInterval(tick: () => Promise<unknown>, intervalMs: number): () => Promise<void> {

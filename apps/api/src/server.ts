@@ -108,7 +108,8 @@ export async function startServer(
   const { port } = server.address() as AddressInfo;
   const url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${port}`;
 
-  const stopTicking = startInterval(() => runScheduledJobs(deps, scheduledJobs), settings.tickMs);
+  const lastRun = new Map<string, number>();
+  const stopTicking = startInterval(() => runScheduledJobs(deps, scheduledJobs, lastRun), settings.tickMs);
 
   log(`Vigil is listening on ${url} (database ${settings.dbUrl})`);
   if (bootstrap.adminKey) {

@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { createApiKey, createProject, createTestDb } from "@vigil/db/testing";
 import { manualClock } from "@vigil/engine/testing";
 import { createApp, defaultConfig } from "../src/app.ts";
@@ -19,3 +20,50 @@ export const jsonRequest = (method: string, body: unknown, key?: string): Reques
   headers: { "content-type": "application/json", ...(key ? bearer(key) : {}) },
   body: typeof body === "string" ? body : JSON.stringify(body),
 });
+
+type App = Awaited<ReturnType<typeof testApp>>["app"];
+
+/** Enrolls a host through the API, as install.sh does: an enrollment token, then /probe/enroll. */
+export async function enrollHost(app: App, adminKey: string, facts: Record<string, unknown> = {}) {
+  const tokenRes = await app.request(
+    "/api/v1/enrollment-tokens",
+    jsonRequest("POST", { name: "test" }, adminKey),
+  );
+  const { token } = (await tokenRes.json()) as { token: string };
+  const res = await app.request(
+    "/api/v1/probe/enroll",
+    jsonRequest("POST", { token, facts: { hostname: "web-1", machineId: crypto.randomUUID(), ...facts } }),
+  );
+  if (res.status !== 201) throw new Error(`enroll answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as { hostId: string; hostToken: string; config: { intervalSec: number } };
+}
+
+let batchCounter = 0;
+/** A batch with a fresh id; fields override. */
+export function batch(fields: Record<string, unknown> = {}) {
+  return {
+    v: 1,
+    batchId: `batch-${Date.now()}-${batchCounter++}`,
+    sentAt: Date.UTC(2026, 10, 27, 12),
+    ...fields,
+  };
+}
+
+export async function sendBatch(
+  app: App,
+  hostToken: string,
+  body: unknown,
+  options: { gzip?: boolean } = {},
+) {
+  const json = new TextEncoder().encode(JSON.stringify(body));
+  const payload = options.gzip === false ? json : gzipSync(json);
+  return app.request("/api/v1/probe/batches", {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${hostToken}`,
+      "content-type": "application/json",
+      ...(options.gzip === false ? {} : { "content-encoding": "gzip" }),
+    },
+    body: payload,
+  });
+}

@@ -1,5 +1,11 @@
 import type { ApiKeyScope } from "@vigil/contract";
-import { authenticateApiKey, ForbiddenError, grants, UnauthorizedError } from "@vigil/engine";
+import {
+  authenticateApiKey,
+  authenticateHost,
+  ForbiddenError,
+  grants,
+  UnauthorizedError,
+} from "@vigil/engine";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env.ts";
 
@@ -23,3 +29,13 @@ export function requireScope(scope: ApiKeyScope) {
     await next();
   });
 }
+
+/** Requires a probe's host token and puts the host on `c.var`. */
+export const requireHost = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearer(c.req.header("authorization"));
+  if (!token) throw new UnauthorizedError("a host token is required: Authorization: Bearer <host token>");
+  const host = await authenticateHost(c.var.deps.db, token);
+  if (!host) throw new UnauthorizedError("the host token is not valid; enroll the probe again");
+  c.set("host", host);
+  await next();
+});

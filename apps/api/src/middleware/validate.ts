@@ -23,16 +23,20 @@ export function validate<T extends keyof ValidationTargets, S extends z.ZodType>
         );
       }
     }
-    const result = schema.safeParse(value);
-    if (!result.success) {
-      const prefix = targetName[target] ?? target;
-      throw new RequestValidationError(
-        result.error.issues.map((issue) => ({
-          path: [prefix, ...issue.path.map(String)].join("."),
-          message: issue.message,
-        })),
-      );
-    }
-    return result.data;
+    return parseInput(schema, value, targetName[target] ?? target);
   });
+}
+
+/** Parses `value` or throws a validation error naming every bad field under `prefix` (`body.samples.0.ts`). */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new RequestValidationError(
+      result.error.issues.slice(0, 50).map((issue) => ({
+        path: [prefix, ...issue.path.map(String)].join("."),
+        message: issue.message,
+      })),
+    );
+  }
+  return result.data;
 }

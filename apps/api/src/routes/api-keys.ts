@@ -1,12 +1,10 @@
 import { createApiKeyRequestSchema } from "@vigil/contract";
 import { createApiKey, deleteApiKey, listApiKeys } from "@vigil/engine";
 import { Hono } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { requireScope } from "../middleware/auth.ts";
 import { validate } from "../middleware/validate.ts";
-
-const idParam = z.object({ id: z.uuid() });
+import { idParam } from "./params.ts";
 
 /** Managing keys is an admin act, listing included: key names and prefixes tell who has access. */
 export const apiKeyRoutes = new Hono<AppEnv>()

@@ -14,6 +14,8 @@ export const projects = sqliteTable("projects", {
   slug: text("slug").notNull().unique(),
   /** Public and unguessable: it goes into slug-form ping URLs, so it is not a credential of its own. */
   pingKey: text("ping_key").notNull().unique(),
+  /** Tunables (retention, probe defaults) as JSON; absent keys take the defaults in the engine. */
+  settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
   createdAt: ms("created_at").notNull(),
 });
 
@@ -51,6 +53,8 @@ export const hosts = sqliteTable(
     /** The latest host facts the probe sent (contract `HostFacts`), as JSON. */
     facts: text("facts", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
     tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** Per-host overrides of the project's probe settings (interval, journal filters), as JSON. */
+    config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
     createdAt: ms("created_at").notNull(),
     lastSeenAt: ms("last_seen_at"),
   },

@@ -1,2 +1,3 @@
 // The schema, one file per area. drizzle-kit reads this folder; code imports from here.
 export * from "./core.ts";
+export * from "./ingest.ts";

@@ -1,0 +1,27 @@
+import { enrollRequestSchema, probeBatchV1Schema } from "@vigil/contract";
+import { enrollHost, ingestBatch } from "@vigil/engine";
+import { Hono } from "hono";
+import type { AppEnv } from "../env.ts";
+import { requireHost } from "../middleware/auth.ts";
+import { readBatchBody } from "../middleware/batch-body.ts";
+import { parseInput, validate } from "../middleware/validate.ts";
+
+/** What probes call. Enrollment authenticates with the token in the body; batches with the host token. */
+export const probeRoutes = new Hono<AppEnv>()
+  .post("/enroll", validate("json", enrollRequestSchema), async (c) => {
+    const { db, clock } = c.var.deps;
+    const { created, ...enrolled } = await enrollHost(db, clock, c.req.valid("json"));
+    return c.json(enrolled, created ? 201 : 200);
+  })
+  .post("/batches", requireHost, async (c) => {
+    const batch = parseInput(probeBatchV1Schema, await readBatchBody(c), "body");
+    const { db, clock } = c.var.deps;
+    const result = await ingestBatch(db, clock, c.var.host, batch);
+    return c.json({
+      batchId: result.batchId,
+      accepted: true,
+      duplicate: result.duplicate,
+      stored: result.stored,
+      config: result.config,
+    });
+  });

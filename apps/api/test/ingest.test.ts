@@ -1,0 +1,380 @@
+import { gzipSync } from "node:zlib";
+import { createApiKey, createProject } from "@vigil/db/testing";
+import { applyRetention, rollUpDirtyHours } from "@vigil/engine";
+import { describe, expect, it } from "vitest";
+import { batch, bearer, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
+
+const T0 = Date.UTC(2026, 10, 27, 12);
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+const sample = (ts: number, fields: Record<string, unknown> = {}) => ({
+  ts,
+  cpu: { userPct: 10, systemPct: 5, iowaitPct: 1, idlePct: 84 },
+  load1: 0.5,
+  memory: { totalBytes: 4e9, availableBytes: 1e9 },
+  ...fields,
+});
+
+async function json<T>(res: Response | Promise<Response>): Promise<T> {
+  return (await (await res).json()) as T;
+}
+
+describe("enrollment", () => {
+  it("gives a new machine a host and a token, and the same machine its host back", async () => {
+    const { app, adminKey } = await testApp();
+    const first = await enrollHost(app, adminKey, { machineId: "m-1" });
+    const { token } = await json<{ token: string }>(
+      app.request("/api/v1/enrollment-tokens", jsonRequest("POST", { name: "again" }, adminKey)),
+    );
+    const res = await app.request(
+      "/api/v1/probe/enroll",
+      jsonRequest("POST", { token, facts: { hostname: "web-1", machineId: "m-1" } }),
+    );
+    expect(res.status).toBe(200);
+    const back = await json<{ hostId: string; hostToken: string }>(res);
+    expect(back.hostId).toBe(first.hostId);
+    expect(back.hostToken).not.toBe(first.hostToken);
+    expect((await sendBatch(app, first.hostToken, batch())).status).toBe(401);
+    expect((await sendBatch(app, back.hostToken, batch())).status).toBe(200);
+
+    const fresh = await app.request(
+      "/api/v1/probe/enroll",
+      jsonRequest("POST", { token, facts: { hostname: "web-1", machineId: "m-1" }, forceNew: true }),
+    );
+    expect(fresh.status).toBe(201);
+    expect((await json<{ hostId: string }>(fresh)).hostId).not.toBe(first.hostId);
+  });
+
+  it("refuses a revoked, an expired and a made-up enrollment token alike", async () => {
+    const { app, adminKey, clock } = await testApp();
+    const created = await json<{ id: string; token: string }>(
+      app.request(
+        "/api/v1/enrollment-tokens",
+        jsonRequest("POST", { name: "short", expiresInSec: 600 }, adminKey),
+      ),
+    );
+    const enroll = (token: string) =>
+      app.request("/api/v1/probe/enroll", jsonRequest("POST", { token, facts: { hostname: "x" } }));
+    clock.advance(601_000);
+    expect((await enroll(created.token)).status).toBe(401);
+
+    const other = await json<{ id: string; token: string }>(
+      app.request("/api/v1/enrollment-tokens", jsonRequest("POST", { name: "revoked" }, adminKey)),
+    );
+    await app.request(`/api/v1/enrollment-tokens/${other.id}`, {
+      method: "DELETE",
+      headers: bearer(adminKey),
+    });
+    expect((await enroll(other.token)).status).toBe(401);
+    expect((await enroll("vgl_enr_madeupmadeupmadeupmadeupmadeupmadeupmadeupmade")).status).toBe(401);
+
+    const list = await json<{ enrollmentTokens: { id: string; revokedAt: number | null }[] }>(
+      app.request("/api/v1/enrollment-tokens", { headers: bearer(adminKey) }),
+    );
+    expect(list.enrollmentTokens.find((t) => t.id === other.id)?.revokedAt).toBe(clock.now());
+  });
+});
+
+describe("batch ingest", () => {
+  it("stores a batch and answers with the host's remote config", async () => {
+    const { app, adminKey } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const res = await sendBatch(
+      app,
+      host.hostToken,
+      batch({
+        samples: [sample(T0)],
+        logs: [{ ts: T0, priority: 3, message: "disk almost full", unit: "app.service" }],
+      }),
+    );
+    expect(res.status).toBe(200);
+    const body = await json<{
+      duplicate: boolean;
+      config: { intervalSec: number };
+      stored: { logs: number };
+    }>(res);
+    expect(body).toMatchObject({
+      duplicate: false,
+      config: { intervalSec: 30, journal: { minPriority: 4 } },
+    });
+    expect(body.stored.logs).toBe(1);
+
+    const hostView = await json<{
+      lastSeenAt: number;
+      latest: { cpuBusyPct: number; memoryAvailablePct: number };
+    }>(app.request(`/api/v1/hosts/${host.hostId}`, { headers: bearer(adminKey) }));
+    expect(hostView.latest).toMatchObject({ cpuBusyPct: 16, memoryAvailablePct: 25 });
+    expect(hostView.lastSeenAt).not.toBeNull();
+  });
+
+  it("stores nothing twice when the same batch arrives again", async () => {
+    const { app, adminKey, db } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const once = batch({ samples: [sample(T0)], logs: [{ ts: T0, priority: 4, message: "once" }] });
+    const first = await json<{ duplicate: boolean; stored: unknown }>(sendBatch(app, host.hostToken, once));
+    const second = await json<{ duplicate: boolean; stored: unknown }>(sendBatch(app, host.hostToken, once));
+    expect(first.duplicate).toBe(false);
+    expect(second).toMatchObject({ duplicate: true, stored: first.stored });
+    const logs = await db.$client.execute("select count(*) as n from log_entries");
+    expect(logs.rows[0]?.n).toBe(1);
+  });
+
+  it("takes plain JSON as well as gzip", async () => {
+    const { app, adminKey } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    expect(
+      (await sendBatch(app, host.hostToken, batch({ samples: [sample(T0)] }), { gzip: false })).status,
+    ).toBe(200);
+  });
+
+  it("answers a malformed batch with 400 naming the field, and keeps what was accepted before", async () => {
+    const { app, adminKey } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    await sendBatch(app, host.hostToken, batch({ logs: [{ ts: T0, priority: 3, message: "kept" }] }));
+    const res = await sendBatch(
+      app,
+      host.hostToken,
+      batch({ samples: [{ ts: "yesterday" }], logs: [{ ts: T0, priority: 9 }] }),
+    );
+    expect(res.status).toBe(400);
+    const { error } = await json<{ error: { code: string; fields: { path: string }[] } }>(res);
+    expect(error.code).toBe("VALIDATION_FAILED");
+    expect(error.fields.map((f) => f.path)).toEqual(
+      expect.arrayContaining(["body.samples.0.ts", "body.logs.0.priority", "body.logs.0.message"]),
+    );
+    const logs = await json<{ entries: { message: string }[] }>(
+      app.request(`/api/v1/hosts/${host.hostId}/logs`, { headers: bearer(adminKey) }),
+    );
+    expect(logs.entries.map((e) => e.message)).toEqual(["kept"]);
+  });
+
+  it("refuses a batch over the row limit with 400 and one that inflates too far with 413", async () => {
+    const { app, adminKey } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const logs = Array.from({ length: 5001 }, (_, i) => ({ ts: T0 + i, priority: 4, message: "x" }));
+    const tooMany = await sendBatch(app, host.hostToken, batch({ logs }));
+    expect(tooMany.status).toBe(400);
+    expect(await tooMany.text()).toContain("body.logs");
+
+    // 20 MB of zeros gzip to ~20 kB: small on the wire, refused once inflating passes the limit.
+    const bomb = gzipSync(Buffer.alloc(20 * 1024 * 1024));
+    const res = await app.request("/api/v1/probe/batches", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${host.hostToken}`,
+        "content-type": "application/json",
+        "content-encoding": "gzip",
+      },
+      body: bomb,
+    });
+    expect(res.status).toBe(413);
+    expect(await json<{ error: { code: string } }>(res)).toMatchObject({
+      error: { code: "PAYLOAD_TOO_LARGE" },
+    });
+  });
+
+  it("answers broken gzip, broken JSON and an unknown encoding with a 4xx", async () => {
+    const { app, adminKey } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const post = (body: BodyInit, headers: Record<string, string>) =>
+      app.request("/api/v1/probe/batches", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${host.hostToken}`,
+          "content-type": "application/json",
+          ...headers,
+        },
+        body,
+      });
+    expect((await post("not gzip", { "content-encoding": "gzip" })).status).toBe(400);
+    expect((await post(gzipSync("{nope"), { "content-encoding": "gzip" })).status).toBe(400);
+    expect((await post("{}", { "content-encoding": "br" })).status).toBe(415);
+    expect((await post("{}", {})).status).toBe(400);
+  });
+
+  it("refuses a batch without a valid host token, and an API key in its place", async () => {
+    const { app, adminKey } = await testApp();
+    expect((await sendBatch(app, "", batch())).status).toBe(401);
+    expect((await sendBatch(app, adminKey, batch())).status).toBe(401);
+  });
+});
+
+describe("tenancy of host data", () => {
+  it("keeps each project's hosts and data to itself, even for guessed ids", async () => {
+    const { app, db, adminKey } = await testApp();
+    const mine = await enrollHost(app, adminKey);
+    const otherProject = await createProject(db);
+    const otherAdmin = await createApiKey(db, otherProject.id, ["admin"]);
+    const theirs = await enrollHost(app, otherAdmin.key, { hostname: "theirs" });
+    await sendBatch(
+      app,
+      theirs.hostToken,
+      batch({ samples: [sample(T0)], logs: [{ ts: T0, priority: 2, message: "secret" }] }),
+    );
+    await sendBatch(app, mine.hostToken, batch({ samples: [sample(T0)] }));
+
+    const read = await createApiKey(
+      db,
+      (await json<{ id: string }>(app.request("/api/v1/projects/current", { headers: bearer(adminKey) }))).id,
+      ["read"],
+    );
+    const hosts = await json<{ hosts: { id: string }[] }>(
+      app.request("/api/v1/hosts", { headers: bearer(read.key) }),
+    );
+    expect(hosts.hosts.map((h) => h.id)).toEqual([mine.hostId]);
+    for (const path of ["", "/metrics", "/logs", "/backups", "/state", "/events"]) {
+      const res = await app.request(`/api/v1/hosts/${theirs.hostId}${path}`, { headers: bearer(read.key) });
+      expect(res.status, path).toBe(404);
+    }
+    const logs = await app.request("/api/v1/logs", { headers: bearer(read.key) });
+    expect(await logs.text()).not.toContain("secret");
+    const metrics = await app.request("/metrics", { headers: bearer(read.key) });
+    expect(await metrics.text()).not.toContain(theirs.hostId);
+  });
+
+  it("writes a batch only to the host its token belongs to", async () => {
+    const { app, db, adminKey } = await testApp();
+    const mine = await enrollHost(app, adminKey);
+    const otherProject = await createProject(db);
+    const otherAdmin = await createApiKey(db, otherProject.id, ["admin"]);
+    const theirs = await enrollHost(app, otherAdmin.key);
+    // A hostId smuggled into the body is not part of the contract and changes nothing.
+    await sendBatch(
+      app,
+      mine.hostToken,
+      batch({ hostId: theirs.hostId, logs: [{ ts: T0, priority: 3, message: "mine" }] }),
+    );
+    const theirLogs = await json<{ entries: unknown[] }>(
+      app.request(`/api/v1/hosts/${theirs.hostId}/logs`, { headers: bearer(otherAdmin.key) }),
+    );
+    expect(theirLogs.entries).toEqual([]);
+  });
+});
+
+describe("rollups and retention", () => {
+  it("roll up hours into min, avg and max that agree with the raw samples", async () => {
+    const { app, adminKey, db, clock } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const start = Date.UTC(2026, 10, 20, 0);
+    const samples = Array.from({ length: 120 }, (_, i) => sample(start + i * MIN, { load1: i }));
+    await sendBatch(app, host.hostToken, batch({ samples }));
+    clock.set(start + 3 * HOUR);
+    expect(await rollUpDirtyHours(db, clock.now())).toBe(2);
+
+    const hourly = await json<{
+      resolution: string;
+      series: { points: { ts: number; avg: number; min: number; max: number }[] }[];
+    }>(
+      app.request(
+        `/api/v1/hosts/${host.hostId}/metrics?names=load.1&from=${start}&to=${start + 2 * HOUR}&step=3600`,
+        {
+          headers: bearer(adminKey),
+        },
+      ),
+    );
+    expect(hourly.resolution).toBe("hour");
+    expect(hourly.series[0]?.points).toEqual([
+      { ts: start, avg: 29.5, min: 0, max: 59 },
+      { ts: start + HOUR, avg: 89.5, min: 60, max: 119 },
+    ]);
+    const raw = await json<{ resolution: string; series: { points: { avg: number }[] }[] }>(
+      app.request(
+        `/api/v1/hosts/${host.hostId}/metrics?names=load.1&from=${start}&to=${start + 2 * HOUR}&step=600`,
+        {
+          headers: bearer(adminKey),
+        },
+      ),
+    );
+    expect(raw.resolution).toBe("raw");
+    expect(raw.series[0]?.points).toHaveLength(12);
+    expect(raw.series[0]?.points[0]?.avg).toBe(4.5);
+
+    const daily = await json<{
+      resolution: string;
+      series: { points: { avg: number; min: number; max: number }[] }[];
+    }>(
+      app.request(
+        `/api/v1/hosts/${host.hostId}/metrics?names=load.1&from=${start}&to=${start + 86_400_000}&step=86400`,
+        {
+          headers: bearer(adminKey),
+        },
+      ),
+    );
+    expect(daily.resolution).toBe("day");
+    expect(daily.series[0]?.points).toEqual([{ ts: start, avg: 59.5, min: 0, max: 119 }]);
+  });
+
+  it("recompute an hour when late samples arrive from a probe's spool", async () => {
+    const { app, adminKey, db, clock } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const start = Date.UTC(2026, 10, 20, 0);
+    await sendBatch(app, host.hostToken, batch({ samples: [sample(start, { load1: 1 })] }));
+    clock.set(start + 2 * HOUR);
+    await rollUpDirtyHours(db, clock.now());
+    await sendBatch(app, host.hostToken, batch({ samples: [sample(start + 10 * MIN, { load1: 3 })] }));
+    await rollUpDirtyHours(db, clock.now());
+    const rows = await db.$client.execute(
+      "select r.min, r.max, r.sum, r.count from rollups_hourly r join series s on s.id = r.series_id where s.name = 'load.1'",
+    );
+    expect(rows.rows.map((r) => ({ ...r }))).toEqual([{ min: 1, max: 3, sum: 4, count: 2 }]);
+  });
+
+  it("reads long ranges from rollups, never from raw samples", async () => {
+    const { app, adminKey, clock } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const res = await json<{ resolution: string }>(
+      app.request(`/api/v1/hosts/${host.hostId}/metrics?from=${clock.now() - 30 * 86_400_000}`, {
+        headers: bearer(adminKey),
+      }),
+    );
+    expect(res.resolution).not.toBe("raw");
+  });
+
+  it("keep raw samples and logs within their bounds while rollups stay", async () => {
+    const { app, adminKey, db, clock } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    await app.request(
+      "/api/v1/projects/current/settings",
+      jsonRequest("PATCH", { retention: { rawDays: 1, logsPerHost: 1000 } }, adminKey),
+    );
+    const start = Date.UTC(2026, 10, 20, 0);
+    const samples = Array.from({ length: 60 }, (_, i) => sample(start + i * MIN));
+    const logs = Array.from({ length: 1500 }, (_, i) => ({
+      ts: start + i,
+      priority: 4,
+      message: `line ${i}`,
+    }));
+    await sendBatch(app, host.hostToken, batch({ samples, logs }));
+    clock.set(start + 2 * 86_400_000);
+    await rollUpDirtyHours(db, clock.now());
+    const count = async (table: string) =>
+      Number((await db.$client.execute(`select count(*) as n from ${table}`)).rows[0]?.n);
+    const rawBefore = await count("samples");
+    expect(rawBefore).toBeGreaterThan(0);
+    await applyRetention(db, clock.now(), { rowsPerStatement: 100, statements: 10_000 });
+    expect(await count("samples")).toBe(0);
+    expect(await count("rollups_hourly")).toBeGreaterThan(0);
+    expect(await count("log_entries")).toBe(1000);
+    const oldest = await db.$client.execute(
+      "select min(message) as m from log_entries where message = 'line 499'",
+    );
+    expect(oldest.rows[0]?.m).toBeNull();
+  });
+
+  it("delete in bounded steps and finish over later calls", async () => {
+    const { app, adminKey, db, clock } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const start = Date.UTC(2026, 10, 1, 0);
+    const samples = Array.from({ length: 100 }, (_, i) => sample(start + i * MIN));
+    await sendBatch(app, host.hostToken, batch({ samples }));
+    clock.set(start + 30 * 86_400_000);
+    const total = Number((await db.$client.execute("select count(*) as n from samples")).rows[0]?.n);
+    const first = await applyRetention(db, clock.now(), { rowsPerStatement: 50, statements: 3 });
+    expect(first).toBe(150);
+    let rest = 0;
+    for (let i = 0; i < 100; i++)
+      rest += await applyRetention(db, clock.now(), { rowsPerStatement: 50, statements: 3 });
+    expect(first + rest).toBe(total);
+  });
+});

@@ -1,0 +1,187 @@
+/** Public API shapes for hosts and what their probes send: enrollment, settings, queries, events. */
+import { z } from "zod";
+import { epochMs } from "./common.ts";
+import { hostFactsSchema, logPrioritySchema, probeRemoteConfigSchema, stateSnapshotSchema } from "./probe.ts";
+
+export const createEnrollmentTokenRequestSchema = z.object({
+  name: z.string().trim().min(1).max(100),
+  /** lifetime in seconds; absent means the token does not expire */
+  expiresInSec: z
+    .number()
+    .int()
+    .min(60)
+    .max(366 * 86400)
+    .optional(),
+});
+export type CreateEnrollmentTokenRequest = z.infer<typeof createEnrollmentTokenRequestSchema>;
+
+export const enrollmentTokenSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  createdAt: epochMs,
+  expiresAt: epochMs.nullable(),
+  revokedAt: epochMs.nullable(),
+  lastUsedAt: epochMs.nullable(),
+  useCount: z.number().int(),
+});
+export type EnrollmentToken = z.infer<typeof enrollmentTokenSchema>;
+export const createdEnrollmentTokenSchema = enrollmentTokenSchema.extend({ token: z.string() });
+export type CreatedEnrollmentToken = z.infer<typeof createdEnrollmentTokenSchema>;
+
+/** Retention bounds; every one is per project. */
+export const retentionSettingsSchema = z.object({
+  rawDays: z.number().int().min(1).max(90).describe("days raw samples are kept"),
+  hourlyDays: z.number().int().min(7).max(730).describe("days hourly min/avg/max rollups are kept"),
+  dailyDays: z.number().int().min(30).max(3650).describe("days daily rollups are kept"),
+  logDays: z.number().int().min(1).max(365).describe("days log entries are kept"),
+  logsPerHost: z.number().int().min(1_000).max(10_000_000).describe("newest log entries kept per host"),
+});
+export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
+
+export const projectSettingsSchema = z.object({
+  retention: retentionSettingsSchema,
+  probe: probeRemoteConfigSchema,
+});
+export type ProjectSettings = z.infer<typeof projectSettingsSchema>;
+
+export const updateProjectSettingsSchema = z.object({
+  retention: retentionSettingsSchema.partial().optional(),
+  probe: z
+    .object({
+      intervalSec: probeRemoteConfigSchema.shape.intervalSec.optional(),
+      journal: probeRemoteConfigSchema.shape.journal.partial().optional(),
+    })
+    .optional(),
+});
+export type UpdateProjectSettings = z.infer<typeof updateProjectSettingsSchema>;
+
+export const updateHostSchema = z.object({
+  name: z.string().trim().min(1).max(253).optional(),
+  tags: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
+  /** overrides of the project's probe settings for this host; null clears them */
+  config: updateProjectSettingsSchema.shape.probe.nullable().optional(),
+});
+export type UpdateHost = z.infer<typeof updateHostSchema>;
+
+/** The headline figures of a host, from the latest value of its series. Absent when never reported. */
+export const hostLatestSchema = z.object({
+  at: epochMs.optional(),
+  cpuBusyPct: z.number().optional().describe("100 − idle, percent"),
+  iowaitPct: z.number().optional(),
+  load1: z.number().optional(),
+  memoryAvailablePct: z.number().optional(),
+  swapUsedBytes: z.number().optional(),
+  diskUsedPctMax: z.number().optional().describe("fullest filesystem, percent used"),
+});
+
+export const hostSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  machineId: z.string().nullable(),
+  tags: z.array(z.string()),
+  facts: hostFactsSchema.partial(),
+  createdAt: epochMs,
+  lastSeenAt: epochMs.nullable(),
+  /** true while the probe has reported within three of its intervals */
+  online: z.boolean(),
+  config: probeRemoteConfigSchema,
+  latest: hostLatestSchema,
+  state: stateSnapshotSchema.nullable(),
+});
+export type Host = z.infer<typeof hostSchema>;
+
+const commaList = z
+  .string()
+  .max(4096)
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+const msParam = z.coerce.number().int().nonnegative();
+
+export const metricsQuerySchema = z.object({
+  /** comma-separated metric names, e.g. `cpu.iowait_pct,fs.used_pct`; absent means all */
+  names: commaList.optional(),
+  from: msParam.optional(),
+  to: msParam.optional(),
+  /** seconds per point; picks raw, hourly or daily data by size */
+  step: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400 * 30)
+    .optional(),
+});
+export type MetricsQuery = z.infer<typeof metricsQuerySchema>;
+
+export const metricPointSchema = z.object({ ts: epochMs, avg: z.number(), min: z.number(), max: z.number() });
+export const metricSeriesSchema = z.object({
+  name: z.string(),
+  labels: z.record(z.string(), z.string()),
+  points: z.array(metricPointSchema),
+});
+export const eventSchema = z.object({
+  id: z.number().int(),
+  hostId: z.string().nullable(),
+  at: epochMs,
+  kind: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type HostEvent = z.infer<typeof eventSchema>;
+
+export const metricsResponseSchema = z.object({
+  from: epochMs,
+  to: epochMs,
+  stepSec: z.number().int(),
+  resolution: z.enum(["raw", "hour", "day"]),
+  series: z.array(metricSeriesSchema),
+  /** deploy markers and other annotations in the range */
+  events: z.array(eventSchema),
+});
+export type MetricsResponse = z.infer<typeof metricsResponseSchema>;
+
+export const logsQuerySchema = z.object({
+  unit: z.string().max(256).optional(),
+  /** most verbose priority to include: 3 means emerg … err */
+  priority: z.coerce.number().pipe(logPrioritySchema).optional(),
+  /** case-insensitive text that the message contains */
+  q: z.string().min(1).max(256).optional(),
+  /** cursor: only entries older than this id (paging back) */
+  before: z.coerce.number().int().positive().optional(),
+  /** cursor: only entries newer than this id (catching up) */
+  after: z.coerce.number().int().nonnegative().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export type LogsQuery = z.infer<typeof logsQuerySchema>;
+
+export const logEntryOutSchema = z.object({
+  id: z.number().int(),
+  hostId: z.string(),
+  ts: epochMs,
+  priority: z.number().int(),
+  unit: z.string().nullable(),
+  identifier: z.string().nullable(),
+  message: z.string(),
+  pid: z.number().int().nullable(),
+  fields: z.record(z.string(), z.string()).nullable(),
+});
+export type LogEntryOut = z.infer<typeof logEntryOutSchema>;
+
+export const createEventRequestSchema = z.object({
+  kind: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]{0,31}$/)
+    .default("deploy"),
+  service: z.string().trim().min(1).max(128).optional(),
+  version: z.string().trim().min(1).max(128).optional(),
+  /** host id or name; absent for a project-wide marker */
+  host: z.string().trim().min(1).max(253).optional(),
+  performer: z.string().trim().min(1).max(128).optional(),
+  message: z.string().trim().min(1).max(1000).optional(),
+  at: epochMs.optional(),
+});
+export type CreateEventRequest = z.infer<typeof createEventRequestSchema>;

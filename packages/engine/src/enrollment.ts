@@ -1,0 +1,152 @@
+import type {
+  CreatedEnrollmentToken,
+  CreateEnrollmentTokenRequest,
+  EnrollmentToken,
+  EnrollRequest,
+  EnrollResponse,
+} from "@vigil/contract";
+import {
+  type Db,
+  type EnrollmentTokenRow,
+  enrollmentTokens,
+  hosts,
+  issueSecret,
+  secretPrefix,
+  verifySecret,
+} from "@vigil/db";
+import { and, eq, sql } from "drizzle-orm";
+import type { Clock } from "./clock.ts";
+import { NotFoundError, UnauthorizedError } from "./errors.ts";
+import { effectiveHostConfig } from "./hosts.ts";
+import { getProjectSettings } from "./settings.ts";
+
+function toEnrollmentToken(row: EnrollmentTokenRow): EnrollmentToken {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    revokedAt: row.revokedAt,
+    lastUsedAt: row.lastUsedAt,
+    useCount: row.useCount,
+  };
+}
+
+export async function createEnrollmentToken(
+  db: Db,
+  clock: Clock,
+  projectId: string,
+  input: CreateEnrollmentTokenRequest,
+): Promise<CreatedEnrollmentToken> {
+  const secret = await issueSecret("enr");
+  const now = clock.now();
+  const [row] = await db
+    .insert(enrollmentTokens)
+    .values({
+      id: crypto.randomUUID(),
+      projectId,
+      name: input.name,
+      prefix: secret.prefix,
+      secretHash: secret.hash,
+      createdAt: now,
+      expiresAt: input.expiresInSec ? now + input.expiresInSec * 1000 : null,
+    })
+    .returning();
+  if (!row) throw new Error("enrollment token insert returned nothing");
+  return { ...toEnrollmentToken(row), token: secret.token };
+}
+
+export async function listEnrollmentTokens(db: Db, projectId: string): Promise<EnrollmentToken[]> {
+  const rows = await db.query.enrollmentTokens.findMany({
+    where: eq(enrollmentTokens.projectId, projectId),
+    orderBy: (t, { asc }) => [asc(t.createdAt), asc(t.id)],
+  });
+  return rows.map(toEnrollmentToken);
+}
+
+/** Revoked tokens stay listed (who enrolled what, and when) but enroll nothing more. */
+export async function revokeEnrollmentToken(
+  db: Db,
+  clock: Clock,
+  projectId: string,
+  id: string,
+): Promise<void> {
+  const done = await db
+    .update(enrollmentTokens)
+    .set({ revokedAt: clock.now() })
+    .where(and(eq(enrollmentTokens.projectId, projectId), eq(enrollmentTokens.id, id)))
+    .returning({ id: enrollmentTokens.id });
+  if (done.length === 0) throw new NotFoundError("enrollment token");
+}
+
+/**
+ * Turns an enrollment token into a host and a host token.
+ * 1. The token must be well formed, known, unrevoked and unexpired (all answered alike: 401).
+ * 2. A machine id this project already knows gets its existing host back, with a fresh token (the old
+ *    one is replaced: a probe re-enrolls when it has lost it), unless `forceNew` asks for another host.
+ * 3. Otherwise a new host is made. Only the token's hash is stored.
+ */
+export async function enrollHost(
+  db: Db,
+  clock: Clock,
+  input: EnrollRequest,
+): Promise<EnrollResponse & { created: boolean }> {
+  const prefix = secretPrefix(input.token, "enr");
+  const row = prefix
+    ? await db.query.enrollmentTokens.findFirst({ where: eq(enrollmentTokens.prefix, prefix) })
+    : null;
+  const now = clock.now();
+  if (
+    !row ||
+    !(await verifySecret(input.token, row.secretHash)) ||
+    row.revokedAt !== null ||
+    (row.expiresAt !== null && row.expiresAt <= now)
+  ) {
+    throw new UnauthorizedError("the enrollment token is not valid, revoked or expired");
+  }
+  const hostToken = await issueSecret("hst");
+  const machineId = input.facts.machineId ?? null;
+  const existing =
+    machineId && !input.forceNew
+      ? await db.query.hosts.findFirst({
+          where: and(eq(hosts.projectId, row.projectId), eq(hosts.machineId, machineId)),
+          orderBy: (h, { asc }) => [asc(h.createdAt)],
+        })
+      : undefined;
+
+  let host: typeof hosts.$inferSelect | undefined;
+  if (existing) {
+    [host] = await db
+      .update(hosts)
+      .set({ tokenPrefix: hostToken.prefix, tokenHash: hostToken.hash, facts: input.facts })
+      .where(eq(hosts.id, existing.id))
+      .returning();
+  } else {
+    [host] = await db
+      .insert(hosts)
+      .values({
+        id: crypto.randomUUID(),
+        projectId: row.projectId,
+        name: input.facts.hostname,
+        machineId,
+        tokenPrefix: hostToken.prefix,
+        tokenHash: hostToken.hash,
+        facts: input.facts,
+        createdAt: now,
+      })
+      .returning();
+  }
+  if (!host) throw new Error("host write returned nothing");
+  await db
+    .update(enrollmentTokens)
+    .set({ lastUsedAt: now, useCount: sql`${enrollmentTokens.useCount} + 1` })
+    .where(eq(enrollmentTokens.id, row.id));
+  const settings = await getProjectSettings(db, row.projectId);
+  return {
+    hostId: host.id,
+    hostToken: hostToken.token,
+    config: effectiveHostConfig(settings, host.config),
+    created: !existing,
+  };
+}

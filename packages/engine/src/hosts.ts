@@ -1,0 +1,184 @@
+import type { Host, ProbeRemoteConfig, ProjectSettings, StateSnapshot, UpdateHost } from "@vigil/contract";
+import {
+  backupRuns,
+  type Db,
+  type HostRow,
+  hostEvents,
+  hostState,
+  hosts,
+  ingestedBatches,
+  logEntries,
+  rollupDirty,
+  rollupsDaily,
+  rollupsHourly,
+  samples,
+  secretPrefix,
+  series,
+  verifySecret,
+} from "@vigil/db";
+import { and, eq, inArray } from "drizzle-orm";
+import type { Clock } from "./clock.ts";
+import { NotFoundError } from "./errors.ts";
+import { getProjectSettings, mergeProbeConfig } from "./settings.ts";
+
+/** A host as its probe's token identifies it. */
+export interface HostPrincipal {
+  hostId: string;
+  projectId: string;
+  row: HostRow;
+}
+
+/** Finds the host a probe token belongs to: indexed prefix lookup, then a constant-time hash compare. */
+export async function authenticateHost(db: Db, token: string): Promise<HostPrincipal | null> {
+  const prefix = secretPrefix(token, "hst");
+  if (!prefix) return null;
+  const row = await db.query.hosts.findFirst({ where: eq(hosts.tokenPrefix, prefix) });
+  if (!row || !(await verifySecret(token, row.tokenHash))) return null;
+  return { hostId: row.id, projectId: row.projectId, row };
+}
+
+export function effectiveHostConfig(settings: ProjectSettings, hostConfig: unknown): ProbeRemoteConfig {
+  return mergeProbeConfig(settings.probe, hostConfig as Parameters<typeof mergeProbeConfig>[1]);
+}
+
+/** Silent for more than three intervals (and at least two minutes) means offline, as for host checks. */
+export function isOnline(lastSeenAt: number | null, intervalSec: number, now: number): boolean {
+  if (lastSeenAt === null) return false;
+  return now - lastSeenAt <= Math.max(3 * intervalSec * 1000, 120_000);
+}
+
+/** Series whose latest values make up a host's headline figures. */
+const HEADLINE = [
+  "cpu.idle_pct",
+  "cpu.iowait_pct",
+  "load.1",
+  "mem.available_pct",
+  "swap.used_bytes",
+  "fs.used_pct",
+];
+
+async function latestFigures(db: Db, hostIds: string[]): Promise<Map<string, Host["latest"]>> {
+  const out = new Map<string, Host["latest"]>();
+  if (hostIds.length === 0) return out;
+  const rows = await db
+    .select({ hostId: series.hostId, name: series.name, ts: series.lastTs, value: series.lastValue })
+    .from(series)
+    .where(and(inArray(series.hostId, hostIds), inArray(series.name, HEADLINE)));
+  for (const r of rows) {
+    if (r.value === null) continue;
+    const latest = out.get(r.hostId) ?? {};
+    latest.at = Math.max(latest.at ?? 0, r.ts ?? 0);
+    if (r.name === "cpu.idle_pct") latest.cpuBusyPct = round(100 - r.value);
+    if (r.name === "cpu.iowait_pct") latest.iowaitPct = round(r.value);
+    if (r.name === "load.1") latest.load1 = r.value;
+    if (r.name === "mem.available_pct") latest.memoryAvailablePct = round(r.value);
+    if (r.name === "swap.used_bytes") latest.swapUsedBytes = r.value;
+    if (r.name === "fs.used_pct")
+      latest.diskUsedPctMax = round(Math.max(latest.diskUsedPctMax ?? 0, r.value));
+    out.set(r.hostId, latest);
+  }
+  return out;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+async function toHosts(db: Db, clock: Clock, projectId: string, rows: HostRow[]): Promise<Host[]> {
+  const settings = await getProjectSettings(db, projectId);
+  const ids = rows.map((r) => r.id);
+  const [latest, states] = await Promise.all([
+    latestFigures(db, ids),
+    ids.length ? db.select().from(hostState).where(inArray(hostState.hostId, ids)) : Promise.resolve([]),
+  ]);
+  const stateOf = new Map(states.map((s) => [s.hostId, s.snapshot as StateSnapshot]));
+  const now = clock.now();
+  return rows.map((row) => {
+    const config = effectiveHostConfig(settings, row.config);
+    return {
+      id: row.id,
+      name: row.name,
+      machineId: row.machineId,
+      tags: row.tags,
+      facts: row.facts as Host["facts"],
+      createdAt: row.createdAt,
+      lastSeenAt: row.lastSeenAt,
+      online: isOnline(row.lastSeenAt, config.intervalSec, now),
+      config,
+      latest: latest.get(row.id) ?? {},
+      state: stateOf.get(row.id) ?? null,
+    };
+  });
+}
+
+export async function listHosts(db: Db, clock: Clock, projectId: string): Promise<Host[]> {
+  const rows = await db.query.hosts.findMany({
+    where: eq(hosts.projectId, projectId),
+    orderBy: (h, { asc }) => [asc(h.name), asc(h.id)],
+  });
+  return toHosts(db, clock, projectId, rows);
+}
+
+/** A host of this project, or NotFound — also for another project's host id, so ids reveal nothing. */
+export async function getHostRow(db: Db, projectId: string, hostId: string): Promise<HostRow> {
+  const row = await db.query.hosts.findFirst({
+    where: and(eq(hosts.projectId, projectId), eq(hosts.id, hostId)),
+  });
+  if (!row) throw new NotFoundError("host");
+  return row;
+}
+
+export async function getHost(db: Db, clock: Clock, projectId: string, hostId: string): Promise<Host> {
+  const [host] = await toHosts(db, clock, projectId, [await getHostRow(db, projectId, hostId)]);
+  if (!host) throw new NotFoundError("host");
+  return host;
+}
+
+export async function updateHost(
+  db: Db,
+  clock: Clock,
+  projectId: string,
+  hostId: string,
+  patch: UpdateHost,
+): Promise<Host> {
+  const row = await getHostRow(db, projectId, hostId);
+  const config =
+    patch.config === null
+      ? {}
+      : patch.config
+        ? {
+            ...row.config,
+            ...patch.config,
+            journal: { ...(row.config.journal as object | undefined), ...patch.config.journal },
+          }
+        : row.config;
+  await db
+    .update(hosts)
+    .set({
+      ...(patch.name ? { name: patch.name } : {}),
+      ...(patch.tags ? { tags: [...new Set(patch.tags)] } : {}),
+      config,
+    })
+    .where(and(eq(hosts.projectId, projectId), eq(hosts.id, hostId)));
+  return getHost(db, clock, projectId, hostId);
+}
+
+/**
+ * Deletes a host and everything it reported, in one transaction. Deletes are explicit rather than left
+ * to ON DELETE CASCADE, because SQLite enforces foreign keys only where the connection turned them on.
+ */
+export async function deleteHost(db: Db, projectId: string, hostId: string): Promise<void> {
+  await getHostRow(db, projectId, hostId);
+  const ids = db.select({ id: series.id }).from(series).where(eq(series.hostId, hostId));
+  await db.batch([
+    db.delete(samples).where(inArray(samples.seriesId, ids)),
+    db.delete(rollupsHourly).where(inArray(rollupsHourly.seriesId, ids)),
+    db.delete(rollupsDaily).where(inArray(rollupsDaily.seriesId, ids)),
+    db.delete(rollupDirty).where(eq(rollupDirty.hostId, hostId)),
+    db.delete(series).where(eq(series.hostId, hostId)),
+    db.delete(logEntries).where(eq(logEntries.hostId, hostId)),
+    db.delete(backupRuns).where(eq(backupRuns.hostId, hostId)),
+    db.delete(hostState).where(eq(hostState.hostId, hostId)),
+    db.delete(hostEvents).where(eq(hostEvents.hostId, hostId)),
+    db.delete(ingestedBatches).where(eq(ingestedBatches.hostId, hostId)),
+    db.delete(hosts).where(and(eq(hosts.projectId, projectId), eq(hosts.id, hostId))),
+  ]);
+}

@@ -1,0 +1,109 @@
+import type { MetricsQuery, MetricsResponse } from "@vigil/contract";
+import { type Db, series } from "@vigil/db";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Clock } from "../clock.ts";
+import { InvalidInputError } from "../errors.ts";
+import { getHostRow } from "../hosts.ts";
+import { getProjectSettings } from "../settings.ts";
+import { listEvents } from "./events.ts";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Points per series when the caller gives no step: enough for a chart, small for the wire. */
+const DEFAULT_POINTS = 300;
+/** Hard cap on points per series; a finer step is refused rather than silently coarsened. */
+export const MAX_POINTS = 5_000;
+const DEFAULT_RANGE = 6 * HOUR;
+
+type Resolution = MetricsResponse["resolution"];
+
+/**
+ * Chooses the data a range is read from, finest first: raw samples only when the step is under an hour
+ * and the range is still inside raw retention; hourly rollups for steps under a day inside hourly
+ * retention; daily rollups otherwise. Long ranges therefore never touch raw rows.
+ */
+export function chooseResolution(
+  from: number,
+  stepMs: number,
+  now: number,
+  retention: { rawDays: number; hourlyDays: number },
+): Resolution {
+  if (stepMs < HOUR && from >= now - retention.rawDays * DAY) return "raw";
+  if (stepMs < DAY && from >= now - retention.hourlyDays * DAY) return "hour";
+  return "day";
+}
+
+export async function queryHostMetrics(
+  db: Db,
+  clock: Clock,
+  projectId: string,
+  hostId: string,
+  query: MetricsQuery,
+): Promise<MetricsResponse> {
+  await getHostRow(db, projectId, hostId);
+  const now = clock.now();
+  const to = query.to ?? now;
+  const from = query.from ?? to - DEFAULT_RANGE;
+  if (from >= to) throw new InvalidInputError("query.from", "must be before to");
+  const { retention } = await getProjectSettings(db, projectId);
+  let stepMs = query.step
+    ? query.step * 1000
+    : Math.max(1000, Math.ceil((to - from) / DEFAULT_POINTS / 1000) * 1000);
+  const resolution = chooseResolution(from, stepMs, now, retention);
+  // A rollup cannot be cut finer than its bucket.
+  if (resolution === "hour") stepMs = Math.max(HOUR, Math.ceil(stepMs / HOUR) * HOUR);
+  if (resolution === "day") stepMs = Math.max(DAY, Math.ceil(stepMs / DAY) * DAY);
+  if ((to - from) / stepMs > MAX_POINTS) {
+    throw new InvalidInputError(
+      "query.step",
+      `gives more than ${MAX_POINTS} points per series; choose a larger step`,
+    );
+  }
+
+  const seriesRows = await db
+    .select({ id: series.id, name: series.name, labels: series.labels })
+    .from(series)
+    .where(
+      and(eq(series.hostId, hostId), query.names?.length ? inArray(series.name, query.names) : undefined),
+    )
+    .orderBy(series.name, series.labels);
+
+  const points = new Map<number, MetricsResponse["series"][number]["points"]>();
+  if (seriesRows.length > 0) {
+    const ids = sql.join(
+      seriesRows.map((s) => sql`${s.id}`),
+      sql`, `,
+    );
+    // Bound numbers arrive as REAL, so the division is cast back to a whole bucket index.
+    const bucket = (column: string) => sql`cast(${sql.raw(column)} / ${stepMs} as integer) * ${stepMs}`;
+    const query =
+      resolution === "raw"
+        ? sql`select series_id as id, ${bucket("ts")} as t, avg(value) as avg, min(value) as min, max(value) as max
+              from samples where series_id in (${ids}) and ts >= ${from} and ts < ${to}
+              group by series_id, t order by series_id, t`
+        : sql`select series_id as id, ${bucket("bucket")} as t, sum(sum) / sum(count) as avg, min(min) as min, max(max) as max
+              from ${sql.raw(resolution === "hour" ? "rollups_hourly" : "rollups_daily")}
+              where series_id in (${ids}) and bucket >= ${Math.floor(from / stepMs) * stepMs} and bucket < ${to}
+              group by series_id, t order by series_id, t`;
+    const result = await db.run(query);
+    for (const row of result.rows) {
+      const id = Number(row.id);
+      const list = points.get(id) ?? [];
+      list.push({ ts: Number(row.t), avg: Number(row.avg), min: Number(row.min), max: Number(row.max) });
+      points.set(id, list);
+    }
+  }
+
+  return {
+    from,
+    to,
+    stepSec: stepMs / 1000,
+    resolution,
+    series: seriesRows.map((s) => ({
+      name: s.name,
+      labels: JSON.parse(s.labels) as Record<string, string>,
+      points: points.get(s.id) ?? [],
+    })),
+    events: await listEvents(db, projectId, { hostId, from, to, includeProjectWide: true, limit: 500 }),
+  };
+}
