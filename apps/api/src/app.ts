@@ -13,6 +13,7 @@ import { hostRoutes } from "./routes/hosts.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { prometheusRoutes } from "./routes/metrics.ts";
 import { probeRoutes } from "./routes/probe.ts";
+import { probeAssetRoutes } from "./routes/probe-assets.ts";
 import { projectRoutes } from "./routes/projects.ts";
 
 export type { AppConfig, AppDeps } from "./deps.ts";
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps) {
   app.route("/api/v1/logs", logRoutes);
   app.route("/api/v1/events", eventRoutes);
   app.route("/", prometheusRoutes);
+  app.route("/", probeAssetRoutes);
 
   app.notFound(notFound);
   app.onError(onError);

@@ -6,11 +6,22 @@ export interface AppDeps {
   db: Db;
   clock: Clock;
   config: AppConfig;
+  /** the probe installer and bundle this server hands out; absent where they were not built */
+  probeAssets?: ProbeAssets;
+}
+
+export type ProbeAssetName = "install.sh" | "vigil-probe.mjs";
+
+export interface ProbeAssets {
+  /** the file's text, or null when it is not there */
+  read(name: ProbeAssetName): Promise<string | null>;
 }
 
 export interface AppConfig {
   /** reported by /healthz */
   version: string;
+  /** the URL probes and browsers reach this server at, when it differs from what requests show (a proxy) */
+  publicUrl?: string;
   /** largest request body under /api/ as sent (compressed for probe batches), in bytes */
   maxJsonBodyBytes: number;
   /** largest probe batch once inflated, in bytes: a gzip bomb stops here */

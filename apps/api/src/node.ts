@@ -3,9 +3,10 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RunningServer, StartupError, settingsFromEnv, startServer } from "./server.ts";
 
-// src/node.ts and dist/node.js sit at the same depth, so the migrations folder is three levels up from either.
-const migrationsFolder =
-  process.env.VIGIL_MIGRATIONS_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), "../../../migrations");
+// src/node.ts and dist/node.js sit at the same depth, so the repository root is three levels up from either.
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const migrationsFolder = process.env.VIGIL_MIGRATIONS_DIR ?? resolve(root, "migrations");
+const probeDir = resolve(root, "probe");
 
 let server: RunningServer | undefined;
 
@@ -24,7 +25,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 try {
-  server = await startServer(settingsFromEnv(process.env), { migrationsFolder });
+  server = await startServer(settingsFromEnv(process.env), { migrationsFolder, probeDir });
 } catch (err) {
   if (err instanceof StartupError) {
     console.error(`vigil: ${err.message}`);

@@ -6,6 +6,7 @@
  * 4. Serve the app and tick the scheduler until SIGINT/SIGTERM.
  */
 import { accessSync, constants, mkdirSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
@@ -13,7 +14,8 @@ import { closeDb, createDb, secretPrefix } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, type Clock, systemClock } from "@vigil/engine";
 import { createApp, defaultConfig } from "./app.ts";
-import type { AppDeps } from "./deps.ts";
+import type { AppDeps, ProbeAssetName, ProbeAssets } from "./deps.ts";
+import { startLocalProbe } from "./local-probe.ts";
 import { runScheduledJobs, scheduledJobs, startInterval } from "./scheduler.ts";
 
 export interface ServerSettings {
@@ -24,6 +26,9 @@ export interface ServerSettings {
   authToken?: string;
   presetAdminKey?: string;
   tickMs: number;
+  /** run a probe for this machine (VIGIL_LOCAL_PROBE, on unless "0") */
+  localProbe: boolean;
+  publicUrl?: string;
 }
 
 /** A setup problem the operator can fix; printed as one line, never as a stack trace. */
@@ -50,6 +55,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     authToken: env.LIBSQL_AUTH_TOKEN || undefined,
     presetAdminKey,
     tickMs: Number(env.VIGIL_TICK_MS ?? 5000),
+    localProbe: env.VIGIL_LOCAL_PROBE !== "0",
+    publicUrl: env.VIGIL_PUBLIC_URL?.replace(/\/+$/, "") || undefined,
   };
 }
 
@@ -71,10 +78,26 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(
-  settings: ServerSettings,
-  options: { migrationsFolder: string; clock?: Clock; log?: (line: string) => void },
-): Promise<RunningServer> {
+export interface ServerOptions {
+  migrationsFolder: string;
+  /** the probe workspace: install.sh and dist/vigil-probe.mjs are served from it and run as the local probe */
+  probeDir?: string;
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+/** Reads the probe's installer and bundle from disk on each request, so a rebuild needs no restart. */
+function probeAssetsFrom(probeDir: string): ProbeAssets {
+  const files: Record<ProbeAssetName, string> = {
+    "install.sh": join(probeDir, "install.sh"),
+    "vigil-probe.mjs": join(probeDir, "dist", "vigil-probe.mjs"),
+  };
+  return {
+    read: (name) => readFile(files[name], "utf8").catch(() => null),
+  };
+}
+
+export async function startServer(settings: ServerSettings, options: ServerOptions): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => console.log(line));
   const clock = options.clock ?? systemClock;
   ensureWritableDir(settings.dataDir);
@@ -89,7 +112,12 @@ export async function startServer(
     throw new StartupError(`cannot prepare the database at ${settings.dbUrl}: ${(err as Error).message}`);
   }
 
-  const deps: AppDeps = { db, clock, config: defaultConfig };
+  const deps: AppDeps = {
+    db,
+    clock,
+    config: { ...defaultConfig, ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}) },
+    ...(options.probeDir ? { probeAssets: probeAssetsFrom(options.probeDir) } : {}),
+  };
   const app = createApp(deps);
   const server = createAdaptorServer({ fetch: app.fetch });
   await new Promise<void>((ok, fail) => {
@@ -138,12 +166,26 @@ export async function startServer(
     );
   }
 
+  const localProbe =
+    settings.localProbe && options.probeDir
+      ? await startLocalProbe({
+          db,
+          clock,
+          projectId: bootstrap.project.id,
+          serverUrl: url,
+          stateDir: join(settings.dataDir, "probe"),
+          bundle: join(options.probeDir, "dist", "vigil-probe.mjs"),
+          log,
+        })
+      : null;
+
   let closing: Promise<void> | null = null;
   return {
     url,
     ...(bootstrap.adminKey ? { adminKey: bootstrap.adminKey } : {}),
     close: () => {
       closing ??= (async () => {
+        await localProbe?.stop();
         await stopTicking();
         await new Promise<void>((done) => {
           server.close(() => done());

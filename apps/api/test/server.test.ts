@@ -94,7 +94,7 @@ describe("the self-hosted server", () => {
   it("shuts down cleanly on SIGTERM", async () => {
     const entry = resolve(import.meta.dirname, "../src/node.ts");
     const child = spawn(process.execPath, ["--import", "tsx", entry], {
-      env: { ...process.env, VIGIL_DATA_DIR: freshDir(), VIGIL_PORT: "0" },
+      env: { ...process.env, VIGIL_DATA_DIR: freshDir(), VIGIL_PORT: "0", VIGIL_LOCAL_PROBE: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";

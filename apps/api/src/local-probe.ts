@@ -1,0 +1,89 @@
+/**
+ * The probe for the machine the self-hosted server runs on, so a newcomer sees real data at once.
+ * It is the real probe bundle in a child process, enrolled like any other host; VIGIL_LOCAL_PROBE=0
+ * turns it off.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { type Db, hosts } from "@vigil/db";
+import { type Clock, createEnrollmentToken } from "@vigil/engine";
+import { eq } from "drizzle-orm";
+
+export interface LocalProbeOptions {
+  db: Db;
+  clock: Clock;
+  projectId: string;
+  serverUrl: string;
+  stateDir: string;
+  bundle: string;
+  log: (line: string) => void;
+}
+
+export interface LocalProbe {
+  stop(): Promise<void>;
+}
+
+/**
+ * The probe needs an enrollment token unless its saved identity still names this server and a host that
+ * exists (a wiped database or a new port means enrolling again; the machine id keeps the same host).
+ */
+async function enrollmentTokenIfNeeded(options: LocalProbeOptions): Promise<string | undefined> {
+  const identityFile = join(options.stateDir, "identity.json");
+  if (existsSync(identityFile)) {
+    try {
+      const identity = JSON.parse(readFileSync(identityFile, "utf8")) as { server?: string; hostId?: string };
+      const host = identity.hostId
+        ? await options.db.query.hosts.findFirst({
+            where: eq(hosts.id, identity.hostId),
+            columns: { id: true },
+          })
+        : undefined;
+      if (identity.server === options.serverUrl && host) return undefined;
+    } catch {
+      // unreadable identity: enroll afresh
+    }
+    rmSync(identityFile, { force: true });
+  }
+  const created = await createEnrollmentToken(options.db, options.clock, options.projectId, {
+    name: "local probe",
+    expiresInSec: 3600,
+  });
+  return created.token;
+}
+
+export async function startLocalProbe(options: LocalProbeOptions): Promise<LocalProbe | null> {
+  if (!existsSync(options.bundle)) {
+    options.log(`local probe: ${options.bundle} is missing (npm run build -w @vigil/probe); not started`);
+    return null;
+  }
+  const token = await enrollmentTokenIfNeeded(options);
+  const child: ChildProcess = spawn(process.execPath, [options.bundle, "run"], {
+    env: {
+      ...process.env,
+      VIGIL_SERVER: options.serverUrl,
+      VIGIL_STATE_DIR: options.stateDir,
+      VIGIL_CONFIG: join(options.stateDir, "probe.json"),
+      ...(token ? { VIGIL_TOKEN: token } : {}),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const forward = (chunk: Buffer) => {
+    for (const line of chunk.toString().split("\n")) if (line.trim()) options.log(`[probe] ${line}`);
+  };
+  child.stdout?.on("data", forward);
+  child.stderr?.on("data", forward);
+  let stopping = false;
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  child.once("exit", (code, signal) => {
+    if (!stopping) options.log(`local probe exited (${signal ?? code}); the server keeps running without it`);
+  });
+  options.log(`local probe started (pid ${child.pid}, state in ${options.stateDir})`);
+  return {
+    stop: async () => {
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
