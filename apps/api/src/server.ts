@@ -139,9 +139,9 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
   const lastRun = new Map<string, number>();
   const stopTicking = startInterval(() => runScheduledJobs(deps, scheduledJobs, lastRun), settings.tickMs);
 
-  log(`Vigil is listening on ${url} (database ${settings.dbUrl})`);
+  // credentials.json is written before anything is logged, so automation that waits for the first line can read it.
+  const credentialsFile = join(settings.dataDir, "credentials.json");
   if (bootstrap.adminKey) {
-    const file = join(settings.dataDir, "credentials.json");
     const credentials = {
       server: url,
       project: bootstrap.project.slug,
@@ -149,11 +149,14 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
       pingKey: bootstrap.project.pingKey,
       adminKey: bootstrap.adminKey,
     };
-    writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  }
+  log(`Vigil is listening on ${url} (database ${settings.dbUrl})`);
+  if (bootstrap.adminKey) {
     log(
       [
         "",
-        `Created project "${bootstrap.project.slug}" and an admin API key. It is shown only now; a copy is in ${file} (mode 0600):`,
+        `Created project "${bootstrap.project.slug}" and an admin API key. It is shown only now; a copy is in ${credentialsFile} (mode 0600):`,
         "",
         `  ${bootstrap.adminKey}`,
         "",
