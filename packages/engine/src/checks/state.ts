@@ -1,0 +1,156 @@
+/**
+ * Writing a check's state. Every write is compare-and-set on `checks.cas`, and whatever follows from it
+ * (the flip, the incident, the day's uptime, the ping or run row) is in the same batch, guarded by "the
+ * check now carries my new token". So two schedulers, or a ping racing a tick, can never both record the
+ * same state change: the loser's batch changes nothing and it re-reads or gives up.
+ */
+import { type CheckRow, type CheckStatus, checks, type Db } from "@vigil/db";
+import { getTableColumns } from "drizzle-orm";
+
+type Statement = { sql: string; args: (string | number | null)[] };
+type CheckColumns = Omit<CheckRow, "id" | "projectId" | "cas" | "createdAt">;
+export type CheckPatch = Partial<CheckColumns>;
+
+const DAY_MS = 86_400_000;
+/** Uptime history older than this is not worth splitting a long stretch for. */
+const UPTIME_HORIZON_MS = 400 * DAY_MS;
+
+const columns = getTableColumns(checks);
+
+export function newCasToken(): string {
+  return crypto.randomUUID();
+}
+
+/** A row to insert only if the state write wins (a ping, a run). */
+export interface GuardedInsert {
+  table: "pings" | "check_runs";
+  values: Record<string, string | number | null>;
+}
+
+export interface StateWrite {
+  /** the row as read: its `cas` is the expected token, its status the "from" of any flip */
+  check: CheckRow;
+  patch: CheckPatch;
+  /** why the status changed, when it does */
+  cause?: string;
+  inserts?: GuardedInsert[];
+  now: number;
+}
+
+function driverValue(key: string, value: unknown): string | number | null {
+  const column = (columns as Record<string, { name: string; mapToDriverValue(v: unknown): unknown }>)[key];
+  if (!column) throw new Error(`unknown checks column ${key}`);
+  if (value === null || value === undefined) return null;
+  return column.mapToDriverValue(value) as string | number;
+}
+
+function columnName(key: string): string {
+  const column = (columns as Record<string, { name: string }>)[key];
+  if (!column) throw new Error(`unknown checks column ${key}`);
+  return column.name;
+}
+
+/** Which uptime bucket a status's time goes to; new and paused count as neither. */
+function uptimeBucket(status: CheckStatus): "up_ms" | "degraded_ms" | "down_ms" | null {
+  if (status === "up" || status === "late") return "up_ms";
+  if (status === "degraded") return "degraded_ms";
+  if (status === "down") return "down_ms";
+  return null;
+}
+
+/** Splits [from, to) at UTC midnights. */
+export function splitByDay(from: number, to: number): [day: number, ms: number][] {
+  const out: [number, number][] = [];
+  for (let t = Math.max(from, to - UPTIME_HORIZON_MS); t < to; ) {
+    const day = t - (t % DAY_MS);
+    const end = Math.min(to, day + DAY_MS);
+    out.push([day, end - t]);
+    t = end;
+  }
+  return out;
+}
+
+/** Builds the batch for one state write; exported for the bench and tests of the SQL itself. */
+export function stateWriteStatements(write: StateWrite, token: string): Statement[] {
+  const { check, patch, now } = write;
+  const statusChanges = patch.status !== undefined && patch.status !== check.status;
+  const full: CheckPatch = { ...patch, updatedAt: now, ...(statusChanges ? { statusChangedAt: now } : {}) };
+  const keys = Object.keys(full).filter((k) => (full as Record<string, unknown>)[k] !== undefined);
+  const sets = keys.map((k) => `${columnName(k)} = ?`);
+  const statements: Statement[] = [
+    {
+      sql: `update checks set ${[...sets, "cas = ?"].join(", ")} where id = ? and project_id = ? and cas = ?`,
+      args: [
+        ...keys.map((k) => driverValue(k, (full as Record<string, unknown>)[k])),
+        token,
+        check.id,
+        check.projectId,
+        check.cas,
+      ],
+    },
+  ];
+  const guard = "exists (select 1 from checks where id = ? and cas = ?)";
+  const guardArgs = [check.id, token];
+
+  if (statusChanges && patch.status) {
+    const to = patch.status;
+    statements.push({
+      sql: `insert into flips (project_id, subject_type, subject_id, from_status, to_status, cause, at)
+            select ?, 'check', ?, ?, ?, ?, ? where ${guard}`,
+      args: [check.projectId, check.id, check.status, to, write.cause ?? "changed", now, ...guardArgs],
+    });
+    if (to === "down") {
+      // The partial unique index keeps one open incident per subject; OR IGNORE makes re-opening a no-op.
+      statements.push({
+        sql: `insert or ignore into incidents (id, project_id, subject_type, subject_id, cause, opened_at)
+              select ?, ?, 'check', ?, ?, ? where ${guard}`,
+        args: [crypto.randomUUID(), check.projectId, check.id, write.cause ?? "down", now, ...guardArgs],
+      });
+    }
+    if (check.status === "down") {
+      statements.push({
+        sql: `update incidents set resolved_at = ?, resolution = ?
+              where project_id = ? and subject_type = 'check' and subject_id = ? and resolved_at is null
+              and ${guard}`,
+        args: [now, write.cause ?? to, check.projectId, check.id, ...guardArgs],
+      });
+    }
+    const bucket = uptimeBucket(check.status);
+    if (bucket) {
+      for (const [day, spent] of splitByDay(check.statusChangedAt, now)) {
+        statements.push({
+          sql: `insert into uptime_daily (project_id, check_id, day, ${bucket}) select ?, ?, ?, ? where ${guard}
+                on conflict (check_id, day) do update set ${bucket} = ${bucket} + excluded.${bucket}`,
+          args: [check.projectId, check.id, day, spent, ...guardArgs],
+        });
+      }
+    }
+  }
+
+  for (const insert of write.inserts ?? []) {
+    const names = Object.keys(insert.values);
+    statements.push({
+      sql: `insert into ${insert.table} (${names.join(", ")}) select ${names.map(() => "?").join(", ")} where ${guard}`,
+      args: [...names.map((n) => insert.values[n] ?? null), ...guardArgs],
+    });
+  }
+  return statements;
+}
+
+/**
+ * Applies one state write atomically. Returns the row as written, or null when another writer changed the
+ * check first (nothing was written then).
+ */
+export async function writeCheckState(db: Db, write: StateWrite): Promise<CheckRow | null> {
+  const token = newCasToken();
+  const [update] = await db.$client.batch(stateWriteStatements(write, token), "write");
+  if (update?.rowsAffected !== 1) return null;
+  const statusChanges = write.patch.status !== undefined && write.patch.status !== write.check.status;
+  return {
+    ...write.check,
+    ...write.patch,
+    updatedAt: write.now,
+    ...(statusChanges ? { statusChangedAt: write.now } : {}),
+    cas: token,
+  };
+}
