@@ -6,7 +6,9 @@ import type { AppEnv } from "./env.ts";
 import { errorResponse, notFound, onError } from "./middleware/errors.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { checkRoutes } from "./routes/checks.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { pingRoutes } from "./routes/ping.ts";
 import { projectRoutes } from "./routes/projects.ts";
 
 export type { AppConfig, AppDeps } from "./deps.ts";
@@ -37,6 +39,8 @@ export function createApp(deps: AppDeps) {
   app.route("/", healthRoutes);
   app.route("/api/v1/projects", projectRoutes);
   app.route("/api/v1/api-keys", apiKeyRoutes);
+  app.route("/api/v1/checks", checkRoutes);
+  app.route("/ping", pingRoutes);
 
   app.notFound(notFound);
   app.onError(onError);

@@ -13,6 +13,14 @@ export interface AppConfig {
   version: string;
   /** largest JSON body the REST API reads, in bytes */
   maxJsonBodyBytes: number;
+  /** base of ping URLs shown by the API, e.g. https://vigil.example.com; default: the URL the API was reached on */
+  publicUrl?: string;
+  /** let active checks reach private, loopback and link-local addresses (self-hosted only) */
+  allowPrivateTargets: boolean;
 }
 
-export const defaultConfig: AppConfig = { version: "0.1.0", maxJsonBodyBytes: 1024 * 1024 };
+export const defaultConfig: AppConfig = {
+  version: "0.1.0",
+  maxJsonBodyBytes: 1024 * 1024,
+  allowPrivateTargets: false,
+};
