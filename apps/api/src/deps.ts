@@ -1,11 +1,13 @@
 import type { Db } from "@vigil/db";
-import type { Clock } from "@vigil/engine";
+import type { Clock, ProbeRunner } from "@vigil/engine";
 
 /** Everything the app needs from the outside world; each entry (Node, Worker, tests) builds its own. */
 export interface AppDeps {
   db: Db;
   clock: Clock;
   config: AppConfig;
+  /** how active checks reach their targets (Node: fetch, net, tls, dns; Workers: fetch, sockets) */
+  probes?: ProbeRunner;
 }
 
 export interface AppConfig {

@@ -12,6 +12,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { closeDb, createDb, secretPrefix } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, type Clock, systemClock } from "@vigil/engine";
+import { nodeProbes } from "@vigil/engine/node";
 import { createApp, defaultConfig } from "./app.ts";
 import type { AppDeps } from "./deps.ts";
 import { runScheduledJobs, scheduledJobs, startInterval } from "./scheduler.ts";
@@ -24,6 +25,8 @@ export interface ServerSettings {
   authToken?: string;
   presetAdminKey?: string;
   tickMs: number;
+  /** let active checks reach private, loopback and link-local addresses (VIGIL_ALLOW_PRIVATE_TARGETS=1) */
+  allowPrivateTargets: boolean;
 }
 
 /** A setup problem the operator can fix; printed as one line, never as a stack trace. */
@@ -50,6 +53,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     authToken: env.LIBSQL_AUTH_TOKEN || undefined,
     presetAdminKey,
     tickMs: Number(env.VIGIL_TICK_MS ?? 5000),
+    allowPrivateTargets: ["1", "true", "yes"].includes((env.VIGIL_ALLOW_PRIVATE_TARGETS ?? "").toLowerCase()),
   };
 }
 
@@ -89,7 +93,12 @@ export async function startServer(
     throw new StartupError(`cannot prepare the database at ${settings.dbUrl}: ${(err as Error).message}`);
   }
 
-  const deps: AppDeps = { db, clock, config: defaultConfig };
+  const deps: AppDeps = {
+    db,
+    clock,
+    config: { ...defaultConfig, allowPrivateTargets: settings.allowPrivateTargets },
+    probes: nodeProbes(),
+  };
   const app = createApp(deps);
   const server = createAdaptorServer({ fetch: app.fetch });
   await new Promise<void>((ok, fail) => {

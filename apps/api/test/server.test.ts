@@ -66,6 +66,11 @@ describe("the self-hosted server", () => {
     expect(res.status).toBe(200);
   });
 
+  it("keeps private check targets refused unless VIGIL_ALLOW_PRIVATE_TARGETS=1", () => {
+    expect(settingsFromEnv({}).allowPrivateTargets).toBe(false);
+    expect(settingsFromEnv({ VIGIL_ALLOW_PRIVATE_TARGETS: "1" }).allowPrivateTargets).toBe(true);
+  });
+
   it("refuses a preset admin key in the wrong format with a clear message", () => {
     expect(() => settingsFromEnv({ VIGIL_ADMIN_KEY: "hunter2" })).toThrow(/VIGIL_ADMIN_KEY must look like/);
   });

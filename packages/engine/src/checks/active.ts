@@ -57,7 +57,7 @@ async function runHttp(check: CheckRow, probes: ProbeRunner, allowPrivate: boole
         method,
         headers: check.headers ?? {},
         body: method === "GET" || method === "HEAD" ? null : body,
-        timeoutMs: Math.max(1, (check.timeoutMs ?? 10_000) - totalMs),
+        timeoutMs: Math.max(1, Math.ceil((check.timeoutMs ?? 10_000) - totalMs)),
         readBody: check.keyword !== null,
       });
     } catch (err) {
