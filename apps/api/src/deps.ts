@@ -19,6 +19,11 @@ export interface AppConfig {
   publicUrl?: string;
   /** let active checks reach private, loopback and link-local addresses (self-hosted only) */
   allowPrivateTargets: boolean;
+  /**
+   * Spread active check runs over this many ms of each tick. The Worker's cron fires once a minute, so it
+   * spreads them over most of the minute; the Node timer ticks every few seconds and needs none.
+   */
+  checkSpreadMs?: number;
 }
 
 export const defaultConfig: AppConfig = {

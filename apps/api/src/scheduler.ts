@@ -1,3 +1,4 @@
+import { tick } from "@vigil/engine";
 import type { AppDeps } from "./deps.ts";
 
 /** One unit of periodic work (evaluating checks, retention, dispatching the outbox …). */
@@ -24,7 +25,23 @@ export async function runScheduledJobs(deps: AppDeps, jobs: readonly ScheduledJo
   return failed;
 }
 
-export const scheduledJobs: readonly ScheduledJob[] = [];
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** Evaluates every check whose deadline has passed: heartbeats, HTTP/TCP/TLS runs, host liveness. */
+export const checksJob: ScheduledJob = {
+  name: "checks",
+  async run({ db, clock, probes, config }) {
+    await tick({
+      db,
+      clock,
+      ...(probes ? { probes } : {}),
+      allowPrivateTargets: config.allowPrivateTargets,
+      ...(config.checkSpreadMs ? { spreadMs: config.checkSpreadMs, sleep } : {}),
+    });
+  },
+};
+
+export const scheduledJobs: readonly ScheduledJob[] = [checksJob];
 
 /** The Node side: ticks every `intervalMs`, never overlapping itself. Returns a stop function. */
 export function startInterval(tick: () => Promise<unknown>, intervalMs: number): () => Promise<void> {

@@ -1,5 +1,6 @@
 export * from "./active.ts";
 export * from "./checks.ts";
+export * from "./fetch-probe.ts";
 export * from "./heartbeat.ts";
 export * from "./history.ts";
 export * from "./pings.ts";

@@ -5,54 +5,18 @@
 import { lookup } from "node:dns/promises";
 import { isIP, connect as netConnect } from "node:net";
 import { rootCertificates, connect as tlsConnect } from "node:tls";
+import { fetchHttpProbe } from "../checks/fetch-probe.ts";
 import type { ProbeRunner } from "../checks/probes.ts";
-
-/** Keyword checks read at most this much of a body. */
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface NodeProbeOptions {
   /** extra trust anchors (PEM) for TLS checks, on top of Node's bundled roots: private CAs, tests */
   ca?: string[];
 }
 
-async function readCapped(res: Response, limit: number): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let size = 0;
-  while (size < limit) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    text += decoder.decode(value, { stream: true });
-  }
-  await reader.cancel().catch(() => {});
-  return text + decoder.decode();
-}
-
 export function nodeProbes(options: NodeProbeOptions = {}): ProbeRunner {
   const ca = options.ca?.length ? [...rootCertificates, ...options.ca] : undefined;
   return {
-    async http(req) {
-      const started = performance.now();
-      // The signal also bounds reading the body, so a target that trickles cannot hold a run open.
-      const res = await fetch(req.url, {
-        method: req.method,
-        headers: { "user-agent": "Vigil uptime check", ...req.headers },
-        body: req.body,
-        redirect: "manual",
-        signal: AbortSignal.timeout(Math.ceil(req.timeoutMs)),
-      });
-      const text = req.readBody ? await readCapped(res, MAX_BODY_BYTES) : null;
-      if (!req.readBody) await res.body?.cancel().catch(() => {});
-      return {
-        status: res.status,
-        location: res.headers.get("location"),
-        text,
-        ms: performance.now() - started,
-      };
-    },
+    http: fetchHttpProbe,
 
     tcp(host, port, timeoutMs) {
       return new Promise((resolve, reject) => {
