@@ -9,7 +9,7 @@ import { accessSync, constants, mkdirSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
-import { closeDb, createDb, secretPrefix } from "@vigil/db";
+import { closeDb, createDb, type Db, secretPrefix } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, type Clock, systemClock } from "@vigil/engine";
 import { nodeProbes } from "@vigil/engine/node";
@@ -69,6 +69,17 @@ function ensureWritableDir(dir: string): void {
   }
 }
 
+/**
+ * WAL for the embedded file: readers no longer wait for the writer, and a commit is one append plus one
+ * fsync of the log instead of journal-and-database syncs. `synchronous` stays FULL so an answered ping or
+ * batch survives a power cut (DESIGN: acknowledge only what is committed).
+ */
+export async function tuneEmbeddedDb(db: Db, url: string): Promise<void> {
+  if (!url.startsWith("file:")) return;
+  await db.$client.execute("pragma journal_mode = wal");
+  await db.$client.execute("pragma busy_timeout = 5000");
+}
+
 export interface RunningServer {
   url: string;
   adminKey?: string;
@@ -87,6 +98,7 @@ export async function startServer(
   let bootstrap: Awaited<ReturnType<typeof bootstrapProject>>;
   try {
     await migrateDb(db, options.migrationsFolder);
+    await tuneEmbeddedDb(db, settings.dbUrl);
     bootstrap = await bootstrapProject(db, clock, settings.presetAdminKey);
   } catch (err) {
     closeDb(db);

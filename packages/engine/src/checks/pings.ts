@@ -6,8 +6,7 @@
  * 3. Work out the new state (start opens a run, success/fail end it and set up/down and the next due
  *    time) and write it together with the ping row, compare-and-set; on a lost race, re-read and retry.
  */
-import { type CheckRow, checks, type Db, type PingKind, pings, projects } from "@vigil/db";
-import { and, desc, eq } from "drizzle-orm";
+import { type CheckRow, type CheckStatus, type Db, type PingKind, pings } from "@vigil/db";
 import type { Clock } from "../clock.ts";
 import { ConflictError } from "../errors.ts";
 import { createCheck, slugify } from "./checks.ts";
@@ -38,28 +37,83 @@ export type PingOutcome =
 /** A start older than this is not paired with its end (Healthchecks uses the same bound). */
 const MAX_RUN_MS = 12 * 3600_000;
 
+/** The columns a ping needs. The ping path is the hottest in Vigil, so it reads them with plain SQL. */
+type PingCheck = Pick<
+  CheckRow,
+  | "id"
+  | "projectId"
+  | "cas"
+  | "status"
+  | "statusChangedAt"
+  | "periodSec"
+  | "graceSec"
+  | "schedule"
+  | "tz"
+  | "postOnly"
+  | "keepPaused"
+  | "nextDueAt"
+  | "lastStartAt"
+  | "lastStartRid"
+>;
+
+const PING_COLUMNS = `c.id, c.project_id, c.cas, c.status, c.status_changed_at, c.period_sec, c.grace_sec,
+  c.schedule, c.tz, c.post_only, c.keep_paused, c.next_due_at, c.last_start_at, c.last_start_rid`;
+
+type SqlRow = Record<string, unknown>;
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+function toPingCheck(r: SqlRow): PingCheck {
+  return {
+    id: String(r.id),
+    projectId: String(r.project_id),
+    cas: String(r.cas),
+    status: r.status as CheckStatus,
+    statusChangedAt: Number(r.status_changed_at),
+    periodSec: num(r.period_sec),
+    graceSec: num(r.grace_sec),
+    schedule: str(r.schedule),
+    tz: String(r.tz),
+    postOnly: Boolean(r.post_only),
+    keepPaused: Boolean(r.keep_paused),
+    nextDueAt: num(r.next_due_at),
+    lastStartAt: num(r.last_start_at),
+    lastStartRid: str(r.last_start_rid),
+  };
+}
+
+async function readPingCheck(db: Db, checkId: string): Promise<PingCheck | null> {
+  const { rows } = await db.$client.execute({
+    sql: `select ${PING_COLUMNS} from checks c where c.id = ? and c.kind = 'heartbeat'`,
+    args: [checkId],
+  });
+  return rows[0] ? toPingCheck(rows[0] as SqlRow) : null;
+}
+
 async function findTarget(
   db: Db,
   clock: Clock,
   target: PingTarget,
-): Promise<{ check: CheckRow; created: boolean } | "not_found" | "ambiguous"> {
+): Promise<{ check: PingCheck; created: boolean } | "not_found" | "ambiguous"> {
   if ("checkId" in target) {
-    const check = await db.query.checks.findFirst({ where: eq(checks.id, target.checkId) });
-    return check && check.kind === "heartbeat" ? { check, created: false } : "not_found";
+    const check = await readPingCheck(db, target.checkId);
+    return check ? { check, created: false } : "not_found";
   }
-  const project = await db.query.projects.findFirst({
-    where: eq(projects.pingKey, target.pingKey),
-    columns: { id: true },
+  const project = await db.$client.execute({
+    sql: "select id from projects where ping_key = ?",
+    args: [target.pingKey],
   });
-  if (!project) return "not_found";
-  const found = await db.query.checks.findMany({
-    where: and(eq(checks.projectId, project.id), eq(checks.slug, target.slug), eq(checks.kind, "heartbeat")),
-    limit: 2,
+  const projectId = project.rows[0]?.id;
+  if (projectId === undefined || projectId === null) return "not_found";
+  const { rows } = await db.$client.execute({
+    sql: `select ${PING_COLUMNS} from checks c
+          where c.project_id = ? and c.slug = ? and c.kind = 'heartbeat' limit 2`,
+    args: [String(projectId), target.slug],
   });
-  if (found.length > 1) return "ambiguous";
-  if (found[0]) return { check: found[0], created: false };
+  if (rows.length > 1) return "ambiguous";
+  if (rows[0]) return { check: toPingCheck(rows[0] as SqlRow), created: false };
   if (!target.create) return "not_found";
-  const check = await createCheck(db, clock, project.id, {
+  const check = await createCheck(db, clock, String(projectId), {
     kind: "heartbeat",
     name: target.slug,
     slug: slugify(target.slug) ?? target.slug,
@@ -76,7 +130,7 @@ async function findTarget(
   return { check, created: true };
 }
 
-function pingKindFor(check: CheckRow, input: PingInput): PingKind {
+function pingKindFor(check: PingCheck, input: PingInput): PingKind {
   if (check.postOnly && input.method !== "POST") return "ignored";
   if (input.action === "log") return "log";
   if (check.status === "paused" && check.keepPaused) return "ignored";
@@ -86,18 +140,17 @@ function pingKindFor(check: CheckRow, input: PingInput): PingKind {
 /** The run a success or fail ends: the start with the same rid, else the check's open rid-less start. */
 async function runStartedAt(
   db: Db,
-  check: CheckRow,
+  check: PingCheck,
   rid: string | null,
   now: number,
 ): Promise<number | null> {
   let startedAt: number | null = null;
   if (rid) {
-    const start = await db.query.pings.findFirst({
-      where: and(eq(pings.checkId, check.id), eq(pings.rid, rid), eq(pings.kind, "start")),
-      orderBy: [desc(pings.id)],
-      columns: { at: true },
+    const { rows } = await db.$client.execute({
+      sql: "select at from pings where check_id = ? and rid = ? and kind = 'start' order by id desc limit 1",
+      args: [check.id, rid],
     });
-    startedAt = start?.at ?? null;
+    startedAt = num(rows[0]?.at);
   } else if (check.lastStartAt !== null && check.lastStartRid === null) {
     startedAt = check.lastStartAt;
   }
@@ -105,7 +158,7 @@ async function runStartedAt(
 }
 
 function pingState(
-  check: CheckRow,
+  check: PingCheck,
   kind: PingKind,
   input: PingInput,
   now: number,
@@ -189,7 +242,7 @@ export async function recordPing(db: Db, clock: Clock, input: PingInput): Promis
       inserts: [{ table: "pings", values: ping }],
     });
     if (written) return outcome;
-    const fresh = await db.query.checks.findFirst({ where: eq(checks.id, check.id) });
+    const fresh = await readPingCheck(db, check.id);
     if (!fresh) return { result: "not_found" };
     check = fresh;
   }

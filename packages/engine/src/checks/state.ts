@@ -27,9 +27,12 @@ export interface GuardedInsert {
   values: Record<string, string | number | null>;
 }
 
-export interface StateWrite {
+/** What a state write needs to know of the row it changes. */
+export type StateSubject = Pick<CheckRow, "id" | "projectId" | "cas" | "status" | "statusChangedAt">;
+
+export interface StateWrite<T extends StateSubject = CheckRow> {
   /** the row as read: its `cas` is the expected token, its status the "from" of any flip */
-  check: CheckRow;
+  check: T;
   patch: CheckPatch;
   /** why the status changed, when it does */
   cause?: string;
@@ -71,7 +74,7 @@ export function splitByDay(from: number, to: number): [day: number, ms: number][
 }
 
 /** Builds the batch for one state write; exported for the bench and tests of the SQL itself. */
-export function stateWriteStatements(write: StateWrite, token: string): Statement[] {
+export function stateWriteStatements(write: StateWrite<StateSubject>, token: string): Statement[] {
   const { check, patch, now } = write;
   const statusChanges = patch.status !== undefined && patch.status !== check.status;
   const full: CheckPatch = { ...patch, updatedAt: now, ...(statusChanges ? { statusChangedAt: now } : {}) };
@@ -137,14 +140,104 @@ export function stateWriteStatements(write: StateWrite, token: string): Statemen
   return statements;
 }
 
+type Client = Db["$client"];
+type Pending = {
+  statements: Statement[];
+  resolve: (rowsAffected: number) => void;
+  reject: (err: unknown) => void;
+};
+
+/** Writes that share one commit at most. */
+const MAX_GROUP = 256;
+const defer: (fn: () => void) => void =
+  typeof setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
+
 /**
- * Applies one state write atomically. Returns the row as written, or null when another writer changed the
- * check first (nothing was written then).
+ * Group commit. Writes submitted in the same turn of the event loop (or while a commit is in flight) go
+ * to the database as one batch, so a burst of N pings costs one transaction and one fsync instead of N.
+ * Each write keeps its own compare-and-set: two writes to one check in a group leave the second with a
+ * stale token, so it changes nothing and its caller retries. A failing group is replayed write by write,
+ * so one bad write never fails the others.
  */
-export async function writeCheckState(db: Db, write: StateWrite): Promise<CheckRow | null> {
+class GroupCommitter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private flushing = false;
+
+  constructor(private readonly client: Client) {}
+
+  submit(statements: Statement[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ statements, resolve, reject });
+      if (!this.scheduled && !this.flushing) {
+        this.scheduled = true;
+        defer(() => {
+          this.scheduled = false;
+          void this.flush();
+        });
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, MAX_GROUP);
+        try {
+          const results = await this.client.batch(
+            group.flatMap((g) => g.statements),
+            "write",
+          );
+          let offset = 0;
+          for (const g of group) {
+            g.resolve(results[offset]?.rowsAffected ?? 0);
+            offset += g.statements.length;
+          }
+        } catch (err) {
+          if (group.length === 1) group[0]?.reject(err);
+          else await this.replay(group);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async replay(group: Pending[]): Promise<void> {
+    for (const g of group) {
+      try {
+        const [first] = await this.client.batch(g.statements, "write");
+        g.resolve(first?.rowsAffected ?? 0);
+      } catch (err) {
+        g.reject(err);
+      }
+    }
+  }
+}
+
+const committers = new WeakMap<Client, GroupCommitter>();
+
+function committerFor(db: Db): GroupCommitter {
+  let committer = committers.get(db.$client);
+  if (!committer) {
+    committer = new GroupCommitter(db.$client);
+    committers.set(db.$client, committer);
+  }
+  return committer;
+}
+
+/**
+ * Applies one state write atomically (group-committed with concurrent ones). Returns the row as written,
+ * or null when another writer changed the check first (nothing was written then).
+ */
+export async function writeCheckState<T extends StateSubject>(
+  db: Db,
+  write: StateWrite<T>,
+): Promise<T | null> {
   const token = newCasToken();
-  const [update] = await db.$client.batch(stateWriteStatements(write, token), "write");
-  if (update?.rowsAffected !== 1) return null;
+  const rowsAffected = await committerFor(db).submit(stateWriteStatements(write, token));
+  if (rowsAffected !== 1) return null;
   const statusChanges = write.patch.status !== undefined && write.patch.status !== write.check.status;
   return {
     ...write.check,
