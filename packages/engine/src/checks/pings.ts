@@ -193,15 +193,62 @@ function pingState(
   return cause && patch.status !== check.status ? { patch, cause } : { patch };
 }
 
+/**
+ * Heartbeat rows this process wrote last, per database handle, so a ping to a check needs no read before
+ * its write. Safe because every state write replaces the row's `cas`: if anything changed the check since
+ * (a tick, an API update, another process), the compare-and-set fails and the ping re-reads. Only pings
+ * that change state use it; pings that would be ignored or only logged read the row fresh, since their
+ * meaning depends on settings and they write nothing the compare-and-set could catch.
+ */
+const CACHE_ENTRIES = 10_000;
+const CACHE_TTL_MS = 60_000;
+const pingCache = new WeakMap<Db["$client"], Map<string, { check: PingCheck; at: number }>>();
+
+function cacheFor(db: Db) {
+  let cache = pingCache.get(db.$client);
+  if (!cache) {
+    cache = new Map();
+    pingCache.set(db.$client, cache);
+  }
+  return cache;
+}
+
+function remember(db: Db, check: PingCheck, now: number): void {
+  const cache = cacheFor(db);
+  cache.delete(check.id);
+  if (cache.size >= CACHE_ENTRIES) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(check.id, { check, at: now });
+}
+
+/** Drops a check from the ping cache (after API changes in this process, so they apply at once). */
+export function forgetPingCheck(db: Db, checkId: string): void {
+  pingCache.get(db.$client)?.delete(checkId);
+}
+
 export async function recordPing(db: Db, clock: Clock, input: PingInput): Promise<PingOutcome> {
   const now = clock.now();
-  const found = await findTarget(db, clock, input.target);
+  const cached = "checkId" in input.target ? cacheFor(db).get(input.target.checkId) : undefined;
+  const found =
+    cached && now - cached.at < CACHE_TTL_MS
+      ? { check: cached.check, created: false }
+      : await findTarget(db, clock, input.target);
   if (found === "not_found" || found === "ambiguous") return { result: found };
   let check = found.check;
+  let fresh = !cached;
   const outcome = { result: found.created ? "created" : "ok", checkId: check.id } as const;
 
   for (let attempt = 0; attempt < 8; attempt++) {
     const kind = pingKindFor(check, input);
+    if (!fresh && (kind === "log" || kind === "ignored")) {
+      const reread = await readPingCheck(db, check.id);
+      if (!reread) return { result: "not_found" };
+      check = reread;
+      fresh = true;
+      continue;
+    }
     const durationMs =
       kind === "success" || kind === "fail"
         ? await runStartedAt(db, check, input.rid, now).then((at) => (at === null ? null : now - at))
@@ -241,10 +288,15 @@ export async function recordPing(db: Db, clock: Clock, input: PingInput): Promis
       ...next,
       inserts: [{ table: "pings", values: ping }],
     });
-    if (written) return outcome;
-    const fresh = await readPingCheck(db, check.id);
-    if (!fresh) return { result: "not_found" };
-    check = fresh;
+    if (written) {
+      remember(db, written, now);
+      return outcome;
+    }
+    forgetPingCheck(db, check.id);
+    const reread = await readPingCheck(db, check.id);
+    if (!reread) return { result: "not_found" };
+    check = reread;
+    fresh = true;
   }
   throw new ConflictError("the check is changing too often to record this ping; try again");
 }
