@@ -1,8 +1,7 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTcpServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
 import { checkRuns, flips, hosts } from "@vigil/db";
@@ -329,54 +328,51 @@ describe("TCP checks", () => {
 });
 
 describe("TLS checks", () => {
+  // A self-signed certificate for 127.0.0.1 kept as a fixture (test-only key); the injected clock is moved
+  // relative to its expiry, so the test needs no certificate tooling (it is valid until 2036).
+  const fixture = (name: string) => readFileSync(join(import.meta.dirname, "fixtures", name), "utf8");
+  const cert = fixture("tls-127.0.0.1.cert.pem");
+  const notAfter = Date.parse(new X509Certificate(cert).validTo);
+  const tlsServer = () =>
+    listen(createTlsServer({ key: fixture("tls-127.0.0.1.key.pem"), cert }, (socket) => socket.end()));
+
   it("report the days until the certificate expires and warn under the threshold", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "vigil-tls-"));
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-        "-days",
-        "10",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-      ],
-      { stdio: "ignore" },
-    );
-    const cert = readFileSync(join(dir, "cert.pem"), "utf8");
-    const port = await listen(
-      createTlsServer({ key: readFileSync(join(dir, "key.pem")), cert }, (socket) => socket.end()),
-    );
+    const port = await tlsServer();
     const { add, step, status, runsOf, clock } = await setup({ probes: nodeProbes({ ca: [cert] }) });
-    clock.set(Date.now());
+    clock.set(notAfter - 10 * 86_400_000 + 3_600_000);
     const warns = await add({ kind: "tls", name: "cert", host: "127.0.0.1", port, warnDays: 14 });
     const fine = await add({ kind: "tls", name: "cert ok", host: "127.0.0.1", port, warnDays: 5 });
     await step();
-    expect(await status(warns.id)).toMatchObject({ status: "degraded" });
-    expect((await runsOf(warns.id))[0]?.tlsDaysLeft).toBeGreaterThanOrEqual(9);
+    expect(await status(warns.id)).toMatchObject({
+      status: "degraded",
+      lastError: "the certificate expires in 9 days",
+    });
+    expect((await runsOf(warns.id))[0]?.tlsDaysLeft).toBe(9);
     expect(await status(fine.id)).toMatchObject({ status: "up" });
+  });
 
-    const { add: addUntrusted, step: stepUntrusted, status: statusUntrusted } = await setup();
-    const untrusted = await addUntrusted({
+  it("are down when the certificate has expired or is not trusted", async () => {
+    const port = await tlsServer();
+    const trusting = await setup({ probes: nodeProbes({ ca: [cert] }) });
+    trusting.clock.set(notAfter + 1);
+    const expired = await trusting.add({
       kind: "tls",
-      name: "x",
+      name: "old",
       host: "127.0.0.1",
       port,
       failuresToDown: 1,
     });
-    await stepUntrusted();
-    expect((await statusUntrusted(untrusted.id)).lastError).toMatch(/^certificate not trusted/);
+    await trusting.step();
+    expect(await trusting.status(expired.id)).toMatchObject({
+      status: "down",
+      lastError: "the certificate has expired",
+    });
+
+    const { add, step, status, clock } = await setup();
+    clock.set(notAfter - 100 * 86_400_000);
+    const untrusted = await add({ kind: "tls", name: "x", host: "127.0.0.1", port, failuresToDown: 1 });
+    await step();
+    expect((await status(untrusted.id)).lastError).toMatch(/^certificate not trusted/);
   });
 
   it("say so where the runtime cannot read certificates, and change nothing", async () => {

@@ -9,6 +9,7 @@ import {
   listPings,
   type PingInput,
   pauseCheck,
+  pruneStatement,
   recordPing,
   tick,
   toCheck,
@@ -309,5 +310,18 @@ describe("incidents and uptime", () => {
       { day: "2026-01-11", upMs: 30 * MIN, degradedMs: 0, downMs: 30 * MIN, uptime: 0.5 },
     ]);
     expect((await listFlips(db, project.id, check.id)).map((f) => f.to)).toEqual(["up", "down", "up"]);
+  });
+});
+
+describe("history", () => {
+  it("keeps the newest pings of a check and drops older ones", async () => {
+    const { db, project, check, clock, ping } = await setup();
+    for (let i = 0; i < 12; i++) {
+      clock.advance(1000);
+      await ping("log", { body: `#${i}` });
+    }
+    await db.$client.execute(pruneStatement("pings", check.id, 5));
+    const kept = await listPings(db, project.id, check.id);
+    expect(kept.map((p) => p.body)).toEqual(["#11", "#10", "#9", "#8", "#7"]);
   });
 });

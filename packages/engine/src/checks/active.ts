@@ -9,7 +9,7 @@
 import type { CheckRow, CheckStatus } from "@vigil/db";
 import { isActiveKind } from "./checks.ts";
 import { type ProbeRunner, probeError, refusedTarget } from "./probes.ts";
-import { type CheckPatch, writeCheckState } from "./state.ts";
+import { type CheckPatch, occasionalPrune, writeCheckState } from "./state.ts";
 import type { TickContext } from "./tick.ts";
 
 const DAY_MS = 86_400_000;
@@ -238,6 +238,7 @@ export async function runActiveCheck(
         },
       },
     ],
+    upkeep: occasionalPrune("check_runs", claimed.id),
   });
   if (!written) return "skipped";
   return weighed.patch.status !== undefined ? "flipped" : "ran";

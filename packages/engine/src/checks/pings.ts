@@ -12,7 +12,7 @@ import { ConflictError } from "../errors.ts";
 import { createCheck, slugify } from "./checks.ts";
 import { heartbeatDeadline } from "./heartbeat.ts";
 import { nextDueAt } from "./schedule.ts";
-import { type CheckPatch, writeCheckState } from "./state.ts";
+import { type CheckPatch, occasionalPrune, writeCheckState } from "./state.ts";
 
 export type PingTarget = { checkId: string } | { pingKey: string; slug: string; create: boolean };
 
@@ -287,6 +287,7 @@ export async function recordPing(db: Db, clock: Clock, input: PingInput): Promis
       now,
       ...next,
       inserts: [{ table: "pings", values: ping }],
+      upkeep: occasionalPrune("pings", check.id),
     });
     if (written) {
       remember(db, written, now);

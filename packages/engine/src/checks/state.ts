@@ -7,7 +7,7 @@
 import { type CheckRow, type CheckStatus, checks, type Db } from "@vigil/db";
 import { getTableColumns } from "drizzle-orm";
 
-type Statement = { sql: string; args: (string | number | null)[] };
+export type Statement = { sql: string; args: (string | number | null)[] };
 type CheckColumns = Omit<CheckRow, "id" | "projectId" | "cas" | "createdAt">;
 export type CheckPatch = Partial<CheckColumns>;
 
@@ -37,7 +37,32 @@ export interface StateWrite<T extends StateSubject = CheckRow> {
   /** why the status changed, when it does */
   cause?: string;
   inserts?: GuardedInsert[];
+  /** upkeep to run in the same commit whether or not the write wins (history pruning) */
+  upkeep?: Statement[];
   now: number;
+}
+
+/** How much history a check keeps, like Healthchecks' ping log. */
+export const HISTORY_PER_CHECK = 1000;
+/** Pruning walks HISTORY_PER_CHECK index entries, so it rides along with one write in this many. */
+const PRUNE_EVERY = 64;
+
+/** Keeps the newest `keep` rows of a check's pings or runs (indexed by check and id). */
+export function pruneStatement(
+  table: "pings" | "check_runs",
+  checkId: string,
+  keep = HISTORY_PER_CHECK,
+): Statement {
+  return {
+    sql: `delete from ${table} where check_id = ? and id < (select id from ${table} where check_id = ?
+          order by id desc limit 1 offset ?)`,
+    args: [checkId, checkId, keep - 1],
+  };
+}
+
+/** Pruning for roughly one write in PRUNE_EVERY, so history stays bounded at no cost to each ping. */
+export function occasionalPrune(table: "pings" | "check_runs", checkId: string): Statement[] {
+  return Math.random() * PRUNE_EVERY < 1 ? [pruneStatement(table, checkId)] : [];
 }
 
 function driverValue(key: string, value: unknown): string | number | null {
@@ -137,6 +162,7 @@ export function stateWriteStatements(write: StateWrite<StateSubject>, token: str
       args: [...names.map((n) => insert.values[n] ?? null), ...guardArgs],
     });
   }
+  statements.push(...(write.upkeep ?? []));
   return statements;
 }
 
