@@ -1,5 +1,5 @@
 /**
- * Checks benchmarks (issue 5). Run: `npx tsx bench/checks.ts` (or `npm run bench`).
+ * Checks benchmarks (issue 5). Run: `npx tsx bench/checks.ts` (or `npm run bench` for every bench).
  * 1. Ping throughput over loopback: the self-hosted server in its own process, keep-alive HTTP clients
  *    with fixed concurrency, GET /ping/<uuid> against GET /bare (a bare Hono route on the same server),
  *    alternated in rounds so both see the same machine state. Reports pings/s, p50/p99 and the ratio.

@@ -130,6 +130,33 @@ describe("a heartbeat with a period", () => {
   });
 });
 
+describe("pings arriving together", () => {
+  it("are all recorded, even several to one check in the same commit", async () => {
+    const { db, project, check, clock, ping, state } = await setup();
+    await ping();
+    clock.advance(MIN);
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => ping()));
+    expect(outcomes.every((o) => o.result === "ok")).toBe(true);
+    expect(await listPings(db, project.id, check.id)).toHaveLength(7);
+    expect(await state()).toMatchObject({
+      status: "up",
+      lastPingAt: clock.now(),
+      nextDueAt: clock.now() + HOUR,
+    });
+  });
+
+  it("lose nothing when the scheduler changes the check at the same moment", async () => {
+    const { db, project, check, clock, ping, state, run } = await setup();
+    await ping();
+    clock.advance(HOUR);
+    // The tick turns the check late while pings (written against the up state) are in flight.
+    const [, ...outcomes] = await Promise.all([run(), ping(), ping()]);
+    expect(outcomes.every((o) => o.result === "ok")).toBe(true);
+    expect((await state()).status).toBe("up");
+    expect(await listPings(db, project.id, check.id)).toHaveLength(3);
+  });
+});
+
 describe("start pings and run ids", () => {
   it("shows a started run and times it from start to end", async () => {
     const { db, project, check, clock, ping, state } = await setup();

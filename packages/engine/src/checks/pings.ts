@@ -11,6 +11,7 @@ import type { Clock } from "../clock.ts";
 import { ConflictError } from "../errors.ts";
 import { createCheck, slugify } from "./checks.ts";
 import { heartbeatDeadline } from "./heartbeat.ts";
+import { writePing } from "./ping-writer.ts";
 import { nextDueAt } from "./schedule.ts";
 import { type CheckPatch, occasionalPrune, writeCheckState } from "./state.ts";
 
@@ -54,10 +55,11 @@ type PingCheck = Pick<
   | "nextDueAt"
   | "lastStartAt"
   | "lastStartRid"
+  | "lastPingAt"
 >;
 
 const PING_COLUMNS = `c.id, c.project_id, c.cas, c.status, c.status_changed_at, c.period_sec, c.grace_sec,
-  c.schedule, c.tz, c.post_only, c.keep_paused, c.next_due_at, c.last_start_at, c.last_start_rid`;
+  c.schedule, c.tz, c.post_only, c.keep_paused, c.next_due_at, c.last_start_at, c.last_start_rid, c.last_ping_at`;
 
 type SqlRow = Record<string, unknown>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -79,6 +81,7 @@ function toPingCheck(r: SqlRow): PingCheck {
     nextDueAt: num(r.next_due_at),
     lastStartAt: num(r.last_start_at),
     lastStartRid: str(r.last_start_rid),
+    lastPingAt: num(r.last_ping_at),
   };
 }
 
@@ -282,16 +285,46 @@ export async function recordPing(db: Db, clock: Clock, input: PingInput): Promis
       return outcome;
     }
     const next = pingState(check, kind, input, now);
-    const written = await writeCheckState(db, {
-      check,
-      now,
-      ...next,
-      inserts: [{ table: "pings", values: ping }],
-      upkeep: occasionalPrune("pings", check.id),
-    });
-    if (written) {
-      remember(db, written, now);
-      return outcome;
+    if ((next.patch.status ?? check.status) === check.status) {
+      // Deadlines move, status stays: the grouped fast path (no flip, incident or uptime to write).
+      const after = { ...check, ...next.patch };
+      const token = await writePing(db, {
+        checkId: check.id,
+        projectId: check.projectId,
+        oldCas: check.cas,
+        lastPingAt: after.lastPingAt,
+        nextDueAt: after.nextDueAt,
+        alertAfter: after.alertAfter ?? null,
+        lastStartAt: after.lastStartAt,
+        lastStartRid: after.lastStartRid,
+        now,
+        ping: {
+          kind,
+          exitStatus: input.exitStatus,
+          rid: input.rid,
+          durationMs,
+          method: input.method,
+          body: input.body,
+          userAgent: input.userAgent,
+          remoteAddr: input.remoteAddr,
+        },
+      });
+      if (token) {
+        remember(db, { ...after, cas: token }, now);
+        return outcome;
+      }
+    } else {
+      const written = await writeCheckState(db, {
+        check,
+        now,
+        ...next,
+        inserts: [{ table: "pings", values: ping }],
+        upkeep: occasionalPrune("pings", check.id),
+      });
+      if (written) {
+        remember(db, written, now);
+        return outcome;
+      }
     }
     forgetPingCheck(db, check.id);
     const reread = await readPingCheck(db, check.id);
