@@ -12,6 +12,7 @@ import { type CheckRow, checks, type Db, hosts, uptimeDaily } from "@vigil/db";
 import { and, asc, eq, lt, lte } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { runActiveCheck } from "./active.ts";
+import { isActiveKind } from "./checks.ts";
 import { evaluateHeartbeat } from "./heartbeat.ts";
 import type { ProbeRunner } from "./probes.ts";
 import { type CheckPatch, writeCheckState } from "./state.ts";
@@ -109,16 +110,21 @@ export async function tick(ctx: TickContext, now = ctx.clock.now()): Promise<Tic
   });
   report.due = due.length;
 
-  const active: CheckRow[] = [];
-  for (const check of due) {
-    if (check.kind === "http" || check.kind === "tcp" || check.kind === "tls") {
-      active.push(check);
-      continue;
-    }
-    const next = check.kind === "host" ? await evaluateHost(db, check, now) : evaluateHeartbeat(check, now);
-    const written = await writeCheckState(db, { check, now, ...next });
+  const active = due.filter((c) => isActiveKind(c.kind));
+  // Passive checks are written concurrently, so their writes share one group commit.
+  const passive = await Promise.all(
+    due
+      .filter((c) => !isActiveKind(c.kind))
+      .map(async (check) => {
+        const next =
+          check.kind === "host" ? await evaluateHost(db, check, now) : evaluateHeartbeat(check, now);
+        const written = await writeCheckState(db, { check, now, ...next });
+        return { written, flipped: next.patch.status !== undefined && next.patch.status !== check.status };
+      }),
+  );
+  for (const { written, flipped } of passive) {
     if (!written) report.skipped++;
-    else if (next.patch.status !== undefined && next.patch.status !== check.status) report.flips++;
+    else if (flipped) report.flips++;
   }
 
   if (active.length > 0 && ctx.probes) {
