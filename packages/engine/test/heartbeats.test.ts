@@ -13,6 +13,7 @@ import {
   recordPing,
   tick,
   toCheck,
+  updateCheck,
 } from "../src/index.ts";
 import { createTestCheck, manualClock } from "../src/testing.ts";
 
@@ -154,6 +155,27 @@ describe("pings arriving together", () => {
     expect(outcomes.every((o) => o.result === "ok")).toBe(true);
     expect((await state()).status).toBe("up");
     expect(await listPings(db, project.id, check.id)).toHaveLength(3);
+  });
+});
+
+describe("changing a heartbeat's cadence", () => {
+  it("moves its deadlines from the last ping, and a late check that is no longer due is up again", async () => {
+    const { db, clock, project, check, ping, state, run } = await setup();
+    await ping();
+    clock.advance(HOUR + MIN);
+    await run();
+    expect((await state()).status).toBe("late");
+    await updateCheck(db, clock, project.id, check.id, { period: 2 * 3600 });
+    await run();
+    expect(await state()).toMatchObject({ status: "up", nextDueAt: clock.now() - HOUR - MIN + 2 * HOUR });
+  });
+
+  it("keeps working for a check whose name gave no slug", async () => {
+    const { db, clock, project } = await setup();
+    const odd = await createTestCheck(db, clock, project.id, { name: "!!!" });
+    expect(odd.slug).toBeNull();
+    const renamed = await updateCheck(db, clock, project.id, odd.id, { description: "x" });
+    expect(renamed.description).toBe("x");
   });
 });
 

@@ -304,6 +304,7 @@ export async function updateCheck(
   const { paused, ...fields } = input;
   const base = toCheck(current, "");
   const merged = { ...base, ...fields, kind: current.kind } as Record<string, unknown>;
+  if (merged.slug === null) delete merged.slug;
   // A heartbeat has either a period or a schedule: setting one clears the other.
   if (current.kind === "heartbeat") {
     if (fields.schedule) delete merged.period;
@@ -343,7 +344,9 @@ export async function updateCheck(
         if (row.kind === "heartbeat" && row.lastPingAt !== null && row.nextDueAt !== null) {
           // A new cadence applies from the last ping, as if it had always been in force.
           patch.nextDueAt = nextDueFromColumns({ ...row, ...patch }, row.lastPingAt);
-          patch.alertAfter = heartbeatDeadline({ ...row, ...patch });
+          // Evaluate on the next tick, so a check that is late under the old cadence but not the new one
+          // (or the reverse) gets its status right at once.
+          patch.alertAfter = Math.min(heartbeatDeadline({ ...row, ...patch }) ?? now, now);
         } else if (isActiveKind(row.kind)) {
           // Settings changed: look at the new target on the next tick instead of after the old period.
           patch.alertAfter = now;

@@ -49,7 +49,10 @@ export function evaluateHeartbeat(c: CheckRow, now: number): HeartbeatChange {
     patch.lastStartAt = null;
     patch.lastStartRid = null;
   } else if ((c.status === "up" || c.status === "late") && c.nextDueAt !== null) {
-    if (now >= c.nextDueAt + grace) {
+    if (c.status === "late" && now < c.nextDueAt) {
+      status = "up";
+      cause = "the due time moved later (settings changed)";
+    } else if (now >= c.nextDueAt + grace) {
       status = "down";
       cause = `no ping for ${describeMs(now - (c.lastPingAt ?? c.nextDueAt))}, grace of ${describeMs(grace)} over`;
     } else if (c.status === "up" && now >= c.nextDueAt) {
