@@ -5,6 +5,7 @@
  *    paused ignores everything, `log` never changes state.
  * 3. Work out the new state (start opens a run, success/fail end it and set up/down and the next due
  *    time) and write it together with the ping row, compare-and-set; on a lost race, re-read and retry.
+ *    Pings that keep the status take the grouped fast path (ping-writer.ts); the rest write flips too.
  */
 import { type CheckRow, type CheckStatus, type Db, type PingKind, pings } from "@vigil/db";
 import type { Clock } from "../clock.ts";
@@ -256,19 +257,6 @@ export async function recordPing(db: Db, clock: Clock, input: PingInput): Promis
       kind === "success" || kind === "fail"
         ? await runStartedAt(db, check, input.rid, now).then((at) => (at === null ? null : now - at))
         : null;
-    const ping = {
-      project_id: check.projectId,
-      check_id: check.id,
-      kind,
-      exit_status: input.exitStatus,
-      rid: input.rid,
-      duration_ms: durationMs,
-      method: input.method,
-      body: input.body,
-      user_agent: input.userAgent,
-      remote_addr: input.remoteAddr,
-      at: now,
-    };
     if (kind === "log" || kind === "ignored") {
       await db.insert(pings).values({
         projectId: check.projectId,
@@ -318,7 +306,24 @@ export async function recordPing(db: Db, clock: Clock, input: PingInput): Promis
         check,
         now,
         ...next,
-        inserts: [{ table: "pings", values: ping }],
+        inserts: [
+          {
+            table: "pings",
+            values: {
+              project_id: check.projectId,
+              check_id: check.id,
+              kind,
+              exit_status: input.exitStatus,
+              rid: input.rid,
+              duration_ms: durationMs,
+              method: input.method,
+              body: input.body,
+              user_agent: input.userAgent,
+              remote_addr: input.remoteAddr,
+              at: now,
+            },
+          },
+        ],
         upkeep: occasionalPrune("pings", check.id),
       });
       if (written) {
