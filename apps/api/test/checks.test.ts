@@ -181,6 +181,27 @@ describe("the checks API", () => {
     }
   });
 
+  it("shows incidents, flips and daily uptime of a check", async () => {
+    const { app, adminKey, clock } = await testApp();
+    const check = await createCheck(app, adminKey, { kind: "heartbeat", name: "x", period: 600 });
+    await app.request(`/ping/${check.id}`);
+    clock.advance(30 * 60_000);
+    await app.request(`/ping/${check.id}/fail`);
+    clock.advance(30 * 60_000);
+    await app.request(`/ping/${check.id}`);
+    const get = async (path: string) =>
+      (await app.request(`/api/v1/checks/${check.id}${path}`, { headers: bearer(adminKey) })).json();
+    const { incidents } = (await get("/incidents")) as { incidents: { cause: string; resolvedAt: number }[] };
+    expect(incidents).toEqual([expect.objectContaining({ cause: "fail ping", resolvedAt: clock.now() })]);
+    const { days } = (await get("/uptime?days=2")) as { days: { day: string; uptime: number | null }[] };
+    expect(days).toEqual([
+      expect.objectContaining({ day: "2026-11-26", uptime: null }),
+      expect.objectContaining({ day: "2026-11-27", uptime: 0.5 }),
+    ]);
+    const bad = await app.request(`/api/v1/checks/${check.id}/uptime?days=0`, { headers: bearer(adminKey) });
+    expect(bad.status).toBe(400);
+  });
+
   it("creates an HTTP check with defaults filled in", async () => {
     const { app, adminKey } = await testApp();
     const check = await createCheck(app, adminKey, {
