@@ -57,7 +57,16 @@ export function pingGroupStatements(group: { write: PingWrite; token: string }[]
   const insertArgs: Value[] = [];
   const prunes: Statement[] = [];
   for (const { write: w, token } of group) {
-    updateArgs.push(w.checkId, w.oldCas, token, w.lastPingAt, w.nextDueAt, w.alertAfter, w.lastStartAt);
+    updateArgs.push(
+      w.checkId,
+      w.projectId,
+      w.oldCas,
+      token,
+      w.lastPingAt,
+      w.nextDueAt,
+      w.alertAfter,
+      w.lastStartAt,
+    );
     updateArgs.push(w.lastStartRid, w.now);
     const p = w.ping;
     insertArgs.push(w.projectId, w.checkId, p.kind, p.exitStatus, p.rid, p.durationMs, p.method, p.body);
@@ -67,12 +76,12 @@ export function pingGroupStatements(group: { write: PingWrite; token: string }[]
   const ids = group.map((g) => g.write.checkId);
   return [
     {
-      sql: `with v(id, old_cas, new_cas, last_ping_at, next_due_at, alert_after, last_start_at, last_start_rid,
-              updated_at) as (values ${placeholders(group.length, 9)})
+      sql: `with v(id, project_id, old_cas, new_cas, last_ping_at, next_due_at, alert_after, last_start_at, last_start_rid,
+              updated_at) as (values ${placeholders(group.length, 10)})
             update checks set last_ping_at = v.last_ping_at, next_due_at = v.next_due_at,
               alert_after = v.alert_after, last_start_at = v.last_start_at, last_start_rid = v.last_start_rid,
               updated_at = v.updated_at, cas = v.new_cas
-            from v where checks.id = v.id and checks.cas = v.old_cas`,
+            from v where checks.id = v.id and checks.project_id = v.project_id and checks.cas = v.old_cas`,
       args: updateArgs,
     },
     {

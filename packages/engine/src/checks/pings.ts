@@ -151,8 +151,9 @@ async function runStartedAt(
   let startedAt: number | null = null;
   if (rid) {
     const { rows } = await db.$client.execute({
-      sql: "select at from pings where check_id = ? and rid = ? and kind = 'start' order by id desc limit 1",
-      args: [check.id, rid],
+      sql: `select at from pings where check_id = ? and project_id = ? and rid = ? and kind = 'start'
+            order by id desc limit 1`,
+      args: [check.id, check.projectId, rid],
     });
     startedAt = num(rows[0]?.at);
   } else if (check.lastStartAt !== null && check.lastStartRid === null) {
