@@ -149,6 +149,16 @@ describe("pings arriving together", () => {
     });
   });
 
+  it("are all recorded in a burst of many to one check", async () => {
+    const { db, project, check, ping, state } = await setup();
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => ping(i % 5 === 0 ? "start" : "success")),
+    );
+    expect(outcomes.every((o) => o.result === "ok")).toBe(true);
+    expect(await listPings(db, project.id, check.id, 100)).toHaveLength(40);
+    expect((await state()).status).toBe("up");
+  });
+
   it("lose nothing when the scheduler changes the check at the same moment", async () => {
     const { db, project, check, clock, ping, state, run } = await setup();
     await ping();

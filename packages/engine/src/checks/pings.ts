@@ -233,7 +233,40 @@ export function forgetPingCheck(db: Db, checkId: string): void {
   pingCache.get(db.$client)?.delete(checkId);
 }
 
+/**
+ * Pings to one check from this process take turns. Concurrent ones would otherwise all read the same
+ * state and all but one lose the compare-and-set, again and again (a burst of N pings costs N² attempts);
+ * taking turns costs one commit each. Other processes are still kept honest by compare-and-set.
+ */
+const turns = new WeakMap<Db["$client"], Map<string, Promise<unknown>>>();
+
+async function inTurn<T>(db: Db, key: string, work: () => Promise<T>): Promise<T> {
+  let queue = turns.get(db.$client);
+  if (!queue) {
+    queue = new Map();
+    turns.set(db.$client, queue);
+  }
+  const previous = queue.get(key) ?? Promise.resolve();
+  const mine = previous.then(work, work);
+  const settled = mine.then(
+    () => {},
+    () => {},
+  );
+  queue.set(key, settled);
+  try {
+    return await mine;
+  } finally {
+    if (queue.get(key) === settled) queue.delete(key);
+  }
+}
+
 export async function recordPing(db: Db, clock: Clock, input: PingInput): Promise<PingOutcome> {
+  const key =
+    "checkId" in input.target ? input.target.checkId : `${input.target.pingKey}/${input.target.slug}`;
+  return inTurn(db, key, () => recordPingNow(db, clock, input));
+}
+
+async function recordPingNow(db: Db, clock: Clock, input: PingInput): Promise<PingOutcome> {
   const now = clock.now();
   const cached = "checkId" in input.target ? cacheFor(db).get(input.target.checkId) : undefined;
   const found =
