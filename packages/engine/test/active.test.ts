@@ -425,6 +425,8 @@ describe("the scheduler", () => {
     expect(waits).toHaveLength(4);
     expect(waits.every((ms) => ms >= 0 && ms < 45_000)).toBe(true);
     expect(new Set(waits).size).toBeGreaterThan(1);
+    // Slots are waited for from the start of the tick, in order, not one after another.
+    expect(waits).toEqual([...waits].sort((a, b) => a - b));
   });
 });
 

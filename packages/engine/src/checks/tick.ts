@@ -132,12 +132,17 @@ export async function tick(ctx: TickContext, now = ctx.clock.now()): Promise<Tic
 
   if (active.length > 0 && ctx.probes) {
     const probes = ctx.probes;
-    const queue = [...active];
+    const { spreadMs, sleep } = ctx;
+    // With spreading, each check waits for its slot (a stable offset from the start of this tick); the
+    // queue is in slot order, so a worker that frees up takes the next slot.
+    const slot = (c: CheckRow) => (spreadMs ? stableOffset(c.id, spreadMs) : 0);
+    const queue = [...active].sort((a, b) => slot(a) - slot(b));
+    const start = ctx.clock.now();
+    const waitForSlot = (c: CheckRow) =>
+      spreadMs && sleep ? sleep(Math.max(0, start + slot(c) - ctx.clock.now())) : Promise.resolve();
     const worker = async () => {
       for (let check = queue.shift(); check; check = queue.shift()) {
-        const outcome = await runActiveCheck(ctx, probes, check, now, (c) =>
-          ctx.spreadMs && ctx.sleep ? ctx.sleep(stableOffset(c.id, ctx.spreadMs)) : Promise.resolve(),
-        );
+        const outcome = await runActiveCheck(ctx, probes, check, now, waitForSlot);
         if (outcome === "skipped") report.skipped++;
         else {
           report.runs++;
