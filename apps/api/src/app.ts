@@ -6,12 +6,14 @@ import type { AppEnv } from "./env.ts";
 import { errorResponse, notFound, onError } from "./middleware/errors.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { checkRoutes } from "./routes/checks.ts";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { hostRoutes } from "./routes/hosts.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { prometheusRoutes } from "./routes/metrics.ts";
+import { pingRoutes } from "./routes/ping.ts";
 import { probeRoutes } from "./routes/probe.ts";
 import { probeAssetRoutes } from "./routes/probe-assets.ts";
 import { projectRoutes } from "./routes/projects.ts";
@@ -51,6 +53,8 @@ export function createApp(deps: AppDeps) {
   app.route("/api/v1/events", eventRoutes);
   app.route("/", prometheusRoutes);
   app.route("/", probeAssetRoutes);
+  app.route("/api/v1/checks", checkRoutes);
+  app.route("/ping", pingRoutes);
 
   app.notFound(notFound);
   app.onError(onError);

@@ -1,11 +1,13 @@
 import type { Db } from "@vigil/db";
-import type { Clock } from "@vigil/engine";
+import type { Clock, ProbeRunner } from "@vigil/engine";
 
 /** Everything the app needs from the outside world; each entry (Node, Worker, tests) builds its own. */
 export interface AppDeps {
   db: Db;
   clock: Clock;
   config: AppConfig;
+  /** how active checks reach their targets (Node: fetch, net, tls, dns; Workers: fetch, sockets) */
+  probes?: ProbeRunner;
   /** the probe installer and bundle this server hands out; absent where they were not built */
   probeAssets?: ProbeAssets;
 }
@@ -30,6 +32,13 @@ export interface AppConfig {
   tailPollMs: number;
   /** how long one live tail stream lasts before the client reconnects (EventSource does so itself) */
   tailMaxMs: number;
+  /** let active checks reach private, loopback and link-local addresses (self-hosted only) */
+  allowPrivateTargets: boolean;
+  /**
+   * Spread active check runs over this many ms of each tick. The Worker's cron fires once a minute, so it
+   * spreads them over most of the minute; the Node timer ticks every few seconds and needs none.
+   */
+  checkSpreadMs?: number;
 }
 
 export const defaultConfig: AppConfig = {
@@ -38,4 +47,5 @@ export const defaultConfig: AppConfig = {
   maxBatchInflatedBytes: 16 * 1024 * 1024,
   tailPollMs: 1000,
   tailMaxMs: 5 * 60_000,
+  allowPrivateTargets: false,
 };

@@ -1,18 +1,13 @@
-import { applyRetention, rollUpDirtyHours } from "@vigil/engine";
+import { applyRetention, rollUpDirtyHours, tick } from "@vigil/engine";
 import type { AppDeps } from "./deps.ts";
 
-/** One unit of periodic work (rollups, retention, and later checks and the alert outbox). */
+/** One unit of periodic work (checks, rollups, retention, and later the alert outbox). */
 export interface ScheduledJob {
   name: string;
   /** least time between two runs in one process; the Worker's per-minute cron runs every job each time */
   everyMs?: number;
   run(deps: AppDeps): Promise<unknown>;
 }
-
-export const scheduledJobs: readonly ScheduledJob[] = [
-  { name: "rollups", run: (deps) => rollUpDirtyHours(deps.db, deps.clock.now()) },
-  { name: "retention", everyMs: 10 * 60_000, run: (deps) => applyRetention(deps.db, deps.clock.now()) },
-];
 
 /**
  * The periodic work both runtimes share: the Worker's cron trigger and the Node interval call this.
@@ -39,6 +34,28 @@ export async function runScheduledJobs(
   }
   return failed;
 }
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** Evaluates every check whose deadline has passed: heartbeats, HTTP/TCP/TLS runs, host liveness. */
+export const checksJob: ScheduledJob = {
+  name: "checks",
+  async run({ db, clock, probes, config }) {
+    await tick({
+      db,
+      clock,
+      ...(probes ? { probes } : {}),
+      allowPrivateTargets: config.allowPrivateTargets,
+      ...(config.checkSpreadMs ? { spreadMs: config.checkSpreadMs, sleep } : {}),
+    });
+  },
+};
+
+export const scheduledJobs: readonly ScheduledJob[] = [
+  checksJob,
+  { name: "rollups", run: (deps) => rollUpDirtyHours(deps.db, deps.clock.now()) },
+  { name: "retention", everyMs: 10 * 60_000, run: (deps) => applyRetention(deps.db, deps.clock.now()) },
+];
 
 /** The Node side: ticks every `intervalMs`, never overlapping itself. Returns a stop function. */
 export function startInterval(tick: () => Promise<unknown>, intervalMs: number): () => Promise<void> {

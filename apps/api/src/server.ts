@@ -10,9 +10,10 @@ import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
-import { closeDb, createDb, secretPrefix } from "@vigil/db";
+import { closeDb, createDb, type Db, secretPrefix } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, type Clock, systemClock } from "@vigil/engine";
+import { nodeProbes } from "@vigil/engine/node";
 import { createApp, defaultConfig } from "./app.ts";
 import type { AppDeps, ProbeAssetName, ProbeAssets } from "./deps.ts";
 import { startLocalProbe } from "./local-probe.ts";
@@ -29,6 +30,8 @@ export interface ServerSettings {
   /** run a probe for this machine (VIGIL_LOCAL_PROBE, on unless "0") */
   localProbe: boolean;
   publicUrl?: string;
+  /** let active checks reach private, loopback and link-local addresses (VIGIL_ALLOW_PRIVATE_TARGETS=1) */
+  allowPrivateTargets: boolean;
 }
 
 /** A setup problem the operator can fix; printed as one line, never as a stack trace. */
@@ -57,6 +60,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     tickMs: Number(env.VIGIL_TICK_MS ?? 5000),
     localProbe: env.VIGIL_LOCAL_PROBE !== "0",
     publicUrl: env.VIGIL_PUBLIC_URL?.replace(/\/+$/, "") || undefined,
+    allowPrivateTargets: ["1", "true", "yes"].includes((env.VIGIL_ALLOW_PRIVATE_TARGETS ?? "").toLowerCase()),
   };
 }
 
@@ -70,6 +74,17 @@ function ensureWritableDir(dir: string): void {
       `data directory ${dir} is not writable (${code}); set VIGIL_DATA_DIR to a writable directory`,
     );
   }
+}
+
+/**
+ * WAL for the embedded file: readers no longer wait for the writer, and a commit is one append plus one
+ * fsync of the log instead of journal-and-database syncs. `synchronous` stays FULL so an answered ping or
+ * batch survives a power cut (DESIGN: acknowledge only what is committed).
+ */
+export async function tuneEmbeddedDb(db: Db, url: string): Promise<void> {
+  if (!url.startsWith("file:")) return;
+  await db.$client.execute("pragma journal_mode = wal");
+  await db.$client.execute("pragma busy_timeout = 5000");
 }
 
 export interface RunningServer {
@@ -106,6 +121,7 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
   let bootstrap: Awaited<ReturnType<typeof bootstrapProject>>;
   try {
     await migrateDb(db, options.migrationsFolder);
+    await tuneEmbeddedDb(db, settings.dbUrl);
     bootstrap = await bootstrapProject(db, clock, settings.presetAdminKey);
   } catch (err) {
     closeDb(db);
@@ -115,7 +131,12 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
   const deps: AppDeps = {
     db,
     clock,
-    config: { ...defaultConfig, ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}) },
+    config: {
+      ...defaultConfig,
+      allowPrivateTargets: settings.allowPrivateTargets,
+      ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
+    },
+    probes: nodeProbes(),
     ...(options.probeDir ? { probeAssets: probeAssetsFrom(options.probeDir) } : {}),
   };
   const app = createApp(deps);

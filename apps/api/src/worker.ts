@@ -7,18 +7,28 @@ import { systemClock } from "@vigil/engine";
 import { createApp, defaultConfig } from "./app.ts";
 import type { AppDeps } from "./deps.ts";
 import { runScheduledJobs, scheduledJobs } from "./scheduler.ts";
+import { workerProbes } from "./worker-probes.ts";
 
 export interface Env {
   LIBSQL_URL: string;
   LIBSQL_AUTH_TOKEN?: string;
   VIGIL_VERSION?: string;
+  /** ms over which each minute's HTTP/TCP runs are spread; default 45000 */
+  VIGIL_CHECK_SPREAD_MS?: string;
 }
+
+const DEFAULT_SPREAD_MS = 45_000;
 
 function depsFor(env: Env): AppDeps {
   return {
     db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN }),
     clock: systemClock,
-    config: { ...defaultConfig, version: env.VIGIL_VERSION ?? defaultConfig.version },
+    config: {
+      ...defaultConfig,
+      version: env.VIGIL_VERSION ?? defaultConfig.version,
+      checkSpreadMs: env.VIGIL_CHECK_SPREAD_MS ? Number(env.VIGIL_CHECK_SPREAD_MS) : DEFAULT_SPREAD_MS,
+    },
+    probes: workerProbes,
   };
 }
 

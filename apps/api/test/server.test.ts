@@ -66,6 +66,31 @@ describe("the self-hosted server", () => {
     expect(res.status).toBe(200);
   });
 
+  it("keeps private check targets refused unless VIGIL_ALLOW_PRIVATE_TARGETS=1", () => {
+    expect(settingsFromEnv({}).allowPrivateTargets).toBe(false);
+    expect(settingsFromEnv({ VIGIL_ALLOW_PRIVATE_TARGETS: "1" }).allowPrivateTargets).toBe(true);
+  });
+
+  it("takes pings over real HTTP, HEAD included, and records the caller's address", async () => {
+    const server = await start({ VIGIL_DATA_DIR: freshDir() });
+    const auth = { authorization: `Bearer ${server.adminKey}` };
+    const created = await fetch(`${server.url}/api/v1/checks`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ kind: "heartbeat", name: "backup", period: 3600 }),
+    });
+    const { pingUrl, id } = (await created.json()) as { pingUrl: string; id: string };
+    expect(pingUrl).toBe(`${server.url}/ping/${id}`);
+    const head = await fetch(pingUrl, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    const post = await fetch(`${pingUrl}/0`, { method: "POST", body: "done in 3 s" });
+    expect(await post.text()).toBe("OK");
+    const res = await fetch(`${server.url}/api/v1/checks/${id}/pings`, { headers: auth });
+    const { pings } = (await res.json()) as { pings: { method: string; remoteAddr: string; body: string }[] };
+    expect(pings.map((p) => p.method)).toEqual(["POST", "HEAD"]);
+    expect(pings[0]).toMatchObject({ remoteAddr: "127.0.0.1", body: "done in 3 s" });
+  });
+
   it("refuses a preset admin key in the wrong format with a clear message", () => {
     expect(() => settingsFromEnv({ VIGIL_ADMIN_KEY: "hunter2" })).toThrow(/VIGIL_ADMIN_KEY must look like/);
   });

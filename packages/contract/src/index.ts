@@ -1,4 +1,5 @@
 export * from "./api.ts";
+export * from "./checks.ts";
 export * from "./common.ts";
 export * from "./errors.ts";
 export * from "./hosts.ts";

@@ -9,6 +9,17 @@ describe("migrations", () => {
     );
     const tables = rows.rows.map((r) => r.name);
     expect(tables).toEqual(expect.arrayContaining(["projects", "api_keys", "hosts", "enrollment_tokens"]));
+    expect(tables).toEqual(
+      expect.arrayContaining(["checks", "pings", "check_runs", "flips", "incidents", "uptime_daily"]),
+    );
+  });
+
+  it("answer the scheduler's due query from the deadline index, not a scan", async () => {
+    const db = await createTestDb();
+    const plan = await db.$client.execute(
+      "explain query plan select id from checks where alert_after <= 0 order by alert_after limit 100",
+    );
+    expect(plan.rows.map((r) => String(r.detail)).join("\n")).toContain("checks_alert_after_idx");
   });
 
   it("remove a project's keys together with the project", async () => {

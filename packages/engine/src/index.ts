@@ -1,4 +1,5 @@
 export * from "./api-keys.ts";
+export * from "./checks/index.ts";
 export * from "./clock.ts";
 export * from "./enrollment.ts";
 export * from "./errors.ts";

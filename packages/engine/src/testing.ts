@@ -1,3 +1,6 @@
+import { type CreateCheckRequestInput, createCheckRequestSchema } from "@vigil/contract";
+import type { Db } from "@vigil/db";
+import { createCheck } from "./checks/checks.ts";
 import type { Clock } from "./clock.ts";
 
 /** A clock that only moves when a test moves it. */
@@ -17,4 +20,15 @@ export function manualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
       current += ms;
     },
   };
+}
+
+/** A check with the defaults the API would fill in; pass only what the test is about. */
+export async function createTestCheck(
+  db: Db,
+  clock: Clock,
+  projectId: string,
+  input: Partial<CreateCheckRequestInput> & { kind?: CreateCheckRequestInput["kind"] } = {},
+) {
+  const parsed = createCheckRequestSchema.parse({ kind: "heartbeat", name: "nightly backup", ...input });
+  return createCheck(db, clock, projectId, parsed);
 }

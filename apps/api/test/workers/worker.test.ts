@@ -5,10 +5,16 @@ import {
   env,
   waitOnExecutionContext,
 } from "cloudflare:test";
+import { createDb } from "@vigil/db";
 import { describe, expect, inject, it } from "vitest";
 import worker, { type Env } from "../../src/worker.ts";
 
-const workerEnv = (): Env => ({ ...(env as unknown as Env), LIBSQL_URL: inject("sqldUrl") });
+// No spreading of HTTP runs over the minute in tests: scheduled() should finish at once.
+const workerEnv = (): Env => ({
+  ...(env as unknown as Env),
+  LIBSQL_URL: inject("sqldUrl"),
+  VIGIL_CHECK_SPREAD_MS: "0",
+});
 
 // What workerd hands a Worker: a Request carrying incoming `cf` properties.
 const incoming = (path: string, init?: RequestInit) =>
@@ -73,5 +79,46 @@ describe("the Worker in workerd", () => {
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "* * * * *" }), workerEnv(), ctx);
     await waitOnExecutionContext(ctx);
+  });
+
+  it("takes Healthchecks-style pings and drives the checks tick from scheduled() against sqld", async () => {
+    const admin = { authorization: `Bearer ${inject("adminKey")}` };
+    const created = await call("/api/v1/checks", {
+      method: "POST",
+      headers: { ...admin, "content-type": "application/json" },
+      body: JSON.stringify({ kind: "heartbeat", name: "cron in workerd", period: 3600, grace: 600 }),
+    });
+    expect(created.status).toBe(201);
+    const { id, pingUrl } = (await created.json()) as { id: string; pingUrl: string };
+    expect(pingUrl).toBe(`https://vigil.test/ping/${id}`);
+    const ping = await call(`/ping/${id}`, { method: "POST", body: "backup done" });
+    expect(ping.status).toBe(200);
+    expect(await ping.text()).toBe("OK");
+
+    // The Worker runs on the real clock: move the due time into the past rather than wait an hour.
+    const db = createDb({ url: inject("sqldUrl") });
+    const past = Date.now() - 1000;
+    await db.$client.execute({
+      sql: "update checks set next_due_at = ?, alert_after = ? where id = ?",
+      args: [past, past, id],
+    });
+    db.$client.close();
+
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), workerEnv(), ctx);
+    await waitOnExecutionContext(ctx);
+
+    const check = (await (await call(`/api/v1/checks/${id}`, { headers: admin })).json()) as {
+      status: string;
+    };
+    expect(check.status).toBe("late");
+    const { flips } = (await (await call(`/api/v1/checks/${id}/flips`, { headers: admin })).json()) as {
+      flips: { from: string; to: string }[];
+    };
+    expect(flips.map((f) => `${f.from}→${f.to}`)).toEqual(["up→late", "new→up"]);
+    const { pings } = (await (await call(`/api/v1/checks/${id}/pings`, { headers: admin })).json()) as {
+      pings: { body: string | null; kind: string }[];
+    };
+    expect(pings[0]).toMatchObject({ kind: "success", body: "backup done" });
   });
 });

@@ -1,3 +1,5 @@
 // The schema, one file per area. drizzle-kit reads this folder; code imports from here.
+
+export * from "./checks.ts";
 export * from "./core.ts";
 export * from "./ingest.ts";

@@ -1,6 +1,7 @@
 import type { ProbeBatchV1, ProbeRemoteConfig, StateSnapshot } from "@vigil/contract";
 import {
   backupRuns,
+  checks,
   type Db,
   hostEvents,
   hostState,
@@ -252,6 +253,15 @@ export async function ingestBatch(
         ...(batch.facts?.machineId ? { machineId: batch.facts.machineId } : {}),
       })
       .where(and(eq(hosts.projectId, host.projectId), eq(hosts.id, host.hostId))),
+  );
+  // A host check that is down becomes due now, so the next tick sees the host is back (see noteHostSeen).
+  statements.push(
+    db
+      .update(checks)
+      .set({ alertAfter: now })
+      .where(
+        and(eq(checks.projectId, host.projectId), eq(checks.hostId, host.hostId), eq(checks.status, "down")),
+      ),
   );
 
   try {

@@ -1,0 +1,147 @@
+import {
+  createCheckRequestSchema,
+  historyQuerySchema,
+  updateCheckRequestSchema,
+  uptimeQuerySchema,
+} from "@vigil/contract";
+import {
+  createCheck,
+  deleteCheck,
+  findCheckRow,
+  getUptime,
+  listCheckRows,
+  listFlips,
+  listIncidents,
+  listPings,
+  listRuns,
+  pauseCheck,
+  resumeCheck,
+  toCheck,
+  updateCheck,
+} from "@vigil/engine";
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { requireScope } from "../middleware/auth.ts";
+import { validate } from "../middleware/validate.ts";
+
+const idParam = z.object({ id: z.uuid() });
+
+/** Ping URLs point at the host the API was reached on, unless the operator fixed a public URL. */
+const pingBase = (c: Context<AppEnv>) => c.var.deps.config.publicUrl ?? new URL(c.req.url).origin;
+
+/** Checks of the key's project: admin scope to write, read scope to read. */
+export const checkRoutes = new Hono<AppEnv>()
+  .post("/", requireScope("admin"), validate("json", createCheckRequestSchema), async (c) => {
+    const { db, clock } = c.var.deps;
+    const row = await createCheck(db, clock, c.var.principal.projectId, c.req.valid("json"));
+    return c.json(toCheck(row, pingBase(c)), 201);
+  })
+  .get("/", requireScope("read"), async (c) => {
+    const rows = await listCheckRows(c.var.deps.db, c.var.principal.projectId);
+    const base = pingBase(c);
+    return c.json({ checks: rows.map((r) => toCheck(r, base)) });
+  })
+  .get("/:id", requireScope("read"), validate("param", idParam), async (c) => {
+    const row = await findCheckRow(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
+    return c.json(toCheck(row, pingBase(c)));
+  })
+  .patch(
+    "/:id",
+    requireScope("admin"),
+    validate("param", idParam),
+    validate("json", updateCheckRequestSchema),
+    async (c) => {
+      const { db, clock } = c.var.deps;
+      const { projectId } = c.var.principal;
+      const row = await updateCheck(db, clock, projectId, c.req.valid("param").id, c.req.valid("json"));
+      return c.json(toCheck(row, pingBase(c)));
+    },
+  )
+  .delete("/:id", requireScope("admin"), validate("param", idParam), async (c) => {
+    await deleteCheck(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
+    return c.body(null, 204);
+  })
+  .post("/:id/pause", requireScope("admin"), validate("param", idParam), async (c) => {
+    const { db, clock } = c.var.deps;
+    const row = await pauseCheck(db, clock, c.var.principal.projectId, c.req.valid("param").id);
+    return c.json(toCheck(row, pingBase(c)));
+  })
+  .post("/:id/resume", requireScope("admin"), validate("param", idParam), async (c) => {
+    const { db, clock } = c.var.deps;
+    const row = await resumeCheck(db, clock, c.var.principal.projectId, c.req.valid("param").id);
+    return c.json(toCheck(row, pingBase(c)));
+  })
+  .get(
+    "/:id/pings",
+    requireScope("read"),
+    validate("param", idParam),
+    validate("query", historyQuerySchema),
+    async (c) => {
+      const { projectId } = c.var.principal;
+      const pings = await listPings(
+        c.var.deps.db,
+        projectId,
+        c.req.valid("param").id,
+        c.req.valid("query").limit,
+      );
+      return c.json({ pings });
+    },
+  )
+  .get(
+    "/:id/runs",
+    requireScope("read"),
+    validate("param", idParam),
+    validate("query", historyQuerySchema),
+    async (c) => {
+      const { projectId } = c.var.principal;
+      const runs = await listRuns(
+        c.var.deps.db,
+        projectId,
+        c.req.valid("param").id,
+        c.req.valid("query").limit,
+      );
+      return c.json({ runs });
+    },
+  )
+  .get(
+    "/:id/flips",
+    requireScope("read"),
+    validate("param", idParam),
+    validate("query", historyQuerySchema),
+    async (c) => {
+      const { projectId } = c.var.principal;
+      const flips = await listFlips(
+        c.var.deps.db,
+        projectId,
+        c.req.valid("param").id,
+        c.req.valid("query").limit,
+      );
+      return c.json({ flips });
+    },
+  )
+  .get(
+    "/:id/incidents",
+    requireScope("read"),
+    validate("param", idParam),
+    validate("query", historyQuerySchema),
+    async (c) => {
+      const { projectId } = c.var.principal;
+      const id = c.req.valid("param").id;
+      return c.json({
+        incidents: await listIncidents(c.var.deps.db, projectId, id, c.req.valid("query").limit),
+      });
+    },
+  )
+  .get(
+    "/:id/uptime",
+    requireScope("read"),
+    validate("param", idParam),
+    validate("query", uptimeQuerySchema),
+    async (c) => {
+      const { db, clock } = c.var.deps;
+      const id = c.req.valid("param").id;
+      const days = await getUptime(db, c.var.principal.projectId, id, clock.now(), c.req.valid("query").days);
+      return c.json({ days });
+    },
+  );

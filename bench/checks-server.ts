@@ -1,0 +1,52 @@
+/**
+ * The bench's server process: the self-hosted app on a libSQL file, plus one bare Hono route on the same
+ * Node server, so pings and the bare route are measured through the same stack in the same run.
+ * Prints one JSON line with the URL, the ping key and check ids, then serves until killed.
+ */
+import { mkdtempSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAdaptorServer } from "@hono/node-server";
+import { createDb } from "@vigil/db";
+import { migrateDb } from "@vigil/db/migrate";
+import { bootstrapProject, createCheck, systemClock } from "@vigil/engine";
+import { Hono } from "hono";
+import { createApp, defaultConfig } from "../apps/api/src/app.ts";
+import { tuneEmbeddedDb } from "../apps/api/src/server.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
+const url = `file:${join(dir, "vigil.db")}`;
+const db = createDb({ url });
+await migrateDb(db);
+await tuneEmbeddedDb(db, url);
+const boot = await bootstrapProject(db, systemClock);
+const ids: string[] = [];
+for (let i = 0; i < 100; i++) {
+  const row = await createCheck(db, systemClock, boot.project.id, {
+    kind: "heartbeat",
+    name: `job ${i}`,
+    slug: `job-${i}`,
+    tags: [],
+    description: "",
+    runbookUrl: null,
+    paused: false,
+    public: false,
+    period: 3600,
+    tz: "UTC",
+    grace: 600,
+    postOnly: false,
+    keepPaused: false,
+  });
+  ids.push(row.id);
+}
+
+const root = new Hono();
+root.get("/bare", (c) => c.text("OK"));
+root.route("/", createApp({ db, clock: systemClock, config: defaultConfig }));
+const server = createAdaptorServer({ fetch: root.fetch });
+await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+const { port } = server.address() as AddressInfo;
+console.log(
+  JSON.stringify({ url: `http://127.0.0.1:${port}`, pingKey: boot.project.pingKey, ids, dbUrl: url }),
+);

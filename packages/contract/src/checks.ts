@@ -1,0 +1,272 @@
+/**
+ * Checks, pings and their history on the wire. Durations a person types (period, grace) are seconds, as in
+ * Healthchecks.io; machine timings (timeouts, response times) are milliseconds; timestamps are epoch ms.
+ */
+import { z } from "zod";
+import { epochMs } from "./common.ts";
+
+const DAY = 86_400;
+const seconds = (min: number, max: number) => z.number().int().min(min).max(max).describe("seconds");
+const millis = (min: number, max: number) => z.number().int().min(min).max(max).describe("milliseconds");
+
+/** Lower-case, as in Healthchecks: a ping to an upper-case slug is refused with 400. */
+export const checkSlugPattern = /^[a-z0-9][a-z0-9_-]{0,99}$/;
+export const checkSlugSchema = z.string().regex(checkSlugPattern, "lower-case letters, digits, - and _");
+
+export const checkStatuses = ["new", "up", "started", "late", "degraded", "down", "paused"] as const;
+export const checkStatusSchema = z.enum(checkStatuses);
+export type CheckStatusName = z.infer<typeof checkStatusSchema>;
+
+const common = {
+  name: z.string().trim().min(1).max(100),
+  /** derived from the name when left out */
+  slug: checkSlugSchema.optional(),
+  tags: z.array(z.string().trim().min(1).max(50)).max(20).default([]),
+  description: z.string().max(2000).default(""),
+  runbookUrl: z.url().max(2000).nullable().default(null),
+  paused: z.boolean().default(false),
+  /** shown on the project's status page */
+  public: z.boolean().default(false),
+};
+
+const confirmation = {
+  /** consecutive failed runs that confirm a failure */
+  failuresToDown: z.number().int().min(1).max(20).default(2),
+  /** consecutive good runs that confirm a recovery */
+  successesToUp: z.number().int().min(1).max(20).default(1),
+};
+
+const targetHost = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9.:_-]+$/, "a host name or IP address");
+
+export const heartbeatSettingsSchema = z
+  .object({
+    kind: z.literal("heartbeat"),
+    /** expected time between pings; 1 day when neither period nor schedule is given */
+    period: seconds(60, 365 * DAY).optional(),
+    /** a 5-field cron expression, evaluated in `tz` */
+    schedule: z.string().trim().min(9).max(100).optional(),
+    tz: z.string().min(1).max(64).default("UTC"),
+    grace: seconds(60, 365 * DAY).default(3600),
+    /** only POST pings count; other methods are recorded as ignored */
+    postOnly: z.boolean().default(false),
+    /** pings do not resume a paused check */
+    keepPaused: z.boolean().default(false),
+  })
+  .refine((s) => s.period === undefined || s.schedule === undefined, {
+    message: "give either period or schedule, not both",
+    path: ["schedule"],
+  });
+
+export const httpMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+export const httpSettingsSchema = z.object({
+  kind: z.literal("http"),
+  url: z.url({ protocol: /^https?$/ }).max(2000),
+  method: z.enum(httpMethods).default("GET"),
+  headers: z.record(z.string().min(1).max(256), z.string().max(4096)).default({}),
+  body: z.string().max(65_536).nullable().default(null),
+  /** accepted statuses: "200", or ranges "200-299" */
+  expectedStatus: z
+    .array(z.string().regex(/^[1-5]\d\d(-[1-5]\d\d)?$/, 'a status or a range like "200-299"'))
+    .min(1)
+    .max(20)
+    .default(["200-299"]),
+  keyword: z.string().min(1).max(1000).nullable().default(null),
+  keywordMode: z.enum(["present", "absent"]).default("present"),
+  timeoutMs: millis(100, 60_000).default(10_000),
+  /** a good response slower than this marks the check degraded */
+  degradedAfterMs: millis(1, 60_000).nullable().default(null),
+  followRedirects: z.boolean().default(true),
+  /** seconds between runs */
+  period: seconds(20, DAY).default(60),
+  ...confirmation,
+});
+
+export const tcpSettingsSchema = z.object({
+  kind: z.literal("tcp"),
+  host: targetHost,
+  port: z.number().int().min(1).max(65_535),
+  timeoutMs: millis(100, 60_000).default(10_000),
+  period: seconds(20, DAY).default(60),
+  ...confirmation,
+});
+
+export const tlsSettingsSchema = z.object({
+  kind: z.literal("tls"),
+  host: targetHost,
+  port: z.number().int().min(1).max(65_535).default(443),
+  /** fewer days than this until the certificate expires marks the check degraded */
+  warnDays: z.number().int().min(1).max(365).default(14),
+  timeoutMs: millis(100, 60_000).default(10_000),
+  period: seconds(60, DAY).default(3600),
+  ...confirmation,
+});
+
+export const hostSettingsSchema = z.object({
+  kind: z.literal("host"),
+  hostId: z.string().min(1).max(64),
+  /** the probe's interval; the host is down after 3 silent intervals, at least 2 minutes */
+  period: seconds(5, 3600).default(30),
+});
+
+export const checkSettingsSchema = z.discriminatedUnion("kind", [
+  heartbeatSettingsSchema,
+  httpSettingsSchema,
+  tcpSettingsSchema,
+  tlsSettingsSchema,
+  hostSettingsSchema,
+]);
+export type CheckSettings = z.infer<typeof checkSettingsSchema>;
+export type CheckKindName = CheckSettings["kind"];
+
+export const createCheckRequestSchema = z.discriminatedUnion("kind", [
+  heartbeatSettingsSchema.extend(common),
+  httpSettingsSchema.extend(common),
+  tcpSettingsSchema.extend(common),
+  tlsSettingsSchema.extend(common),
+  hostSettingsSchema.extend(common),
+]);
+export type CreateCheckRequest = z.infer<typeof createCheckRequestSchema>;
+export type CreateCheckRequestInput = z.input<typeof createCheckRequestSchema>;
+
+/**
+ * A partial update. Fields are checked here for type only; the merged check is validated again against
+ * its kind's rules, so a change can never produce a check its creation would have refused.
+ */
+export const updateCheckRequestSchema = z
+  .object({
+    name: z.string(),
+    slug: z.string(),
+    tags: z.array(z.string()),
+    description: z.string(),
+    runbookUrl: z.string().nullable(),
+    paused: z.boolean(),
+    public: z.boolean(),
+    period: z.number().nullable(),
+    schedule: z.string().nullable(),
+    tz: z.string(),
+    grace: z.number(),
+    postOnly: z.boolean(),
+    keepPaused: z.boolean(),
+    url: z.string(),
+    method: z.string(),
+    headers: z.record(z.string(), z.string()),
+    body: z.string().nullable(),
+    expectedStatus: z.array(z.string()),
+    keyword: z.string().nullable(),
+    keywordMode: z.string(),
+    timeoutMs: z.number(),
+    degradedAfterMs: z.number().nullable(),
+    followRedirects: z.boolean(),
+    host: z.string(),
+    port: z.number(),
+    warnDays: z.number(),
+    hostId: z.string(),
+    failuresToDown: z.number(),
+    successesToUp: z.number(),
+  })
+  .partial()
+  .strict();
+export type UpdateCheckRequest = z.infer<typeof updateCheckRequestSchema>;
+
+/** A check as the API shows it: its settings (the same names as on creation) and its state. */
+export const checkSchema = z.intersection(
+  z.object({
+    id: z.uuid(),
+    name: z.string(),
+    slug: z.string().nullable(),
+    tags: z.array(z.string()),
+    description: z.string(),
+    runbookUrl: z.string().nullable(),
+    paused: z.boolean(),
+    public: z.boolean(),
+    status: checkStatusSchema,
+    /** where a heartbeat is pinged; null for other kinds */
+    pingUrl: z.string().nullable(),
+    lastPingAt: epochMs.nullable(),
+    /** heartbeats: when the next ping is expected; active checks: the next run */
+    nextDueAt: epochMs.nullable(),
+    lastRunAt: epochMs.nullable(),
+    lastError: z.string().nullable(),
+    createdAt: epochMs,
+    updatedAt: epochMs,
+  }),
+  checkSettingsSchema,
+);
+export type Check = z.infer<typeof checkSchema>;
+
+export const pingKindSchema = z.enum(["success", "start", "fail", "log", "ignored"]);
+
+export const pingSchema = z.object({
+  id: z.number().int(),
+  kind: pingKindSchema,
+  exitStatus: z.number().int().min(0).max(255).nullable(),
+  rid: z.string().nullable(),
+  /** start → this ping, when the start was found */
+  durationMs: z.number().int().nonnegative().nullable(),
+  method: z.string(),
+  body: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  remoteAddr: z.string().nullable(),
+  at: epochMs,
+});
+export type Ping = z.infer<typeof pingSchema>;
+
+export const checkRunSchema = z.object({
+  id: z.number().int(),
+  at: epochMs,
+  result: z.enum(["up", "degraded", "down"]),
+  responseMs: z.number().int().nullable(),
+  httpStatus: z.number().int().nullable(),
+  tlsDaysLeft: z.number().int().nullable(),
+  error: z.string().nullable(),
+});
+export type CheckRun = z.infer<typeof checkRunSchema>;
+
+export const flipSchema = z.object({
+  id: z.number().int(),
+  subjectType: z.literal("check"),
+  subjectId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  cause: z.string(),
+  at: epochMs,
+});
+export type Flip = z.infer<typeof flipSchema>;
+
+export const incidentSchema = z.object({
+  id: z.string(),
+  subjectType: z.literal("check"),
+  subjectId: z.string(),
+  cause: z.string(),
+  openedAt: epochMs,
+  resolvedAt: epochMs.nullable(),
+  resolution: z.string().nullable(),
+});
+export type Incident = z.infer<typeof incidentSchema>;
+
+/** One UTC day of a check's history; `uptime` is null when the check was neither up nor down that day. */
+export const uptimeDaySchema = z.object({
+  day: z.string().describe("YYYY-MM-DD, UTC"),
+  upMs: z.number().int().nonnegative(),
+  degradedMs: z.number().int().nonnegative(),
+  downMs: z.number().int().nonnegative(),
+  uptime: z.number().min(0).max(1).nullable(),
+});
+export type UptimeDay = z.infer<typeof uptimeDaySchema>;
+
+/** Query of list endpoints that page backwards in time. */
+export const historyQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const uptimeQuerySchema = z.object({
+  days: z.coerce.number().int().min(1).max(400).default(90),
+});
+
+/** The largest ping body kept, in bytes; sent back in the `Ping-Body-Limit` header. */
+export const PING_BODY_LIMIT = 100_000;

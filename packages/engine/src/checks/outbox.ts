@@ -1,0 +1,39 @@
+/**
+ * Flips as an outbox for alert delivery (the dispatcher itself comes with notifications).
+ * 1. Read the oldest flips that are unclaimed, or claimed so long ago that their dispatcher must have died.
+ * 2. Claim each with compare-and-set on the `claimed_at` value that was read, so two dispatchers never
+ *    take the same flip; only the rows whose update changed something are returned.
+ */
+import { type Db, type FlipRow, flips } from "@vigil/db";
+import { and, asc, eq, isNull, lt, or } from "drizzle-orm";
+
+/** A claim not marked processed within this long is taken over by the next dispatcher. */
+export const FLIP_CLAIM_LEASE_MS = 5 * 60_000;
+
+export async function claimFlips(db: Db, now: number, limit = 100): Promise<FlipRow[]> {
+  const candidates = await db.query.flips.findMany({
+    where: and(
+      isNull(flips.processedAt),
+      or(isNull(flips.claimedAt), lt(flips.claimedAt, now - FLIP_CLAIM_LEASE_MS)),
+    ),
+    orderBy: [asc(flips.id)],
+    limit,
+  });
+  if (candidates.length === 0) return [];
+  const results = await db.$client.batch(
+    candidates.map((f) => ({
+      sql:
+        f.claimedAt === null
+          ? "update flips set claimed_at = ? where id = ? and claimed_at is null"
+          : "update flips set claimed_at = ? where id = ? and claimed_at = ?",
+      args: f.claimedAt === null ? [now, f.id] : [now, f.id, f.claimedAt],
+    })),
+    "write",
+  );
+  return candidates.filter((_, i) => results[i]?.rowsAffected === 1).map((f) => ({ ...f, claimedAt: now }));
+}
+
+/** Marks a claimed flip delivered, so no lease expiry hands it out again. */
+export async function markFlipProcessed(db: Db, flipId: number, now: number): Promise<void> {
+  await db.update(flips).set({ processedAt: now }).where(eq(flips.id, flipId));
+}

@@ -1,0 +1,375 @@
+/**
+ * Heartbeat pings, with Healthchecks.io semantics.
+ * 1. Find the check (by UUID, or by the project's ping key and the slug; `create` makes a missing one).
+ * 2. Decide what the ping counts as: POST-only checks ignore other methods, a paused check set to stay
+ *    paused ignores everything, `log` never changes state.
+ * 3. Work out the new state (start opens a run, success/fail end it and set up/down and the next due
+ *    time) and write it together with the ping row, compare-and-set; on a lost race, re-read and retry.
+ *    Pings that keep the status take the grouped fast path (ping-writer.ts); the rest write flips too.
+ */
+import { type CheckRow, type CheckStatus, type Db, type PingKind, pings } from "@vigil/db";
+import type { Clock } from "../clock.ts";
+import { ConflictError } from "../errors.ts";
+import { createCheck, slugify } from "./checks.ts";
+import { heartbeatDeadline } from "./heartbeat.ts";
+import { writePing } from "./ping-writer.ts";
+import { nextDueAt } from "./schedule.ts";
+import { type CheckPatch, occasionalPrune, writeCheckState } from "./state.ts";
+
+export type PingTarget = { checkId: string } | { pingKey: string; slug: string; create: boolean };
+
+export interface PingInput {
+  target: PingTarget;
+  action: "success" | "start" | "fail" | "log";
+  /** from `/ping/<uuid>/<0-255>`; 0 arrives as success, anything else as fail */
+  exitStatus: number | null;
+  rid: string | null;
+  method: string;
+  body: string | null;
+  userAgent: string | null;
+  remoteAddr: string | null;
+}
+
+export type PingOutcome =
+  | { result: "ok"; checkId: string }
+  | { result: "created"; checkId: string }
+  | { result: "not_found" }
+  | { result: "ambiguous" };
+
+/** A start older than this is not paired with its end (Healthchecks uses the same bound). */
+const MAX_RUN_MS = 12 * 3600_000;
+
+/** The columns a ping needs. The ping path is the hottest in Vigil, so it reads them with plain SQL. */
+type PingCheck = Pick<
+  CheckRow,
+  | "id"
+  | "projectId"
+  | "cas"
+  | "status"
+  | "statusChangedAt"
+  | "periodSec"
+  | "graceSec"
+  | "schedule"
+  | "tz"
+  | "postOnly"
+  | "keepPaused"
+  | "nextDueAt"
+  | "lastStartAt"
+  | "lastStartRid"
+  | "lastPingAt"
+>;
+
+const PING_COLUMNS = `c.id, c.project_id, c.cas, c.status, c.status_changed_at, c.period_sec, c.grace_sec,
+  c.schedule, c.tz, c.post_only, c.keep_paused, c.next_due_at, c.last_start_at, c.last_start_rid, c.last_ping_at`;
+
+type SqlRow = Record<string, unknown>;
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+function toPingCheck(r: SqlRow): PingCheck {
+  return {
+    id: String(r.id),
+    projectId: String(r.project_id),
+    cas: String(r.cas),
+    status: r.status as CheckStatus,
+    statusChangedAt: Number(r.status_changed_at),
+    periodSec: num(r.period_sec),
+    graceSec: num(r.grace_sec),
+    schedule: str(r.schedule),
+    tz: String(r.tz),
+    postOnly: Boolean(r.post_only),
+    keepPaused: Boolean(r.keep_paused),
+    nextDueAt: num(r.next_due_at),
+    lastStartAt: num(r.last_start_at),
+    lastStartRid: str(r.last_start_rid),
+    lastPingAt: num(r.last_ping_at),
+  };
+}
+
+async function readPingCheck(db: Db, checkId: string): Promise<PingCheck | null> {
+  const { rows } = await db.$client.execute({
+    sql: `select ${PING_COLUMNS} from checks c where c.id = ? and c.kind = 'heartbeat'`,
+    args: [checkId],
+  });
+  return rows[0] ? toPingCheck(rows[0] as SqlRow) : null;
+}
+
+async function findTarget(
+  db: Db,
+  clock: Clock,
+  target: PingTarget,
+): Promise<{ check: PingCheck; created: boolean } | "not_found" | "ambiguous"> {
+  if ("checkId" in target) {
+    const check = await readPingCheck(db, target.checkId);
+    return check ? { check, created: false } : "not_found";
+  }
+  const project = await db.$client.execute({
+    sql: "select id from projects where ping_key = ?",
+    args: [target.pingKey],
+  });
+  const projectId = project.rows[0]?.id;
+  if (projectId === undefined || projectId === null) return "not_found";
+  const { rows } = await db.$client.execute({
+    sql: `select ${PING_COLUMNS} from checks c
+          where c.project_id = ? and c.slug = ? and c.kind = 'heartbeat' limit 2`,
+    args: [String(projectId), target.slug],
+  });
+  if (rows.length > 1) return "ambiguous";
+  if (rows[0]) return { check: toPingCheck(rows[0] as SqlRow), created: false };
+  if (!target.create) return "not_found";
+  const check = await createCheck(db, clock, String(projectId), {
+    kind: "heartbeat",
+    name: target.slug,
+    slug: slugify(target.slug) ?? target.slug,
+    tags: [],
+    description: "",
+    runbookUrl: null,
+    paused: false,
+    public: false,
+    tz: "UTC",
+    grace: 3600,
+    postOnly: false,
+    keepPaused: false,
+  });
+  return { check, created: true };
+}
+
+function pingKindFor(check: PingCheck, input: PingInput): PingKind {
+  if (check.postOnly && input.method !== "POST") return "ignored";
+  if (input.action === "log") return "log";
+  if (check.status === "paused" && check.keepPaused) return "ignored";
+  return input.action;
+}
+
+/** The run a success or fail ends: the start with the same rid, else the check's open rid-less start. */
+async function runStartedAt(
+  db: Db,
+  check: PingCheck,
+  rid: string | null,
+  now: number,
+): Promise<number | null> {
+  let startedAt: number | null = null;
+  if (rid) {
+    const { rows } = await db.$client.execute({
+      sql: `select at from pings where check_id = ? and project_id = ? and rid = ? and kind = 'start'
+            order by id desc limit 1`,
+      args: [check.id, check.projectId, rid],
+    });
+    startedAt = num(rows[0]?.at);
+  } else if (check.lastStartAt !== null && check.lastStartRid === null) {
+    startedAt = check.lastStartAt;
+  }
+  return startedAt !== null && now - startedAt <= MAX_RUN_MS ? startedAt : null;
+}
+
+function pingState(
+  check: PingCheck,
+  kind: PingKind,
+  input: PingInput,
+  now: number,
+): { patch: CheckPatch; cause?: string } {
+  const patch: CheckPatch = {};
+  let cause: string | undefined;
+  if (kind === "start") {
+    patch.lastStartAt = now;
+    patch.lastStartRid = input.rid;
+    if (check.status === "paused") {
+      patch.status = "new";
+      cause = "resumed by a start ping";
+    }
+  } else {
+    // An end with another run's rid leaves that run open; an end without rid closes whatever is open.
+    if (!input.rid || input.rid === check.lastStartRid) {
+      patch.lastStartAt = null;
+      patch.lastStartRid = null;
+    }
+    patch.lastPingAt = now;
+    if (kind === "success") {
+      patch.status = "up";
+      patch.nextDueAt = nextDueAt(check, now);
+      cause = check.status === "paused" ? "resumed by a success ping" : "success ping";
+    } else {
+      patch.status = "down";
+      patch.nextDueAt = null;
+      cause = input.exitStatus !== null ? `exit status ${input.exitStatus}` : "fail ping";
+    }
+  }
+  patch.alertAfter = heartbeatDeadline({ ...check, ...patch });
+  return cause && patch.status !== check.status ? { patch, cause } : { patch };
+}
+
+/**
+ * Heartbeat rows this process wrote last, per database handle, so a ping to a check needs no read before
+ * its write. Safe because every state write replaces the row's `cas`: if anything changed the check since
+ * (a tick, an API update, another process), the compare-and-set fails and the ping re-reads. Only pings
+ * that change state use it; pings that would be ignored or only logged read the row fresh, since their
+ * meaning depends on settings and they write nothing the compare-and-set could catch.
+ */
+const CACHE_ENTRIES = 10_000;
+const CACHE_TTL_MS = 60_000;
+const pingCache = new WeakMap<Db["$client"], Map<string, { check: PingCheck; at: number }>>();
+
+function cacheFor(db: Db) {
+  let cache = pingCache.get(db.$client);
+  if (!cache) {
+    cache = new Map();
+    pingCache.set(db.$client, cache);
+  }
+  return cache;
+}
+
+function remember(db: Db, check: PingCheck, now: number): void {
+  const cache = cacheFor(db);
+  cache.delete(check.id);
+  if (cache.size >= CACHE_ENTRIES) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  cache.set(check.id, { check, at: now });
+}
+
+/** Drops a check from the ping cache (after API changes in this process, so they apply at once). */
+export function forgetPingCheck(db: Db, checkId: string): void {
+  pingCache.get(db.$client)?.delete(checkId);
+}
+
+/**
+ * Pings to one check from this process take turns. Concurrent ones would otherwise all read the same
+ * state and all but one lose the compare-and-set, again and again (a burst of N pings costs N² attempts);
+ * taking turns costs one commit each. Other processes are still kept honest by compare-and-set.
+ */
+const turns = new WeakMap<Db["$client"], Map<string, Promise<unknown>>>();
+
+async function inTurn<T>(db: Db, key: string, work: () => Promise<T>): Promise<T> {
+  let queue = turns.get(db.$client);
+  if (!queue) {
+    queue = new Map();
+    turns.set(db.$client, queue);
+  }
+  const previous = queue.get(key) ?? Promise.resolve();
+  const mine = previous.then(work, work);
+  const settled = mine.then(
+    () => {},
+    () => {},
+  );
+  queue.set(key, settled);
+  try {
+    return await mine;
+  } finally {
+    if (queue.get(key) === settled) queue.delete(key);
+  }
+}
+
+export async function recordPing(db: Db, clock: Clock, input: PingInput): Promise<PingOutcome> {
+  const key =
+    "checkId" in input.target ? input.target.checkId : `${input.target.pingKey}/${input.target.slug}`;
+  return inTurn(db, key, () => recordPingNow(db, clock, input));
+}
+
+async function recordPingNow(db: Db, clock: Clock, input: PingInput): Promise<PingOutcome> {
+  const now = clock.now();
+  const cached = "checkId" in input.target ? cacheFor(db).get(input.target.checkId) : undefined;
+  const found =
+    cached && now - cached.at < CACHE_TTL_MS
+      ? { check: cached.check, created: false }
+      : await findTarget(db, clock, input.target);
+  if (found === "not_found" || found === "ambiguous") return { result: found };
+  let check = found.check;
+  let fresh = !cached;
+  const outcome = { result: found.created ? "created" : "ok", checkId: check.id } as const;
+
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const kind = pingKindFor(check, input);
+    if (!fresh && (kind === "log" || kind === "ignored")) {
+      const reread = await readPingCheck(db, check.id);
+      if (!reread) return { result: "not_found" };
+      check = reread;
+      fresh = true;
+      continue;
+    }
+    const durationMs =
+      kind === "success" || kind === "fail"
+        ? await runStartedAt(db, check, input.rid, now).then((at) => (at === null ? null : now - at))
+        : null;
+    if (kind === "log" || kind === "ignored") {
+      await db.insert(pings).values({
+        projectId: check.projectId,
+        checkId: check.id,
+        kind,
+        exitStatus: input.exitStatus,
+        rid: input.rid,
+        method: input.method,
+        body: input.body,
+        userAgent: input.userAgent,
+        remoteAddr: input.remoteAddr,
+        at: now,
+      });
+      return outcome;
+    }
+    const next = pingState(check, kind, input, now);
+    if ((next.patch.status ?? check.status) === check.status) {
+      // Deadlines move, status stays: the grouped fast path (no flip, incident or uptime to write).
+      const after = { ...check, ...next.patch };
+      const token = await writePing(db, {
+        checkId: check.id,
+        projectId: check.projectId,
+        oldCas: check.cas,
+        lastPingAt: after.lastPingAt,
+        nextDueAt: after.nextDueAt,
+        alertAfter: after.alertAfter ?? null,
+        lastStartAt: after.lastStartAt,
+        lastStartRid: after.lastStartRid,
+        now,
+        ping: {
+          kind,
+          exitStatus: input.exitStatus,
+          rid: input.rid,
+          durationMs,
+          method: input.method,
+          body: input.body,
+          userAgent: input.userAgent,
+          remoteAddr: input.remoteAddr,
+        },
+      });
+      if (token) {
+        remember(db, { ...after, cas: token }, now);
+        return outcome;
+      }
+    } else {
+      const written = await writeCheckState(db, {
+        check,
+        now,
+        ...next,
+        inserts: [
+          {
+            table: "pings",
+            values: {
+              project_id: check.projectId,
+              check_id: check.id,
+              kind,
+              exit_status: input.exitStatus,
+              rid: input.rid,
+              duration_ms: durationMs,
+              method: input.method,
+              body: input.body,
+              user_agent: input.userAgent,
+              remote_addr: input.remoteAddr,
+              at: now,
+            },
+          },
+        ],
+        upkeep: occasionalPrune("pings", check.id),
+      });
+      if (written) {
+        remember(db, written, now);
+        return outcome;
+      }
+    }
+    forgetPingCheck(db, check.id);
+    const reread = await readPingCheck(db, check.id);
+    if (!reread) return { result: "not_found" };
+    check = reread;
+    fresh = true;
+  }
+  throw new ConflictError("the check is changing too often to record this ping; try again");
+}

@@ -1,0 +1,275 @@
+/**
+ * Writing a check's state. Every write is compare-and-set on `checks.cas`, and whatever follows from it
+ * (the flip, the incident, the day's uptime, the ping or run row) is in the same batch, guarded by "the
+ * check now carries my new token". So two schedulers, or a ping racing a tick, can never both record the
+ * same state change: the loser's batch changes nothing and it re-reads or gives up.
+ */
+import { type CheckRow, type CheckStatus, checks, type Db } from "@vigil/db";
+import { getTableColumns } from "drizzle-orm";
+
+export type Statement = { sql: string; args: (string | number | null)[] };
+type CheckColumns = Omit<CheckRow, "id" | "projectId" | "cas" | "createdAt">;
+export type CheckPatch = Partial<CheckColumns>;
+
+const DAY_MS = 86_400_000;
+/** Uptime history older than this is not worth splitting a long stretch for. */
+const UPTIME_HORIZON_MS = 400 * DAY_MS;
+
+const columns = getTableColumns(checks);
+
+export function newCasToken(): string {
+  return crypto.randomUUID();
+}
+
+/** A row to insert only if the state write wins (a ping, a run). */
+export interface GuardedInsert {
+  table: "pings" | "check_runs";
+  values: Record<string, string | number | null>;
+}
+
+/** What a state write needs to know of the row it changes. */
+export type StateSubject = Pick<CheckRow, "id" | "projectId" | "cas" | "status" | "statusChangedAt">;
+
+export interface StateWrite<T extends StateSubject = CheckRow> {
+  /** the row as read: its `cas` is the expected token, its status the "from" of any flip */
+  check: T;
+  patch: CheckPatch;
+  /** why the status changed, when it does */
+  cause?: string;
+  inserts?: GuardedInsert[];
+  /** upkeep to run in the same commit whether or not the write wins (history pruning) */
+  upkeep?: Statement[];
+  now: number;
+}
+
+/** How much history a check keeps, like Healthchecks' ping log. */
+export const HISTORY_PER_CHECK = 1000;
+/** Pruning walks HISTORY_PER_CHECK index entries, so it rides along with one write in this many. */
+const PRUNE_EVERY = 64;
+
+/** Keeps the newest `keep` rows of a check's pings or runs (indexed by check and id). */
+export function pruneStatement(
+  table: "pings" | "check_runs",
+  checkId: string,
+  keep = HISTORY_PER_CHECK,
+): Statement {
+  return {
+    sql: `delete from ${table} where check_id = ? and id < (select id from ${table} where check_id = ?
+          order by id desc limit 1 offset ?)`,
+    args: [checkId, checkId, keep - 1],
+  };
+}
+
+/** Pruning for roughly one write in PRUNE_EVERY, so history stays bounded at no cost to each ping. */
+export function occasionalPrune(table: "pings" | "check_runs", checkId: string): Statement[] {
+  return Math.random() * PRUNE_EVERY < 1 ? [pruneStatement(table, checkId)] : [];
+}
+
+function driverValue(key: string, value: unknown): string | number | null {
+  const column = (columns as Record<string, { name: string; mapToDriverValue(v: unknown): unknown }>)[key];
+  if (!column) throw new Error(`unknown checks column ${key}`);
+  if (value === null || value === undefined) return null;
+  return column.mapToDriverValue(value) as string | number;
+}
+
+function columnName(key: string): string {
+  const column = (columns as Record<string, { name: string }>)[key];
+  if (!column) throw new Error(`unknown checks column ${key}`);
+  return column.name;
+}
+
+/** Which uptime bucket a status's time goes to; new and paused count as neither. */
+function uptimeBucket(status: CheckStatus): "up_ms" | "degraded_ms" | "down_ms" | null {
+  if (status === "up" || status === "late") return "up_ms";
+  if (status === "degraded") return "degraded_ms";
+  if (status === "down") return "down_ms";
+  return null;
+}
+
+/** Splits [from, to) at UTC midnights. */
+export function splitByDay(from: number, to: number): [day: number, ms: number][] {
+  const out: [number, number][] = [];
+  for (let t = Math.max(from, to - UPTIME_HORIZON_MS); t < to; ) {
+    const day = t - (t % DAY_MS);
+    const end = Math.min(to, day + DAY_MS);
+    out.push([day, end - t]);
+    t = end;
+  }
+  return out;
+}
+
+/** Builds the batch for one state write; exported for the bench and tests of the SQL itself. */
+export function stateWriteStatements(write: StateWrite<StateSubject>, token: string): Statement[] {
+  const { check, patch, now } = write;
+  const statusChanges = patch.status !== undefined && patch.status !== check.status;
+  const full: CheckPatch = { ...patch, updatedAt: now, ...(statusChanges ? { statusChangedAt: now } : {}) };
+  const keys = Object.keys(full).filter((k) => (full as Record<string, unknown>)[k] !== undefined);
+  const sets = keys.map((k) => `${columnName(k)} = ?`);
+  const statements: Statement[] = [
+    {
+      sql: `update checks set ${[...sets, "cas = ?"].join(", ")} where id = ? and project_id = ? and cas = ?`,
+      args: [
+        ...keys.map((k) => driverValue(k, (full as Record<string, unknown>)[k])),
+        token,
+        check.id,
+        check.projectId,
+        check.cas,
+      ],
+    },
+  ];
+  const guard = "exists (select 1 from checks where id = ? and cas = ?)";
+  const guardArgs = [check.id, token];
+
+  if (statusChanges && patch.status) {
+    const to = patch.status;
+    statements.push({
+      sql: `insert into flips (project_id, subject_type, subject_id, from_status, to_status, cause, at)
+            select ?, 'check', ?, ?, ?, ?, ? where ${guard}`,
+      args: [check.projectId, check.id, check.status, to, write.cause ?? "changed", now, ...guardArgs],
+    });
+    if (to === "down") {
+      // The partial unique index keeps one open incident per subject; OR IGNORE makes re-opening a no-op.
+      statements.push({
+        sql: `insert or ignore into incidents (id, project_id, subject_type, subject_id, cause, opened_at)
+              select ?, ?, 'check', ?, ?, ? where ${guard}`,
+        args: [crypto.randomUUID(), check.projectId, check.id, write.cause ?? "down", now, ...guardArgs],
+      });
+    }
+    if (check.status === "down") {
+      statements.push({
+        sql: `update incidents set resolved_at = ?, resolution = ?
+              where project_id = ? and subject_type = 'check' and subject_id = ? and resolved_at is null
+              and ${guard}`,
+        args: [now, write.cause ?? to, check.projectId, check.id, ...guardArgs],
+      });
+    }
+    const bucket = uptimeBucket(check.status);
+    if (bucket) {
+      for (const [day, spent] of splitByDay(check.statusChangedAt, now)) {
+        statements.push({
+          sql: `insert into uptime_daily (project_id, check_id, day, ${bucket}) select ?, ?, ?, ? where ${guard}
+                on conflict (check_id, day) do update set ${bucket} = ${bucket} + excluded.${bucket}`,
+          args: [check.projectId, check.id, day, spent, ...guardArgs],
+        });
+      }
+    }
+  }
+
+  for (const insert of write.inserts ?? []) {
+    const names = Object.keys(insert.values);
+    statements.push({
+      sql: `insert into ${insert.table} (${names.join(", ")}) select ${names.map(() => "?").join(", ")} where ${guard}`,
+      args: [...names.map((n) => insert.values[n] ?? null), ...guardArgs],
+    });
+  }
+  statements.push(...(write.upkeep ?? []));
+  return statements;
+}
+
+type Client = Db["$client"];
+type Pending = {
+  statements: Statement[];
+  resolve: (rowsAffected: number) => void;
+  reject: (err: unknown) => void;
+};
+
+/** Writes that share one commit at most. */
+const MAX_GROUP = 256;
+const defer: (fn: () => void) => void =
+  typeof setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
+
+/**
+ * Group commit. Writes submitted in the same turn of the event loop (or while a commit is in flight) go
+ * to the database as one batch, so a burst of N pings costs one transaction and one fsync instead of N.
+ * Each write keeps its own compare-and-set: two writes to one check in a group leave the second with a
+ * stale token, so it changes nothing and its caller retries. A failing group is replayed write by write,
+ * so one bad write never fails the others.
+ */
+class GroupCommitter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private flushing = false;
+
+  constructor(private readonly client: Client) {}
+
+  submit(statements: Statement[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ statements, resolve, reject });
+      if (!this.scheduled && !this.flushing) {
+        this.scheduled = true;
+        defer(() => {
+          this.scheduled = false;
+          void this.flush();
+        });
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, MAX_GROUP);
+        try {
+          const results = await this.client.batch(
+            group.flatMap((g) => g.statements),
+            "write",
+          );
+          let offset = 0;
+          for (const g of group) {
+            g.resolve(results[offset]?.rowsAffected ?? 0);
+            offset += g.statements.length;
+          }
+        } catch (err) {
+          if (group.length === 1) group[0]?.reject(err);
+          else await this.replay(group);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async replay(group: Pending[]): Promise<void> {
+    for (const g of group) {
+      try {
+        const [first] = await this.client.batch(g.statements, "write");
+        g.resolve(first?.rowsAffected ?? 0);
+      } catch (err) {
+        g.reject(err);
+      }
+    }
+  }
+}
+
+const committers = new WeakMap<Client, GroupCommitter>();
+
+function committerFor(db: Db): GroupCommitter {
+  let committer = committers.get(db.$client);
+  if (!committer) {
+    committer = new GroupCommitter(db.$client);
+    committers.set(db.$client, committer);
+  }
+  return committer;
+}
+
+/**
+ * Applies one state write atomically (group-committed with concurrent ones). Returns the row as written,
+ * or null when another writer changed the check first (nothing was written then).
+ */
+export async function writeCheckState<T extends StateSubject>(
+  db: Db,
+  write: StateWrite<T>,
+): Promise<T | null> {
+  const token = newCasToken();
+  const rowsAffected = await committerFor(db).submit(stateWriteStatements(write, token));
+  if (rowsAffected !== 1) return null;
+  const statusChanges = write.patch.status !== undefined && write.patch.status !== write.check.status;
+  return {
+    ...write.check,
+    ...write.patch,
+    updatedAt: write.now,
+    ...(statusChanges ? { statusChangedAt: write.now } : {}),
+    cas: token,
+  };
+}
