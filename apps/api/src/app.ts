@@ -1,4 +1,5 @@
 import { ErrorCode } from "@vigil/contract";
+import { GroupWriter, SeriesCache } from "@vigil/engine";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppDeps } from "./deps.ts";
@@ -22,7 +23,12 @@ export type { AppConfig, AppDeps } from "./deps.ts";
 export { defaultConfig } from "./deps.ts";
 
 /** Builds the one Hono app both runtimes serve. Holds no clients of its own: everything comes in `deps`. */
-export function createApp(deps: AppDeps) {
+export function createApp(given: AppDeps) {
+  const deps: AppDeps = {
+    ...given,
+    seriesCache: given.seriesCache ?? new SeriesCache(),
+    ingestWriter: given.ingestWriter ?? new GroupWriter(given.db),
+  };
   const app = new Hono<AppEnv>();
   app.use(requestId);
   app.use(async (c, next) => {

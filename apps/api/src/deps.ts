@@ -1,5 +1,6 @@
 import type { Db } from "@vigil/db";
-import type { Clock, ProbeRunner } from "@vigil/engine";
+import type { Clock, GroupWriter, ProbeRunner, SeriesCache } from "@vigil/engine";
+import type { Gunzip } from "./platform/gunzip.ts";
 
 /** Everything the app needs from the outside world; each entry (Node, Worker, tests) builds its own. */
 export interface AppDeps {
@@ -8,6 +9,12 @@ export interface AppDeps {
   config: AppConfig;
   /** how active checks reach their targets (Node: fetch, net, tls, dns; Workers: fetch, sockets) */
   probes?: ProbeRunner;
+  /** series ids of hosts seen by this process; `createApp` makes one when absent */
+  seriesCache?: SeriesCache;
+  /** inflates gzip bodies within a size limit; DecompressionStream when absent */
+  gunzip?: Gunzip;
+  /** group commit of concurrent probe batches; `createApp` makes one when absent */
+  ingestWriter?: GroupWriter;
   /** the probe installer and bundle this server hands out; absent where they were not built */
   probeAssets?: ProbeAssets;
 }

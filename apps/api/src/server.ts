@@ -17,6 +17,7 @@ import { nodeProbes } from "@vigil/engine/node";
 import { createApp, defaultConfig } from "./app.ts";
 import type { AppDeps, ProbeAssetName, ProbeAssets } from "./deps.ts";
 import { startLocalProbe } from "./local-probe.ts";
+import { nodeGunzip } from "./platform/node-gunzip.ts";
 import { runScheduledJobs, scheduledJobs, startInterval } from "./scheduler.ts";
 
 export interface ServerSettings {
@@ -137,6 +138,7 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
       ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
     },
     probes: nodeProbes(),
+    gunzip: nodeGunzip,
     ...(options.probeDir ? { probeAssets: probeAssetsFrom(options.probeDir) } : {}),
   };
   const app = createApp(deps);

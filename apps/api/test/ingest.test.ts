@@ -1,7 +1,10 @@
 import { gzipSync } from "node:zlib";
 import { createApiKey, createProject } from "@vigil/db/testing";
-import { applyRetention, rollUpDirtyHours } from "@vigil/engine";
+import { applyRetention, rollUpDirtyHours, tick } from "@vigil/engine";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../src/app.ts";
+import { defaultConfig } from "../src/deps.ts";
+import { nodeGunzip } from "../src/platform/node-gunzip.ts";
 import { batch, bearer, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
 
 const T0 = Date.UTC(2026, 10, 27, 12);
@@ -376,5 +379,80 @@ describe("rollups and retention", () => {
     for (let i = 0; i < 100; i++)
       rest += await applyRetention(db, clock.now(), { rowsPerStatement: 50, statements: 3 });
     expect(first + rest).toBe(total);
+  });
+});
+
+describe("concurrent batches", () => {
+  it("stores batches that arrive together once each, and a repeat among them fails none of the others", async () => {
+    const { app, adminKey, db } = await testApp();
+    const hosts = await Promise.all(
+      [1, 2, 3].map((n) => enrollHost(app, adminKey, { hostname: `web-${n}` })),
+    );
+    const first = batch({ logs: [{ ts: T0, priority: 4, message: "first" }] });
+    await sendBatch(app, hosts[0]?.hostToken ?? "", first);
+    const answers = await Promise.all([
+      sendBatch(app, hosts[0]?.hostToken ?? "", first),
+      ...hosts.map((h, i) =>
+        sendBatch(
+          app,
+          h.hostToken,
+          batch({ samples: [sample(T0 + i)], logs: [{ ts: T0, priority: 4, message: `m${i}` }] }),
+        ),
+      ),
+    ]);
+    const bodies = await Promise.all(answers.map((r) => json<{ duplicate: boolean }>(r)));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(bodies.map((b) => b.duplicate)).toEqual([true, false, false, false]);
+    const logs = await db.$client.execute("select message from log_entries order by message");
+    expect(logs.rows.map((r) => r.message)).toEqual(["first", "m0", "m1", "m2"]);
+  });
+});
+
+describe("the Node server's inflater", () => {
+  it("refuses a gzip bomb with 413 and broken gzip with 400, and inflates a good batch", async () => {
+    const { db, clock, adminKey } = await testApp();
+    const app = createApp({ db, clock, config: defaultConfig, gunzip: nodeGunzip });
+    const host = await enrollHost(app, adminKey);
+    expect((await sendBatch(app, host.hostToken, batch({ samples: [sample(T0)] }))).status).toBe(200);
+    const post = (body: BodyInit) =>
+      app.request("/api/v1/probe/batches", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${host.hostToken}`,
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+        },
+        body,
+      });
+    expect((await post(gzipSync(Buffer.alloc(20 * 1024 * 1024)))).status).toBe(413);
+    expect((await post("not gzip")).status).toBe(400);
+  });
+});
+
+describe("host checks and ingest", () => {
+  it("bring a down host check back up on the tick after the host's next batch", async () => {
+    const { app, adminKey, db, clock } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    await sendBatch(app, host.hostToken, batch());
+    const created = await app.request(
+      "/api/v1/checks",
+      jsonRequest("POST", { kind: "host", name: "web-1 alive", hostId: host.hostId }, adminKey),
+    );
+    expect(created.status).toBe(201);
+    const { id } = await json<{ id: string }>(created);
+    const status = async () =>
+      (await json<{ status: string }>(app.request(`/api/v1/checks/${id}`, { headers: bearer(adminKey) })))
+        .status;
+
+    await tick({ db, clock });
+    expect(await status()).toBe("up");
+    clock.advance(10 * MIN);
+    await tick({ db, clock });
+    expect(await status()).toBe("down");
+
+    clock.advance(1_000);
+    await sendBatch(app, host.hostToken, batch());
+    await tick({ db, clock });
+    expect(await status()).toBe("up");
   });
 });

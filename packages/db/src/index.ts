@@ -1,3 +1,4 @@
+export type { InStatement } from "@libsql/client";
 export { closeDb, createDb, type Db, type DbConfig, pingDb } from "./client.ts";
 export * as schema from "./schema/index.ts";
 export * from "./schema/index.ts";

@@ -8,6 +8,7 @@ import {
   hosts,
   ingestedBatches,
   logEntries,
+  projects,
   rollupDirty,
   rollupsDaily,
   rollupsHourly,
@@ -19,22 +20,32 @@ import {
 import { and, eq, inArray } from "drizzle-orm";
 import type { Clock } from "./clock.ts";
 import { NotFoundError } from "./errors.ts";
-import { getProjectSettings, mergeProbeConfig } from "./settings.ts";
+import { getProjectSettings, mergeProbeConfig, resolveSettings } from "./settings.ts";
 
-/** A host as its probe's token identifies it. */
+/** A host as its probe's token identifies it, with its project's settings (read in the same query). */
 export interface HostPrincipal {
   hostId: string;
   projectId: string;
   row: HostRow;
+  settings: ProjectSettings;
 }
 
 /** Finds the host a probe token belongs to: indexed prefix lookup, then a constant-time hash compare. */
 export async function authenticateHost(db: Db, token: string): Promise<HostPrincipal | null> {
   const prefix = secretPrefix(token, "hst");
   if (!prefix) return null;
-  const row = await db.query.hosts.findFirst({ where: eq(hosts.tokenPrefix, prefix) });
-  if (!row || !(await verifySecret(token, row.tokenHash))) return null;
-  return { hostId: row.id, projectId: row.projectId, row };
+  const [found] = await db
+    .select({ row: hosts, settings: projects.settings })
+    .from(hosts)
+    .innerJoin(projects, eq(projects.id, hosts.projectId))
+    .where(eq(hosts.tokenPrefix, prefix));
+  if (!found || !(await verifySecret(token, found.row.tokenHash))) return null;
+  return {
+    hostId: found.row.id,
+    projectId: found.row.projectId,
+    row: found.row,
+    settings: resolveSettings(found.settings),
+  };
 }
 
 export function effectiveHostConfig(settings: ProjectSettings, hostConfig: unknown): ProbeRemoteConfig {

@@ -1,6 +1,7 @@
 import { ErrorCode } from "@vigil/contract";
 import type { Context } from "hono";
 import type { AppEnv } from "../env.ts";
+import { InflateLimitError, webGunzip } from "../platform/gunzip.ts";
 import { RequestValidationError } from "./errors.ts";
 
 const fail = (code: ErrorCode, status: 400 | 413 | 415, path: string, message: string) =>
@@ -8,8 +9,8 @@ const fail = (code: ErrorCode, status: 400 | 413 | 415, path: string, message: s
 
 /**
  * Reads a probe batch body: JSON, plain or gzip. The compressed size is already bounded by the body
- * limit; the inflated size is counted while inflating and the stream abandoned past the limit, so a
- * small gzip bomb costs nothing. Works on Node and workerd alike (DecompressionStream).
+ * limit; the inflated size is capped while inflating, so a small gzip bomb costs nothing. The runtime's
+ * own inflater is used when the entry provides one (`deps.gunzip`), else DecompressionStream.
  */
 export async function readBatchBody(c: Context<AppEnv>): Promise<unknown> {
   const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
@@ -22,36 +23,20 @@ export async function readBatchBody(c: Context<AppEnv>): Promise<unknown> {
   }
   const raw = new Uint8Array(await c.req.arrayBuffer());
   const limit = c.var.deps.config.maxBatchInflatedBytes;
-  let bytes = raw;
+  let bytes: Uint8Array = raw;
   if (encoding === "gzip") {
-    const reader = new Blob([raw]).stream().pipeThrough(new DecompressionStream("gzip")).getReader();
-    const parts: Uint8Array[] = [];
-    let total = 0;
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > limit) {
-          await reader.cancel();
-          throw fail(
-            ErrorCode.payloadTooLarge,
-            413,
-            "body",
-            `inflates to more than ${limit} bytes; send smaller batches`,
-          );
-        }
-        parts.push(value);
-      }
+      bytes = await (c.var.deps.gunzip ?? webGunzip)(raw, limit);
     } catch (err) {
-      if (err instanceof RequestValidationError) throw err;
+      if (err instanceof InflateLimitError) {
+        throw fail(
+          ErrorCode.payloadTooLarge,
+          413,
+          "body",
+          `inflates to more than ${limit} bytes; send smaller batches`,
+        );
+      }
       throw fail(ErrorCode.badRequest, 400, "body", "is not valid gzip");
-    }
-    bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const part of parts) {
-      bytes.set(part, offset);
-      offset += part.byteLength;
     }
   } else if (raw.byteLength > limit) {
     throw fail(ErrorCode.payloadTooLarge, 413, "body", `is larger than ${limit} bytes`);

@@ -46,7 +46,9 @@ export const hostRoutes = new Hono<AppEnv>()
     },
   )
   .delete("/:id", requireScope("admin"), validate("param", idParam), async (c) => {
-    await deleteHost(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
+    const { id } = c.req.valid("param");
+    await deleteHost(c.var.deps.db, c.var.principal.projectId, id);
+    c.var.deps.seriesCache?.forget(id);
     return c.body(null, 204);
   })
   .get(

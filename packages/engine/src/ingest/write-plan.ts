@@ -1,0 +1,236 @@
+/**
+ * The write side of ingest: what one batch stores, as rows, and how any number of such plans are written
+ * in one transaction with a handful of multi-row statements. SQL is written by hand here because this is
+ * the hottest path in the server: building these statements through the query builder cost more CPU than
+ * SQLite spent executing them (measured in bench/ingest.ts).
+ */
+
+import type { BackupRun, LogEntry, StateSnapshot } from "@vigil/contract";
+import type { Db, InStatement } from "@vigil/db";
+
+import type { StateChange } from "./state-changes.ts";
+
+const HOUR = 3_600_000;
+
+export interface WritePlan {
+  projectId: string;
+  hostId: string;
+  batchId: string;
+  receivedAt: number;
+  summary: Record<string, number>;
+  /** [series id, ts, value] */
+  samples: [number, number, number][];
+  logs: LogEntry[];
+  backups: BackupRun[];
+  state?: StateSnapshot & { notes: unknown[] };
+  events: (StateChange & { at: number })[];
+  facts?: Record<string, unknown>;
+  machineId?: string;
+}
+
+/** One multi-row INSERT per chunk of rows; `prefix` ends with VALUES, `suffix` may add ON CONFLICT. */
+function insertRows(out: InStatement[], prefix: string, rows: unknown[][], suffix = "", chunk = 300): void {
+  if (rows.length === 0) return;
+  const width = rows[0]?.length ?? 0;
+  const tuple = `(${Array(width).fill("?").join(",")})`;
+  for (let i = 0; i < rows.length; i += chunk) {
+    const part = rows.slice(i, i + chunk);
+    out.push({ sql: `${prefix} ${part.map(() => tuple).join(",")} ${suffix}`, args: part.flat() as never });
+  }
+}
+
+const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
+
+/** The statements that store `plans`, in order; the batch markers come first so a repeat fails early. */
+export function planStatements(plans: readonly WritePlan[]): InStatement[] {
+  const out: InStatement[] = [];
+  insertRows(
+    out,
+    "insert into ingested_batches (host_id, batch_id, project_id, received_at, summary) values",
+    plans.map((p) => [p.hostId, p.batchId, p.projectId, p.receivedAt, JSON.stringify(p.summary)]),
+  );
+  insertRows(
+    out,
+    "insert into samples (series_id, ts, value) values",
+    plans.flatMap((p) => p.samples),
+    "on conflict do nothing",
+    500,
+  );
+
+  // Each series' newest value, across every plan.
+  const latest = new Map<number, [number, number]>();
+  for (const p of plans) {
+    for (const [id, ts, value] of p.samples) {
+      const cur = latest.get(id);
+      if (!cur || ts >= cur[0]) latest.set(id, [ts, value]);
+    }
+  }
+  const latestRows = [...latest].map(([id, [ts, value]]) => [id, ts, value]);
+  for (let i = 0; i < latestRows.length; i += 300) {
+    const part = latestRows.slice(i, i + 300);
+    out.push({
+      sql: `update series set last_ts = v.column2, last_value = v.column3
+            from (values ${part.map(() => "(?,?,?)").join(",")}) as v
+            where series.id = v.column1 and (series.last_ts is null or series.last_ts <= v.column2)`,
+      args: part.flat() as never,
+    });
+  }
+
+  const dirty = new Set<string>();
+  for (const p of plans)
+    for (const [, ts] of p.samples) dirty.add(`${p.hostId}\u0000${Math.floor(ts / HOUR) * HOUR}`);
+  insertRows(
+    out,
+    "insert into rollup_dirty (host_id, hour) values",
+    [...dirty].map((key) => {
+      const [hostId, hour] = key.split("\u0000");
+      return [hostId, Number(hour)];
+    }),
+    "on conflict do nothing",
+  );
+
+  insertRows(
+    out,
+    "insert into log_entries (project_id, host_id, ts, priority, unit, identifier, message, pid, boot_id, fields) values",
+    plans.flatMap((p) =>
+      p.logs.map((l) => [
+        p.projectId,
+        p.hostId,
+        l.ts,
+        l.priority,
+        l.unit ?? null,
+        l.identifier ?? null,
+        l.message,
+        l.pid ?? null,
+        l.bootId ?? null,
+        json(l.fields),
+      ]),
+    ),
+    "",
+    200,
+  );
+  insertRows(
+    out,
+    `insert into backup_runs (project_id, host_id, name, tool, status, started_at, ended_at, exit_code, snapshot_id,
+       files_new, files_changed, files_unmodified, bytes_added, bytes_processed, error) values`,
+    plans.flatMap((p) =>
+      p.backups.map((b) => [
+        p.projectId,
+        p.hostId,
+        b.name,
+        b.tool,
+        b.status,
+        b.startedAt,
+        b.endedAt,
+        b.exitCode ?? null,
+        b.snapshotId ?? null,
+        b.filesNew ?? null,
+        b.filesChanged ?? null,
+        b.filesUnmodified ?? null,
+        b.bytesAdded ?? null,
+        b.bytesProcessed ?? null,
+        b.error ?? null,
+      ]),
+    ),
+  );
+  for (const p of plans) {
+    if (!p.state) continue;
+    out.push({
+      sql: `insert into host_state (host_id, project_id, collected_at, snapshot) values (?, ?, ?, ?)
+            on conflict (host_id) do update set collected_at = excluded.collected_at, snapshot = excluded.snapshot
+            where excluded.collected_at >= host_state.collected_at`,
+      args: [p.hostId, p.projectId, p.state.collectedAt, JSON.stringify(p.state)],
+    });
+  }
+  insertRows(
+    out,
+    "insert into host_events (project_id, host_id, at, kind, message, details) values",
+    plans.flatMap((p) =>
+      p.events.map((e) => [p.projectId, p.hostId, e.at, e.kind, e.message, JSON.stringify(e.details)]),
+    ),
+  );
+  // Every host's last-seen in one statement; facts only where a plan carries them (rare: on change).
+  const seen = new Map<string, [string, number]>();
+  for (const p of plans)
+    seen.set(p.hostId, [p.projectId, Math.max(p.receivedAt, seen.get(p.hostId)?.[1] ?? 0)]);
+  const seenRows = [...seen].map(([hostId, [projectId, at]]) => [hostId, projectId, at]);
+  out.push({
+    sql: `update hosts set last_seen_at = max(coalesce(last_seen_at, 0), v.column3)
+          from (values ${seenRows.map(() => "(?,?,?)").join(",")}) as v
+          where hosts.id = v.column1 and hosts.project_id = v.column2`,
+    args: seenRows.flat() as never,
+  });
+  for (const p of plans) {
+    if (!p.facts && !p.machineId) continue;
+    out.push({
+      sql: "update hosts set facts = coalesce(?, facts), machine_id = coalesce(?, machine_id) where id = ? and project_id = ?",
+      args: [json(p.facts), p.machineId ?? null, p.hostId, p.projectId],
+    });
+  }
+  // A host check that is down becomes due now, so the next tick sees the host is back (see noteHostSeen).
+  out.push({
+    sql: `update checks set alert_after = v.column3
+          from (values ${seenRows.map(() => "(?,?,?)").join(",")}) as v
+          where checks.host_id = v.column1 and checks.project_id = v.column2 and checks.status = 'down'`,
+    args: seenRows.flat() as never,
+  });
+  return out;
+}
+
+/** Writes every plan in one transaction: all of it or none of it. */
+export async function writePlans(db: Db, plans: readonly WritePlan[]): Promise<void> {
+  await db.$client.batch(planStatements(plans), "write");
+}
+
+/**
+ * Group commit for a long-lived server: plans submitted while a write is in flight are written together
+ * in the next transaction, so concurrent probes share commits and statements. Each caller still learns
+ * only after the commit that holds its rows. If a group fails (one repeated batch id fails the whole
+ * transaction), its plans are written one by one, so one bad plan never fails another's.
+ */
+export class GroupWriter {
+  private queue: { plan: WritePlan; done: () => void; fail: (err: unknown) => void }[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxPlans = 64,
+  ) {}
+
+  submit(plan: WritePlan): Promise<void> {
+    return new Promise((done, fail) => {
+      this.queue.push({ plan, done, fail });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    // Let the requests already parsed in this turn of the event loop join the first group.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, this.maxPlans);
+      try {
+        await writePlans(
+          this.db,
+          group.map((g) => g.plan),
+        );
+        for (const g of group) g.done();
+      } catch (err) {
+        if (group.length === 1) {
+          group[0]?.fail(err);
+          continue;
+        }
+        for (const g of group) {
+          try {
+            await writePlans(this.db, [g.plan]);
+            g.done();
+          } catch (single) {
+            g.fail(single);
+          }
+        }
+      }
+    }
+    this.writing = false;
+  }
+}
