@@ -1,5 +1,5 @@
 import { ErrorCode } from "@vigil/contract";
-import { GroupWriter, SeriesCache } from "@vigil/engine";
+import { SeriesCache } from "@vigil/engine";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppDeps } from "./deps.ts";
@@ -24,11 +24,7 @@ export { defaultConfig } from "./deps.ts";
 
 /** Builds the one Hono app both runtimes serve. Holds no clients of its own: everything comes in `deps`. */
 export function createApp(given: AppDeps) {
-  const deps: AppDeps = {
-    ...given,
-    seriesCache: given.seriesCache ?? new SeriesCache(),
-    ingestWriter: given.ingestWriter ?? new GroupWriter(given.db),
-  };
+  const deps: AppDeps = { ...given, seriesCache: given.seriesCache ?? new SeriesCache() };
   const app = new Hono<AppEnv>();
   app.use(requestId);
   app.use(async (c, next) => {

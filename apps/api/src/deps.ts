@@ -1,5 +1,5 @@
 import type { Db } from "@vigil/db";
-import type { Clock, GroupWriter, ProbeRunner, SeriesCache } from "@vigil/engine";
+import type { Clock, ProbeRunner, SeriesCache } from "@vigil/engine";
 import type { Gunzip } from "./platform/gunzip.ts";
 
 /** Everything the app needs from the outside world; each entry (Node, Worker, tests) builds its own. */
@@ -13,8 +13,6 @@ export interface AppDeps {
   seriesCache?: SeriesCache;
   /** inflates gzip bodies within a size limit; DecompressionStream when absent */
   gunzip?: Gunzip;
-  /** group commit of concurrent probe batches; `createApp` makes one when absent */
-  ingestWriter?: GroupWriter;
   /** the probe installer and bundle this server hands out; absent where they were not built */
   probeAssets?: ProbeAssets;
 }

@@ -10,7 +10,7 @@ export { canonicalLabels, flattenMetrics, METRICS, type MetricDef } from "./inge
 export * from "./ingest/retention.ts";
 export * from "./ingest/rollups.ts";
 export * from "./ingest/state-changes.ts";
-export { GroupWriter, type WritePlan } from "./ingest/write-plan.ts";
+export type { WritePlan } from "./ingest/write-plan.ts";
 export * from "./projects.ts";
 export * from "./queries/backups.ts";
 export * from "./queries/events.ts";

@@ -15,8 +15,8 @@ export const probeRoutes = new Hono<AppEnv>()
   })
   .post("/batches", requireHost, async (c) => {
     const batch = parseInput(probeBatchV1Schema, await readBatchBody(c), "body");
-    const { db, clock, seriesCache, ingestWriter } = c.var.deps;
-    const result = await ingestBatch(db, clock, c.var.host, batch, seriesCache, ingestWriter);
+    const { db, clock, seriesCache } = c.var.deps;
+    const result = await ingestBatch(db, clock, c.var.host, batch, seriesCache);
     return c.json({
       batchId: result.batchId,
       accepted: true,

@@ -10,6 +10,7 @@
  * Status changes never come here: they need flips, incidents and uptime (see state.ts).
  */
 import type { Db } from "@vigil/db";
+import { committerFor, GroupCommit } from "../group-commit.ts";
 import { newCasToken, occasionalPrune, type Statement } from "./state.ts";
 
 type Value = string | number | null;
@@ -37,17 +38,8 @@ export interface PingWrite {
   };
 }
 
-interface Pending {
-  write: PingWrite;
-  token: string;
-  resolve: (token: string | null) => void;
-  reject: (err: unknown) => void;
-}
-
 /** Rows per group: keeps each statement well under SQLite's limit of bound parameters. */
 const MAX_GROUP = 200;
-const defer: (fn: () => void) => void =
-  typeof setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
 
 const placeholders = (rows: number, columns: number) =>
   Array.from({ length: rows }, () => `(${Array.from({ length: columns }, () => "?").join(", ")})`).join(", ");
@@ -99,54 +91,29 @@ export function pingGroupStatements(group: { write: PingWrite; token: string }[]
   ];
 }
 
-class PingWriter {
-  private queue: Pending[] = [];
-  private scheduled = false;
-  private flushing = false;
+const pingCommitters = new WeakMap<
+  Db["$client"],
+  GroupCommit<{ write: PingWrite; token: string }, string | null>
+>();
 
-  constructor(private readonly client: Db["$client"]) {}
-
-  /** Resolves with the check's new token when the write won, null when it lost (nothing written). */
-  submit(write: PingWrite): Promise<string | null> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ write, token: newCasToken(), resolve, reject });
-      if (!this.scheduled && !this.flushing) {
-        this.scheduled = true;
-        defer(() => {
-          this.scheduled = false;
-          void this.flush();
-        });
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, MAX_GROUP);
-        try {
-          const results = await this.client.batch(pingGroupStatements(group), "write");
-          const tokens = new Map((results.at(-1)?.rows ?? []).map((r) => [String(r.id), String(r.cas)]));
-          for (const g of group) g.resolve(tokens.get(g.write.checkId) === g.token ? g.token : null);
-        } catch (err) {
-          for (const g of group) g.reject(err);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-}
-
-const writers = new WeakMap<Db["$client"], PingWriter>();
-
-/** Writes a status-preserving ping, group-committed with the others in flight. */
+/**
+ * Writes a status-preserving ping, group-committed with the others in flight. Resolves with the check's
+ * new token when the write won, null when it lost (nothing written). A failed group fails all its pings:
+ * each caller then takes the general path.
+ */
 export function writePing(db: Db, write: PingWrite): Promise<string | null> {
-  let writer = writers.get(db.$client);
-  if (!writer) {
-    writer = new PingWriter(db.$client);
-    writers.set(db.$client, writer);
-  }
-  return writer.submit(write);
+  const committer = committerFor(
+    pingCommitters,
+    db,
+    () =>
+      new GroupCommit<{ write: PingWrite; token: string }, string | null>(
+        async (group) => {
+          const results = await db.$client.batch(pingGroupStatements(group), "write");
+          const tokens = new Map((results.at(-1)?.rows ?? []).map((r) => [String(r.id), String(r.cas)]));
+          return group.map((g) => (tokens.get(g.write.checkId) === g.token ? g.token : null));
+        },
+        { maxGroup: MAX_GROUP, replay: false },
+      ),
+  );
+  return committer.submit({ write, token: newCasToken() });
 }

@@ -6,6 +6,7 @@
  */
 import { type CheckRow, type CheckStatus, checks, type Db } from "@vigil/db";
 import { getTableColumns } from "drizzle-orm";
+import { committerFor, GroupCommit } from "../group-commit.ts";
 
 export type Statement = { sql: string; args: (string | number | null)[] };
 type CheckColumns = Omit<CheckRow, "id" | "projectId" | "cas" | "createdAt">;
@@ -166,92 +167,33 @@ export function stateWriteStatements(write: StateWrite<StateSubject>, token: str
   return statements;
 }
 
-type Client = Db["$client"];
-type Pending = {
-  statements: Statement[];
-  resolve: (rowsAffected: number) => void;
-  reject: (err: unknown) => void;
-};
-
 /** Writes that share one commit at most. */
 const MAX_GROUP = 256;
-const defer: (fn: () => void) => void =
-  typeof setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
 
 /**
- * Group commit. Writes submitted in the same turn of the event loop (or while a commit is in flight) go
- * to the database as one batch, so a burst of N pings costs one transaction and one fsync instead of N.
- * Each write keeps its own compare-and-set: two writes to one check in a group leave the second with a
- * stale token, so it changes nothing and its caller retries. A failing group is replayed write by write,
- * so one bad write never fails the others.
+ * State writes of concurrent pings and ticks share commits. Each keeps its own compare-and-set: two writes
+ * to one check in a group leave the second with a stale token, so it changes nothing and its caller
+ * retries. Each item answers the rows its first statement changed (0: it lost the compare-and-set).
  */
-class GroupCommitter {
-  private queue: Pending[] = [];
-  private scheduled = false;
-  private flushing = false;
-
-  constructor(private readonly client: Client) {}
-
-  submit(statements: Statement[]): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ statements, resolve, reject });
-      if (!this.scheduled && !this.flushing) {
-        this.scheduled = true;
-        defer(() => {
-          this.scheduled = false;
-          void this.flush();
-        });
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, MAX_GROUP);
-        try {
-          const results = await this.client.batch(
-            group.flatMap((g) => g.statements),
-            "write",
-          );
+const stateCommitters = new WeakMap<Db["$client"], GroupCommit<Statement[], number>>();
+const stateCommitter = (db: Db) =>
+  committerFor(
+    stateCommitters,
+    db,
+    () =>
+      new GroupCommit<Statement[], number>(
+        async (items) => {
+          const results = await db.$client.batch(items.flat(), "write");
           let offset = 0;
-          for (const g of group) {
-            g.resolve(results[offset]?.rowsAffected ?? 0);
-            offset += g.statements.length;
-          }
-        } catch (err) {
-          if (group.length === 1) group[0]?.reject(err);
-          else await this.replay(group);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  private async replay(group: Pending[]): Promise<void> {
-    for (const g of group) {
-      try {
-        const [first] = await this.client.batch(g.statements, "write");
-        g.resolve(first?.rowsAffected ?? 0);
-      } catch (err) {
-        g.reject(err);
-      }
-    }
-  }
-}
-
-const committers = new WeakMap<Client, GroupCommitter>();
-
-function committerFor(db: Db): GroupCommitter {
-  let committer = committers.get(db.$client);
-  if (!committer) {
-    committer = new GroupCommitter(db.$client);
-    committers.set(db.$client, committer);
-  }
-  return committer;
-}
+          return items.map((statements) => {
+            const affected = results[offset]?.rowsAffected ?? 0;
+            offset += statements.length;
+            return affected;
+          });
+        },
+        { maxGroup: MAX_GROUP, replay: true },
+      ),
+  );
 
 /**
  * Applies one state write atomically (group-committed with concurrent ones). Returns the row as written,
@@ -262,7 +204,7 @@ export async function writeCheckState<T extends StateSubject>(
   write: StateWrite<T>,
 ): Promise<T | null> {
   const token = newCasToken();
-  const rowsAffected = await committerFor(db).submit(stateWriteStatements(write, token));
+  const rowsAffected = await stateCommitter(db).submit(stateWriteStatements(write, token));
   if (rowsAffected !== 1) return null;
   const statusChanges = write.patch.status !== undefined && write.patch.status !== write.check.status;
   return {

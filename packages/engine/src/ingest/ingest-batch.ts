@@ -5,7 +5,7 @@ import type { Clock } from "../clock.ts";
 import { effectiveHostConfig, type HostPrincipal } from "../hosts.ts";
 import { flattenMetrics, type MetricPoint } from "./metrics.ts";
 import { type StateChange, stateChanges } from "./state-changes.ts";
-import { type GroupWriter, type WritePlan, writePlans } from "./write-plan.ts";
+import { commitPlan, type WritePlan } from "./write-plan.ts";
 
 export interface IngestResult {
   batchId: string;
@@ -102,7 +102,6 @@ export async function ingestBatch(
   host: HostPrincipal,
   batch: ProbeBatchV1,
   cache: SeriesCache = new SeriesCache(),
-  writer?: GroupWriter,
 ): Promise<IngestResult> {
   const config = effectiveHostConfig(host.settings, host.row.config);
   const now = clock.now();
@@ -169,7 +168,7 @@ export async function ingestBatch(
   };
 
   try {
-    await (writer ? writer.submit(plan) : writePlans(db, [plan]));
+    await commitPlan(db, plan);
   } catch (err) {
     // The same batch committed before (a retry of a batch whose answer was lost): answer as a repeat.
     const stored = await alreadyStored(db, host.hostId, batch.batchId);

@@ -7,6 +7,7 @@
 
 import type { BackupRun, LogEntry, StateSnapshot } from "@vigil/contract";
 import type { Db, InStatement } from "@vigil/db";
+import { committerFor, GroupCommit } from "../group-commit.ts";
 
 import type { StateChange } from "./state-changes.ts";
 
@@ -182,55 +183,25 @@ export async function writePlans(db: Db, plans: readonly WritePlan[]): Promise<v
   await db.$client.batch(planStatements(plans), "write");
 }
 
+const planCommitters = new WeakMap<Db["$client"], GroupCommit<WritePlan, void>>();
+
 /**
- * Group commit for a long-lived server: plans submitted while a write is in flight are written together
- * in the next transaction, so concurrent probes share commits and statements. Each caller still learns
- * only after the commit that holds its rows. If a group fails (one repeated batch id fails the whole
- * transaction), its plans are written one by one, so one bad plan never fails another's.
+ * Writes one plan, group-committed with the plans of other batches in flight: concurrent probes share
+ * transactions and statements. A group that fails (a repeated batch id fails the whole transaction) is
+ * replayed plan by plan, so only the repeat fails.
  */
-export class GroupWriter {
-  private queue: { plan: WritePlan; done: () => void; fail: (err: unknown) => void }[] = [];
-  private writing = false;
-
-  constructor(
-    private readonly db: Db,
-    private readonly maxPlans = 64,
-  ) {}
-
-  submit(plan: WritePlan): Promise<void> {
-    return new Promise((done, fail) => {
-      this.queue.push({ plan, done, fail });
-      if (!this.writing) void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    this.writing = true;
-    // Let the requests already parsed in this turn of the event loop join the first group.
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    while (this.queue.length > 0) {
-      const group = this.queue.splice(0, this.maxPlans);
-      try {
-        await writePlans(
-          this.db,
-          group.map((g) => g.plan),
-        );
-        for (const g of group) g.done();
-      } catch (err) {
-        if (group.length === 1) {
-          group[0]?.fail(err);
-          continue;
-        }
-        for (const g of group) {
-          try {
-            await writePlans(this.db, [g.plan]);
-            g.done();
-          } catch (single) {
-            g.fail(single);
-          }
-        }
-      }
-    }
-    this.writing = false;
-  }
+export function commitPlan(db: Db, plan: WritePlan): Promise<void> {
+  const committer = committerFor(
+    planCommitters,
+    db,
+    () =>
+      new GroupCommit<WritePlan, void>(
+        async (plans) => {
+          await writePlans(db, plans);
+          return plans.map(() => undefined);
+        },
+        { maxGroup: 64, replay: true },
+      ),
+  );
+  return committer.submit(plan);
 }
