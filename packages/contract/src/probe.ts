@@ -9,22 +9,9 @@
  */
 import { z } from "zod";
 import { bytes, count, epochMs, percent, perSecond, shortText } from "./common.ts";
+import { PROBE_BATCH_LIMITS } from "./limits.ts";
 
-/** Explicit bounds of one batch; the ingest endpoint enforces the same numbers. */
-export const PROBE_BATCH_LIMITS = {
-  /** samples (host-wide rows) per batch */
-  samples: 1_000,
-  /** filesystem + disk + interface rows per batch, each kind */
-  deviceRows: 10_000,
-  logs: 5_000,
-  backups: 100,
-  notes: 200,
-  /** characters of one log message */
-  logMessage: 16_384,
-  /** extra fields on one log entry */
-  logFields: 32,
-  containers: 1_000,
-} as const;
+export { PROBE_BATCH_LIMITS };
 
 export const probeBatchVersion = 1 as const;
 

@@ -122,3 +122,60 @@ describe("the Worker in workerd", () => {
     expect(pings[0]).toMatchObject({ kind: "success", body: "backup done" });
   });
 });
+
+describe("probe ingest in workerd", () => {
+  it("enrolls a host, takes a gzip batch through the web client and reads it back", async () => {
+    const admin = { authorization: `Bearer ${inject("adminKey")}`, "content-type": "application/json" };
+    const tokenRes = await call("/api/v1/enrollment-tokens", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ name: "workerd" }),
+    });
+    const { token } = (await tokenRes.json()) as { token: string };
+    const enrolled = await call("/api/v1/probe/enroll", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, facts: { hostname: "edge-1", machineId: crypto.randomUUID() } }),
+    });
+    expect(enrolled.status).toBe(201);
+    const { hostId, hostToken } = (await enrolled.json()) as { hostId: string; hostToken: string };
+
+    const ts = Date.UTC(2026, 10, 27, 12);
+    const batch = {
+      v: 1,
+      batchId: crypto.randomUUID(),
+      sentAt: ts,
+      samples: [{ ts, load1: 1.5, memory: { totalBytes: 4e9, availableBytes: 1e9 } }],
+      logs: [{ ts, priority: 3, message: "from the edge" }],
+    };
+    // CompressionStream is what workerd offers; the server inflates with DecompressionStream.
+    const gzipped = await new Response(
+      new Blob([JSON.stringify(batch)]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer();
+    const send = () =>
+      call("/api/v1/probe/batches", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${hostToken}`,
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+        },
+        body: gzipped,
+      });
+    const first = await send();
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ duplicate: false, config: { intervalSec: 30 } });
+    expect(await (await send()).json()).toMatchObject({ duplicate: true });
+
+    const metrics = await call(
+      `/api/v1/hosts/${hostId}/metrics?names=load.1&from=${ts - 1000}&to=${ts + 1000}`,
+      {
+        headers: admin,
+      },
+    );
+    const body = (await metrics.json()) as { series: { points: { avg: number }[] }[] };
+    expect(body.series[0]?.points[0]?.avg).toBe(1.5);
+    const logs = await call(`/api/v1/hosts/${hostId}/logs`, { headers: admin });
+    expect(await logs.text()).toContain("from the edge");
+  });
+});
