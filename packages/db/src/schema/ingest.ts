@@ -5,6 +5,8 @@
  * - `rollup_dirty` lists the (host, hour) buckets that received samples; the scheduler recomputes just
  *   those, so late samples from a probe's spool still land in the right rollup.
  * - Logs, backup runs and state changes are plain rows indexed by (host, time).
+ * - samples, the rollups and rollup_dirty are WITHOUT ROWID tables (migration 0003, which drizzle-kit
+ *   cannot express): their rows live in the primary-key b-tree, written and stored once.
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
