@@ -22,6 +22,8 @@ export type ProbeAssetName = "install.sh" | "vigil-probe.mjs";
 export interface ProbeAssets {
   /** the file's text, or null when it is not there */
   read(name: ProbeAssetName): Promise<string | null>;
+  /** the standalone probe executable for a CPU architecture ("x64", "arm64"), streamed; null when not built */
+  executable?(arch: string): Promise<{ body: ReadableStream<Uint8Array>; size: number } | null>;
 }
 
 export interface AppConfig {

@@ -5,10 +5,11 @@
  * 3. On an empty database create project `default` with an admin key, print it once, save credentials.
  * 4. Serve the app and tick the scheduler until SIGINT/SIGTERM.
  */
-import { accessSync, constants, mkdirSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { accessSync, constants, createReadStream, mkdirSync, writeFileSync } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
+import { Readable } from "node:stream";
 import { createAdaptorServer } from "@hono/node-server";
 import { closeDb, createDb, type Db, secretPrefix } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
@@ -110,6 +111,14 @@ function probeAssetsFrom(probeDir: string): ProbeAssets {
   };
   return {
     read: (name) => readFile(files[name], "utf8").catch(() => null),
+    // Only this machine's architecture is built (bun build --compile; cross-compiling needs a download).
+    executable: async (arch) => {
+      const path = join(probeDir, "dist", "vigil-probe");
+      if (arch !== process.arch) return null;
+      const info = await stat(path).catch(() => null);
+      if (!info?.isFile()) return null;
+      return { body: Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>, size: info.size };
+    },
   };
 }
 

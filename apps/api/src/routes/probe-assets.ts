@@ -15,6 +15,16 @@ export const probeAssetRoutes = new Hono<AppEnv>()
     c.header("Cache-Control", "no-cache");
     return c.body(script.replace(SERVER_LINE, `DEFAULT_SERVER="${origin.replace(/["$`\\]/g, "")}"`));
   })
+  .get("/probe/:name{vigil-probe-linux-(?:x64|arm64)}", async (c) => {
+    // For hosts without Node ≥ 20: the probe compiled with Bun into one executable.
+    const arch = c.req.param("name").slice("vigil-probe-linux-".length);
+    const file = await c.var.deps.probeAssets?.executable?.(arch);
+    if (!file) return notBuilt(c);
+    c.header("Content-Type", "application/octet-stream");
+    c.header("Content-Length", String(file.size));
+    c.header("Cache-Control", "no-cache");
+    return c.body(file.body);
+  })
   .get("/probe/vigil-probe.mjs", async (c) => {
     const bundle = (await c.var.deps.probeAssets?.read("vigil-probe.mjs")) ?? null;
     if (bundle === null) return notBuilt(c);
