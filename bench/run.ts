@@ -14,18 +14,30 @@ const BEGIN = "<!-- bench:begin (written by npm run bench) -->";
 const END = "<!-- bench:end -->";
 const resultsFile = join(import.meta.dirname, "RESULTS.md");
 
-/** The probe vs node_exporter comparison needs Debian's prometheus-node-exporter; it writes its own file. */
+/**
+ * The probe vs node_exporter comparison needs Debian's prometheus-node-exporter. Its printed table is this
+ * run's figures; bench/probe/RESULTS.md explains the method and what moved the numbers.
+ */
 function probeSection(): string {
   const script = join(import.meta.dirname, "probe", "compare-node-exporter.mjs");
   const hasExporter = spawnSync("sh", ["-c", "command -v prometheus-node-exporter"]).status === 0;
-  if (hasExporter) execFileSync(process.execPath, [script, "--cycles", "60"], { stdio: "inherit" });
-  const note = hasExporter
-    ? "Re-run in this run; the full write-up is in `bench/probe/RESULTS.md`."
-    : "Not re-run here (prometheus-node-exporter is not installed); figures from `bench/probe/RESULTS.md`.";
-  const body = readFileSync(join(import.meta.dirname, "probe", "RESULTS.md"), "utf8")
-    .replace(/^# .*\n/, "")
-    .trim();
-  return `## Probe vs node_exporter (issue 3)\n\n${note}\n\n${body}\n`;
+  if (!hasExporter) {
+    return "## Probe vs node_exporter (issue 3)\n\nNot run: `apt-get install prometheus-node-exporter` first. Last figures and method: `bench/probe/RESULTS.md`.\n";
+  }
+  const printed = execFileSync(process.execPath, [script, "--cycles", "60"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return [
+    "## Probe vs node_exporter (issue 3)",
+    "",
+    "Command: `node bench/probe/compare-node-exporter.mjs --cycles 60` (method: `bench/probe/RESULTS.md`).",
+    "",
+    "```",
+    printed.trim(),
+    "```",
+    "",
+  ].join("\n");
 }
 
 const sections = [
