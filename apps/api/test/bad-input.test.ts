@@ -1,0 +1,65 @@
+// Every route, fed malformed input with a valid admin key, never answers with a 5xx; API errors keep their shape.
+import { errorBodySchema } from "@vigil/contract";
+import { describe, expect, it } from "vitest";
+import { bearer, testApp } from "./helpers.ts";
+
+const garbage: { name: string; init: (key: string) => RequestInit }[] = [
+  { name: "no body", init: (key) => ({ headers: bearer(key) }) },
+  {
+    name: "malformed JSON",
+    init: (key) => ({ body: "{nope", headers: { ...bearer(key), "content-type": "application/json" } }),
+  },
+  {
+    name: "JSON of the wrong shape",
+    init: (key) => ({
+      body: '[1,"x",null]',
+      headers: { ...bearer(key), "content-type": "application/json" },
+    }),
+  },
+  {
+    name: "text instead of JSON",
+    init: (key) => ({ body: "hello", headers: { ...bearer(key), "content-type": "text/plain" } }),
+  },
+  {
+    name: "binary gzip-labelled noise",
+    init: (key) => ({
+      body: new Uint8Array([31, 139, 8, 0, 1, 2, 3, 4, 5]),
+      headers: { ...bearer(key), "content-type": "application/json", "content-encoding": "gzip" },
+    }),
+  },
+];
+
+/** Concrete paths for a route pattern: its params filled with a malformed id, a UUID nobody has, and junk. */
+function pathsFor(pattern: string): string[] {
+  const fill = (value: string) => pattern.replace(/:[A-Za-z]+(\{[^}]*\})?/g, value).replace(/\*/g, "x");
+  return [
+    fill("not-a-uuid"),
+    fill("00000000-0000-4000-8000-000000000000"),
+    `${fill("%E0%A4%A")}?limit=-1&from=x`,
+  ];
+}
+
+describe("bad input", () => {
+  it("never gets a 5xx from any route or method, and API errors come in the error shape", async () => {
+    const { app, adminKey } = await testApp();
+    const routes = app.routes.filter((r) => r.method !== "ALL" && !r.path.includes("/logs/tail"));
+    expect(routes.length).toBeGreaterThan(30);
+    const failures: string[] = [];
+    for (const route of routes) {
+      for (const path of pathsFor(route.path)) {
+        for (const g of garbage) {
+          const init = g.init(adminKey);
+          const method = route.method;
+          const res = await app.request(path, {
+            ...init,
+            method,
+            ...(method === "GET" || method === "HEAD" ? { body: null } : {}),
+          });
+          if (res.status >= 500)
+            failures.push(`${method} ${path} (${g.name}) → ${res.status}: ${await res.text()}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
