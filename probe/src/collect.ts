@@ -65,6 +65,12 @@ export interface CollectSettings {
    * database or lists change (a cheap stat per cycle), and at least this often (default 6 h).
    */
   updatesEveryMs?: number;
+  /**
+   * State (updates, reboot flag, failed units, containers, SSH keys) changes slowly and is the costliest part
+   * of a cycle (a Docker API round trip, systemctl, a read of every authorized_keys): it is re-read at most
+   * this often (default 60 s), so a change reaches the server within this plus one interval.
+   */
+  stateEveryMs?: number;
   /** the state snapshot is re-sent unchanged this often, so the server knows it is still current */
   stateRefreshMs?: number;
   /** facts are re-sent unchanged this often */
@@ -72,6 +78,7 @@ export interface CollectSettings {
 }
 
 const HOUR_MS = 3_600_000;
+const STATE_EVERY_MS = 60_000;
 
 /** Changes when packages are installed (dpkg/rpm database) or package lists are refreshed (apt update). */
 async function packageSourcesKey(rootDir: string): Promise<string> {
@@ -91,7 +98,8 @@ async function packageSourcesKey(rootDir: string): Promise<string> {
  * Runs the collectors once per interval and keeps what rates need between runs.
  * 1. Read every enabled source; each failure becomes a note, never an exception.
  * 2. Turn counters into rates against the previous cycle (the first cycle has no rates).
- * 3. Include facts, state and notes only when they changed or are due for a refresh, to keep batches small.
+ * 3. Re-read state only every `stateEveryMs`; between readings the last complete snapshot stands.
+ * 4. Include facts, state and notes only when they changed or are due for a refresh, to keep batches small.
  */
 export class Collector {
   private previousCpu: CpuCounters | undefined;
@@ -104,6 +112,9 @@ export class Collector {
   private lastStateAt = 0;
   private lastNotesKey = "";
   private lastNotesAt = 0;
+  private cachedState:
+    | { at: number; value: StateSnapshot; notes: NoteSink["notes"]; contentKey: string }
+    | undefined;
   private cachedUpdates:
     | { at: number; sourceKey: string; value: StateSnapshot["updates"]; notes: NoteSink["notes"] }
     | undefined;
@@ -224,9 +235,23 @@ export class Collector {
       journalCursor = journal.cursor;
     }
 
-    const state = await this.collectState(now, notes);
-    const { collectedAt: _ignored, ...stateContent } = state;
-    const stateKey = JSON.stringify(stateContent);
+    // Between readings the last complete snapshot stands, with its notes, so neither flaps.
+    let cachedState = this.cachedState;
+    if (
+      options.forceAll ||
+      !cachedState ||
+      now - cachedState.at >= (this.settings.stateEveryMs ?? STATE_EVERY_MS) ||
+      now < cachedState.at
+    ) {
+      const stateNotes = new NoteSink();
+      const value = await this.collectState(now, stateNotes);
+      const { collectedAt: _ignored, ...content } = value;
+      cachedState = { at: now, value, notes: stateNotes.notes, contentKey: JSON.stringify(content) };
+      this.cachedState = cachedState;
+    }
+    notes.notes.push(...cachedState.notes);
+    const state = cachedState.value;
+    const stateKey = cachedState.contentKey;
     if (
       options.forceAll ||
       this.isDue(

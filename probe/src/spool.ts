@@ -1,13 +1,13 @@
-import { chown, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chown, mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { gunzip, gzip } from "node:zlib";
+import { gunzip, gzipSync } from "node:zlib";
 import type { ProbeBatchV1Input, ProbeNote } from "@vigil/contract";
 import { newBatchId } from "./batch-id.ts";
 import type { Clock } from "./clock.ts";
 import type { Collection } from "./collect.ts";
 
-const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 export const DEFAULT_SPOOL_BYTES = 100 * 1024 * 1024;
@@ -27,7 +27,14 @@ export interface SpoolOptions {
   clock: Clock;
   maxBytes?: number;
   newId?: () => string;
+  /**
+   * How long the in-memory index is trusted before the directory is read again (default 60 s): batches and
+   * notes that other processes (`backup`, `once`) add to the same spool are picked up within this delay.
+   */
+  rescanMs?: number;
 }
+
+const RESCAN_MS = 60_000;
 
 let sequence = 0;
 
@@ -35,21 +42,45 @@ let sequence = 0;
  * Batches on disk, oldest first, so nothing is lost while the server is unreachable or the probe restarts.
  * Each file is the gzip'd JSON body exactly as it will be sent; a file is written under a temporary name
  * and renamed, so a crash never leaves a half-written batch behind.
+ *
+ * The disk is the truth; the list of files is also kept in memory, so a daemon does not readdir and stat
+ * the spool several times per interval. The index is rebuilt from the directory on first use and every
+ * `rescanMs`, and a file found missing (sent by another process) is dropped from it.
  */
 export class Spool {
   readonly dir: string;
   private readonly clock: Clock;
   private readonly maxBytes: number;
   private readonly newId: () => string;
+  private readonly rescanMs: number;
+  /** sorted by key, as on disk the last time we looked plus our own writes and removals since */
+  private index: SpoolEntry[] | undefined;
+  private scannedAt = Number.NEGATIVE_INFINITY;
+  /** false once this process has taken the pending notes and nobody has added one since the last scan */
+  private pendingNotesMayExist = true;
+  private dirReady = false;
 
   constructor(options: SpoolOptions) {
     this.dir = options.dir;
     this.clock = options.clock;
     this.maxBytes = options.maxBytes ?? DEFAULT_SPOOL_BYTES;
     this.newId = options.newId ?? newBatchId;
+    this.rescanMs = options.rescanMs ?? RESCAN_MS;
   }
 
   async list(): Promise<SpoolEntry[]> {
+    // A clock stepped back (NTP at boot) also forces a scan, or the index could be trusted for hours.
+    const age = this.clock() - this.scannedAt;
+    if (!this.index || age >= this.rescanMs || age < 0) {
+      this.index = await this.scan();
+      this.scannedAt = this.clock();
+      this.pendingNotesMayExist = true;
+      this.dirReady = false;
+    }
+    return [...this.index];
+  }
+
+  private async scan(): Promise<SpoolEntry[]> {
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -72,7 +103,7 @@ export class Spool {
         // sent and deleted by another probe process (e.g. `backup` next to the daemon) meanwhile
       }
     }
-    return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return entries.sort(byKey);
   }
 
   /**
@@ -100,7 +131,13 @@ export class Spool {
   }
 
   async read(entry: SpoolEntry): Promise<Buffer> {
-    return readFile(join(this.dir, entry.file));
+    try {
+      return readFileSync(join(this.dir, entry.file));
+    } catch (error) {
+      // Sent and deleted by another probe process meanwhile: forget it, or the index would offer it again.
+      if ((error as { code?: string }).code === "ENOENT") this.forget(entry);
+      throw error;
+    }
   }
 
   async readBatch(entry: SpoolEntry): Promise<ProbeBatchV1Input> {
@@ -108,7 +145,8 @@ export class Spool {
   }
 
   async remove(entry: SpoolEntry): Promise<void> {
-    await rm(join(this.dir, entry.file), { force: true });
+    rmSync(join(this.dir, entry.file), { force: true });
+    this.forget(entry);
   }
 
   /** Replaces a batch by its halves in its place in the queue; halves first, so a crash loses nothing. */
@@ -127,6 +165,7 @@ export class Spool {
     const notes = await this.readPendingNotes();
     notes.push(note);
     await writeAtomically(join(this.dir, PENDING_NOTES), Buffer.from(JSON.stringify(notes.slice(-50))));
+    this.pendingNotesMayExist = true;
   }
 
   private async readPendingNotes(): Promise<ProbeNote[]> {
@@ -138,8 +177,10 @@ export class Spool {
   }
 
   private async takePendingNotes(): Promise<ProbeNote[]> {
+    if (!this.pendingNotesMayExist) return [];
     const notes = await this.readPendingNotes();
-    if (notes.length > 0) await rm(join(this.dir, PENDING_NOTES), { force: true });
+    if (notes.length > 0) rmSync(join(this.dir, PENDING_NOTES), { force: true });
+    this.pendingNotesMayExist = false;
     return notes;
   }
 
@@ -177,22 +218,42 @@ export class Spool {
       const owner = await stat(this.dir);
       if (owner.uid !== 0) await chown(join(this.dir, file), owner.uid, owner.gid).catch(() => undefined);
     }
-    return { file, key, batchId, bytes: body.length };
+    const entry = { file, key, batchId, bytes: body.length };
+    if (this.index) {
+      this.index.push(entry);
+      this.index.sort(byKey);
+    }
+    return entry;
+  }
+
+  private forget(entry: SpoolEntry): void {
+    this.index = this.index?.filter((e) => e.file !== entry.file);
   }
 
   private async ensureDir(): Promise<void> {
+    if (this.dirReady) return;
     await mkdir(this.dir, { recursive: true, mode: 0o750 });
+    this.dirReady = true;
   }
 }
 
-async function writeAtomically(path: string, body: Buffer): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, body, { mode: 0o640 });
-  await rename(temporary, path);
+function byKey(a: SpoolEntry, b: SpoolEntry): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
+/**
+ * Synchronous like the /proc reads: the daemon's loop does one thing at a time anyway, and each fs/promises
+ * call is a thread-pool round trip that cost more CPU than the small write itself.
+ */
+async function writeAtomically(path: string, body: Buffer): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, body, { mode: 0o640 });
+  renameSync(temporary, path);
+}
+
+/** Synchronous: a batch is a few kilobytes, and the thread-pool hand-off cost more CPU than compressing it. */
 export async function encodeBatch(batch: ProbeBatchV1Input): Promise<Buffer> {
-  return gzipAsync(Buffer.from(JSON.stringify(batch)));
+  return gzipSync(JSON.stringify(batch));
 }
 
 export async function decodeBatch(body: Buffer): Promise<ProbeBatchV1Input> {

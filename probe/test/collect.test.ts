@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { probeBatchV1Schema } from "@vigil/contract";
 import { describe, expect, it } from "vitest";
@@ -63,6 +63,44 @@ describe("a collection cycle", () => {
     expect(second.state).toBeUndefined();
     expect(second.notes).toEqual([]);
     expect(asBatch(second).samples).toHaveLength(1);
+  });
+
+  it("re-reads state only every stateEveryMs and then reports a change with a complete snapshot", async () => {
+    const root = await fixtureCopy("debian12");
+    const collector = new Collector({ ...(await settings(root)), stateEveryMs: 60_000 });
+    const first = (await collector.collect(1_000)).collection;
+    expect(first.state).toMatchObject({ collectedAt: 1_000, reboot: { required: false } });
+
+    await mkdir(join(root, "var/run"), { recursive: true });
+    await writeFile(join(root, "var/run/reboot-required"), "*** System restart required ***\n");
+    // Within the cadence the last snapshot stands, and its notes (no Docker, no systemd) do not flap.
+    const between = (await collector.collect(31_000)).collection;
+    expect(between.state).toBeUndefined();
+    expect(between.notes).toEqual([]);
+
+    const next = (await collector.collect(61_000)).collection;
+    expect(next.state).toMatchObject({ collectedAt: 61_000, reboot: { required: true } });
+    expect(Object.keys(next.state ?? {}).sort()).toEqual(Object.keys(first.state ?? {}).sort());
+  });
+
+  it("re-reads state at once when the clock steps back", async () => {
+    const root = await fixtureCopy("debian12");
+    const collector = new Collector({ ...(await settings(root)), stateEveryMs: 60_000 });
+    await collector.collect(1_000_000);
+    await mkdir(join(root, "var/run"), { recursive: true });
+    await writeFile(join(root, "var/run/reboot-required"), "");
+    const stepped = (await collector.collect(900_000)).collection;
+    expect(stepped.state).toMatchObject({ collectedAt: 900_000, reboot: { required: true } });
+  });
+
+  it("reads host facts on start and again once factsRefreshMs has passed, not every cycle", async () => {
+    const root = await fixtureCopy("debian12");
+    const collector = new Collector({ ...(await settings(root)), factsRefreshMs: 3_600_000 });
+    expect((await collector.collect(0)).collection.facts).toBeDefined();
+    expect((await collector.collect(1_800_000)).collection.facts).toBeUndefined();
+    expect((await collector.collect(3_600_000)).collection.facts?.machineId).toBe(
+      "0b5d1c4f2e8a4b7f9c3d6e1a2b4c8d90",
+    );
   });
 
   it("collects a contract-valid batch from this machine", async () => {

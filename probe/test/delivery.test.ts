@@ -7,7 +7,7 @@ import type { Collection } from "../src/collect.ts";
 import { Delivery } from "../src/delivery.ts";
 import { Spool } from "../src/spool.ts";
 import { parseRetryAfter, sendBatch } from "../src/transport.ts";
-import { temporaryDirectory } from "./helpers.ts";
+import { defined, temporaryDirectory } from "./helpers.ts";
 
 type Behaviour = "ok" | "fail" | "reset" | "store-then-reset" | "throttle" | "unauthorized" | "reject";
 
@@ -110,13 +110,18 @@ function collectionWithSamples(times: number[]): Collection {
 }
 
 /** The probe's side with a fake clock and a sleep that only records how long it was asked to wait. */
-async function probe(server: IngestServer, spoolDir?: string, maxBytes?: number) {
+async function probe(server: IngestServer, spoolDir?: string, maxBytes?: number, rescanMs?: number) {
   let now = 1_795_800_000_000;
   const sleeps: number[] = [];
   const configs: unknown[] = [];
   const dir = spoolDir ?? (await temporaryDirectory());
   const clock = () => now;
-  const spool = new Spool({ dir, clock, ...(maxBytes ? { maxBytes } : {}) });
+  const spool = new Spool({
+    dir,
+    clock,
+    ...(maxBytes ? { maxBytes } : {}),
+    ...(rescanMs ? { rescanMs } : {}),
+  });
   const delivery = new Delivery({
     spool,
     clock,
@@ -184,6 +189,44 @@ describe("spool and delivery", () => {
     await restarted.delivery.drainUntilEmpty();
     expect(server.storedSampleTimes()).toEqual([10, 20]);
     expect(await restarted.spool.list()).toEqual([]);
+  });
+
+  it("sends a batch another process added to the spool once the directory is read again", async () => {
+    const server = await startServer();
+    const daemon = await probe(server, undefined, undefined, 60_000);
+    expect(await daemon.spool.list()).toEqual([]);
+    const backup = await probe(server, daemon.dir);
+    await backup.spool.add(collectionWithSamples([7]));
+
+    // The daemon trusts its in-memory index until the rescan is due.
+    expect(await daemon.spool.list()).toEqual([]);
+    daemon.advance(60_000);
+    await daemon.delivery.drainUntilEmpty();
+    expect(server.storedSampleTimes()).toEqual([7]);
+    expect(await daemon.spool.list()).toEqual([]);
+  });
+
+  it("reads the spool directory again when the clock steps back", async () => {
+    const server = await startServer();
+    const daemon = await probe(server, undefined, undefined, 60_000);
+    expect(await daemon.spool.list()).toEqual([]);
+    await (await probe(server, daemon.dir)).spool.add(collectionWithSamples([8]));
+    daemon.advance(-1_000);
+    expect(await daemon.spool.list()).toHaveLength(1);
+  });
+
+  it("skips a batch another process sent meanwhile and sends the rest", async () => {
+    const server = await startServer();
+    const daemon = await probe(server);
+    await daemon.spool.add(collectionWithSamples([1]));
+    await daemon.spool.add(collectionWithSamples([2]));
+    const other = await probe(server, daemon.dir);
+    const [first] = await other.spool.list();
+    await other.spool.remove(defined(first, "first batch"));
+
+    await daemon.delivery.drainUntilEmpty();
+    expect(server.storedSampleTimes()).toEqual([2]);
+    expect(await daemon.spool.list()).toEqual([]);
   });
 
   it("drops the oldest batches when the spool is full and reports how many", async () => {
