@@ -8,9 +8,9 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ms } from "./columns.ts";
 import { hosts, projects } from "./core.ts";
 
-const ms = (name: string) => integer(name, { mode: "number" });
 const flag = (name: string) => integer(name, { mode: "boolean" });
 
 export const checkKinds = ["heartbeat", "http", "tcp", "tls", "host"] as const;

@@ -5,8 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-
-const ms = (name: string) => integer(name, { mode: "number" });
+import { ms } from "./columns.ts";
 
 export const projects = sqliteTable("projects", {
   id: text("id").primaryKey(),

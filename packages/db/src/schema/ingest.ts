@@ -10,9 +10,9 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ms } from "./columns.ts";
 import { hosts, projects } from "./core.ts";
 
-const ms = (name: string) => integer(name, { mode: "number" });
 const projectRef = () =>
   text("project_id")
     .notNull()
