@@ -229,7 +229,7 @@ export type CheckRun = z.infer<typeof checkRunSchema>;
 
 export const flipSchema = z.object({
   id: z.number().int(),
-  subjectType: z.literal("check"),
+  subjectType: z.enum(["check", "alert"]),
   subjectId: z.string(),
   from: z.string(),
   to: z.string(),
@@ -240,7 +240,7 @@ export type Flip = z.infer<typeof flipSchema>;
 
 export const incidentSchema = z.object({
   id: z.string(),
-  subjectType: z.literal("check"),
+  subjectType: z.enum(["check", "alert"]),
   subjectId: z.string(),
   cause: z.string(),
   openedAt: epochMs,

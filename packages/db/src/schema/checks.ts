@@ -158,6 +158,9 @@ export const checkRuns = sqliteTable(
  * A state change of anything that has one — a check now, a host rule later — so alert delivery treats them
  * alike. The outbox claims rows with `UPDATE flips SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL`.
  */
+/** What a flip or incident is about: a check, or a rule's alert on host data (one per rule and target). */
+export type SubjectType = "check" | "alert";
+
 export const flips = sqliteTable(
   "flips",
   {
@@ -165,7 +168,7 @@ export const flips = sqliteTable(
     projectId: text("project_id")
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
-    subjectType: text("subject_type").$type<"check">().notNull(),
+    subjectType: text("subject_type").$type<SubjectType>().notNull(),
     subjectId: text("subject_id").notNull(),
     fromStatus: text("from_status").notNull(),
     toStatus: text("to_status").notNull(),
@@ -189,7 +192,7 @@ export const incidents = sqliteTable(
     projectId: text("project_id")
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
-    subjectType: text("subject_type").$type<"check">().notNull(),
+    subjectType: text("subject_type").$type<SubjectType>().notNull(),
     subjectId: text("subject_id").notNull(),
     cause: text("cause").notNull(),
     openedAt: ms("opened_at").notNull(),
