@@ -7,6 +7,7 @@ import type { AppEnv } from "./env.ts";
 import { errorResponse, notFound, onError } from "./middleware/errors.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { channelRoutes, deliveryRoutes } from "./routes/channels.ts";
 import { checkRoutes } from "./routes/checks.ts";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.ts";
 import { eventRoutes } from "./routes/events.ts";
@@ -56,6 +57,8 @@ export function createApp(given: AppDeps) {
   app.route("/", prometheusRoutes);
   app.route("/", probeAssetRoutes);
   app.route("/api/v1/checks", checkRoutes);
+  app.route("/api/v1/channels", channelRoutes);
+  app.route("/api/v1/deliveries", deliveryRoutes);
   app.route("/ping", pingRoutes);
 
   app.notFound(notFound);

@@ -1,5 +1,6 @@
 import type { Db } from "@vigil/db";
 import type { Clock, ProbeRunner, SeriesCache } from "@vigil/engine";
+import type { Mailer } from "@vigil/notify";
 import type { Gunzip } from "./platform/gunzip.ts";
 
 /** Everything the app needs from the outside world; each entry (Node, Worker, tests) builds its own. */
@@ -15,6 +16,10 @@ export interface AppDeps {
   gunzip?: Gunzip;
   /** the probe installer and bundle this server hands out; absent where they were not built */
   probeAssets?: ProbeAssets;
+  /** sends alert email (SMTP on Node, an HTTP email API anywhere); email channels fail without one */
+  mailer?: Mailer;
+  /** how webhooks and chat notices leave; the global fetch when absent */
+  fetch?: typeof fetch;
 }
 
 export type ProbeAssetName = "install.sh" | "vigil-probe.mjs";
@@ -46,6 +51,8 @@ export interface AppConfig {
    * spreads them over most of the minute; the Node timer ticks every few seconds and needs none.
    */
   checkSpreadMs?: number;
+  /** seals webhook signing secrets in the database (VIGIL_SECRET_KEY); signed webhooks need it */
+  secretKey?: string;
 }
 
 export const defaultConfig: AppConfig = {

@@ -1,7 +1,9 @@
 import { applyRetention, rollUpDirtyHours, tick } from "@vigil/engine";
+import { dispatch } from "@vigil/notify";
 import type { AppDeps } from "./deps.ts";
+import { notifyDeps } from "./notify.ts";
 
-/** One unit of periodic work (checks, rollups, retention, and later the alert outbox). */
+/** One unit of periodic work (checks, alert delivery, rollups, retention). */
 export interface ScheduledJob {
   name: string;
   /** least time between two runs in one process; the Worker's per-minute cron runs every job each time */
@@ -51,8 +53,15 @@ export const checksJob: ScheduledJob = {
   },
 };
 
+/** Turns the flips of this tick (and earlier ones not yet done) into notices, and sends what is due. */
+export const notifyJob: ScheduledJob = {
+  name: "notify",
+  run: (deps) => dispatch(notifyDeps(deps)),
+};
+
 export const scheduledJobs: readonly ScheduledJob[] = [
   checksJob,
+  notifyJob,
   { name: "rollups", run: (deps) => rollUpDirtyHours(deps.db, deps.clock.now()) },
   { name: "retention", everyMs: 10 * 60_000, run: (deps) => applyRetention(deps.db, deps.clock.now()) },
 ];

@@ -5,7 +5,16 @@
  * 3. On an empty database create project `default` with an admin key, print it once, save credentials.
  * 4. Serve the app and tick the scheduler until SIGINT/SIGTERM.
  */
-import { accessSync, constants, createReadStream, mkdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  accessSync,
+  constants,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -15,6 +24,8 @@ import { closeDb, createDb, type Db, secretPrefix } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, type Clock, systemClock } from "@vigil/engine";
 import { nodeProbes } from "@vigil/engine/node";
+import { httpMailer, type Mailer } from "@vigil/notify";
+import { smtpMailer, smtpTransportOptions } from "@vigil/notify/node";
 import { createApp, defaultConfig } from "./app.ts";
 import type { AppDeps, ProbeAssetName, ProbeAssets } from "./deps.ts";
 import { startLocalProbe } from "./local-probe.ts";
@@ -34,6 +45,10 @@ export interface ServerSettings {
   publicUrl?: string;
   /** let active checks reach private, loopback and link-local addresses (VIGIL_ALLOW_PRIVATE_TARGETS=1) */
   allowPrivateTargets: boolean;
+  /** alert email: VIGIL_SMTP_URL (smtp://user:pass@host:587) or VIGIL_EMAIL_API_URL + VIGIL_EMAIL_API_KEY */
+  mail?: { smtpUrl?: string; apiUrl?: string; apiKey?: string; from: string };
+  /** VIGIL_SECRET_KEY; when unset, one is made on first start and kept in the data dir */
+  secretKey?: string;
 }
 
 /** A setup problem the operator can fix; printed as one line, never as a stack trace. */
@@ -63,7 +78,47 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     localProbe: env.VIGIL_LOCAL_PROBE !== "0",
     publicUrl: env.VIGIL_PUBLIC_URL?.replace(/\/+$/, "") || undefined,
     allowPrivateTargets: ["1", "true", "yes"].includes((env.VIGIL_ALLOW_PRIVATE_TARGETS ?? "").toLowerCase()),
+    ...mailFromEnv(env),
+    ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
   };
+}
+
+function mailFromEnv(env: NodeJS.ProcessEnv): Pick<ServerSettings, "mail"> {
+  const smtpUrl = env.VIGIL_SMTP_URL || undefined;
+  const apiUrl = env.VIGIL_EMAIL_API_URL || undefined;
+  if (!smtpUrl && !apiUrl) return {};
+  if (smtpUrl) {
+    try {
+      smtpTransportOptions(smtpUrl);
+    } catch (err) {
+      throw new StartupError((err as Error).message);
+    }
+  }
+  if (apiUrl && !env.VIGIL_EMAIL_API_KEY)
+    throw new StartupError("VIGIL_EMAIL_API_URL needs VIGIL_EMAIL_API_KEY");
+  return {
+    mail: {
+      ...(smtpUrl ? { smtpUrl } : {}),
+      ...(apiUrl ? { apiUrl, apiKey: env.VIGIL_EMAIL_API_KEY } : {}),
+      from: env.VIGIL_MAIL_FROM || "Vigil <vigil@localhost>",
+    },
+  };
+}
+
+function mailerFor(mail: ServerSettings["mail"]): Mailer | undefined {
+  if (mail?.smtpUrl) return smtpMailer({ url: mail.smtpUrl, from: mail.from });
+  if (mail?.apiUrl && mail.apiKey) return httpMailer({ url: mail.apiUrl, key: mail.apiKey, from: mail.from });
+  return undefined;
+}
+
+/** The operator's VIGIL_SECRET_KEY, or the one this server made on first start (data dir, mode 0600). */
+function secretKeyFor(settings: ServerSettings): string {
+  if (settings.secretKey) return settings.secretKey;
+  const file = join(settings.dataDir, "secret.key");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const key = randomBytes(32).toString("base64url");
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
 }
 
 function ensureWritableDir(dir: string): void {
@@ -145,8 +200,10 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
       ...defaultConfig,
       allowPrivateTargets: settings.allowPrivateTargets,
       ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
+      secretKey: secretKeyFor(settings),
     },
     probes: nodeProbes(),
+    ...(settings.mail ? { mailer: mailerFor(settings.mail) } : {}),
     gunzip: nodeGunzip,
     ...(options.probeDir ? { probeAssets: probeAssetsFrom(options.probeDir) } : {}),
   };

@@ -83,3 +83,107 @@ export interface NotificationSuppression {
   kind: "silence" | "maintenance" | "inhibited";
   inhibitedBy?: { type: "check" | "alert"; id: string };
 }
+
+// ---- Channels over the REST API -------------------------------------------------------------------------
+
+const httpUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(2000)
+  .describe("http(s) URL");
+const routing = {
+  /** which transitions notify */
+  events: z.array(notificationEventSchema).min(1).max(4).default(["down", "up"]),
+  /** the project default: every check and alert notifies this channel */
+  isDefault: z.boolean().default(false),
+  /** subjects with any of these tags notify this channel */
+  tags: z.array(z.string().trim().min(1).max(50)).max(20).default([]),
+  /** these checks or rules (ids) notify this channel */
+  subjectIds: z.array(z.string().min(1).max(64)).max(200).default([]),
+  /** repeat a "still down" notice this often, in seconds; null = never (the default) */
+  reminderSec: z
+    .number()
+    .int()
+    .min(300)
+    .max(7 * 86_400)
+    .nullable()
+    .default(null),
+  /** seconds a notice waits for others to go out in the same message; 0 = send at the next tick */
+  groupWindowSec: z.number().int().min(0).max(3600).default(0),
+  enabled: z.boolean().default(true),
+};
+
+const channelSettings = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("email"), to: z.array(z.email().max(254)).min(1).max(20) }),
+  z.object({
+    kind: z.literal("webhook"),
+    url: httpUrl,
+    /** extra request headers, e.g. an Authorization the receiver wants */
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), z.string().max(1000)).default({}),
+    /** signs every request (HMAC-SHA256 over "<timestamp>.<body>"); shown never again */
+    secret: z.string().min(16).max(200).optional(),
+  }),
+  z.object({ kind: z.literal("slack"), url: httpUrl }),
+  z.object({ kind: z.literal("discord"), url: httpUrl }),
+  z.object({
+    kind: z.literal("ntfy"),
+    /** the topic URL, e.g. https://ntfy.example/vigil-alerts */
+    url: httpUrl,
+    /** ntfy priority 1–5 for DOWN notices; recoveries go out at 3 */
+    priority: z.number().int().min(1).max(5).default(4),
+  }),
+]);
+
+export const createChannelRequestSchema = z
+  .object({ name: z.string().trim().min(1).max(100), ...routing })
+  .and(channelSettings);
+export type CreateChannelRequest = z.infer<typeof createChannelRequestSchema>;
+
+/** Settings that can change; the kind cannot (make a new channel). `secret: null` stops signing. */
+export const updateChannelRequestSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    events: routing.events.unwrap(),
+    isDefault: z.boolean(),
+    tags: routing.tags.unwrap(),
+    subjectIds: routing.subjectIds.unwrap(),
+    reminderSec: routing.reminderSec.unwrap(),
+    groupWindowSec: routing.groupWindowSec.unwrap(),
+    enabled: z.boolean(),
+    to: z.array(z.email().max(254)).min(1).max(20),
+    url: httpUrl,
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), z.string().max(1000)),
+    secret: z.string().min(16).max(200).nullable(),
+    priority: z.number().int().min(1).max(5),
+  })
+  .partial()
+  .strict();
+export type UpdateChannelRequest = z.infer<typeof updateChannelRequestSchema>;
+
+export const channelSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(["email", "webhook", "slack", "discord", "ntfy"]),
+  /** kind-specific settings; never the webhook secret */
+  settings: z.record(z.string(), z.unknown()),
+  signed: z.boolean(),
+  events: z.array(notificationEventSchema),
+  isDefault: z.boolean(),
+  tags: z.array(z.string()),
+  subjectIds: z.array(z.string()),
+  reminderSec: z.number().nullable(),
+  groupWindowSec: z.number(),
+  enabled: z.boolean(),
+  /** "failing" after a delivery was refused for good or ran out of retries, until one succeeds */
+  health: z.enum(["ok", "failing"]),
+  failingSince: epochMs.nullable(),
+  lastError: z.string().nullable(),
+  lastSentAt: epochMs.nullable(),
+  createdAt: epochMs,
+});
+export type Channel = z.infer<typeof channelSchema>;
+
+export const deliveryLogQuerySchema = z.object({
+  channelId: z.string().min(1).max(64).optional(),
+  incidentId: z.string().min(1).max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});

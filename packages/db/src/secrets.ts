@@ -67,3 +67,43 @@ export async function secretFromToken(token: string, kind: SecretKind): Promise<
   const prefix = secretPrefix(token, kind);
   return prefix ? { token, prefix, hash: await sha256Hex(token) } : null;
 }
+
+/*
+ * Secrets Vigil must use again, not only verify (a webhook's signing secret), are sealed with AES-GCM under
+ * a key derived from the server's secret key (VIGIL_SECRET_KEY): a copy of the database alone does not
+ * give them away. Sealed form: `v1.<iv base64url>.<ciphertext base64url>`.
+ */
+const toBase64Url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+const fromBase64Url = (text: string) =>
+  Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+
+async function sealingKey(serverKey: string): Promise<CryptoKey> {
+  const raw = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`vigil-seal:${serverKey}`));
+  return crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+}
+
+export async function sealSecret(plain: string, serverKey: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv },
+    await sealingKey(serverKey),
+    new TextEncoder().encode(plain),
+  );
+  return `v1.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
+}
+
+/** The plain secret; throws when the server key is not the one it was sealed with. */
+export async function openSecret(sealed: string, serverKey: string): Promise<string> {
+  const [version, iv, data] = sealed.split(".");
+  if (version !== "v1" || !iv || !data) throw new Error("not a sealed secret");
+  const plain = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: fromBase64Url(iv) },
+    await sealingKey(serverKey),
+    fromBase64Url(data),
+  );
+  return new TextDecoder().decode(plain);
+}

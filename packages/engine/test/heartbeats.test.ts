@@ -3,13 +3,10 @@ import { createProject, createTestDb } from "@vigil/db/testing";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import {
-  claimFlips,
-  FLIP_CLAIM_LEASE_MS,
   findCheckRow,
   getUptime,
   listFlips,
   listPings,
-  markFlipProcessed,
   type PingInput,
   pauseCheck,
   pruneStatement,
@@ -385,25 +382,5 @@ describe("history", () => {
     await db.$client.execute(pruneStatement("pings", check.id, 5));
     const kept = await listPings(db, project.id, check.id);
     expect(kept.map((p) => p.body)).toEqual(["#11", "#10", "#9", "#8", "#7"]);
-  });
-});
-
-describe("flips as an outbox", () => {
-  it("are claimed by one dispatcher only, and handed out again when a claim goes stale", async () => {
-    const { db, clock, ping } = await setup();
-    await ping();
-    await ping("fail");
-    await ping();
-    const [a, b] = await Promise.all([claimFlips(db, clock.now()), claimFlips(db, clock.now())]);
-    const claimed = [...(a ?? []), ...(b ?? [])].map((f) => f.id).sort();
-    expect(claimed).toHaveLength(3);
-    expect(new Set(claimed).size).toBe(3);
-    expect(await claimFlips(db, clock.now())).toEqual([]);
-
-    const first = claimed[0] ?? 0;
-    await markFlipProcessed(db, first, clock.now());
-    clock.advance(FLIP_CLAIM_LEASE_MS + 1);
-    const again = await claimFlips(db, clock.now());
-    expect(again.map((f) => f.id).sort()).toEqual(claimed.slice(1));
   });
 });

@@ -3,7 +3,6 @@ export * from "./checks.ts";
 export * from "./fetch-probe.ts";
 export * from "./heartbeat.ts";
 export * from "./history.ts";
-export * from "./outbox.ts";
 export * from "./pings.ts";
 export * from "./probes.ts";
 export * from "./schedule.ts";

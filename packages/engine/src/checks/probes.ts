@@ -97,7 +97,7 @@ export const isIpLiteral = (host: string) =>
  */
 export async function refusedTarget(
   hostname: string,
-  probes: ProbeRunner,
+  probes: Pick<ProbeRunner, "resolve">,
   allowPrivate: boolean,
 ): Promise<string | null> {
   if (allowPrivate) return null;

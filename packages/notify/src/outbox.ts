@@ -1,5 +1,5 @@
 /**
- * Flips as an outbox for alert delivery (the dispatcher itself comes with notifications).
+ * Flips as an outbox: the dispatcher (dispatcher.ts) turns each into notifications.
  * 1. Read the oldest flips that are unclaimed, or claimed so long ago that their dispatcher must have died.
  * 2. Claim each with compare-and-set on the `claimed_at` value that was read, so two dispatchers never
  *    take the same flip; only the rows whose update changed something are returned.

@@ -1,0 +1,25 @@
+/**
+ * What alert delivery needs from the app: the subjects' owners describe them (checks here, rules later),
+ * outbound requests obey the same private-address rule as active checks, and links use the public URL.
+ */
+import type { FlipRow } from "@vigil/db";
+import { describeCheckSubject, refusedTarget } from "@vigil/engine";
+import type { DispatchDeps } from "@vigil/notify";
+import type { AppDeps } from "./deps.ts";
+
+export function notifyDeps(deps: AppDeps): DispatchDeps {
+  const { db, clock, config } = deps;
+  return {
+    db,
+    clock,
+    fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+    ...(deps.mailer ? { mailer: deps.mailer } : {}),
+    describe: (db, flip: FlipRow) =>
+      flip.subjectType === "check"
+        ? describeCheckSubject(db, flip.projectId, flip.subjectId)
+        : Promise.resolve(null),
+    refuseUrl: (url) => refusedTarget(url.hostname, deps.probes ?? {}, config.allowPrivateTargets),
+    ...(config.secretKey ? { secretKey: config.secretKey } : {}),
+    publicUrl: config.publicUrl ?? null,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The delivery log: what was to be said to whom, and what became of it — queued, held back (and why),
+ * every attempt with outcome, status, error and latency. Per channel, per incident, or the whole project.
+ */
+import { type Db, deliveries, deliveryAttempts, flips, incidents, notifications } from "@vigil/db";
+import { and, desc, eq, gte, inArray, lte, type SQL } from "drizzle-orm";
+import { NotFoundError } from "../errors.ts";
+
+export interface DeliveryLogEntry {
+  notificationId: number;
+  channelId: string;
+  kind: string;
+  event: string;
+  title: string;
+  subject: { type: string; id: string } | null;
+  state: string;
+  suppressedReason: string | null;
+  createdAt: number;
+  delivery: {
+    id: string;
+    state: string;
+    title: string;
+    sentAt: number | null;
+    nextAttemptAt: number;
+    lastError: string | null;
+    attempts: {
+      at: number;
+      outcome: string;
+      status: number | null;
+      error: string | null;
+      latencyMs: number;
+    }[];
+  } | null;
+}
+
+export async function deliveryLog(
+  db: Db,
+  projectId: string,
+  filter: { channelId?: string | undefined; incidentId?: string | undefined; limit: number },
+): Promise<DeliveryLogEntry[]> {
+  const where: SQL[] = [eq(notifications.projectId, projectId)];
+  if (filter.channelId) where.push(eq(notifications.channelId, filter.channelId));
+  if (filter.incidentId) {
+    const incident = await db.query.incidents.findFirst({
+      where: and(eq(incidents.projectId, projectId), eq(incidents.id, filter.incidentId)),
+    });
+    if (!incident) throw new NotFoundError("incident");
+    // The incident's flips: its opening, any changes while open, and the recovery that resolved it.
+    const flipRows = await db
+      .select({ id: flips.id })
+      .from(flips)
+      .where(
+        and(
+          eq(flips.projectId, projectId),
+          eq(flips.subjectType, incident.subjectType),
+          eq(flips.subjectId, incident.subjectId),
+          gte(flips.at, incident.openedAt),
+          lte(flips.at, incident.resolvedAt ?? Number.MAX_SAFE_INTEGER),
+        ),
+      );
+    if (flipRows.length === 0) return [];
+    where.push(
+      inArray(
+        notifications.flipId,
+        flipRows.map((f) => f.id),
+      ),
+    );
+  }
+  const rows = await db.query.notifications.findMany({
+    where: and(...where),
+    orderBy: [desc(notifications.id)],
+    limit: filter.limit,
+  });
+  const deliveryIds = [...new Set(rows.map((r) => r.deliveryId).filter((id): id is string => id !== null))];
+  const deliveryRows = deliveryIds.length
+    ? await db.query.deliveries.findMany({ where: inArray(deliveries.id, deliveryIds) })
+    : [];
+  const attemptRows = deliveryIds.length
+    ? await db.query.deliveryAttempts.findMany({
+        where: inArray(deliveryAttempts.deliveryId, deliveryIds),
+        orderBy: [deliveryAttempts.id],
+      })
+    : [];
+  const byId = new Map(deliveryRows.map((d) => [d.id, d]));
+  return rows.map((n) => {
+    const d = n.deliveryId ? byId.get(n.deliveryId) : undefined;
+    return {
+      notificationId: n.id,
+      channelId: n.channelId,
+      kind: n.kind,
+      event: n.event,
+      title: n.title,
+      subject: n.subjectType && n.subjectId ? { type: n.subjectType, id: n.subjectId } : null,
+      state: n.state,
+      suppressedReason: n.suppressedReason,
+      createdAt: n.createdAt,
+      delivery: d
+        ? {
+            id: d.id,
+            state: d.state,
+            title: d.title,
+            sentAt: d.sentAt,
+            nextAttemptAt: d.nextAttemptAt,
+            lastError: d.lastError,
+            attempts: attemptRows
+              .filter((a) => a.deliveryId === d.id)
+              .map((a) => ({
+                at: a.at,
+                outcome: a.outcome,
+                status: a.status,
+                error: a.error,
+                latencyMs: a.latencyMs,
+              })),
+          }
+        : null,
+    };
+  });
+}

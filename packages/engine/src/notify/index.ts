@@ -1,0 +1,3 @@
+export * from "./channels.ts";
+export * from "./delivery-log.ts";
+export * from "./describe.ts";

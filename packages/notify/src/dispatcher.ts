@@ -1,0 +1,676 @@
+/**
+ * The alert outbox. Each run (a scheduler tick) moves state changes one step further; every step is a
+ * compare-and-set, so two dispatchers racing, or one dying half-way, neither lose nor double a notice.
+ * 1. Queue: claim flips, describe the subject, pick the channels that route it and want the event, and
+ *    insert one notification per channel (queued, or suppressed with the reason: silence, maintenance,
+ *    inhibition). A unique index on (flip, channel) makes a re-claimed flip a no-op.
+ * 2. Remind: due reminders of subjects still down queue a "still down" notification and move on.
+ * 3. Group: per channel whose oldest queued notification is due, render one message from all its queued
+ *    notifications and store it as a delivery, in one batch that succeeds only if all are still queued.
+ * 4. Send: claim due deliveries with a lease, send, and record the attempt. Sent → done; transient failure
+ *    → retry with exponential backoff for up to a day; permanent failure → stop, channel marked failing.
+ *    A dispatcher that dies while sending loses its lease after SEND_LEASE_MS and the message goes out
+ *    again with the same id (`Vigil-Delivery`, Message-ID), so a receiver can drop the copy.
+ */
+import {
+  type NotificationChange,
+  type NotificationEvent,
+  type NotificationPayloadV1,
+  type NotificationSubject,
+  type NotificationSuppression,
+  notificationChangeSchema,
+} from "@vigil/contract";
+import {
+  type ChannelRow,
+  channels,
+  type Db,
+  type DeliveryRow,
+  deliveries,
+  type FlipRow,
+  type InStatement,
+  type NotificationRow,
+  notifications,
+  openSecret,
+  projects,
+  type ReminderRow,
+  reminders,
+} from "@vigil/db";
+import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import { TransportError } from "./errors.ts";
+import { claimFlips } from "./outbox.ts";
+import { changeTitle, groupTitle } from "./render.ts";
+import { type SendResult, sendToChannel, type TransportDeps } from "./transports.ts";
+
+export const SEND_TIMEOUT_MS = 10_000;
+/** Longer than a send may take, so a live dispatcher's lease never expires under it. */
+export const SEND_LEASE_MS = 2 * 60_000;
+export const RETRY_BASE_MS = 30_000;
+export const RETRY_MAX_MS = 60 * 60_000;
+/** Transient failures are retried this long after the message was composed; then it is given up. */
+export const GIVE_UP_AFTER_MS = 24 * 60 * 60_000;
+/** Deliveries sent at once; a receiver that times out holds up no one else. */
+const SEND_CONCURRENCY = 8;
+/** Notifications one message carries at most; the rest go in the next. */
+const MAX_PER_MESSAGE = 50;
+
+export interface DispatchDeps extends Omit<TransportDeps, "timeoutMs" | "now"> {
+  db: Db;
+  clock: { now(): number };
+  /** what a flip is about, described by its owner (checks, rules); null when the subject is gone */
+  describe(db: Db, flip: FlipRow): Promise<NotificationSubject | null>;
+  /** why a notice of this subject must not go out now (silence, maintenance, inhibition), or null */
+  suppress?(
+    db: Db,
+    projectId: string,
+    subject: NotificationSubject,
+    now: number,
+  ): Promise<NotificationSuppression | null>;
+  /** opens webhook signing secrets; without it signed channels cannot send */
+  secretKey?: string;
+  /** absolute base for dashboard links */
+  publicUrl?: string | null;
+  timeoutMs?: number;
+}
+
+export interface DispatchReport {
+  flips: number;
+  queued: number;
+  suppressed: number;
+  reminders: number;
+  deliveries: number;
+  sent: number;
+  retrying: number;
+  failed: number;
+}
+
+const emptyReport = (): DispatchReport => ({
+  flips: 0,
+  queued: 0,
+  suppressed: 0,
+  reminders: 0,
+  deliveries: 0,
+  sent: 0,
+  retrying: 0,
+  failed: 0,
+});
+
+/**
+ * The notice a transition deserves, or null for history-only changes (new → up, pauses, rule alerts
+ * entering or leaving pending without firing).
+ */
+export function eventOf(from: string, to: string): NotificationEvent | null {
+  if (to === "down" || to === "firing") return "down";
+  if (to === "late" || to === "degraded") return to;
+  if ((to === "up" || to === "inactive") && ["down", "firing", "late", "degraded"].includes(from))
+    return "up";
+  return null;
+}
+
+const stillBad = (status: string) => status === "down" || status === "firing";
+
+/** True when `channel` wants notices of `subject`: the project default, a shared tag, or the subject by id. */
+export function routes(channel: ChannelRow, subject: NotificationSubject): boolean {
+  if (channel.isDefault) return true;
+  if (channel.tags.some((t) => subject.tags.includes(t))) return true;
+  return [subject.id, subject.checkId, subject.ruleId].some(
+    (id) => id !== null && channel.subjectIds.includes(id),
+  );
+}
+
+const subjectKey = (subject: { type: string; id: string }) => `${subject.type}:${subject.id}`;
+
+/** Runs every step once; the scheduler calls this after the checks tick. */
+export async function dispatch(deps: DispatchDeps): Promise<DispatchReport> {
+  const report = emptyReport();
+  await queueFlipNotifications(deps, report);
+  await queueReminders(deps, report);
+  await composeDeliveries(deps, report);
+  await sendDueDeliveries(deps, report);
+  return report;
+}
+
+// ---- 1. Queue ------------------------------------------------------------------------------------------
+
+/** When the subject entered the state it leaves now: the previous flip of the same subject. */
+async function enteredFromAt(db: Db, flip: FlipRow): Promise<number | null> {
+  const result = await db.$client.execute({
+    sql: `select at from flips where project_id = ? and subject_type = ? and subject_id = ? and id < ?
+          order by id desc limit 1`,
+    args: [flip.projectId, flip.subjectType, flip.subjectId, flip.id],
+  });
+  const at = result.rows[0]?.at;
+  return typeof at === "number" ? at : null;
+}
+
+export async function queueFlipNotifications(
+  deps: DispatchDeps,
+  report = emptyReport(),
+): Promise<DispatchReport> {
+  const { db } = deps;
+  const now = deps.clock.now();
+  const claimed = await claimFlips(db, now);
+  const channelsOf = new Map<string, ChannelRow[]>();
+  for (const flip of claimed) {
+    report.flips++;
+    const statements: InStatement[] = [];
+    if (!stillBad(flip.toStatus)) {
+      statements.push({
+        sql: "delete from reminders where project_id = ? and subject_type = ? and subject_id = ?",
+        args: [flip.projectId, flip.subjectType, flip.subjectId],
+      });
+    }
+    const event = eventOf(flip.fromStatus, flip.toStatus);
+    const subject = event ? await deps.describe(db, flip) : null;
+    if (event && subject) {
+      let projectChannels = channelsOf.get(flip.projectId);
+      if (!projectChannels) {
+        projectChannels = await db.query.channels.findMany({
+          where: and(eq(channels.projectId, flip.projectId), eq(channels.enabled, true)),
+        });
+        channelsOf.set(flip.projectId, projectChannels);
+      }
+      const targets = projectChannels.filter((c) => c.events.includes(event) && routes(c, subject));
+      if (targets.length > 0) {
+        const suppression = (await deps.suppress?.(db, flip.projectId, subject, now)) ?? null;
+        const enteredAt = event === "up" ? await enteredFromAt(db, flip) : null;
+        const change: NotificationChange = {
+          event,
+          subject,
+          from: flip.fromStatus,
+          to: flip.toStatus,
+          cause: flip.cause,
+          at: flip.at,
+          downForMs: enteredAt === null ? null : Math.max(0, flip.at - enteredAt),
+          reminder: false,
+          heldBack: [],
+        };
+        for (const channel of targets) {
+          statements.push(insertNotification(channel, "change", flip.id, change, suppression, now));
+          if (suppression) report.suppressed++;
+          else report.queued++;
+          if (event === "down" && channel.reminderSec && !suppression) {
+            statements.push({
+              sql: `insert into reminders (project_id, channel_id, subject_type, subject_id, flip_id, next_at)
+                    values (?, ?, ?, ?, ?, ?)
+                    on conflict (channel_id, subject_type, subject_id)
+                    do update set flip_id = excluded.flip_id, next_at = excluded.next_at`,
+              args: [
+                flip.projectId,
+                channel.id,
+                flip.subjectType,
+                flip.subjectId,
+                flip.id,
+                now + channel.reminderSec * 1000,
+              ],
+            });
+          }
+        }
+      }
+    }
+    // Only the claimant marks it done; a dispatcher whose claim was taken over changes nothing.
+    statements.push({
+      sql: "update flips set processed_at = ? where id = ? and claimed_at = ?",
+      args: [now, flip.id, flip.claimedAt],
+    });
+    await db.$client.batch(statements, "write");
+  }
+  return report;
+}
+
+function insertNotification(
+  channel: ChannelRow,
+  kind: "change" | "reminder",
+  flipId: number,
+  change: NotificationChange,
+  suppression: NotificationSuppression | null,
+  now: number,
+  guard = "",
+): InStatement {
+  return {
+    sql: `insert or ignore into notifications (project_id, channel_id, kind, flip_id, subject_type, subject_id,
+            event, title, change, state, suppressed_reason, inhibited_by, due_at, created_at)
+          select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? ${guard}`,
+    args: [
+      channel.projectId,
+      channel.id,
+      kind,
+      flipId,
+      change.subject.type,
+      change.subject.id,
+      change.event,
+      changeTitle(change),
+      JSON.stringify(change),
+      suppression ? "suppressed" : "queued",
+      suppression?.reason ?? null,
+      suppression?.inhibitedBy ? subjectKey(suppression.inhibitedBy) : null,
+      now + channel.groupWindowSec * 1000,
+      now,
+    ],
+  };
+}
+
+// ---- 2. Remind -----------------------------------------------------------------------------------------
+
+async function latestStatus(
+  db: Db,
+  reminder: ReminderRow,
+): Promise<{ flip: FlipRow | undefined; to: string | null }> {
+  const flip = await db.query.flips.findFirst({ where: (f, { eq }) => eq(f.id, reminder.flipId) });
+  const latest = await db.$client.execute({
+    sql: `select to_status from flips where project_id = ? and subject_type = ? and subject_id = ?
+          order by id desc limit 1`,
+    args: [reminder.projectId, reminder.subjectType, reminder.subjectId],
+  });
+  const to = latest.rows[0]?.to_status;
+  return { flip, to: typeof to === "string" ? to : null };
+}
+
+export async function queueReminders(deps: DispatchDeps, report = emptyReport()): Promise<DispatchReport> {
+  const { db } = deps;
+  const now = deps.clock.now();
+  const due = await db.query.reminders.findMany({
+    where: lte(reminders.nextAt, now),
+    orderBy: [asc(reminders.nextAt)],
+    limit: 100,
+  });
+  for (const reminder of due) {
+    const forget: InStatement = {
+      sql: "delete from reminders where channel_id = ? and subject_type = ? and subject_id = ? and next_at = ?",
+      args: [reminder.channelId, reminder.subjectType, reminder.subjectId, reminder.nextAt],
+    };
+    const channel = await db.query.channels.findFirst({ where: eq(channels.id, reminder.channelId) });
+    const { flip, to } = await latestStatus(db, reminder);
+    const subject = flip && to && stillBad(to) ? await deps.describe(db, flip) : null;
+    if (!channel?.enabled || !channel.reminderSec || !flip || !subject) {
+      await db.$client.execute(forget);
+      continue;
+    }
+    const suppression = (await deps.suppress?.(db, reminder.projectId, subject, now)) ?? null;
+    const change: NotificationChange = {
+      event: "down",
+      subject,
+      from: flip.fromStatus,
+      to: flip.toStatus,
+      cause: flip.cause,
+      at: flip.at,
+      downForMs: now - flip.at,
+      reminder: true,
+      heldBack: [],
+    };
+    // `changes()` is 1 only when this dispatcher moved the reminder on, so a racing one queues nothing.
+    await db.$client.batch(
+      [
+        {
+          sql: `update reminders set next_at = ? where channel_id = ? and subject_type = ? and subject_id = ?
+                and next_at = ?`,
+          args: [
+            now + channel.reminderSec * 1000,
+            channel.id,
+            reminder.subjectType,
+            reminder.subjectId,
+            reminder.nextAt,
+          ],
+        },
+        insertNotification(channel, "reminder", flip.id, change, suppression, now, "where changes() = 1"),
+      ],
+      "write",
+    );
+    report.reminders++;
+  }
+  return report;
+}
+
+// ---- 3. Group ------------------------------------------------------------------------------------------
+
+/** Titles of the notices held back because `change`'s subject (a host) was down. */
+async function heldBackBy(db: Db, projectId: string, change: NotificationChange): Promise<string[]> {
+  if (change.event !== "down" && change.event !== "up") return [];
+  const since = change.event === "up" ? change.at - (change.downForMs ?? 0) : change.at;
+  const result = await db.$client.execute({
+    sql: `select title from notifications where project_id = ? and inhibited_by = ? and created_at >= ?
+          order by id limit 21`,
+    args: [projectId, subjectKey(change.subject), since],
+  });
+  const titles = [...new Set(result.rows.map((r) => String(r.title)))];
+  return titles.length > 20 ? [...titles.slice(0, 20), "…"] : titles;
+}
+
+async function projectName(db: Db, projectId: string): Promise<string> {
+  const project = await db.query.projects.findFirst({ where: eq(projects.id, projectId) });
+  return project?.name ?? projectId;
+}
+
+export async function composeDeliveries(deps: DispatchDeps, report = emptyReport()): Promise<DispatchReport> {
+  const { db } = deps;
+  const now = deps.clock.now();
+  const ready = await db.$client.execute({
+    sql: `select channel_id from notifications where state = 'queued'
+          group by channel_id having min(due_at) <= ? limit 100`,
+    args: [now],
+  });
+  for (const row of ready.rows) {
+    const channelId = String(row.channel_id);
+    const queued = await db.query.notifications.findMany({
+      where: and(eq(notifications.channelId, channelId), eq(notifications.state, "queued")),
+      orderBy: [asc(notifications.id)],
+      limit: MAX_PER_MESSAGE,
+    });
+    const [first] = queued;
+    if (!first) continue;
+    const changes: NotificationChange[] = [];
+    for (const n of queued) {
+      const change = notificationChangeSchema.parse(n.change);
+      changes.push({ ...change, heldBack: await heldBackBy(db, n.projectId, change) });
+    }
+    const id = crypto.randomUUID();
+    const payload: NotificationPayloadV1 = {
+      version: 1,
+      id,
+      project: { id: first.projectId, name: await projectName(db, first.projectId) },
+      test: false,
+      title: groupTitle(changes),
+      changes,
+      url: deps.publicUrl ?? null,
+      sentAt: now,
+    };
+    const ids = queued.map((n) => n.id);
+    const marks = ids.map(() => "?").join(", ");
+    // All or nothing: the delivery exists only if every notification was still queued, and they are
+    // marked only if the delivery was made; a racing dispatcher's batch changes nothing.
+    await db.$client.batch(
+      [
+        {
+          sql: `insert into deliveries (id, project_id, channel_id, state, title, payload, attempts, next_attempt_at,
+                  created_at)
+                select ?, ?, ?, 'pending', ?, ?, 0, ?, ?
+                where (select count(*) from notifications where id in (${marks}) and state = 'queued') = ?`,
+          args: [
+            id,
+            first.projectId,
+            channelId,
+            payload.title,
+            JSON.stringify(payload),
+            now,
+            now,
+            ...ids,
+            ids.length,
+          ],
+        },
+        {
+          sql: `update notifications set state = 'batched', delivery_id = ?
+                where id in (${marks}) and state = 'queued' and exists (select 1 from deliveries where id = ?)`,
+          args: [id, ...ids, id],
+        },
+      ],
+      "write",
+    );
+    report.deliveries++;
+  }
+  return report;
+}
+
+// ---- 4. Send -------------------------------------------------------------------------------------------
+
+export function retryDelayMs(attempts: number, retryAfterMs: number | null): number {
+  const backoff = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.min(RETRY_MAX_MS, Math.max(backoff, retryAfterMs ?? 0));
+}
+
+async function claimDeliveries(db: Db, now: number): Promise<DeliveryRow[]> {
+  const candidates = await db.$client.execute({
+    sql: `select id, state, claimed_at from deliveries
+          where (state = 'pending' and next_attempt_at <= ?) or (state = 'sending' and claimed_at < ?)
+          order by next_attempt_at limit 50`,
+    args: [now, now - SEND_LEASE_MS],
+  });
+  if (candidates.rows.length === 0) return [];
+  const results = await db.$client.batch(
+    candidates.rows.map((r) => ({
+      sql: `update deliveries set state = 'sending', claimed_at = ?
+            where id = ? and state = ? and coalesce(claimed_at, -1) = ?`,
+      args: [now, String(r.id), String(r.state), Number(r.claimed_at ?? -1)],
+    })),
+    "write",
+  );
+  const won = candidates.rows.filter((_, i) => results[i]?.rowsAffected === 1).map((r) => String(r.id));
+  if (won.length === 0) return [];
+  return db.query.deliveries.findMany({ where: inArray(deliveries.id, won) });
+}
+
+export interface AttemptOutcome {
+  outcome: "sent" | "transient" | "permanent";
+  status: number | null;
+  error: string | null;
+  latencyMs: number;
+  /** how long the receiver asked us to wait */
+  retryAfterMs: number | null;
+}
+
+async function attemptSend(
+  deps: DispatchDeps,
+  delivery: DeliveryRow,
+  channel: ChannelRow,
+): Promise<AttemptOutcome> {
+  const started = deps.clock.now();
+  const wallStart = performance.now();
+  const latency = () => Math.round(performance.now() - wallStart);
+  try {
+    let secret: string | null = null;
+    if (channel.secretSealed) {
+      if (!deps.secretKey) throw new TransportError("the server has no VIGIL_SECRET_KEY to sign with", true);
+      secret = await openSecret(channel.secretSealed, deps.secretKey).catch(() => {
+        throw new TransportError(
+          "the signing secret cannot be opened with this server's VIGIL_SECRET_KEY",
+          true,
+        );
+      });
+    }
+    const result: SendResult = await sendToChannel(
+      channel,
+      secret,
+      delivery.payload as NotificationPayloadV1,
+      {
+        fetch: deps.fetch,
+        ...(deps.mailer ? { mailer: deps.mailer } : {}),
+        ...(deps.refuseUrl ? { refuseUrl: deps.refuseUrl } : {}),
+        now: () => Math.max(started, deps.clock.now()),
+        timeoutMs: deps.timeoutMs ?? SEND_TIMEOUT_MS,
+      },
+    );
+    return { outcome: "sent", status: result.status, error: null, latencyMs: latency(), retryAfterMs: null };
+  } catch (err) {
+    const failure =
+      err instanceof TransportError
+        ? err
+        : new TransportError(`send failed: ${(err as Error).message}`, false);
+    return {
+      outcome: failure.permanent ? "permanent" : "transient",
+      status: failure.status,
+      error: failure.message,
+      latencyMs: latency(),
+      retryAfterMs: failure.retryAfterMs,
+    };
+  }
+}
+
+/**
+ * Records one attempt and moves the delivery and its channel on, guarded by this dispatcher's lease.
+ * `retry: false` (test sends) records a transient failure as final without marking the channel failing.
+ */
+async function recordAttempt(
+  db: Db,
+  delivery: DeliveryRow,
+  attempt: AttemptOutcome,
+  now: number,
+  retry = true,
+): Promise<DeliveryRow["state"]> {
+  const attempts = delivery.attempts + 1;
+  let state: DeliveryRow["state"] = "sent";
+  let nextAttemptAt = delivery.nextAttemptAt;
+  let error = attempt.error;
+  const channelFails = attempt.outcome === "permanent" || retry;
+  if (attempt.outcome === "transient" && !retry) {
+    state = "failed";
+  } else if (attempt.outcome === "transient") {
+    nextAttemptAt = now + retryDelayMs(attempts, attempt.retryAfterMs);
+    state = nextAttemptAt - delivery.createdAt > GIVE_UP_AFTER_MS ? "failed" : "pending";
+    if (state === "failed") error = `gave up after ${attempts} attempts over a day: ${attempt.error}`;
+  } else if (attempt.outcome === "permanent") {
+    state = "failed";
+  }
+  const statements: InStatement[] = [
+    {
+      sql: `insert into delivery_attempts (project_id, delivery_id, at, outcome, status, error, latency_ms)
+            values (?, ?, ?, ?, ?, ?, ?)`,
+      args: [
+        delivery.projectId,
+        delivery.id,
+        now,
+        attempt.outcome,
+        attempt.status,
+        attempt.error,
+        attempt.latencyMs,
+      ],
+    },
+    {
+      sql: `update deliveries set state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ?,
+              claimed_at = null
+            where id = ? and claimed_at = ?`,
+      args: [
+        state,
+        attempts,
+        nextAttemptAt,
+        error,
+        state === "sent" ? now : null,
+        delivery.id,
+        delivery.claimedAt,
+      ],
+    },
+  ];
+  if (state === "sent") {
+    statements.push({
+      sql: "update channels set failing_since = null, last_error = null, last_sent_at = ? where id = ?",
+      args: [now, delivery.channelId],
+    });
+  } else if (state === "failed" && channelFails) {
+    statements.push({
+      sql: "update channels set failing_since = coalesce(failing_since, ?), last_error = ? where id = ?",
+      args: [now, error, delivery.channelId],
+    });
+  } else {
+    statements.push({
+      sql: "update channels set last_error = ? where id = ?",
+      args: [error, delivery.channelId],
+    });
+  }
+  await db.$client.batch(statements, "write");
+  return state;
+}
+
+/** Sends one claimed delivery and records the attempt; returns where it stands now. */
+export async function sendDelivery(deps: DispatchDeps, delivery: DeliveryRow): Promise<DeliveryRow["state"]> {
+  const channel = await deps.db.query.channels.findFirst({ where: eq(channels.id, delivery.channelId) });
+  if (!channel) return "failed"; // deleted meanwhile; its deliveries went with it
+  const attempt = await attemptSend(deps, delivery, channel);
+  return recordAttempt(deps.db, delivery, attempt, deps.clock.now());
+}
+
+export async function sendDueDeliveries(deps: DispatchDeps, report = emptyReport()): Promise<DispatchReport> {
+  const claimed = await claimDeliveries(deps.db, deps.clock.now());
+  let next = 0;
+  const worker = async () => {
+    while (next < claimed.length) {
+      const delivery = claimed[next++];
+      if (!delivery) break;
+      const state = await sendDelivery(deps, delivery);
+      if (state === "sent") report.sent++;
+      else if (state === "failed") report.failed++;
+      else report.retrying++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, claimed.length) }, worker));
+  return report;
+}
+
+// ---- Test sends ----------------------------------------------------------------------------------------
+
+/**
+ * Sends a test notice to one channel right away and answers how it went. It is logged like any other
+ * delivery but tried once: the operator is watching and can try again. A permanent refusal marks the
+ * channel failing (it is broken); a timeout does not.
+ */
+export async function sendTestNotification(
+  deps: DispatchDeps,
+  channel: ChannelRow,
+): Promise<{ deliveryId: string; state: DeliveryRow["state"]; attempt: AttemptOutcome }> {
+  const { db } = deps;
+  const now = deps.clock.now();
+  const id = crypto.randomUUID();
+  const change: NotificationChange = {
+    event: "down",
+    subject: {
+      type: "check",
+      id: "test",
+      name: "test notice",
+      summary: `test notice for channel "${channel.name}"`,
+      tags: [],
+      checkId: null,
+      ruleId: null,
+      hostId: null,
+      hostName: null,
+      runbookUrl: null,
+      path: `/api/v1/channels/${channel.id}`,
+      facts: [{ label: "Channel", value: `${channel.name} (${channel.kind})` }],
+    },
+    from: "up",
+    to: "down",
+    cause: "a test send asked for over the API",
+    at: now,
+    downForMs: null,
+    reminder: false,
+    heldBack: [],
+  };
+  const payload: NotificationPayloadV1 = {
+    version: 1,
+    id,
+    project: { id: channel.projectId, name: await projectName(db, channel.projectId) },
+    test: true,
+    title: `TEST: Vigil channel "${channel.name}"`,
+    changes: [change],
+    url: deps.publicUrl ?? null,
+    sentAt: now,
+  };
+  const delivery: DeliveryRow = {
+    id,
+    projectId: channel.projectId,
+    channelId: channel.id,
+    state: "sending",
+    title: payload.title,
+    payload,
+    attempts: 0,
+    nextAttemptAt: now,
+    claimedAt: now,
+    createdAt: now,
+    sentAt: null,
+    lastError: null,
+  };
+  await db.insert(deliveries).values(delivery);
+  await db.insert(notifications).values({
+    projectId: channel.projectId,
+    channelId: channel.id,
+    kind: "test",
+    flipId: null,
+    subjectType: null,
+    subjectId: null,
+    event: "down",
+    title: payload.title,
+    change,
+    state: "batched",
+    deliveryId: id,
+    dueAt: now,
+    createdAt: now,
+  } satisfies Omit<NotificationRow, "id" | "suppressedReason" | "inhibitedBy">);
+  const attempt = await attemptSend(deps, delivery, channel);
+  const state = await recordAttempt(db, delivery, attempt, deps.clock.now(), false);
+  return { deliveryId: id, state, attempt };
+}

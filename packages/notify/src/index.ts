@@ -1,0 +1,7 @@
+export * from "./dispatcher.ts";
+export * from "./errors.ts";
+export * from "./http-mailer.ts";
+export * from "./outbox.ts";
+export * from "./render.ts";
+export * from "./signature.ts";
+export * from "./transports.ts";

@@ -1,0 +1,486 @@
+import type { NotificationPayloadV1, NotificationSuppression } from "@vigil/contract";
+import { type Db, deliveries, deliveryAttempts, flips, notifications } from "@vigil/db";
+import { createProject, createTestDb } from "@vigil/db/testing";
+import { createChannel, describeCheckSubject, findChannel, type PingInput, recordPing } from "@vigil/engine";
+import { createTestCheck, manualClock } from "@vigil/engine/testing";
+import { asc, eq } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  claimFlips,
+  type DispatchDeps,
+  dispatch,
+  FLIP_CLAIM_LEASE_MS,
+  GIVE_UP_AFTER_MS,
+  markFlipProcessed,
+  RETRY_BASE_MS,
+  SEND_LEASE_MS,
+  sendTestNotification,
+  verifyWebhookSignature,
+} from "../src/index.ts";
+import { smtpMailer } from "../src/node.ts";
+import { startSmtpSink, startWebhookReceiver } from "../src/testing.ts";
+
+const SECRET_KEY = "test-server-key";
+const WEBHOOK_SECRET = "whsec-0123456789abcdef";
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+async function setup(options: { suppress?: DispatchDeps["suppress"]; timeoutMs?: number } = {}) {
+  const db = await createTestDb();
+  const clock = manualClock(Date.UTC(2026, 10, 27, 12));
+  const project = await createProject(db);
+  const sink = await startSmtpSink();
+  const receiver = await startWebhookReceiver();
+  closers.push(sink.close, receiver.close);
+  const deps: DispatchDeps = {
+    db,
+    clock,
+    fetch: (input, init) => fetch(input, init),
+    mailer: smtpMailer({ url: sink.url, from: "Vigil <vigil@test.example>" }),
+    describe: (db, flip) => describeCheckSubject(db, flip.projectId, flip.subjectId),
+    secretKey: SECRET_KEY,
+    publicUrl: "https://vigil.test.example",
+    timeoutMs: options.timeoutMs ?? 2000,
+    ...(options.suppress ? { suppress: options.suppress } : {}),
+  };
+  const check = await createTestCheck(db, clock, project.id, {
+    name: "nightly-backup",
+    period: 60,
+    grace: 60,
+    tags: ["backups"],
+    runbookUrl: "https://wiki.test.example/backups",
+  });
+  const ping = (action: PingInput["action"], checkId = check.id) =>
+    recordPing(db, clock, {
+      target: { checkId },
+      action,
+      exitStatus: null,
+      rid: null,
+      method: "POST",
+      body: action === "fail" ? "restic: repository locked" : null,
+      userAgent: "curl/8",
+      remoteAddr: "203.0.113.7",
+    });
+  const email = (fields: Record<string, unknown> = {}) =>
+    createChannel(
+      db,
+      clock,
+      project.id,
+      {
+        kind: "email",
+        name: "ops mail",
+        to: ["ops@test.example"],
+        events: ["down", "up"],
+        isDefault: true,
+        tags: [],
+        subjectIds: [],
+        reminderSec: null,
+        groupWindowSec: 0,
+        enabled: true,
+        ...fields,
+      } as never,
+      SECRET_KEY,
+    );
+  const webhook = (fields: Record<string, unknown> = {}) =>
+    createChannel(
+      db,
+      clock,
+      project.id,
+      {
+        kind: "webhook",
+        name: "hook",
+        url: `${receiver.url}/hook`,
+        headers: {},
+        secret: WEBHOOK_SECRET,
+        events: ["down", "up"],
+        isDefault: true,
+        tags: [],
+        subjectIds: [],
+        reminderSec: null,
+        groupWindowSec: 0,
+        enabled: true,
+        ...fields,
+      } as never,
+      SECRET_KEY,
+    );
+  return { db, clock, project, sink, receiver, deps, check, ping, email, webhook };
+}
+
+const payloadOf = (body: string) => JSON.parse(body) as NotificationPayloadV1;
+const countRows = async (db: Db, table: typeof deliveries | typeof notifications) =>
+  (await db.select().from(table)).length;
+
+describe("alert delivery", () => {
+  it("sends one email and one signed webhook when a check goes down, and one of each when it recovers", async () => {
+    const { clock, sink, receiver, deps, ping, email, webhook } = await setup();
+    await email();
+    await webhook();
+    await ping("success");
+    clock.advance(60_000);
+    await ping("fail");
+    await dispatch(deps);
+
+    const [down] = await sink.waitFor(1);
+    expect(down?.subject).toBe("DOWN: nightly-backup");
+    expect(down?.to).toMatchObject({ value: [{ address: "ops@test.example" }] });
+    expect(down?.text).toContain("Cause:");
+    expect(down?.text).toContain("Last ping: 2026-11-27 12:01:00 UTC (fail, POST from 203.0.113.7)");
+    expect(down?.text).toContain("restic: repository locked");
+    expect(down?.text).toContain("Runbook: https://wiki.test.example/backups");
+    expect(down?.text).toMatch(/Dashboard: https:\/\/vigil\.test\.example\/api\/v1\/checks\/[0-9a-f-]{36}/);
+    expect(down?.html).toContain('<a href="https://wiki.test.example/backups">');
+
+    expect(receiver.accepted).toHaveLength(1);
+    const hook = receiver.accepted[0];
+    if (!hook) throw new Error("no webhook");
+    const headers = new Headers(hook.headers as Record<string, string>);
+    expect(await verifyWebhookSignature(WEBHOOK_SECRET, headers, hook.body, clock.now())).toBeNull();
+    const payload = payloadOf(hook.body);
+    expect(payload).toMatchObject({ version: 1, title: "DOWN: nightly-backup", test: false });
+    expect(payload.changes[0]).toMatchObject({ event: "down", from: "up", to: "down" });
+    expect(headers.get("vigil-delivery")).toBe(payload.id);
+
+    clock.advance(12 * 60_000);
+    await ping("success");
+    await dispatch(deps);
+    const [, up] = await sink.waitFor(2);
+    expect(up?.subject).toBe("UP: nightly-backup");
+    expect(up?.text).toContain("Was down for: 12 min");
+    expect(payloadOf(receiver.accepted[1]?.body ?? "{}").changes[0]?.downForMs).toBe(12 * 60_000);
+
+    await dispatch(deps);
+    expect(sink.messages).toHaveLength(2);
+    expect(receiver.accepted).toHaveLength(2);
+  });
+
+  it("a webhook signature fails for a tampered body, a wrong secret and a stale timestamp", async () => {
+    const { clock, receiver, deps, ping, webhook } = await setup();
+    await webhook();
+    await ping("fail");
+    await dispatch(deps);
+    const [hook] = await receiver.waitFor(1);
+    if (!hook) throw new Error("no webhook");
+    const headers = new Headers(hook.headers as Record<string, string>);
+    expect(await verifyWebhookSignature(WEBHOOK_SECRET, headers, hook.body, clock.now())).toBeNull();
+    expect(
+      await verifyWebhookSignature(WEBHOOK_SECRET, headers, hook.body.replace("down", "up!"), clock.now()),
+    ).toBe("signature mismatch");
+    expect(await verifyWebhookSignature("another-secret-of-16", headers, hook.body, clock.now())).toBe(
+      "signature mismatch",
+    );
+    expect(await verifyWebhookSignature(WEBHOOK_SECRET, headers, hook.body, clock.now() + 10 * 60_000)).toBe(
+      "stale timestamp",
+    );
+    expect(await verifyWebhookSignature(WEBHOOK_SECRET, new Headers(), hook.body, clock.now())).toBe(
+      "missing signature headers",
+    );
+  });
+
+  it("retries a receiver that answers 500, then times out, then is down, and delivers exactly once when it recovers", async () => {
+    const { db, clock, receiver, deps, ping, webhook } = await setup({ timeoutMs: 300 });
+    await webhook();
+    receiver.answers.push(500, "hang");
+    await ping("fail");
+
+    await dispatch(deps); // 500
+    clock.advance(RETRY_BASE_MS);
+    await dispatch(deps); // times out
+    expect(receiver.requests).toHaveLength(2);
+
+    const hookUrl = new URL(receiver.url);
+    await receiver.close(); // connection refused from now on
+    clock.advance(2 * RETRY_BASE_MS);
+    await dispatch(deps);
+
+    const revived = await startWebhookReceiver();
+    closers.push(revived.close);
+    const channelRows = await db.query.channels.findMany();
+    await db.$client.execute({
+      sql: "update channels set config = json_set(config, '$.url', ?)",
+      args: [`${revived.url}/hook`],
+    });
+    expect(channelRows).toHaveLength(1);
+    clock.advance(4 * RETRY_BASE_MS);
+    await dispatch(deps);
+    clock.advance(60 * 60_000);
+    await dispatch(deps);
+
+    expect(revived.accepted).toHaveLength(1);
+    const attempts = await db.select().from(deliveryAttempts).orderBy(asc(deliveryAttempts.id));
+    expect(attempts.map((a) => a.outcome)).toEqual(["transient", "transient", "transient", "sent"]);
+    expect(attempts[0]?.status).toBe(500);
+    expect(attempts[1]?.error).toMatch(/timed out/);
+    expect(attempts[2]?.error).toMatch(/request failed/);
+    expect(hookUrl.hostname).toBe("127.0.0.1");
+    const [delivery] = await db.select().from(deliveries);
+    expect(delivery).toMatchObject({ state: "sent", attempts: 4 });
+  });
+
+  it("stops at a 4xx, marks the channel failing, and a later success clears it", async () => {
+    const { db, clock, project, receiver, deps, ping, webhook } = await setup();
+    const channel = await webhook();
+    receiver.answers.push(410);
+    await ping("fail");
+    await dispatch(deps);
+    clock.advance(GIVE_UP_AFTER_MS);
+    await dispatch(deps);
+    expect(receiver.requests).toHaveLength(1);
+    const failing = await findChannel(db, project.id, channel.id);
+    expect(failing.failingSince).toBe(Date.UTC(2026, 10, 27, 12));
+    expect(failing.lastError).toMatch(/HTTP 410/);
+
+    await ping("success");
+    await dispatch(deps);
+    const healed = await findChannel(db, project.id, channel.id);
+    expect(healed.failingSince).toBeNull();
+    expect(receiver.accepted).toHaveLength(1);
+  });
+
+  it("gives up after a day of transient failures and marks the channel failing", async () => {
+    const { db, clock, project, receiver, deps, ping, webhook } = await setup();
+    const channel = await webhook();
+    receiver.answers.push(...Array.from({ length: 100 }, () => 503));
+    await ping("fail");
+    for (let i = 0; i < 40; i++) {
+      await dispatch(deps);
+      clock.advance(60 * 60_000);
+    }
+    const [delivery] = await db.select().from(deliveries);
+    expect(delivery?.state).toBe("failed");
+    expect(delivery?.lastError).toMatch(/gave up after \d+ attempts over a day/);
+    expect(receiver.accepted).toHaveLength(0);
+    expect(receiver.requests.length).toBeLessThan(40);
+    expect((await findChannel(db, project.id, channel.id)).failingSince).not.toBeNull();
+  });
+
+  it("two dispatchers racing send each notice once", async () => {
+    const { receiver, deps, ping, webhook, sink, email } = await setup();
+    await webhook();
+    await email();
+    await ping("fail");
+    await Promise.all([dispatch(deps), dispatch(deps), dispatch({ ...deps })]);
+    await Promise.all([dispatch(deps), dispatch(deps)]);
+    await sink.waitFor(1);
+    expect(receiver.requests).toHaveLength(1);
+    expect(sink.messages).toHaveLength(1);
+  });
+
+  it("sends again with the same delivery id when the dispatcher died while sending", async () => {
+    const { db, clock, receiver, deps, ping, webhook } = await setup();
+    await webhook();
+    await ping("fail");
+    await dispatch(deps);
+    // Pretend the send was cut short after its claim: back to "sending" with the old lease.
+    const [delivery] = await db.select().from(deliveries);
+    await db
+      .update(deliveries)
+      .set({ state: "sending", claimedAt: clock.now() })
+      .where(eq(deliveries.id, delivery?.id ?? ""));
+    await dispatch(deps);
+    expect(receiver.requests).toHaveLength(1);
+    clock.advance(SEND_LEASE_MS + 1);
+    await dispatch(deps);
+    expect(receiver.requests).toHaveLength(2);
+    expect(receiver.requests[1]?.headers["vigil-delivery"]).toBe(
+      receiver.requests[0]?.headers["vigil-delivery"],
+    );
+  });
+
+  it("groups flips within the channel's window into one message", async () => {
+    const { db, clock, project, receiver, deps, ping, webhook } = await setup();
+    await webhook({ groupWindowSec: 30 });
+    const other = await createTestCheck(db, clock, project.id, { name: "db-dump", period: 60, grace: 60 });
+    await ping("fail");
+    await dispatch(deps);
+    clock.advance(10_000);
+    await ping("fail", other.id);
+    await dispatch(deps);
+    expect(receiver.requests).toHaveLength(0);
+    clock.advance(20_000);
+    await dispatch(deps);
+    expect(receiver.requests).toHaveLength(1);
+    const payload = payloadOf(receiver.requests[0]?.body ?? "{}");
+    expect(payload.title).toBe("2 changes: 2 down");
+    expect(payload.changes.map((c) => c.subject.name)).toEqual(["nightly-backup", "db-dump"]);
+  });
+
+  it("reminds while a check stays down and stops once it recovers", async () => {
+    const { clock, receiver, deps, ping, webhook } = await setup();
+    await webhook({ reminderSec: 3600 });
+    await ping("fail");
+    await dispatch(deps);
+    clock.advance(59 * 60_000);
+    await dispatch(deps);
+    expect(receiver.requests).toHaveLength(1);
+    clock.advance(60_000);
+    await dispatch(deps);
+    clock.advance(3600_000);
+    await dispatch(deps);
+    const titles = receiver.requests.map((r) => payloadOf(r.body).title);
+    expect(titles).toEqual([
+      "DOWN: nightly-backup",
+      "STILL DOWN: nightly-backup",
+      "STILL DOWN: nightly-backup",
+    ]);
+    expect(payloadOf(receiver.requests[2]?.body ?? "{}").changes[0]?.downForMs).toBe(2 * 3600_000);
+
+    await ping("success");
+    await dispatch(deps);
+    clock.advance(5 * 3600_000);
+    await dispatch(deps);
+    expect(receiver.requests.map((r) => payloadOf(r.body).title).slice(3)).toEqual(["UP: nightly-backup"]);
+  });
+
+  it("routes by tag, by check and by project default, and only the transitions a channel asked for", async () => {
+    const { db, clock, project, receiver, deps, ping, webhook, check } = await setup();
+    await webhook({ name: "tagged", isDefault: false, tags: ["backups"], url: `${receiver.url}/tagged` });
+    await webhook({ name: "by id", isDefault: false, subjectIds: [check.id], url: `${receiver.url}/by-id` });
+    await webhook({ name: "other tag", isDefault: false, tags: ["web"], url: `${receiver.url}/other` });
+    await webhook({ name: "up only", events: ["up"], url: `${receiver.url}/up-only` });
+    await webhook({ name: "off", enabled: false, url: `${receiver.url}/off` });
+    await createTestCheck(db, clock, project.id, { name: "untagged" });
+    await ping("fail");
+    await dispatch(deps);
+    expect(receiver.requests.map((r) => r.path).sort()).toEqual(["/by-id", "/tagged"]);
+    await ping("success");
+    await dispatch(deps);
+    expect(
+      receiver.requests
+        .map((r) => r.path)
+        .slice(2)
+        .sort(),
+    ).toEqual(["/by-id", "/tagged", "/up-only"]);
+  });
+
+  it("keeps suppressed notices in the log without sending them, and lists inhibited ones in the recovery", async () => {
+    let suppression: NotificationSuppression | null = null;
+    const { db, clock, project, receiver, deps, ping, webhook, check } = await setup({
+      suppress: async () => suppression,
+    });
+    await webhook();
+    const host = await createTestCheck(db, clock, project.id, { name: "web-1", period: 60, grace: 60 });
+    await ping("fail", host.id);
+    await dispatch(deps);
+    suppression = {
+      kind: "inhibited",
+      reason: "host web-1 is down",
+      inhibitedBy: { type: "check", id: host.id },
+    };
+    clock.advance(60_000);
+    await ping("fail", check.id);
+    await dispatch(deps);
+    expect(receiver.requests.map((r) => payloadOf(r.body).title)).toEqual(["DOWN: web-1"]);
+    const held = await db.select().from(notifications).where(eq(notifications.subjectId, check.id));
+    expect(held).toMatchObject([{ state: "suppressed", suppressedReason: "host web-1 is down" }]);
+
+    suppression = null;
+    clock.advance(60_000);
+    await ping("success", host.id);
+    await dispatch(deps);
+    const recovery = payloadOf(receiver.requests[1]?.body ?? "{}");
+    expect(recovery.title).toBe("UP: web-1");
+    expect(recovery.changes[0]?.heldBack).toEqual(["DOWN: nightly-backup"]);
+    // The state history is whole: the held-back flip is kept.
+    expect(
+      (await db.select().from(flips).where(eq(flips.subjectId, check.id))).map((f) => f.toStatus),
+    ).toEqual(["down"]);
+  });
+
+  it("speaks Slack, Discord and ntfy", async () => {
+    const { db, clock, project, receiver, deps, ping } = await setup();
+    const chat = (kind: string, path: string, extra: Record<string, unknown> = {}) =>
+      createChannel(
+        db,
+        clock,
+        project.id,
+        {
+          kind,
+          name: kind,
+          url: `${receiver.url}${path}`,
+          events: ["down", "up"],
+          isDefault: true,
+          tags: [],
+          subjectIds: [],
+          reminderSec: null,
+          groupWindowSec: 0,
+          enabled: true,
+          ...extra,
+        } as never,
+        SECRET_KEY,
+      );
+    await chat("slack", "/services/T0/B0/xyz");
+    await chat("discord", "/api/webhooks/1/abc");
+    await chat("ntfy", "/base/vigil-alerts", { priority: 5 });
+    await ping("fail");
+    await dispatch(deps);
+    const byPath = Object.fromEntries(receiver.requests.map((r) => [r.path, JSON.parse(r.body)]));
+    expect(byPath["/services/T0/B0/xyz"]).toMatchObject({
+      text: "DOWN: nightly-backup",
+      blocks: [
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: expect.stringContaining("*DOWN: nightly-backup*") },
+        },
+      ],
+    });
+    expect(byPath["/api/webhooks/1/abc"]).toMatchObject({
+      content: "DOWN: nightly-backup",
+      embeds: [{ title: "DOWN: nightly-backup", color: 0xb42318, fields: expect.any(Array) }],
+    });
+    expect(byPath["/base"]).toMatchObject({
+      topic: "vigil-alerts",
+      title: "DOWN: nightly-backup",
+      priority: 5,
+      tags: ["rotating_light"],
+      click: expect.stringMatching(/^https:\/\/vigil\.test\.example\/api\/v1\/checks\//),
+    });
+  });
+
+  it("refuses a receiver the address rule refuses, and says why on the channel", async () => {
+    const { db, clock, project, receiver, deps, ping, webhook } = await setup();
+    const channel = await webhook();
+    const guarded = {
+      ...deps,
+      refuseUrl: async (url: URL) => (url.hostname === "127.0.0.1" ? "refused: private" : null),
+    };
+    await ping("fail");
+    await dispatch(guarded);
+    expect(receiver.requests).toHaveLength(0);
+    const row = await findChannel(db, project.id, channel.id);
+    expect(row.lastError).toBe("refused: private");
+    expect(row.failingSince).toBe(clock.now());
+  });
+
+  it("sends a test notice on request and logs it", async () => {
+    const { db, project, sink, deps, email } = await setup();
+    const channel = await email();
+    const result = await sendTestNotification(deps, await findChannel(db, project.id, channel.id));
+    expect(result).toMatchObject({ state: "sent", attempt: { outcome: "sent" } });
+    const [mail] = await sink.waitFor(1);
+    expect(mail?.subject).toBe('TEST: Vigil channel "ops mail"');
+    expect(mail?.text).toContain("This is a test notice from Vigil");
+    expect(await countRows(db, deliveries)).toBe(1);
+  });
+});
+
+describe("flips as an outbox", () => {
+  it("are claimed by one dispatcher only, and handed out again when a claim goes stale", async () => {
+    const { db, clock, ping } = await setup();
+    await ping("success");
+    await ping("fail");
+    await ping("success");
+    const [a, b] = await Promise.all([claimFlips(db, clock.now()), claimFlips(db, clock.now())]);
+    const claimed = [...(a ?? []), ...(b ?? [])].map((f) => f.id).sort();
+    expect(claimed).toHaveLength(3);
+    expect(new Set(claimed).size).toBe(3);
+    expect(await claimFlips(db, clock.now())).toEqual([]);
+
+    const first = claimed[0] ?? 0;
+    await markFlipProcessed(db, first, clock.now());
+    clock.advance(FLIP_CLAIM_LEASE_MS + 1);
+    const again = await claimFlips(db, clock.now());
+    expect(again.map((f) => f.id).sort()).toEqual(claimed.slice(1));
+  });
+});
