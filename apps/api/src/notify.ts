@@ -7,7 +7,8 @@ import { describeCheckSubject, refusedTarget } from "@vigil/engine";
 import type { DispatchDeps } from "@vigil/notify";
 import type { AppDeps } from "./deps.ts";
 
-export function notifyDeps(deps: AppDeps): DispatchDeps {
+/** `baseUrl` stands in for links when no public URL is configured (the request's origin, the listen URL). */
+export function notifyDeps(deps: AppDeps, baseUrl?: string): DispatchDeps {
   const { db, clock, config } = deps;
   return {
     db,
@@ -20,6 +21,6 @@ export function notifyDeps(deps: AppDeps): DispatchDeps {
         : Promise.resolve(null),
     refuseUrl: (url) => refusedTarget(url.hostname, deps.probes ?? {}, config.allowPrivateTargets),
     ...(config.secretKey ? { secretKey: config.secretKey } : {}),
-    publicUrl: config.publicUrl ?? null,
+    publicUrl: config.publicUrl ?? baseUrl ?? null,
   };
 }

@@ -226,7 +226,15 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
   const url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${port}`;
 
   const lastRun = new Map<string, number>();
-  const stopTicking = startInterval(() => runScheduledJobs(deps, scheduledJobs, lastRun), settings.tickMs);
+  // Links in alerts point at the listen URL unless the operator set VIGIL_PUBLIC_URL.
+  const schedulerDeps: AppDeps = {
+    ...deps,
+    config: { ...deps.config, publicUrl: deps.config.publicUrl ?? url },
+  };
+  const stopTicking = startInterval(
+    () => runScheduledJobs(schedulerDeps, scheduledJobs, lastRun),
+    settings.tickMs,
+  );
 
   // credentials.json is written before anything is logged, so automation that waits for the first line can read it.
   const credentialsFile = join(settings.dataDir, "credentials.json");

@@ -2,9 +2,11 @@
  * Cloudflare Workers entry. Builds deps per invocation from the bindings (no module-scope clients: a
  * Worker isolate is reused across requests, and a client created at import time would outlive its env).
  */
+
+import { connect } from "cloudflare:sockets";
 import { createDb } from "@vigil/db";
 import { systemClock } from "@vigil/engine";
-import { httpMailer } from "@vigil/notify";
+import { httpMailer, type Mailer, socketSmtpMailer } from "@vigil/notify";
 import { createApp, defaultConfig } from "./app.ts";
 import type { AppDeps } from "./deps.ts";
 import { runScheduledJobs, scheduledJobs } from "./scheduler.ts";
@@ -23,11 +25,32 @@ export interface Env {
   VIGIL_EMAIL_API_KEY?: string;
   VIGIL_MAIL_FROM?: string;
   VIGIL_PUBLIC_URL?: string;
+  /** SMTP from the Worker over `cloudflare:sockets` (smtp://… STARTTLS, smtps://… TLS) */
+  VIGIL_SMTP_URL?: string;
+  /** "1" lets webhooks and checks reach private addresses (local development and tests only) */
+  VIGIL_ALLOW_PRIVATE_TARGETS?: string;
+}
+
+function workerMailer(env: Env): Mailer | undefined {
+  const from = env.VIGIL_MAIL_FROM ?? "Vigil <vigil@localhost>";
+  if (env.VIGIL_SMTP_URL) {
+    return socketSmtpMailer({
+      url: env.VIGIL_SMTP_URL,
+      from,
+      connect: (hostname, port, tls) =>
+        connect({ hostname, port }, { secureTransport: tls, allowHalfOpen: false }),
+    });
+  }
+  if (env.VIGIL_EMAIL_API_URL && env.VIGIL_EMAIL_API_KEY) {
+    return httpMailer({ url: env.VIGIL_EMAIL_API_URL, key: env.VIGIL_EMAIL_API_KEY, from });
+  }
+  return undefined;
 }
 
 const DEFAULT_SPREAD_MS = 45_000;
 
 function depsFor(env: Env): AppDeps {
+  const mailer = workerMailer(env);
   return {
     db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN }),
     clock: systemClock,
@@ -36,18 +59,11 @@ function depsFor(env: Env): AppDeps {
       version: env.VIGIL_VERSION ?? defaultConfig.version,
       checkSpreadMs: env.VIGIL_CHECK_SPREAD_MS ? Number(env.VIGIL_CHECK_SPREAD_MS) : DEFAULT_SPREAD_MS,
       ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
+      allowPrivateTargets: env.VIGIL_ALLOW_PRIVATE_TARGETS === "1",
       ...(env.VIGIL_PUBLIC_URL ? { publicUrl: env.VIGIL_PUBLIC_URL.replace(/\/+$/, "") } : {}),
     },
     probes: workerProbes,
-    ...(env.VIGIL_EMAIL_API_URL && env.VIGIL_EMAIL_API_KEY
-      ? {
-          mailer: httpMailer({
-            url: env.VIGIL_EMAIL_API_URL,
-            key: env.VIGIL_EMAIL_API_KEY,
-            from: env.VIGIL_MAIL_FROM ?? "Vigil <vigil@localhost>",
-          }),
-        }
-      : {}),
+    ...(mailer ? { mailer } : {}),
   };
 }
 

@@ -40,7 +40,10 @@ function pathsFor(pattern: string): string[] {
 }
 
 describe("bad input", () => {
-  it("never gets a 5xx from any route or method, and API errors come in the error shape", async () => {
+  // Hundreds of requests: a generous budget so a loaded machine does not fail it (this is no timing assert).
+  it("never gets a 5xx from any route or method, and API errors come in the error shape", {
+    timeout: 60_000,
+  }, async () => {
     const { app, adminKey } = await testApp();
     const routes = app.routes.filter((r) => r.method !== "ALL" && !r.path.includes("/logs/tail"));
     expect(routes.length).toBeGreaterThan(30);

@@ -2,15 +2,17 @@ import { gzipSync } from "node:zlib";
 import { createApiKey, createProject, createTestDb } from "@vigil/db/testing";
 import { manualClock } from "@vigil/engine/testing";
 import { createApp, defaultConfig } from "../src/app.ts";
+import type { AppDeps } from "../src/deps.ts";
 
-/** A fresh app on its own in-memory database with one project and an admin key. */
-export async function testApp() {
+/** A fresh app on its own in-memory database with one project and an admin key; `extra` adds deps. */
+export async function testApp(extra: Partial<Omit<AppDeps, "db" | "clock">> = {}) {
   const db = await createTestDb();
   const clock = manualClock(Date.UTC(2026, 10, 27, 12));
-  const app = createApp({ db, clock, config: defaultConfig });
+  const deps: AppDeps = { db, clock, config: defaultConfig, ...extra };
+  const app = createApp(deps);
   const project = await createProject(db);
   const admin = await createApiKey(db, project.id, ["admin"]);
-  return { app, db, clock, project, adminKey: admin.key };
+  return { app, db, clock, deps, project, adminKey: admin.key };
 }
 
 export const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });

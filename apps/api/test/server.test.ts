@@ -4,6 +4,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { migrationsFolder } from "@vigil/db/migrate";
+import type { Clock } from "@vigil/engine";
+import { manualClock } from "@vigil/engine/testing";
+import { startSmtpSink, startWebhookReceiver, verifyWebhookSignature } from "@vigil/notify/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningServer, StartupError, settingsFromEnv, startServer } from "../src/server.ts";
 
@@ -13,8 +16,12 @@ afterEach(async () => {
 });
 
 const silent = () => {};
-async function start(env: Record<string, string>, log: (line: string) => void = silent) {
-  const server = await startServer(settingsFromEnv({ VIGIL_PORT: "0", ...env }), { migrationsFolder, log });
+async function start(env: Record<string, string>, log: (line: string) => void = silent, clock?: Clock) {
+  const server = await startServer(settingsFromEnv({ VIGIL_PORT: "0", ...env }), {
+    migrationsFolder,
+    log,
+    ...(clock ? { clock } : {}),
+  });
   running.push(server);
   return server;
 }
@@ -89,6 +96,94 @@ describe("the self-hosted server", () => {
     const { pings } = (await res.json()) as { pings: { method: string; remoteAddr: string; body: string }[] };
     expect(pings.map((p) => p.method)).toEqual(["POST", "HEAD"]);
     expect(pings[0]).toMatchObject({ remoteAddr: "127.0.0.1", body: "done in 3 s" });
+  });
+
+  it("emails and posts a signed webhook once when a heartbeat misses its grace, and once when it pings again", async () => {
+    const clock = manualClock(Date.UTC(2026, 10, 27, 12));
+    const sink = await startSmtpSink();
+    const secret = "whsec-server-test-0123";
+    const receiver = await startWebhookReceiver(async (req) =>
+      (await verifyWebhookSignature(
+        secret,
+        new Headers(req.headers as Record<string, string>),
+        req.body,
+        clock.now(),
+      ))
+        ? 401
+        : 200,
+    );
+    try {
+      const server = await start(
+        {
+          VIGIL_DATA_DIR: freshDir(),
+          VIGIL_SMTP_URL: sink.url,
+          VIGIL_MAIL_FROM: "Vigil <vigil@test.example>",
+          VIGIL_ALLOW_PRIVATE_TARGETS: "1",
+          VIGIL_TICK_MS: "20",
+          VIGIL_LOCAL_PROBE: "0",
+        },
+        silent,
+        clock,
+      );
+      const call = (path: string, body: unknown) =>
+        fetch(`${server.url}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${server.adminKey}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      await call("/api/v1/channels", {
+        kind: "email",
+        name: "ops",
+        to: ["ops@test.example"],
+        isDefault: true,
+      });
+      await call("/api/v1/channels", {
+        kind: "webhook",
+        name: "hook",
+        url: `${receiver.url}/vigil`,
+        secret,
+        isDefault: true,
+      });
+      const check = (await (
+        await call("/api/v1/checks", { kind: "heartbeat", name: "nightly-backup", period: 60, grace: 60 })
+      ).json()) as { pingUrl: string };
+      await fetch(check.pingUrl);
+
+      clock.advance(121_000);
+      const [down] = await sink.waitFor(1);
+      await receiver.waitFor(1);
+      expect(down?.subject).toBe("DOWN: nightly-backup");
+
+      clock.advance(60_000);
+      await fetch(check.pingUrl);
+      const mails = await sink.waitFor(2);
+      const hooks = await receiver.waitFor(2);
+      expect(mails.map((m) => m.subject)).toEqual(["DOWN: nightly-backup", "UP: nightly-backup"]);
+      expect(hooks.map((h) => JSON.parse(h.body).title)).toEqual([
+        "DOWN: nightly-backup",
+        "UP: nightly-backup",
+      ]);
+      expect(receiver.accepted).toHaveLength(2);
+    } finally {
+      await Promise.all(running.splice(0).map((s) => s.close()));
+      await sink.close();
+      await receiver.close();
+    }
+  });
+
+  it("reads mail settings from the environment and refuses a malformed SMTP URL in one line", () => {
+    expect(
+      settingsFromEnv({ VIGIL_SMTP_URL: "smtp://u:p@mail.test:587", VIGIL_MAIL_FROM: "a@b.test" }).mail,
+    ).toEqual({
+      smtpUrl: "smtp://u:p@mail.test:587",
+      from: "a@b.test",
+    });
+    expect(() => settingsFromEnv({ VIGIL_SMTP_URL: "mail.test:25" })).toThrow(
+      /VIGIL_SMTP_URL: an SMTP URL starts with smtp:\/\//,
+    );
+    expect(() => settingsFromEnv({ VIGIL_EMAIL_API_URL: "https://mail.test/send" })).toThrow(
+      /VIGIL_EMAIL_API_KEY/,
+    );
   });
 
   it("refuses a preset admin key in the wrong format with a clear message", () => {

@@ -8,6 +8,7 @@
  */
 import nodemailer from "nodemailer";
 import { TransportError } from "./errors.ts";
+import { parseSmtpUrl, type SmtpUrl } from "./smtp-socket.ts";
 import type { Mailer } from "./transports.ts";
 
 export interface SmtpOptions {
@@ -17,31 +18,24 @@ export interface SmtpOptions {
   ca?: string;
 }
 
-/** Reads an SMTP URL; throws a readable Error on a malformed one (shown at startup). */
+/** nodemailer's options for an SMTP URL; throws a readable Error on a malformed one (shown at startup). */
 export function smtpTransportOptions(url: string, ca?: string) {
-  let parsed: URL;
+  let smtp: SmtpUrl;
   try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`VIGIL_SMTP_URL is not a URL: ${url.replace(/\/\/[^@]*@/, "//…@")}`);
-  }
-  if (parsed.protocol !== "smtp:" && parsed.protocol !== "smtps:") {
-    throw new Error("VIGIL_SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS)");
-  }
-  const secure = parsed.protocol === "smtps:";
-  const starttls = parsed.searchParams.get("starttls") ?? "auto";
-  if (!["auto", "required", "off"].includes(starttls)) {
-    throw new Error("VIGIL_SMTP_URL: starttls must be auto, required or off");
+    smtp = parseSmtpUrl(url);
+  } catch (err) {
+    const shown = url.replace(/\/\/[^@]*@/, "//…@");
+    throw new Error(
+      `VIGIL_SMTP_URL: ${err instanceof TypeError ? `not a URL: ${shown}` : (err as Error).message}`,
+    );
   }
   return {
-    host: parsed.hostname,
-    port: Number(parsed.port || (secure ? 465 : 587)),
-    secure,
-    requireTLS: starttls === "required",
-    ignoreTLS: starttls === "off",
-    ...(parsed.username
-      ? { auth: { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) } }
-      : {}),
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.secure,
+    requireTLS: smtp.starttls === "required",
+    ignoreTLS: smtp.starttls === "off",
+    ...(smtp.user !== null ? { auth: { user: smtp.user, pass: smtp.pass ?? "" } } : {}),
     ...(ca ? { tls: { ca } } : {}),
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,

@@ -4,9 +4,12 @@
  * 4xx, or never). Node only.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect as netConnect, type Socket } from "node:net";
+import { Duplex } from "node:stream";
+import { type TLSSocket, connect as tlsConnect } from "node:tls";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
+import type { SocketConnect, StreamSocket } from "./smtp-socket.ts";
 
 export interface SmtpSink {
   url: string;
@@ -120,4 +123,31 @@ export async function startWebhookReceiver(
         server.close(() => done());
       }),
   };
+}
+
+export { verifyWebhookSignature } from "./signature.ts";
+
+/**
+ * `cloudflare:sockets`' shape over node:net and node:tls, so the Workers SMTP client can be tested on Node
+ * against the same sink. `ca` trusts a test certificate for STARTTLS.
+ */
+export function nodeSocketConnect(ca?: string): SocketConnect {
+  const wrap = (socket: Socket | TLSSocket, host: string): StreamSocket => {
+    const web = Duplex.toWeb(socket) as unknown as Pick<StreamSocket, "readable" | "writable">;
+    return {
+      readable: web.readable,
+      writable: web.writable,
+      startTls: () => wrap(tlsConnect({ socket, servername: host, ...(ca ? { ca } : {}) }), host),
+      close: async () => {
+        socket.destroy();
+      },
+    };
+  };
+  return (host, port, tls) =>
+    wrap(
+      tls === "on"
+        ? tlsConnect({ host, port, servername: host, ...(ca ? { ca } : {}) })
+        : netConnect({ host, port }),
+      host,
+    );
 }

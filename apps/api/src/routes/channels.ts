@@ -64,7 +64,7 @@ export const channelRoutes = new Hono<AppEnv>()
   // Sends now and answers with the outcome; the attempt is in the delivery log like any other.
   .post("/:id/test", validate("param", idParam), async (c) => {
     const channel = await findChannel(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
-    const result = await sendTestNotification(notifyDeps(c.var.deps), channel);
+    const result = await sendTestNotification(notifyDeps(c.var.deps, new URL(c.req.url).origin), channel);
     return c.json({
       deliveryId: result.deliveryId,
       sent: result.state === "sent",

@@ -1,7 +1,11 @@
 // Runs in Node before the workerd tests: a real sqld, migrated, with one project and an admin key.
+
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { closeDb, createDb } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { createApiKey, createProject } from "@vigil/db/testing";
+import { startSmtpSink, startWebhookReceiver } from "@vigil/notify/testing";
 import type { TestProject } from "vitest/node";
 import { startSqld } from "../../scripts/sqld.ts";
 
@@ -11,7 +15,39 @@ declare module "vitest" {
     projectId: string;
     adminKey: string;
     readKey: string;
+    /** a real SMTP sink and webhook receiver in Node; GET `logUrl` tells what both received */
+    smtpUrl: string;
+    receiverUrl: string;
+    logUrl: string;
   }
+}
+
+/** Lets the workerd tests see what the Node-side sinks received (they cannot share memory). */
+async function startSinks() {
+  const sink = await startSmtpSink();
+  const receiver = await startWebhookReceiver();
+  const log = createServer((_req, res) => {
+    res.setHeader("content-type", "application/json");
+    res.end(
+      JSON.stringify({
+        hooks: receiver.requests.filter((r) => r.path !== "/__log"),
+        mails: sink.messages.map((m) => ({ subject: m.subject, text: m.text, to: m.to })),
+      }),
+    );
+  });
+  await new Promise<void>((ok) => log.listen(0, "127.0.0.1", ok));
+  return {
+    smtpUrl: sink.url,
+    receiverUrl: receiver.url,
+    logUrl: `http://127.0.0.1:${(log.address() as AddressInfo).port}`,
+    stop: async () => {
+      await Promise.all([
+        sink.close(),
+        receiver.close(),
+        new Promise<void>((done) => log.close(() => done())),
+      ]);
+    },
+  };
 }
 
 export default async function setup(project: TestProject) {
@@ -26,5 +62,12 @@ export default async function setup(project: TestProject) {
   project.provide("projectId", tenant.id);
   project.provide("adminKey", admin.key);
   project.provide("readKey", read.key);
-  return () => sqld.stop();
+  const sinks = await startSinks();
+  project.provide("smtpUrl", sinks.smtpUrl);
+  project.provide("receiverUrl", sinks.receiverUrl);
+  project.provide("logUrl", sinks.logUrl);
+  return async () => {
+    await sinks.stop();
+    await sqld.stop();
+  };
 }

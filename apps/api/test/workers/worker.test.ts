@@ -123,6 +123,66 @@ describe("the Worker in workerd", () => {
   });
 });
 
+describe("alert delivery in workerd", () => {
+  it("sends a DOWN email over cloudflare:sockets SMTP and a signed webhook from scheduled()", async () => {
+    const env = {
+      ...workerEnv(),
+      VIGIL_SMTP_URL: inject("smtpUrl"),
+      VIGIL_MAIL_FROM: "Vigil <vigil@workers.test>",
+      VIGIL_SECRET_KEY: "workerd-test-secret-key",
+      VIGIL_ALLOW_PRIVATE_TARGETS: "1",
+      VIGIL_PUBLIC_URL: "https://vigil.test/",
+    };
+    const admin = { authorization: `Bearer ${inject("adminKey")}`, "content-type": "application/json" };
+    const post = async (path: string, body: unknown) => {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(
+        incoming(path, { method: "POST", headers: admin, body: JSON.stringify(body) }),
+        env,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    const check = (await (
+      await post("/api/v1/checks", { kind: "heartbeat", name: "workerd-backup", tags: ["workerd"] })
+    ).json()) as { id: string };
+    expect(
+      (
+        await post("/api/v1/channels", {
+          kind: "email",
+          name: "mail",
+          to: ["ops@test.example"],
+          tags: ["workerd"],
+        })
+      ).status,
+    ).toBe(201);
+    await post("/api/v1/channels", {
+      kind: "webhook",
+      name: "hook",
+      url: `${inject("receiverUrl")}/workerd`,
+      secret: "workerd-webhook-secret",
+      tags: ["workerd"],
+    });
+    await call(`/ping/${check.id}/fail`);
+
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+
+    const log = (await (await fetch(inject("logUrl"))).json()) as {
+      hooks: { path: string; headers: Record<string, string>; body: string }[];
+      mails: { subject: string; text: string }[];
+    };
+    expect(log.mails.map((m) => m.subject)).toEqual(["DOWN: workerd-backup"]);
+    expect(log.mails[0]?.text).toContain(`Dashboard: https://vigil.test/api/v1/checks/${check.id}`);
+    const [hook] = log.hooks;
+    expect(hook?.path).toBe("/workerd");
+    expect(JSON.parse(hook?.body ?? "{}")).toMatchObject({ version: 1, title: "DOWN: workerd-backup" });
+    expect(hook?.headers["vigil-signature"]).toMatch(/^v1=[0-9a-f]{64}$/);
+  });
+});
+
 describe("probe ingest in workerd", () => {
   it("enrolls a host, takes a gzip batch through the web client and reads it back", async () => {
     const admin = { authorization: `Bearer ${inject("adminKey")}`, "content-type": "application/json" };
