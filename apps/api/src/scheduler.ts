@@ -1,5 +1,5 @@
 import { applyRetention, rollUpDirtyHours, tick } from "@vigil/engine";
-import { dispatch } from "@vigil/notify";
+import { dispatch, pruneDeliveryLog } from "@vigil/notify";
 import type { AppDeps } from "./deps.ts";
 import { notifyDeps } from "./notify.ts";
 
@@ -63,7 +63,14 @@ export const scheduledJobs: readonly ScheduledJob[] = [
   checksJob,
   notifyJob,
   { name: "rollups", run: (deps) => rollUpDirtyHours(deps.db, deps.clock.now()) },
-  { name: "retention", everyMs: 10 * 60_000, run: (deps) => applyRetention(deps.db, deps.clock.now()) },
+  {
+    name: "retention",
+    everyMs: 10 * 60_000,
+    run: async ({ db, clock }) => {
+      await applyRetention(db, clock.now());
+      await pruneDeliveryLog(db, clock.now());
+    },
+  },
 ];
 
 /** The Node side: ticks every `intervalMs`, never overlapping itself. Returns a stop function. */

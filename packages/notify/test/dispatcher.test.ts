@@ -1,4 +1,8 @@
-import type { NotificationPayloadV1, NotificationSuppression } from "@vigil/contract";
+import {
+  createChannelRequestSchema,
+  type NotificationPayloadV1,
+  type NotificationSuppression,
+} from "@vigil/contract";
 import { type Db, deliveries, deliveryAttempts, flips, notifications } from "@vigil/db";
 import { createProject, createTestDb } from "@vigil/db/testing";
 import { createChannel, describeCheckSubject, findChannel, type PingInput, recordPing } from "@vigil/engine";
@@ -7,11 +11,13 @@ import { asc, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   claimFlips,
+  DELIVERY_LOG_DAYS,
   type DispatchDeps,
   dispatch,
   FLIP_CLAIM_LEASE_MS,
   GIVE_UP_AFTER_MS,
   markFlipProcessed,
+  pruneDeliveryLog,
   RETRY_BASE_MS,
   SEND_LEASE_MS,
   sendTestNotification,
@@ -63,49 +69,26 @@ async function setup(options: { suppress?: DispatchDeps["suppress"]; timeoutMs?:
       userAgent: "curl/8",
       remoteAddr: "203.0.113.7",
     });
+  /** A channel through the API's own schema (its defaults), routed as the project default unless told. */
+  const channel = (fields: Record<string, unknown>) =>
+    createChannel(
+      db,
+      clock,
+      project.id,
+      createChannelRequestSchema.parse({ isDefault: true, ...fields }),
+      SECRET_KEY,
+    );
   const email = (fields: Record<string, unknown> = {}) =>
-    createChannel(
-      db,
-      clock,
-      project.id,
-      {
-        kind: "email",
-        name: "ops mail",
-        to: ["ops@test.example"],
-        events: ["down", "up"],
-        isDefault: true,
-        tags: [],
-        subjectIds: [],
-        reminderSec: null,
-        groupWindowSec: 0,
-        enabled: true,
-        ...fields,
-      } as never,
-      SECRET_KEY,
-    );
+    channel({ kind: "email", name: "ops mail", to: ["ops@test.example"], ...fields });
   const webhook = (fields: Record<string, unknown> = {}) =>
-    createChannel(
-      db,
-      clock,
-      project.id,
-      {
-        kind: "webhook",
-        name: "hook",
-        url: `${receiver.url}/hook`,
-        headers: {},
-        secret: WEBHOOK_SECRET,
-        events: ["down", "up"],
-        isDefault: true,
-        tags: [],
-        subjectIds: [],
-        reminderSec: null,
-        groupWindowSec: 0,
-        enabled: true,
-        ...fields,
-      } as never,
-      SECRET_KEY,
-    );
-  return { db, clock, project, sink, receiver, deps, check, ping, email, webhook };
+    channel({
+      kind: "webhook",
+      name: "hook",
+      url: `${receiver.url}/hook`,
+      secret: WEBHOOK_SECRET,
+      ...fields,
+    });
+  return { db, clock, project, sink, receiver, deps, check, ping, channel, email, webhook };
 }
 
 const payloadOf = (body: string) => JSON.parse(body) as NotificationPayloadV1;
@@ -389,27 +372,9 @@ describe("alert delivery", () => {
   });
 
   it("speaks Slack, Discord and ntfy", async () => {
-    const { db, clock, project, receiver, deps, ping } = await setup();
+    const { receiver, deps, ping, channel } = await setup();
     const chat = (kind: string, path: string, extra: Record<string, unknown> = {}) =>
-      createChannel(
-        db,
-        clock,
-        project.id,
-        {
-          kind,
-          name: kind,
-          url: `${receiver.url}${path}`,
-          events: ["down", "up"],
-          isDefault: true,
-          tags: [],
-          subjectIds: [],
-          reminderSec: null,
-          groupWindowSec: 0,
-          enabled: true,
-          ...extra,
-        } as never,
-        SECRET_KEY,
-      );
+      channel({ kind, name: kind, url: `${receiver.url}${path}`, ...extra });
     await chat("slack", "/services/T0/B0/xyz");
     await chat("discord", "/api/webhooks/1/abc");
     await chat("ntfy", "/base/vigil-alerts", { priority: 5 });
@@ -482,5 +447,23 @@ describe("flips as an outbox", () => {
     clock.advance(FLIP_CLAIM_LEASE_MS + 1);
     const again = await claimFlips(db, clock.now());
     expect(again.map((f) => f.id).sort()).toEqual(claimed.slice(1));
+  });
+});
+
+describe("the delivery log", () => {
+  it("forgets finished messages after 90 days and keeps what is still to be sent", async () => {
+    const { db, clock, receiver, deps, ping, webhook } = await setup();
+    await webhook();
+    await ping("fail");
+    await dispatch(deps);
+    receiver.answers.push(...Array.from({ length: 50 }, () => 503 as const));
+    clock.advance(60_000);
+    await ping("success");
+    await dispatch(deps);
+    clock.advance(DELIVERY_LOG_DAYS * 86_400_000);
+    expect(await pruneDeliveryLog(db, clock.now())).toBe(2);
+    const left = await db.select().from(deliveries);
+    expect(left.map((d) => [d.title, d.state])).toEqual([["UP: nightly-backup", "pending"]]);
+    expect((await db.select().from(notifications)).map((n) => n.title)).toEqual(["UP: nightly-backup"]);
   });
 });

@@ -18,6 +18,12 @@ export const projects = sqliteTable("projects", {
   createdAt: ms("created_at").notNull(),
 });
 
+/** The column every tenant-owned table starts with: its project, whose deletion takes the row along. */
+export const projectRef = () =>
+  text("project_id")
+    .notNull()
+    .references(() => projects.id, { onDelete: "cascade" });
+
 export const apiKeys = sqliteTable(
   "api_keys",
   {

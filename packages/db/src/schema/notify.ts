@@ -10,7 +10,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { SubjectType } from "./checks.ts";
 import { ms } from "./columns.ts";
-import { projects } from "./core.ts";
+import { projectRef } from "./core.ts";
 
 export const channelKinds = ["email", "webhook", "slack", "discord", "ntfy"] as const;
 export type ChannelKind = (typeof channelKinds)[number];
@@ -26,9 +26,7 @@ export const channels = sqliteTable(
   "channels",
   {
     id: text("id").primaryKey(),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     name: text("name").notNull(),
     kind: text("kind").$type<ChannelKind>().notNull(),
     config: text("config", { mode: "json" }).$type<ChannelConfig>().notNull(),
@@ -56,6 +54,11 @@ export const channels = sqliteTable(
   (t) => [index("channels_project_idx").on(t.projectId, t.createdAt)],
 );
 
+const channelRef = () =>
+  text("channel_id")
+    .notNull()
+    .references(() => channels.id, { onDelete: "cascade" });
+
 export type NotificationKind = "change" | "reminder" | "test";
 export type NotificationState = "queued" | "suppressed" | "batched";
 
@@ -63,12 +66,8 @@ export const notifications = sqliteTable(
   "notifications",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
-    channelId: text("channel_id")
-      .notNull()
-      .references(() => channels.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
+    channelId: channelRef(),
     kind: text("kind").$type<NotificationKind>().notNull(),
     /** the flip this tells of (a reminder: the flip into down); null for a test send */
     flipId: integer("flip_id"),
@@ -104,12 +103,8 @@ export const deliveries = sqliteTable(
   "deliveries",
   {
     id: text("id").primaryKey(),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
-    channelId: text("channel_id")
-      .notNull()
-      .references(() => channels.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
+    channelId: channelRef(),
     state: text("state").$type<DeliveryState>().notNull(),
     /** the message, rendered once, so every retry sends the same thing */
     title: text("title").notNull(),
@@ -132,9 +127,7 @@ export const deliveryAttempts = sqliteTable(
   "delivery_attempts",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     deliveryId: text("delivery_id")
       .notNull()
       .references(() => deliveries.id, { onDelete: "cascade" }),
@@ -152,12 +145,8 @@ export const deliveryAttempts = sqliteTable(
 export const reminders = sqliteTable(
   "reminders",
   {
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
-    channelId: text("channel_id")
-      .notNull()
-      .references(() => channels.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
+    channelId: channelRef(),
     subjectType: text("subject_type").$type<SubjectType>().notNull(),
     subjectId: text("subject_id").notNull(),
     /** the flip into down that the reminders repeat */
