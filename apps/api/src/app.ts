@@ -18,6 +18,8 @@ import { pingRoutes } from "./routes/ping.ts";
 import { probeRoutes } from "./routes/probe.ts";
 import { probeAssetRoutes } from "./routes/probe-assets.ts";
 import { projectRoutes } from "./routes/projects.ts";
+import { customDomainRoutes, statusJsonRoutes, statusRoutes } from "./routes/status.ts";
+import { statusIncidentRoutes, statusMaintenanceRoutes, statusPageRoutes } from "./routes/status-pages.ts";
 
 export type { AppConfig, AppDeps } from "./deps.ts";
 export { defaultConfig } from "./deps.ts";
@@ -57,6 +59,12 @@ export function createApp(given: AppDeps) {
   app.route("/", probeAssetRoutes);
   app.route("/api/v1/checks", checkRoutes);
   app.route("/ping", pingRoutes);
+  app.route("/api/v1/status-pages", statusPageRoutes);
+  app.route("/api/v1/status-incidents", statusIncidentRoutes);
+  app.route("/api/v1/status-maintenance", statusMaintenanceRoutes);
+  app.route("/api/v1/status", statusJsonRoutes);
+  app.route("/status", statusRoutes);
+  app.route("/", customDomainRoutes);
 
   app.notFound(notFound);
   app.onError(onError);

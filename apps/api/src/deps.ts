@@ -15,6 +15,24 @@ export interface AppDeps {
   gunzip?: Gunzip;
   /** the probe installer and bundle this server hands out; absent where they were not built */
   probeAssets?: ProbeAssets;
+  /** rendered status pages (Node: in-process; Workers: the Cache API); absent: every request renders */
+  statusCache?: StatusCache;
+}
+
+/** A rendered status page, feed, badge or JSON body. */
+export interface CachedRender {
+  body: string;
+  contentType: string;
+}
+
+/**
+ * Short-lived storage of status page renders. Keys carry the page's version (page edits, the newest flip),
+ * so a state change makes the old entries unreachable at once; the TTL bounds what time alone changes
+ * (maintenance starting, a host going quiet).
+ */
+export interface StatusCache {
+  get(key: string): Promise<CachedRender | null>;
+  put(key: string, render: CachedRender): Promise<void>;
 }
 
 export type ProbeAssetName = "install.sh" | "vigil-probe.mjs";
@@ -46,6 +64,8 @@ export interface AppConfig {
    * spreads them over most of the minute; the Node timer ticks every few seconds and needs none.
    */
   checkSpreadMs?: number;
+  /** how long a rendered status page may be served from cache (and what browsers and CDNs may keep) */
+  statusCacheTtlMs: number;
 }
 
 export const defaultConfig: AppConfig = {
@@ -55,4 +75,5 @@ export const defaultConfig: AppConfig = {
   tailPollMs: 1000,
   tailMaxMs: 5 * 60_000,
   allowPrivateTargets: false,
+  statusCacheTtlMs: 30_000,
 };

@@ -5,7 +5,7 @@
 import { createDb } from "@vigil/db";
 import { systemClock } from "@vigil/engine";
 import { createApp, defaultConfig } from "./app.ts";
-import type { AppDeps } from "./deps.ts";
+import type { AppDeps, StatusCache } from "./deps.ts";
 import { runScheduledJobs, scheduledJobs } from "./scheduler.ts";
 import { workerProbes } from "./worker-probes.ts";
 
@@ -19,6 +19,28 @@ export interface Env {
 
 const DEFAULT_SPREAD_MS = 45_000;
 
+/**
+ * Status page renders in the Cache API of the data centre serving the request. Keys carry the page's
+ * version, so after a state change the next request misses and renders afresh; old entries expire.
+ */
+function edgeStatusCache(ttlMs: number): StatusCache {
+  const url = (key: string) => `https://status-cache.vigil.invalid/${encodeURIComponent(key)}`;
+  return {
+    async get(key) {
+      const res = await caches.default.match(url(key));
+      if (!res) return null;
+      return { body: await res.text(), contentType: res.headers.get("content-type") ?? "text/plain" };
+    },
+    async put(key, render) {
+      const headers = {
+        "content-type": render.contentType,
+        "cache-control": `max-age=${Math.ceil(ttlMs / 1000)}`,
+      };
+      await caches.default.put(url(key), new Response(render.body, { headers }));
+    },
+  };
+}
+
 function depsFor(env: Env): AppDeps {
   return {
     db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN }),
@@ -29,6 +51,7 @@ function depsFor(env: Env): AppDeps {
       checkSpreadMs: env.VIGIL_CHECK_SPREAD_MS ? Number(env.VIGIL_CHECK_SPREAD_MS) : DEFAULT_SPREAD_MS,
     },
     probes: workerProbes,
+    statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),
   };
 }
 
