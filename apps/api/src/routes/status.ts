@@ -115,7 +115,8 @@ export const statusJsonRoutes = new Hono<AppEnv>().get("/:slug", async (c) =>
 
 /** `GET /` on a page's custom domain serves that page; on any other host there is nothing at `/`. */
 export const customDomainRoutes = new Hono<AppEnv>().get("/", async (c) => {
-  const host = (c.req.header("host") ?? "").replace(/:\d+$/, "").toLowerCase();
+  // Node's adapter and Workers both build the request URL from the Host header.
+  const host = new URL(c.req.url).hostname.toLowerCase();
   const page = host ? await findPublishedPage(c.var.deps.db, { domain: host }) : null;
   if (!page) return errorResponse(c, 404, ErrorCode.notFound, "no route for GET /");
   return html(c, page);
