@@ -33,7 +33,7 @@ header img{max-height:3rem;max-width:12rem}h1{font-size:1.6rem;margin:0}.desc{ma
 .s-major_outage{background:#cf222e}.s-maintenance{background:#0969da}
 h2{font-size:1.2rem;margin:2rem 0 .75rem}h3{font-size:1rem;margin:1.25rem 0 .5rem;color:var(--muted)}
 .notice{border:1px solid var(--line);border-left:.35rem solid var(--major);background:var(--card);border-radius:.5rem;padding:.75rem 1rem;margin:.75rem 0}
-.notice.maint{border-left-color:var(--maint)}.notice h3{margin:0;color:var(--fg)}.notice p{margin:.35rem 0}
+.notice.maint{border-left-color:var(--maint)}.notice.resolved{border-left-color:var(--muted)}.notice h3{margin:0;color:var(--fg)}.notice p{margin:.35rem 0}
 .notice .when,.update .when{color:var(--muted);font-size:.875rem}
 ul.components{list-style:none;margin:0;padding:0;border:1px solid var(--line);border-radius:.5rem}
 li.component{padding:.9rem 1rem;border-top:1px solid var(--line)}li.component:first-child{border-top:0}
@@ -42,7 +42,7 @@ li.component{padding:.9rem 1rem;border-top:1px solid var(--line)}li.component:fi
 .st-operational{color:var(--ok)}.st-degraded{color:var(--minor)}.st-outage{color:var(--major)}.st-maintenance{color:var(--maint)}.st-unknown{color:var(--muted)}
 ol.bars{display:flex;gap:2px;list-style:none;margin:.6rem 0 .3rem;padding:0;height:2rem}
 ol.bars li{flex:1 1 0;min-width:0;border-radius:1px;background:var(--none)}
-li.b-ok{background:var(--ok)}li.b-minor{background:var(--minor)}li.b-partial{background:var(--partial)}li.b-major{background:var(--major)}
+ol.bars li.b-ok{background:var(--ok)}ol.bars li.b-minor{background:var(--minor)}ol.bars li.b-partial{background:var(--partial)}ol.bars li.b-major{background:var(--major)}
 .scale{display:flex;justify-content:space-between;gap:.5rem;color:var(--muted);font-size:.8rem}
 .spark{display:block;width:100%;height:2rem;margin-top:.4rem;color:var(--link)}
 .update{margin:.5rem 0}.update strong{margin-right:.35rem}
@@ -131,7 +131,7 @@ const Component: FC<{ c: PublicComponent; incidents: Map<string, PublicIncident>
 );
 
 const Incident: FC<{ i: PublicIncident; tz: string; names: Map<string, string> }> = ({ i, tz, names }) => (
-  <article class="notice" id={`incident-${i.id}`}>
+  <article class={i.resolvedAt === null ? "notice" : "notice resolved"} id={`incident-${i.id}`}>
     <h3>{i.title}</h3>
     <p class="when">
       {progressText[i.status]} · started {dateTime(tz, i.startedAt)}
