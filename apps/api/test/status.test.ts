@@ -1,6 +1,11 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { errorBodySchema, type StatusPageData, statusPageDataSchema } from "@vigil/contract";
 import { createApiKey, createProject } from "@vigil/db/testing";
+import { tick } from "@vigil/engine";
+import { nodeProbes } from "@vigil/engine/node";
 import { describe, expect, it } from "vitest";
+import { createApp, defaultConfig } from "../src/app.ts";
 import { memoryStatusCache } from "../src/status/memory-cache.ts";
 import { bearer, enrollHost, jsonRequest, testApp } from "./helpers.ts";
 import { at, getJson, patch, post, publicHeartbeat } from "./status-helpers.ts";
@@ -346,7 +351,6 @@ describe("status page delivery", () => {
 
   it("serves a cached render until a check changes state or the page is edited", async () => {
     const t = await testApp();
-    const { createApp, defaultConfig } = await import("../src/app.ts");
     const app = createApp({
       db: t.db,
       clock: t.clock,
@@ -395,5 +399,48 @@ describe("status page delivery", () => {
     });
     expect(del.status).toBe(204);
     expect((await app.request("/status/acme")).status).toBe(404);
+  });
+});
+
+describe("status page response times", () => {
+  it("draws an HTTP check's sparkline from the daily means of its runs against a real server", async () => {
+    const target = createServer((_req, res) => res.end("ok"));
+    await new Promise<void>((ok) => target.listen(0, "127.0.0.1", ok));
+    const { port } = target.address() as AddressInfo;
+    try {
+      const { app, db, adminKey, clock } = await testApp();
+      const check = await post<{ id: string }>(app, adminKey, "/api/v1/checks", {
+        kind: "http",
+        name: "site",
+        url: `http://127.0.0.1:${port}/`,
+        period: 60,
+        public: true,
+      });
+      await post(app, adminKey, "/api/v1/status-pages", {
+        slug: "acme",
+        title: "Acme",
+        components: [{ type: "check", id: check.id, name: "Website" }],
+      });
+      const ctx = { db, clock, probes: nodeProbes(), allowPrivateTargets: true };
+      for (let i = 0; i < 3; i++) {
+        await tick(ctx);
+        clock.advance(61_000);
+      }
+      const { runs } = await getJson<{ runs: { responseMs: number }[] }>(
+        app,
+        `/api/v1/checks/${check.id}/runs`,
+        adminKey,
+      );
+      expect(runs).toHaveLength(3);
+      const mean = Math.round(runs.reduce((n, r) => n + r.responseMs, 0) / runs.length);
+      const [component] = components(await pageData(app, "acme"));
+      expect(component?.responseMs).toHaveLength(90);
+      expect(component?.responseMs?.at(-1)).toBe(mean);
+      expect(component?.responseMs?.slice(0, 89).every((v) => v === null)).toBe(true);
+      expect(component?.state).toBe("operational");
+      expect(await (await app.request("/status/acme")).text()).toContain('<svg class="spark"');
+    } finally {
+      target.close();
+    }
   });
 });
