@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * The status page as HTML: server-rendered, no script. Landmarks (header, main, footer), headings per
  * section, every bar labelled with its day, uptime and incidents, colours that meet WCAG AA in light and
@@ -69,7 +69,8 @@ function bars(component: PublicComponent, incidents: Map<string, PublicIncident>
   for (let i = 0; i < component.days.length; i++) {
     const day = component.days[i] as PublicComponent["days"][number];
     const text = escapeXml(barTitle(component, i, incidents));
-    out += `<li class="b-${barLevel(day.uptime, day.degradedMs)}" title="${text}" aria-label="${text}"></li>`;
+    // `title` is both the tooltip and, lacking other text, the bar's accessible name.
+    out += `<li class="b-${barLevel(day.uptime, day.degradedMs)}" title="${text}"></li>`;
   }
   return out;
 }

@@ -7,7 +7,10 @@ const workerEnv = (): Env => ({ ...(env as unknown as Env), LIBSQL_URL: inject("
 
 async function call(path: string, init?: RequestInit) {
   const ctx = createExecutionContext();
-  const request = new Request(`https://vigil.test${path}`, init) as Request<unknown, IncomingRequestCfProperties>;
+  const request = new Request(`https://vigil.test${path}`, init) as Request<
+    unknown,
+    IncomingRequestCfProperties
+  >;
   const res = await worker.fetch(request, workerEnv(), ctx);
   await waitOnExecutionContext(ctx);
   return res;
@@ -29,7 +32,11 @@ describe("the status page in workerd", () => {
     const created = await call("/api/v1/status-pages", {
       method: "POST",
       headers: admin(),
-      body: JSON.stringify({ slug, title: "Edge", components: [{ type: "check", id: check.id, name: "API" }] }),
+      body: JSON.stringify({
+        slug,
+        title: "Edge",
+        components: [{ type: "check", id: check.id, name: "API" }],
+      }),
     });
     expect(created.status).toBe(201);
 

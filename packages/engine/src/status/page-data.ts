@@ -33,7 +33,7 @@ import {
   statusPages,
   uptimeDaily,
 } from "@vigil/db";
-import { and, asc, eq, getTableColumns, gt, gte, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, gte, inArray, isNotNull, isNull, or, sql } from "drizzle-orm";
 import { effectiveHostConfig, isOnline } from "../hosts.ts";
 import { getProjectSettings } from "../settings.ts";
 import { incidentProgress } from "./incidents.ts";
@@ -217,16 +217,23 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
   const httpIds = [...new Set(components.flatMap((c) => (c.series?.kind === "http" ? [c.series.id] : [])))];
   const offUtc = days.some((d) => d.start % DAY_MS !== 0);
 
-  const [uptimeRows, flipRows, responseRows, automatic, notes, maintenance] = await Promise.all([
+  const [uptimeRows, flipRows, responseRows, automaticRows, allNotes, maintenance] = await Promise.all([
     seriesIds.length
       ? db
-          .select()
+          .select({
+            checkId: uptimeDaily.checkId,
+            rows: sql<string>`json_group_array(json_array(${uptimeDaily.day}, ${uptimeDaily.upMs}, ${uptimeDaily.degradedMs}, ${uptimeDaily.downMs}))`,
+          })
           .from(uptimeDaily)
           .where(and(inArray(uptimeDaily.checkId, seriesIds), gte(uptimeDaily.day, firstUtc)))
+          .groupBy(uptimeDaily.checkId)
       : [],
     seriesIds.length && offUtc
       ? db
-          .select({ subjectId: flips.subjectId, at: flips.at, from: flips.fromStatus, to: flips.toStatus })
+          .select({
+            checkId: flips.subjectId,
+            rows: sql<string>`json_group_array(json_array(${flips.at}, ${flips.fromStatus}, ${flips.toStatus}, ${flips.id}))`,
+          })
           .from(flips)
           .where(
             and(
@@ -236,11 +243,14 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
               gte(flips.at, firstUtc),
             ),
           )
-          .orderBy(asc(flips.at), asc(flips.id))
+          .groupBy(flips.subjectId)
       : [],
     httpIds.length
       ? db
-          .select()
+          .select({
+            checkId: responseDaily.checkId,
+            rows: sql<string>`json_group_array(json_array(${responseDaily.day}, ${responseDaily.runs}, ${responseDaily.totalMs}))`,
+          })
           .from(responseDaily)
           .where(
             and(
@@ -248,10 +258,14 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
               gte(responseDaily.day, todayUtc - (STATUS_DAYS - 1) * DAY_MS),
             ),
           )
+          .groupBy(responseDaily.checkId)
       : [],
     seriesIds.length
       ? db
-          .select()
+          .select({
+            checkId: incidents.subjectId,
+            rows: sql<string>`json_group_array(json_array(${incidents.id}, ${incidents.openedAt}, ${incidents.resolvedAt}))`,
+          })
           .from(incidents)
           .where(
             and(
@@ -261,15 +275,21 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
               or(isNull(incidents.resolvedAt), gte(incidents.resolvedAt, windowStart)),
             ),
           )
+          .groupBy(incidents.subjectId)
       : [],
+    // Hand-written incidents of the window, and every operator's note on an automatic one (few: only those
+    // someone edited), matched to the automatic incidents below.
     db
       .select()
       .from(statusIncidents)
       .where(
         and(
           eq(statusIncidents.projectId, page.projectId),
-          isNull(statusIncidents.sourceIncidentId),
-          or(isNull(statusIncidents.resolvedAt), gte(statusIncidents.resolvedAt, windowStart)),
+          or(
+            isNotNull(statusIncidents.sourceIncidentId),
+            isNull(statusIncidents.resolvedAt),
+            gte(statusIncidents.resolvedAt, windowStart),
+          ),
         ),
       ),
     db
@@ -278,33 +298,30 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
       .where(and(eq(statusMaintenance.projectId, page.projectId), gt(statusMaintenance.endsAt, now)))
       .orderBy(asc(statusMaintenance.startsAt)),
   ]);
-  // Operators' notes on the automatic incidents, and the updates of every incident shown.
-  const automaticIds = automatic.map((a) => a.id);
-  const [automaticNotes, updates] = await Promise.all([
-    automaticIds.length
-      ? db.select().from(statusIncidents).where(inArray(statusIncidents.sourceIncidentId, automaticIds))
-      : [],
-    db
-      .select(getTableColumns(statusIncidentUpdates))
-      .from(statusIncidentUpdates)
-      .innerJoin(statusIncidents, eq(statusIncidents.id, statusIncidentUpdates.statusIncidentId))
-      .where(
-        or(
-          inArray(
-            statusIncidents.id,
-            notes.map((n) => n.id),
+  const automatic = packed<[string, number, number | null]>(automaticRows);
+  const automaticNotes = allNotes.filter((n) => n.sourceIncidentId !== null);
+  const notes = allNotes.filter((n) => n.sourceIncidentId === null);
+  const updates = allNotes.length
+    ? await db
+        .select()
+        .from(statusIncidentUpdates)
+        .where(
+          and(
+            eq(statusIncidentUpdates.projectId, page.projectId),
+            inArray(
+              statusIncidentUpdates.statusIncidentId,
+              allNotes.map((n) => n.id),
+            ),
           ),
-          inArray(statusIncidents.sourceIncidentId, automaticIds),
-        ),
-      )
-      .orderBy(asc(statusIncidentUpdates.at), asc(statusIncidentUpdates.id)),
-  ]);
-
+        )
+        .orderBy(asc(statusIncidentUpdates.at), asc(statusIncidentUpdates.id))
+    : [];
   // Step 4: components.
   const inMaintenance = maintenance.filter((m) => m.startsAt <= now);
-  const rowsOf = groupBy(uptimeRows, (r) => r.checkId);
-  const flipsOf = groupBy(flipRows, (f) => f.subjectId);
-  const responseOf = groupBy(responseRows, (r) => r.checkId);
+  // Daily rows come one JSON array per check: converting thousands of driver rows costs more than the query.
+  const rowsOf = packed<[number, number, number, number]>(uptimeRows);
+  const flipsOf = packed<[number, string, string, number]>(flipRows);
+  const responseOf = packed<[number, number, number]>(responseRows);
   const views = new Map<string, PublicComponent>();
   for (const c of components) {
     let totals: Totals[] = days.map(() => ({ up: 0, degraded: 0, down: 0 }));
@@ -313,22 +330,23 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
         status: c.series.status,
         statusChangedAt: c.series.statusChangedAt,
         rows: new Map(
-          (rowsOf.get(c.series.id) ?? []).map((r) => [
-            r.day,
-            { up: r.upMs, degraded: r.degradedMs, down: r.downMs },
-          ]),
+          (rowsOf.get(c.series.id) ?? []).map(([day, up, degraded, down]) => [day, { up, degraded, down }]),
         ),
-        flips: flipsOf.get(c.series.id) ?? [],
+        flips: (flipsOf.get(c.series.id) ?? [])
+          .sort((a, b) => a[0] - b[0] || a[3] - b[3])
+          .map(([at, from, to]) => ({ at, from, to })),
       };
       totals = uptimeByLocalDay(series, days, now);
     }
     let responseMs: (number | null)[] | null = null;
     if (c.series?.kind === "http") {
-      const byDay = new Map((responseOf.get(c.series.id) ?? []).map((r) => [r.day, r]));
+      const byDay = new Map(
+        (responseOf.get(c.series.id) ?? []).map(([day, runs, total]) => [day, { runs, total }]),
+      );
       responseMs = [];
       for (let day = todayUtc - (STATUS_DAYS - 1) * DAY_MS; day <= todayUtc; day += DAY_MS) {
         const r = byDay.get(day);
-        responseMs.push(r && r.runs > 0 ? Math.round(r.totalMs / r.runs) : null);
+        responseMs.push(r && r.runs > 0 ? Math.round(r.total / r.runs) : null);
       }
     }
     const state = inMaintenance.some((m) => matches(m.affects, c)) ? "maintenance" : componentState(c);
@@ -363,21 +381,23 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
   const noteOf = new Map(automaticNotes.map((n) => [n.sourceIncidentId, n]));
   const updatesOf = groupBy(updates, (u) => u.statusIncidentId);
   const shown: PublicIncident[] = [];
-  for (const a of automatic) {
-    const on = components.filter((c) => c.series?.id === a.subjectId);
-    const note = noteOf.get(a.id);
-    const ups = note ? (updatesOf.get(note.id) ?? []) : [];
-    shown.push({
-      id: a.id,
-      title: note?.title ?? `${on.map((c) => c.name).join(", ")} ${on.length > 1 ? "are" : "is"} down`,
-      impact: note?.impact ?? "major",
-      status: incidentProgress(ups, a.resolvedAt),
-      automatic: true,
-      startedAt: a.openedAt,
-      resolvedAt: a.resolvedAt,
-      components: on.map((c) => c.id),
-      updates: ups.map((u) => ({ status: u.status, message: u.message, at: u.at })),
-    });
+  for (const [subjectId, list] of automatic) {
+    const on = components.filter((c) => c.series?.id === subjectId);
+    for (const [id, openedAt, resolvedAt] of list) {
+      const note = noteOf.get(id);
+      const ups = note ? (updatesOf.get(note.id) ?? []) : [];
+      shown.push({
+        id,
+        title: note?.title ?? `${on.map((c) => c.name).join(", ")} ${on.length > 1 ? "are" : "is"} down`,
+        impact: note?.impact ?? "major",
+        status: incidentProgress(ups, resolvedAt),
+        automatic: true,
+        startedAt: openedAt,
+        resolvedAt,
+        components: on.map((c) => c.id),
+        updates: ups.map((u) => ({ status: u.status, message: u.message, at: u.at })),
+      });
+    }
   }
   for (const n of notes) {
     const on = components.filter((c) => matches(n.affects, c));
@@ -452,6 +472,10 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
     upcomingMaintenance,
     pastIncidents: shown.filter((i) => i.resolvedAt !== null).slice(0, PAST_INCIDENTS),
   };
+}
+
+function packed<T>(rows: readonly { checkId: string; rows: string }[]): Map<string, T[]> {
+  return new Map(rows.map((r) => [r.checkId, JSON.parse(r.rows) as T[]]));
 }
 
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
