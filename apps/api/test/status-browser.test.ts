@@ -92,10 +92,11 @@ describe("the status page in Chromium", () => {
           scrollWidth: document.documentElement.scrollWidth,
           clientWidth: document.documentElement.clientWidth,
           banner: document.querySelector(".banner")?.textContent ?? "",
-          bars: [...document.querySelectorAll("ol.bars")].map((ol) => ol.children.length),
+          bars: Array.from(document.querySelectorAll("ol.bars")).map((ol) => ol.children.length),
           landmarks: ["header", "main", "footer"].map((tag) => document.querySelectorAll(tag).length),
-          unlabelled: [...document.querySelectorAll("ol.bars li")].filter((li) => !li.getAttribute("title"))
-            .length,
+          unlabelled: Array.from(document.querySelectorAll("ol.bars li")).filter(
+            (li) => !li.getAttribute("title"),
+          ).length,
         }));
         expect(layout.scrollWidth).toBeLessThanOrEqual(layout.clientWidth);
         expect(layout.banner).toContain("Partial outage");
@@ -117,7 +118,7 @@ describe("the status page in Chromium", () => {
       return {
         error: doc.querySelector("parsererror")?.textContent ?? null,
         root: doc.documentElement.namespaceURI,
-        entries: [...doc.getElementsByTagName("entry")].map(
+        entries: Array.from(doc.getElementsByTagName("entry")).map(
           (e) => e.getElementsByTagName("title")[0]?.textContent,
         ),
       };

@@ -42,6 +42,19 @@ async function historyOf(failAt: string, recoverAt: string, timezone = "UTC") {
   return { ...t, check };
 }
 
+/** A public heartbeat "API", up, as the one component of page "acme". */
+async function apiOnPage() {
+  const t = await testApp();
+  const api = await publicHeartbeat(t.app, t.adminKey, "API");
+  await t.app.request(`/ping/${api.id}`);
+  await post(t.app, t.adminKey, "/api/v1/status-pages", {
+    slug: "acme",
+    title: "Acme",
+    components: [{ type: "check", id: api.id, name: "API" }],
+  });
+  return { ...t, api };
+}
+
 describe("status page data", () => {
   it("has 90 daily bars whose uptime agrees with the pings, and the same figures as the check's uptime", async () => {
     const { app, adminKey, check } = await historyOf("2026-11-25T18:00:00Z", "2026-11-26T06:00:00Z");
@@ -115,14 +128,7 @@ describe("status page data", () => {
   });
 
   it("shows maintenance ahead of time and says under maintenance while it runs, over the outage it explains", async () => {
-    const { app, adminKey, clock } = await testApp();
-    const api = await publicHeartbeat(app, adminKey, "API");
-    await app.request(`/ping/${api.id}`);
-    await post(app, adminKey, "/api/v1/status-pages", {
-      slug: "acme",
-      title: "Acme",
-      components: [{ type: "check", id: api.id, name: "API" }],
-    });
+    const { app, adminKey, clock, api } = await apiOnPage();
     const now = clock.now();
     await post(app, adminKey, "/api/v1/status-maintenance", {
       title: "Database upgrade",
@@ -149,14 +155,7 @@ describe("status page data", () => {
   });
 
   it("lets operators write incidents with updates, resolve them, and retitle automatic ones", async () => {
-    const { app, adminKey, clock } = await testApp();
-    const api = await publicHeartbeat(app, adminKey, "API");
-    await app.request(`/ping/${api.id}`);
-    await post(app, adminKey, "/api/v1/status-pages", {
-      slug: "acme",
-      title: "Acme",
-      components: [{ type: "check", id: api.id, name: "API" }],
-    });
+    const { app, adminKey, clock, api } = await apiOnPage();
     const written = await post<{ id: string }>(app, adminKey, "/api/v1/status-incidents", {
       title: "Slow logins",
       impact: "major",
