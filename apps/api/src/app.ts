@@ -19,6 +19,8 @@ import { pingRoutes } from "./routes/ping.ts";
 import { probeRoutes } from "./routes/probe.ts";
 import { probeAssetRoutes } from "./routes/probe-assets.ts";
 import { projectRoutes } from "./routes/projects.ts";
+import { customDomainRoutes, statusJsonRoutes, statusRoutes } from "./routes/status.ts";
+import { statusIncidentRoutes, statusMaintenanceRoutes, statusPageRoutes } from "./routes/status-pages.ts";
 
 export type { AppConfig, AppDeps } from "./deps.ts";
 export { defaultConfig } from "./deps.ts";
@@ -60,6 +62,12 @@ export function createApp(given: AppDeps) {
   app.route("/api/v1/channels", channelRoutes);
   app.route("/api/v1/deliveries", deliveryRoutes);
   app.route("/ping", pingRoutes);
+  app.route("/api/v1/status-pages", statusPageRoutes);
+  app.route("/api/v1/status-incidents", statusIncidentRoutes);
+  app.route("/api/v1/status-maintenance", statusMaintenanceRoutes);
+  app.route("/api/v1/status", statusJsonRoutes);
+  app.route("/status", statusRoutes);
+  app.route("/", customDomainRoutes);
 
   app.notFound(notFound);
   app.onError(onError);

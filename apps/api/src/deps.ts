@@ -20,6 +20,24 @@ export interface AppDeps {
   mailer?: Mailer;
   /** how webhooks and chat notices leave; the global fetch when absent */
   fetch?: typeof fetch;
+  /** rendered status pages (Node: in-process; Workers: the Cache API); absent: every request renders */
+  statusCache?: StatusCache;
+}
+
+/** A rendered status page, feed, badge or JSON body. */
+export interface CachedRender {
+  body: string;
+  contentType: string;
+}
+
+/**
+ * Short-lived storage of status page renders. Keys carry the page's version (page edits, the newest flip),
+ * so a state change makes the old entries unreachable at once; the TTL bounds what time alone changes
+ * (maintenance starting, a host going quiet).
+ */
+export interface StatusCache {
+  get(key: string): Promise<CachedRender | null>;
+  put(key: string, render: CachedRender): Promise<void>;
 }
 
 export type ProbeAssetName = "install.sh" | "vigil-probe.mjs";
@@ -53,6 +71,8 @@ export interface AppConfig {
   checkSpreadMs?: number;
   /** seals webhook signing secrets in the database (VIGIL_SECRET_KEY); signed webhooks need it */
   secretKey?: string;
+  /** how long a rendered status page may be served from cache (and what browsers and CDNs may keep) */
+  statusCacheTtlMs: number;
 }
 
 export const defaultConfig: AppConfig = {
@@ -62,4 +82,5 @@ export const defaultConfig: AppConfig = {
   tailPollMs: 1000,
   tailMaxMs: 5 * 60_000,
   allowPrivateTargets: false,
+  statusCacheTtlMs: 30_000,
 };

@@ -31,6 +31,7 @@ import type { AppDeps, ProbeAssetName, ProbeAssets } from "./deps.ts";
 import { startLocalProbe } from "./local-probe.ts";
 import { nodeGunzip } from "./platform/node-gunzip.ts";
 import { runScheduledJobs, scheduledJobs, startInterval } from "./scheduler.ts";
+import { memoryStatusCache } from "./status/memory-cache.ts";
 
 export interface ServerSettings {
   host: string;
@@ -205,6 +206,7 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     probes: nodeProbes(),
     ...(settings.mail ? { mailer: mailerFor(settings.mail) } : {}),
     gunzip: nodeGunzip,
+    statusCache: memoryStatusCache(clock, defaultConfig.statusCacheTtlMs),
     ...(options.probeDir ? { probeAssets: probeAssetsFrom(options.probeDir) } : {}),
   };
   const app = createApp(deps);

@@ -8,7 +8,7 @@ import { createDb } from "@vigil/db";
 import { systemClock } from "@vigil/engine";
 import { httpMailer, type Mailer, socketSmtpMailer } from "@vigil/notify";
 import { createApp, defaultConfig } from "./app.ts";
-import type { AppDeps } from "./deps.ts";
+import type { AppDeps, StatusCache } from "./deps.ts";
 import { runScheduledJobs, scheduledJobs } from "./scheduler.ts";
 import { workerProbes } from "./worker-probes.ts";
 
@@ -49,6 +49,28 @@ function workerMailer(env: Env): Mailer | undefined {
 
 const DEFAULT_SPREAD_MS = 45_000;
 
+/**
+ * Status page renders in the Cache API of the data centre serving the request. Keys carry the page's
+ * version, so after a state change the next request misses and renders afresh; old entries expire.
+ */
+function edgeStatusCache(ttlMs: number): StatusCache {
+  const url = (key: string) => `https://status-cache.vigil.invalid/${encodeURIComponent(key)}`;
+  return {
+    async get(key) {
+      const res = await caches.default.match(url(key));
+      if (!res) return null;
+      return { body: await res.text(), contentType: res.headers.get("content-type") ?? "text/plain" };
+    },
+    async put(key, render) {
+      const headers = {
+        "content-type": render.contentType,
+        "cache-control": `max-age=${Math.ceil(ttlMs / 1000)}`,
+      };
+      await caches.default.put(url(key), new Response(render.body, { headers }));
+    },
+  };
+}
+
 function depsFor(env: Env): AppDeps {
   const mailer = workerMailer(env);
   return {
@@ -64,6 +86,7 @@ function depsFor(env: Env): AppDeps {
     },
     probes: workerProbes,
     ...(mailer ? { mailer } : {}),
+    statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),
   };
 }
 

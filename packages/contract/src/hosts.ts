@@ -61,6 +61,8 @@ export const updateHostSchema = z.object({
   tags: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
   /** overrides of the project's probe settings for this host; null clears them */
   config: updateProjectSettingsSchema.shape.probe.nullable().optional(),
+  /** may be shown on the project's status pages */
+  public: z.boolean().optional(),
 });
 export type UpdateHost = z.infer<typeof updateHostSchema>;
 
@@ -80,6 +82,8 @@ export const hostSchema = z.object({
   name: z.string(),
   machineId: z.string().nullable(),
   tags: z.array(z.string()),
+  /** may be shown on the project's status pages */
+  public: z.boolean(),
   facts: hostFactsSchema.partial(),
   createdAt: epochMs,
   lastSeenAt: epochMs.nullable(),

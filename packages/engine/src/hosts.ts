@@ -109,6 +109,7 @@ async function toHosts(db: Db, clock: Clock, projectId: string, rows: HostRow[])
       name: row.name,
       machineId: row.machineId,
       tags: row.tags,
+      public: row.public,
       facts: row.facts as Host["facts"],
       createdAt: row.createdAt,
       lastSeenAt: row.lastSeenAt,
@@ -166,6 +167,7 @@ export async function updateHost(
     .set({
       ...(patch.name ? { name: patch.name } : {}),
       ...(patch.tags ? { tags: [...new Set(patch.tags)] } : {}),
+      ...(patch.public !== undefined ? { public: patch.public } : {}),
       config,
     })
     .where(and(eq(hosts.projectId, projectId), eq(hosts.id, hostId)));

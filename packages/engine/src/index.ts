@@ -19,3 +19,4 @@ export * from "./queries/logs.ts";
 export * from "./queries/metrics.ts";
 export * from "./queries/prometheus.ts";
 export * from "./settings.ts";
+export * from "./status/index.ts";

@@ -60,6 +60,8 @@ export const hosts = sqliteTable(
     tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     /** Per-host overrides of the project's probe settings (interval, journal filters), as JSON. */
     config: text("config", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    /** may be shown on the project's status pages */
+    public: integer("public", { mode: "boolean" }).notNull().default(false),
     createdAt: ms("created_at").notNull(),
     lastSeenAt: ms("last_seen_at"),
   },

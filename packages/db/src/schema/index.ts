@@ -4,3 +4,4 @@ export * from "./checks.ts";
 export * from "./core.ts";
 export * from "./ingest.ts";
 export * from "./notify.ts";
+export * from "./status.ts";

@@ -162,6 +162,18 @@ export function stateWriteStatements(write: StateWrite<StateSubject>, token: str
       sql: `insert into ${insert.table} (${names.join(", ")}) select ${names.map(() => "?").join(", ")} where ${guard}`,
       args: [...names.map((n) => insert.values[n] ?? null), ...guardArgs],
     });
+    const responseMs = insert.values.response_ms;
+    if (insert.table === "check_runs" && typeof responseMs === "number") {
+      // The status page's sparkline reads one row per day instead of the day's runs.
+      const at = Number(insert.values.at ?? now);
+      statements.push({
+        sql: `insert into response_daily (project_id, check_id, day, runs, total_ms, max_ms)
+              select ?, ?, ?, 1, ?, ? where ${guard}
+              on conflict (check_id, day) do update set runs = runs + 1,
+              total_ms = total_ms + excluded.total_ms, max_ms = max(max_ms, excluded.max_ms)`,
+        args: [check.projectId, check.id, at - (at % DAY_MS), responseMs, responseMs, ...guardArgs],
+      });
+    }
   }
   statements.push(...(write.upkeep ?? []));
   return statements;

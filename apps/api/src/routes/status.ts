@@ -1,0 +1,123 @@
+/**
+ * The public side of status pages: HTML, JSON, Atom feed and badges, by slug or by custom domain. Each
+ * answer is rendered from one `buildStatusPageData` and kept in `deps.statusCache` under a key carrying
+ * the page's version, so a state change or an edit is visible on the next request.
+ */
+import { ErrorCode, type StatusPageData } from "@vigil/contract";
+import { buildStatusPageData, findPublishedPage, NotFoundError, type PublishedPage } from "@vigil/engine";
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { errorResponse } from "../middleware/errors.ts";
+import { validate } from "../middleware/validate.ts";
+import { badgeSvg } from "../status/badge.ts";
+import { atomFeed } from "../status/feed.ts";
+import { bannerText, percent, stateColour, stateText } from "../status/format.ts";
+import { renderStatusPage } from "../status/page.tsx";
+
+const HTML = "text/html; charset=utf-8";
+const badgeQuery = z.object({ show: z.enum(["state", "uptime"]).default("state") });
+
+async function pageBySlug(c: Context<AppEnv>): Promise<PublishedPage> {
+  const slug = c.req.param("slug") ?? "";
+  const page = /^[a-z0-9-]{1,63}$/.test(slug) ? await findPublishedPage(c.var.deps.db, { slug }) : null;
+  if (!page) throw new NotFoundError("status page");
+  return page;
+}
+
+/**
+ * Answers from the cache or renders and stores. `variant` names what is rendered (html, json, a badge);
+ * the page's version in the key retires every entry when anything on the page changes.
+ */
+async function cached(
+  c: Context<AppEnv>,
+  published: PublishedPage,
+  variant: string,
+  contentType: string,
+  render: (data: StatusPageData) => string | Promise<string>,
+) {
+  const { statusCache, config, db, clock } = c.var.deps;
+  const key = `${published.row.id}:${published.version}:${variant}`;
+  const headers = {
+    "content-type": contentType,
+    "cache-control": `public, max-age=${Math.floor(config.statusCacheTtlMs / 1000)}`,
+    "access-control-allow-origin": "*",
+  };
+  const hit = await statusCache?.get(key);
+  if (hit) return c.body(hit.body, 200, { ...headers, "x-vigil-cache": "hit" });
+  const body = await render(await buildStatusPageData(db, published.row, clock.now()));
+  await statusCache?.put(key, { body, contentType });
+  return c.body(body, 200, { ...headers, "x-vigil-cache": "miss" });
+}
+
+const html = (c: Context<AppEnv>, page: PublishedPage) => cached(c, page, "html", HTML, renderStatusPage);
+
+const origin = (c: Context<AppEnv>) => c.var.deps.config.publicUrl ?? new URL(c.req.url).origin;
+
+function badge(data: StatusPageData, label: string, show: "state" | "uptime", componentId?: string) {
+  const component = componentId
+    ? data.groups.flatMap((g) => g.components).find((x) => x.id === componentId)
+    : undefined;
+  if (componentId && !component) throw new NotFoundError("component");
+  if (show === "uptime") {
+    const all = component ? [component] : data.groups.flatMap((g) => g.components);
+    const measured = all.flatMap((x) => x.days);
+    const up = measured.reduce((n, d) => n + d.upMs + d.degradedMs, 0);
+    const total = measured.reduce((n, d) => n + d.upMs + d.degradedMs + d.downMs, 0);
+    const ratio = total === 0 ? null : up / total;
+    const colour =
+      ratio === null
+        ? stateColour.unknown
+        : ratio >= 0.999
+          ? stateColour.operational
+          : ratio >= 0.99
+            ? stateColour.degraded
+            : stateColour.outage;
+    return badgeSvg(`${label} uptime`, percent(ratio), colour);
+  }
+  if (component)
+    return badgeSvg(label, stateText[component.state].toLowerCase(), stateColour[component.state]);
+  return badgeSvg(label, bannerText[data.status].toLowerCase(), stateColour[data.status]);
+}
+
+const SVG = "image/svg+xml; charset=utf-8";
+
+/** Mounted at `/status`. */
+export const statusRoutes = new Hono<AppEnv>()
+  .get("/:slug", async (c) => html(c, await pageBySlug(c)))
+  .get("/:slug/feed.atom", async (c) => {
+    const page = await pageBySlug(c);
+    const base = origin(c);
+    return cached(c, page, `feed:${base}`, "application/atom+xml; charset=utf-8", (data) =>
+      atomFeed(data, base),
+    );
+  })
+  .get("/:slug/badge.svg", validate("query", badgeQuery), async (c) => {
+    const page = await pageBySlug(c);
+    const { show } = c.req.valid("query");
+    return cached(c, page, `badge:${show}`, SVG, (data) => badge(data, "status", show));
+  })
+  .get("/:slug/components/:component/badge.svg", validate("query", badgeQuery), async (c) => {
+    const page = await pageBySlug(c);
+    const { show } = c.req.valid("query");
+    const id = c.req.param("component");
+    if (!z.uuid().safeParse(id).success) throw new NotFoundError("component");
+    return cached(c, page, `badge:${show}:${id}`, SVG, (data) => {
+      const name = data.groups.flatMap((g) => g.components).find((x) => x.id === id)?.name ?? "";
+      return badge(data, name.toLowerCase(), show, id);
+    });
+  });
+
+/** Mounted at `/api/v1/status`: the page data as JSON, public and cacheable. */
+export const statusJsonRoutes = new Hono<AppEnv>().get("/:slug", async (c) =>
+  cached(c, await pageBySlug(c), "json", "application/json; charset=utf-8", (data) => JSON.stringify(data)),
+);
+
+/** `GET /` on a page's custom domain serves that page; on any other host there is nothing at `/`. */
+export const customDomainRoutes = new Hono<AppEnv>().get("/", async (c) => {
+  // Node's adapter and Workers both build the request URL from the Host header.
+  const host = new URL(c.req.url).hostname.toLowerCase();
+  const page = host ? await findPublishedPage(c.var.deps.db, { domain: host }) : null;
+  if (!page) return errorResponse(c, 404, ErrorCode.notFound, "no route for GET /");
+  return html(c, page);
+});

@@ -1,0 +1,31 @@
+/** The Atom feed of a page's incidents (RFC 4287): one entry per incident, its updates as the text. */
+import type { PublicIncident, StatusPageData } from "@vigil/contract";
+import { escapeXml, progressText, statusPath } from "./format.ts";
+
+const iso = (t: number) => new Date(t).toISOString();
+
+function lastChange(i: PublicIncident): number {
+  return Math.max(i.startedAt, i.resolvedAt ?? 0, ...i.updates.map((u) => u.at));
+}
+
+function entryText(i: PublicIncident): string {
+  const lines = i.updates.map((u) => `${iso(u.at)} ${progressText[u.status]}: ${u.message}`);
+  if (i.automatic) lines.unshift(`${iso(i.startedAt)} Detected automatically.`);
+  if (i.automatic && i.resolvedAt !== null) lines.push(`${iso(i.resolvedAt)} Recovered.`);
+  return lines.join("\n");
+}
+
+export function atomFeed(data: StatusPageData, origin: string): string {
+  const page = `${origin}${statusPath(data.page.slug)}`;
+  const incidents = [...data.activeIncidents, ...data.pastIncidents];
+  const updated = Math.max(0, ...incidents.map(lastChange));
+  const entries = incidents.map(
+    (i) =>
+      `<entry><id>urn:uuid:${escapeXml(i.id)}</id><title>${escapeXml(
+        `${i.title} (${progressText[i.status]})`,
+      )}</title><published>${iso(i.startedAt)}</published><updated>${iso(lastChange(i))}</updated><link rel="alternate" type="text/html" href="${escapeXml(`${page}#incident-${i.id}`)}"/><content type="text">${escapeXml(entryText(i))}</content></entry>`,
+  );
+  return `<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>${escapeXml(`${data.page.title}: incidents`)}</title><id>${escapeXml(page)}</id><updated>${iso(updated || data.generatedAt)}</updated><author><name>${escapeXml(data.page.title)}</name></author><link rel="self" type="application/atom+xml" href="${escapeXml(`${page}/feed.atom`)}"/><link rel="alternate" type="text/html" href="${escapeXml(page)}"/>${entries.join("")}</feed>
+`;
+}
