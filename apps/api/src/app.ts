@@ -6,6 +6,7 @@ import type { AppDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, notFound, onError } from "./middleware/errors.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { alertRoutes } from "./routes/alerts.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { checkRoutes } from "./routes/checks.ts";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.ts";
@@ -18,6 +19,8 @@ import { pingRoutes } from "./routes/ping.ts";
 import { probeRoutes } from "./routes/probe.ts";
 import { probeAssetRoutes } from "./routes/probe-assets.ts";
 import { projectRoutes } from "./routes/projects.ts";
+import { ruleRoutes } from "./routes/rules.ts";
+import { maintenanceWindowRoutes, silenceRoutes } from "./routes/silences.ts";
 
 export type { AppConfig, AppDeps } from "./deps.ts";
 export { defaultConfig } from "./deps.ts";
@@ -56,6 +59,10 @@ export function createApp(given: AppDeps) {
   app.route("/", prometheusRoutes);
   app.route("/", probeAssetRoutes);
   app.route("/api/v1/checks", checkRoutes);
+  app.route("/api/v1/rules", ruleRoutes);
+  app.route("/api/v1/alerts", alertRoutes);
+  app.route("/api/v1/silences", silenceRoutes);
+  app.route("/api/v1/maintenance-windows", maintenanceWindowRoutes);
   app.route("/ping", pingRoutes);
 
   app.notFound(notFound);

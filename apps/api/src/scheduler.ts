@@ -1,4 +1,4 @@
-import { applyRetention, rollUpDirtyHours, tick } from "@vigil/engine";
+import { applyRetention, evaluateDueAlerts, evaluateForecasts, rollUpDirtyHours, tick } from "@vigil/engine";
 import type { AppDeps } from "./deps.ts";
 
 /** One unit of periodic work (checks, rollups, retention, and later the alert outbox). */
@@ -54,6 +54,9 @@ export const checksJob: ScheduledJob = {
 export const scheduledJobs: readonly ScheduledJob[] = [
   checksJob,
   { name: "rollups", run: (deps) => rollUpDirtyHours(deps.db, deps.clock.now()) },
+  /** Alerts whose deadline passed: for-durations ending, keep-firing-for running out, ages growing. */
+  { name: "rules", run: (deps) => evaluateDueAlerts(deps.db, deps.clock.now()) },
+  { name: "forecasts", everyMs: 5 * 60_000, run: (deps) => evaluateForecasts(deps.db, deps.clock.now()) },
   { name: "retention", everyMs: 10 * 60_000, run: (deps) => applyRetention(deps.db, deps.clock.now()) },
 ];
 

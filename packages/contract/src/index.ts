@@ -5,3 +5,4 @@ export * from "./errors.ts";
 export * from "./hosts.ts";
 export * from "./notifications.ts";
 export * from "./probe.ts";
+export * from "./rules.ts";

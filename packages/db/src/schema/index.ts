@@ -3,3 +3,4 @@
 export * from "./checks.ts";
 export * from "./core.ts";
 export * from "./ingest.ts";
+export * from "./rules.ts";
