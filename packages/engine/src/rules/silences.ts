@@ -143,7 +143,7 @@ export function windowOpen(
 ): boolean {
   const durationMs = w.durationMin * MIN;
   // The first start after (now - duration), if it is not after now, is an occurrence still open.
-  const start = cronFor(w.schedule, w.tz).nextRun(new Date(now - durationMs - 1));
+  const start = cronFor(w.schedule, w.tz).nextRun(new Date(now - durationMs));
   return start !== null && start.getTime() <= now;
 }
 
