@@ -32,7 +32,10 @@ async function firingDisk(tags: string[] = ["prod"]) {
   return { ...f, alert, subject, ruleId: r.id };
 }
 
-const silence = (minutes: number, matchers: Record<string, string>) => ({
+const silence = (
+  minutes: number,
+  matchers: { hostId?: string; tag?: string; ruleId?: string; checkId?: string },
+) => ({
   ...matchers,
   durationMinutes: minutes,
   comment: "kamal deploy",

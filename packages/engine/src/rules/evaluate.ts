@@ -74,8 +74,14 @@ function fieldValues(f: AlertFields): (string | number | null)[] {
   ];
 }
 
-/** Nothing worth a write: same state and deadlines, and (for a quiet alert) the same condition. */
-function unchanged(current: AlertRow, f: AlertFields): boolean {
+/**
+ * A pending or firing alert's value is refreshed at most this often when nothing else changes, so a host
+ * that stays above a threshold does not cost a write with every batch.
+ */
+export const VALUE_REFRESH_MS = 5 * 60_000;
+
+/** Nothing worth a write: same state and deadlines, and a value that is recent enough or the same. */
+function unchanged(current: AlertRow, f: AlertFields, now: number): boolean {
   return (
     current.state === f.state &&
     current.active === f.active &&
@@ -83,7 +89,9 @@ function unchanged(current: AlertRow, f: AlertFields): boolean {
     current.conditionSince === f.conditionSince &&
     current.pendingSince === f.pendingSince &&
     current.keepFiringUntil === f.keepFiringUntil &&
-    (f.state === "inactive" || (current.lastValue === f.lastValue && current.cause === f.cause))
+    (f.state === "inactive" ||
+      (current.lastValue === f.lastValue && current.cause === f.cause) ||
+      now - current.evaluatedAt < VALUE_REFRESH_MS)
   );
 }
 
@@ -127,7 +135,7 @@ export function alertWrite(
       },
     ];
   } else {
-    if (!step.transition && unchanged(current, f)) return null;
+    if (!step.transition && unchanged(current, f, now)) return null;
     id = current.id;
     statements = [
       {
@@ -277,8 +285,33 @@ export interface BatchInput {
   events: readonly { kind: string; details: Record<string, unknown> }[];
 }
 
+/**
+ * Enabled rules by project, kept by a long-lived process for RULES_TTL_MS: rules change rarely, batches
+ * arrive every few seconds. This process's own rule writes drop the entry (`forgetRules`); another
+ * process's (another Worker isolate) show within the TTL.
+ */
+export const RULES_TTL_MS = 10_000;
+const ruleCache = new WeakMap<Db["$client"], Map<string, { at: number; rows: RuleRow[] }>>();
+
+export function forgetRules(db: Db, projectId: string): void {
+  ruleCache.get(db.$client)?.delete(projectId);
+}
+
 async function enabledRules(db: Db, projectId: string): Promise<RuleRow[]> {
-  return db.query.rules.findMany({ where: and(eq(rules.projectId, projectId), eq(rules.enabled, true)) });
+  let byProject = ruleCache.get(db.$client);
+  if (!byProject) {
+    byProject = new Map();
+    ruleCache.set(db.$client, byProject);
+  }
+  const cached = byProject.get(projectId);
+  // Wall time on purpose: this bounds how stale a cache is, whatever clock the domain is given.
+  if (cached && Date.now() - cached.at < RULES_TTL_MS) return cached.rows;
+  const rows = await db.query.rules.findMany({
+    where: and(eq(rules.projectId, projectId), eq(rules.enabled, true)),
+  });
+  if (byProject.size > 10_000) byProject.clear();
+  byProject.set(projectId, { at: Date.now(), rows });
+  return rows;
 }
 
 /** Evaluates a host's rules on the batch that just committed. */

@@ -12,6 +12,7 @@ import { pauseCheck, resumeCheck } from "../checks/checks.ts";
 import type { Clock } from "../clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { ensureBuiltinRules } from "./builtin.ts";
+import { forgetRules } from "./evaluate.ts";
 import { HOST_DOWN_TAG } from "./host-down.ts";
 
 export function toRule(r: RuleRow): Rule {
@@ -87,6 +88,7 @@ export async function createRule(
     })
     .returning();
   if (!row) throw new Error("rule insert returned nothing");
+  forgetRules(db, projectId);
   return row;
 }
 
@@ -139,6 +141,7 @@ export async function updateRule(
     .where(and(eq(rules.projectId, projectId), eq(rules.id, ruleId)))
     .returning();
   if (!updated) throw new NotFoundError("rule");
+  forgetRules(db, projectId);
   if (!updated.enabled && row.enabled) {
     // The scheduler resolves the alerts of a switched-off rule on its next tick.
     await db.update(alerts).set({ dueAt: clock.now() }).where(eq(alerts.ruleId, ruleId));
@@ -173,4 +176,5 @@ export async function deleteRule(db: Db, projectId: string, ruleId: string, now:
     args: [now, ruleId, projectId],
   });
   await db.delete(rules).where(and(eq(rules.projectId, projectId), eq(rules.id, ruleId)));
+  forgetRules(db, projectId);
 }
