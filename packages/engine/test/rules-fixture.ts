@@ -1,5 +1,5 @@
 /** A project with one enrolled host whose probe batches go through ingest and rule evaluation, as on the server. */
-import { type ProbeBatchV1Input, probeBatchV1Schema } from "@vigil/contract";
+import { type ProbeBatchV1Input, probeBatchV1Schema, type UpdateRuleRequest } from "@vigil/contract";
 import { alerts, checks, flips, rules } from "@vigil/db";
 import { createProject, createTestDb } from "@vigil/db/testing";
 import { and, asc, eq } from "drizzle-orm";
@@ -13,6 +13,7 @@ import {
   evaluateForecasts,
   ingestBatch,
   SeriesCache,
+  updateRule,
 } from "../src/index.ts";
 import { manualClock } from "../src/testing.ts";
 
@@ -118,6 +119,14 @@ export async function ruleFixture(options: { only?: string[]; tags?: string[] } 
       .map((f) => `${f.fromStatus}→${f.toStatus}`);
   }
 
+  /** Changes a built-in rule as the API does (`PATCH /rules/:id`). */
+  async function tune(key: string, patch: UpdateRuleRequest) {
+    return updateRule(db, clock, project.id, (await rule(key)).id, patch);
+  }
+
+  /** A healthy batch at the clock's time, but with the root filesystem `pct` percent full. */
+  const disk = (pct: number) => send(healthy(clock.now(), { filesystems: [fs(clock.now(), "/", pct)] }));
+
   const hostCheck = () =>
     db.query.checks.findFirst({ where: and(eq(checks.hostId, enrolled.hostId), eq(checks.kind, "host")) });
 
@@ -127,7 +136,9 @@ export async function ruleFixture(options: { only?: string[]; tags?: string[] } 
     project,
     hostId: enrolled.hostId,
     send,
+    disk,
     rule,
+    tune,
     alertsOf,
     stateOf,
     flipsOf,

@@ -6,13 +6,13 @@ import { DAY, fs, HOUR, healthy, MIN, ruleFixture, T0 } from "./rules-fixture.ts
 describe("the alert lifecycle", () => {
   it("holds a breach pending until the for-duration, and fires exactly at it", async () => {
     const f = await ruleFixture({ only: ["fs-full"] });
-    await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 93)] }));
+    await f.disk(93);
     expect(await f.stateOf("fs-full")).toBe("pending");
     f.clock.advance(5 * MIN - 1);
-    await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 93)] }));
+    await f.disk(93);
     expect(await f.stateOf("fs-full")).toBe("pending");
     f.clock.advance(1);
-    await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 93)] }));
+    await f.disk(93);
     expect(await f.stateOf("fs-full")).toBe("firing");
     const [alert] = await f.alertsOf("fs-full");
     expect(alert?.cause).toBe("disk / at 93% > 90% for 5 min");
@@ -21,7 +21,7 @@ describe("the alert lifecycle", () => {
 
   it("turns pending into firing from the scheduler when no batch comes at the deadline", async () => {
     const f = await ruleFixture({ only: ["fs-full"] });
-    await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 95)] }));
+    await f.disk(95);
     f.clock.advance(5 * MIN - 1);
     await f.due();
     expect(await f.stateOf("fs-full")).toBe("pending");
@@ -32,22 +32,17 @@ describe("the alert lifecycle", () => {
 
   it("drops a pending alert whose condition clears before the for-duration, without firing", async () => {
     const f = await ruleFixture({ only: ["fs-full"] });
-    await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 95)] }));
+    await f.disk(95);
     f.clock.advance(2 * MIN);
-    await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 50)] }));
+    await f.disk(50);
     expect(await f.stateOf("fs-full")).toBe("inactive");
     expect(await f.flipsOf()).toEqual(["inactive→pending", "pending→inactive"]);
   });
 
   it("holds a firing alert at the threshold with a clear value, and resolves only past it", async () => {
     const f = await ruleFixture({ only: ["fs-full"] });
-    const r = await f.rule("fs-full");
-    await f.db
-      .update(rules)
-      .set({ forSec: 0, params: { ...r.params, clearValue: 85 } })
-      .where(eq(rules.id, r.id));
-    const at = (pct: number) =>
-      f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", pct)] }));
+    await f.tune("fs-full", { forSec: 0, params: { clearValue: 85 } });
+    const at = f.disk;
     await at(93);
     expect(await f.stateOf("fs-full")).toBe("firing");
     for (const pct of [90, 87, 85]) {
@@ -63,24 +58,17 @@ describe("the alert lifecycle", () => {
 
   it("without a clear value, resolves as soon as the value is back at the threshold", async () => {
     const f = await ruleFixture({ only: ["fs-full"] });
-    await f.db
-      .update(rules)
-      .set({ forSec: 0 })
-      .where(eq(rules.id, (await f.rule("fs-full")).id));
-    await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 93)] }));
+    await f.tune("fs-full", { forSec: 0 });
+    await f.disk(93);
     f.clock.advance(MIN);
-    await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 90)] }));
+    await f.disk(90);
     expect(await f.stateOf("fs-full")).toBe("inactive");
   });
 
   it("keeps firing for keep-firing-for after the condition clears, and a relapse continues the same firing", async () => {
     const f = await ruleFixture({ only: ["fs-full"] });
-    await f.db
-      .update(rules)
-      .set({ forSec: 0, keepFiringForSec: 600 })
-      .where(eq(rules.id, (await f.rule("fs-full")).id));
-    const at = (pct: number) =>
-      f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", pct)] }));
+    await f.tune("fs-full", { forSec: 0, keepFiringForSec: 600 });
+    const at = f.disk;
     await at(95);
     f.clock.advance(MIN);
     await at(50);
@@ -100,11 +88,8 @@ describe("the alert lifecycle", () => {
 
   it("opens an incident when an alert fires and resolves it when the alert stops firing", async () => {
     const f = await ruleFixture({ only: ["fs-full"] });
-    await f.db
-      .update(rules)
-      .set({ forSec: 0 })
-      .where(eq(rules.id, (await f.rule("fs-full")).id));
-    await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 99)] }));
+    await f.tune("fs-full", { forSec: 0 });
+    await f.disk(99);
     const [alert] = await f.alertsOf("fs-full");
     const open = await f.db
       .select()
@@ -122,7 +107,7 @@ describe("the alert lifecycle", () => {
 
   it("writes a transition's flip exactly once when two evaluators race on the same deadline", async () => {
     const f = await ruleFixture({ only: ["fs-full"] });
-    await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 95)] }));
+    await f.disk(95);
     f.clock.advance(5 * MIN);
     const reports = await Promise.all([f.due(), f.due(), f.due()]);
     expect(reports.reduce((n, r) => n + r.flips, 0)).toBe(1);
@@ -196,7 +181,7 @@ describe("the built-in rule pack", () => {
   const fixtures: Record<string, (f: Fixture) => Promise<void>> = {
     "fs-full": async (f) => {
       for (let i = 0; i <= 5; i++) {
-        await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 95)] }));
+        await f.disk(95);
         f.clock.advance(MIN);
       }
     },

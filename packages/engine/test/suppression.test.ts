@@ -1,6 +1,4 @@
 import type { NotificationSubject } from "@vigil/contract";
-import { rules } from "@vigil/db";
-import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import {
   createMaintenanceWindow,
@@ -11,18 +9,14 @@ import {
   tick,
 } from "../src/index.ts";
 import { createTestCheck } from "../src/testing.ts";
-import { fs, healthy, MIN, ruleFixture } from "./rules-fixture.ts";
+import { healthy, MIN, ruleFixture } from "./rules-fixture.ts";
 
 /** A project whose host has a firing "disk /" alert (and a liveness check made by the host-down rule). */
 async function firingDisk(tags: string[] = ["prod"]) {
   const f = await ruleFixture({ only: ["fs-full", "host-down"], tags });
-  const r = await f.rule("fs-full");
-  await f.db
-    .update(rules)
-    .set({ forSec: 300, runbookUrl: "https://runbooks.example/disk" })
-    .where(eq(rules.id, r.id));
+  const r = await f.tune("fs-full", { forSec: 300, runbookUrl: "https://runbooks.example/disk" });
   for (let i = 0; i <= 5; i++) {
-    await f.send(healthy(f.clock.now(), { filesystems: [fs(f.clock.now(), "/", 93)] }));
+    await f.disk(93);
     f.clock.advance(MIN);
   }
   const [alert] = await f.alertsOf("fs-full");
