@@ -9,6 +9,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { runChecksBench } from "./checks.ts";
 import { benchIngest } from "./ingest.ts";
+import { benchRules } from "./rules.ts";
 
 const BEGIN = "<!-- bench:begin (written by npm run bench) -->";
 const END = "<!-- bench:end -->";
@@ -44,6 +45,7 @@ const sections = [
   `_Run ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}._\n`,
   `## Checks (issue 5)\n\nCommand: \`npx tsx bench/checks.ts\`.\n\n${await runChecksBench()}\n`,
   `${await benchIngest()}\nCommand: \`npx tsx bench/ingest.ts\`.\n`,
+  `${await benchRules()}\nCommand: \`npx tsx bench/rules.ts\`.\n`,
   probeSection(),
 ];
 const generated = `${BEGIN}\n\n${sections.join("\n")}\n${END}`;

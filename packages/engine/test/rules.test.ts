@@ -125,6 +125,20 @@ describe("the alert lifecycle", () => {
     await f.due();
     expect(await f.stateOf("failed-units")).toBe("inactive");
   });
+  it("resolves a host's alerts once the rule's scope no longer covers the host", async () => {
+    const f = await ruleFixture({ only: ["failed-units"] });
+    const failed = () =>
+      f.send(
+        healthy(f.clock.now(), { state: { collectedAt: f.clock.now(), failedUnits: ["nginx.service"] } }),
+      );
+    await failed();
+    expect(await f.stateOf("failed-units")).toBe("firing");
+    await f.tune("failed-units", { scope: "tag", tag: "db" });
+    f.clock.advance(MIN);
+    await failed();
+    expect(await f.stateOf("failed-units")).toBe("inactive");
+    expect(await f.flipsOf()).toEqual(["inactive→firing", "firing→inactive"]);
+  });
 });
 
 describe("the disk-full forecast", () => {

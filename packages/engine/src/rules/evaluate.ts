@@ -219,9 +219,10 @@ async function evaluateRules(
     if (!evaluate) continue;
     const mine = existing.get(rule.id) ?? NONE;
     const targets = only?.get(rule.id);
-    const readings = rule.enabled
-      ? await evaluate(ctx, rule, mine)
-      : [...mine.values()].filter((a) => targets?.has(a.targetKey)).map(switchedOff);
+    const readings =
+      rule.enabled && ruleCoversHost(rule, ctx.host)
+        ? await evaluate(ctx, rule, mine)
+        : [...mine.values()].filter((a) => !targets || targets.has(a.targetKey)).map(switchedOff);
     report.evaluated++;
     const seen = new Set<string>();
     for (const reading of readings) {
@@ -257,9 +258,9 @@ function carriedForward(a: AlertRow): Reading {
   };
 }
 
-/** A switched-off rule's alerts resolve (their keep-firing-for still applies). */
+/** Alerts of a rule switched off, or no longer covering the host, resolve (keep-firing-for still applies). */
 function switchedOff(a: AlertRow): Reading {
-  return { ...carriedForward(a), breach: false, clear: true, observed: `${a.label}: rule switched off` };
+  return { ...carriedForward(a), breach: false, clear: true, observed: `${a.label}: rule off for this host` };
 }
 
 export function hostContext(row: {
@@ -345,11 +346,17 @@ export async function evaluateBatchRules(
   };
   // Log and SSH-key rules also look again while their alert is live; the others only when the batch speaks.
   const maybe = applicable.filter((r) => batchConcerns(r.kind, ctx, true));
-  if (maybe.length === 0) return report;
   const existing = byTarget(await db.select().from(alerts).where(eq(alerts.hostId, host.hostId)));
-  const live = (r: RuleRow) =>
-    [...(existing.get(r.id)?.values() ?? [])].some((a) => a.active || a.state !== "inactive");
-  const toRun = maybe.filter((r) => batchConcerns(r.kind, ctx, live(r)));
+  const live = (ruleId: string) =>
+    [...(existing.get(ruleId)?.values() ?? [])].some((a) => a.active || a.state !== "inactive");
+  const toRun = maybe.filter((r) => batchConcerns(r.kind, ctx, live(r.id)));
+  // Live alerts of rules that no longer apply here (switched off, scope or host tags changed) resolve.
+  const applies = new Set(applicable.map((r) => r.id));
+  const orphans = [...existing.keys()].filter((id) => !applies.has(id) && live(id));
+  if (orphans.length > 0) {
+    const stale = await db.select().from(rules).where(inArray(rules.id, orphans));
+    toRun.push(...stale);
+  }
   await evaluateRules(ctx, toRun, existing, report);
   return report;
 }

@@ -142,8 +142,9 @@ export async function updateRule(
     .returning();
   if (!updated) throw new NotFoundError("rule");
   forgetRules(db, projectId);
-  if (!updated.enabled && row.enabled) {
-    // The scheduler resolves the alerts of a switched-off rule on its next tick.
+  const scopeChanged = updated.scopeTag !== row.scopeTag || updated.scopeHostId !== row.scopeHostId;
+  if ((!updated.enabled && row.enabled) || scopeChanged) {
+    // The scheduler resolves the alerts of a switched-off rule (or of hosts it no longer covers) next tick.
     await db.update(alerts).set({ dueAt: clock.now() }).where(eq(alerts.ruleId, ruleId));
   }
   if (updated.kind === "host_down" && updated.enabled !== row.enabled) {
