@@ -179,3 +179,36 @@ describe("probe ingest in workerd", () => {
     expect(await logs.text()).toContain("from the edge");
   });
 });
+
+describe("alert rules in workerd", () => {
+  it("raises a firing alert from a batch's state through the web client", async () => {
+    const admin = { authorization: `Bearer ${inject("adminKey")}`, "content-type": "application/json" };
+    const tokenRes = await call("/api/v1/enrollment-tokens", {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ name: "workerd rules" }),
+    });
+    const { token } = (await tokenRes.json()) as { token: string };
+    const enrolled = await call("/api/v1/probe/enroll", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, facts: { hostname: "edge-2", machineId: crypto.randomUUID() } }),
+    });
+    const { hostId, hostToken } = (await enrolled.json()) as { hostId: string; hostToken: string };
+    const now = Date.now();
+    const res = await call("/api/v1/probe/batches", {
+      method: "POST",
+      headers: { authorization: `Bearer ${hostToken}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        v: 1,
+        batchId: crypto.randomUUID(),
+        sentAt: now,
+        state: { collectedAt: now, failedUnits: ["nginx.service"] },
+      }),
+    });
+    expect(res.status).toBe(200);
+    const alerts = await call(`/api/v1/alerts?hostId=${hostId}`, { headers: admin });
+    const body = (await alerts.json()) as { alerts: { name: string; state: string }[] };
+    expect(body.alerts.map((a) => [a.name, a.state])).toEqual([["edge-2 unit nginx.service", "firing"]]);
+  });
+});

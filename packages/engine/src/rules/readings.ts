@@ -363,9 +363,9 @@ const backup: Evaluate = async (ctx, rule, existing) => {
   for (const name of names) {
     if (p.name && name !== p.name) continue;
     const result = await ctx.db.$client.execute({
-      sql: `select (select status from backup_runs where host_id = ?1 and name = ?2 order by ended_at desc limit 1) as status,
-                   (select max(ended_at) from backup_runs where host_id = ?1 and name = ?2 and status = 'success') as ok`,
-      args: [ctx.host.hostId, name],
+      sql: `select (select status from backup_runs where host_id = ? and name = ? order by ended_at desc limit 1) as status,
+                   (select max(ended_at) from backup_runs where host_id = ? and name = ? and status = 'success') as ok`,
+      args: [ctx.host.hostId, name, ctx.host.hostId, name],
     });
     const row = result.rows[0];
     if (!row?.status) continue;
