@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { defaultConfig } from "../src/deps.ts";
+import { runScheduledJobs, scheduledJobs } from "../src/scheduler.ts";
 import { batch, bearer, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
 
 const MIN = 60_000;
@@ -185,6 +187,18 @@ describe("a probe batch that crosses a threshold", () => {
       app.request("/api/v1/alerts?state=pending", { headers: bearer(adminKey) }),
     );
     expect(none.alerts).toHaveLength(0);
+  });
+
+  it("turns the pending alert firing from the scheduled jobs when the for-duration ends between batches", async () => {
+    const { app, adminKey, clock, db } = await testApp();
+    const { hostToken } = await enrollHost(app, adminKey);
+    await sendBatch(app, hostToken, diskBatch(clock.now(), 97));
+    clock.advance(5 * MIN);
+    expect(await runScheduledJobs({ db, clock, config: defaultConfig }, scheduledJobs)).toEqual([]);
+    const { alerts } = await json<{ alerts: Alert[] }>(
+      app.request("/api/v1/alerts", { headers: bearer(adminKey) }),
+    );
+    expect(alerts.map((a) => [a.name, a.state])).toEqual([["web-1 disk /", "firing"]]);
   });
 
   it("raises nothing for a rule that is switched off", async () => {

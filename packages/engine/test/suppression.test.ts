@@ -56,7 +56,7 @@ describe("describeAlertSubject", () => {
     expect(facts).toMatchObject({
       rule: "Filesystem above 90%",
       value: "93%",
-      threshold: "> 90",
+      threshold: "> 90%",
       for: "5 min",
       state: "firing",
     });

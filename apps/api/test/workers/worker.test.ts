@@ -123,22 +123,28 @@ describe("the Worker in workerd", () => {
   });
 });
 
+/** Enrolls a host through the Worker as install.sh does; answers the admin headers and the host's token. */
+async function enrollEdgeHost(hostname: string) {
+  const admin = { authorization: `Bearer ${inject("adminKey")}`, "content-type": "application/json" };
+  const tokenRes = await call("/api/v1/enrollment-tokens", {
+    method: "POST",
+    headers: admin,
+    body: JSON.stringify({ name: hostname }),
+  });
+  const { token } = (await tokenRes.json()) as { token: string };
+  const enrolled = await call("/api/v1/probe/enroll", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, facts: { hostname, machineId: crypto.randomUUID() } }),
+  });
+  expect(enrolled.status).toBe(201);
+  const { hostId, hostToken } = (await enrolled.json()) as { hostId: string; hostToken: string };
+  return { admin, hostId, hostToken };
+}
+
 describe("probe ingest in workerd", () => {
   it("enrolls a host, takes a gzip batch through the web client and reads it back", async () => {
-    const admin = { authorization: `Bearer ${inject("adminKey")}`, "content-type": "application/json" };
-    const tokenRes = await call("/api/v1/enrollment-tokens", {
-      method: "POST",
-      headers: admin,
-      body: JSON.stringify({ name: "workerd" }),
-    });
-    const { token } = (await tokenRes.json()) as { token: string };
-    const enrolled = await call("/api/v1/probe/enroll", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, facts: { hostname: "edge-1", machineId: crypto.randomUUID() } }),
-    });
-    expect(enrolled.status).toBe(201);
-    const { hostId, hostToken } = (await enrolled.json()) as { hostId: string; hostToken: string };
+    const { admin, hostId, hostToken } = await enrollEdgeHost("edge-1");
 
     const ts = Date.UTC(2026, 10, 27, 12);
     const batch = {
@@ -182,19 +188,7 @@ describe("probe ingest in workerd", () => {
 
 describe("alert rules in workerd", () => {
   it("raises a firing alert from a batch's state through the web client", async () => {
-    const admin = { authorization: `Bearer ${inject("adminKey")}`, "content-type": "application/json" };
-    const tokenRes = await call("/api/v1/enrollment-tokens", {
-      method: "POST",
-      headers: admin,
-      body: JSON.stringify({ name: "workerd rules" }),
-    });
-    const { token } = (await tokenRes.json()) as { token: string };
-    const enrolled = await call("/api/v1/probe/enroll", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, facts: { hostname: "edge-2", machineId: crypto.randomUUID() } }),
-    });
-    const { hostId, hostToken } = (await enrolled.json()) as { hostId: string; hostToken: string };
+    const { admin, hostId, hostToken } = await enrollEdgeHost("edge-2");
     const now = Date.now();
     const res = await call("/api/v1/probe/batches", {
       method: "POST",

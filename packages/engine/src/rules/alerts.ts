@@ -96,7 +96,7 @@ export async function getAlert(
 const paramFacts: Record<string, (p: Record<string, unknown>) => [string, string][]> = {
   metric: (p) => [
     ["metric", String(p.metric)],
-    ["threshold", `${p.op} ${p.value}`],
+    ["threshold", `${p.op} ${p.value}${String(p.metric).endsWith("_pct") ? "%" : ""}`],
     ...(p.clearValue !== null && p.clearValue !== undefined
       ? [["clears at", String(p.clearValue)] as [string, string]]
       : []),
