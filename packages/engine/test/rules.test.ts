@@ -342,6 +342,17 @@ describe("the built-in rule pack", () => {
     expect((await f.hostCheck())?.status).toBe("down");
   });
 
+  it("host-down pauses its liveness checks when switched off, resumes them when on, and passes on its period", async () => {
+    const f = await ruleFixture({ only: ["host-down"] });
+    await f.send();
+    await f.tune("host-down", { params: { periodSec: 60 } });
+    expect((await f.hostCheck())?.periodSec).toBe(60);
+    await f.tune("host-down", { enabled: false });
+    expect((await f.hostCheck())?.status).toBe("paused");
+    await f.tune("host-down", { enabled: true });
+    expect((await f.hostCheck())?.status).toBe("new");
+  });
+
   it("every built-in rule stays quiet through a day of a healthy host", async () => {
     const f = await ruleFixture();
     await healthyDay(f);

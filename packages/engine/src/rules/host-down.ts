@@ -2,8 +2,10 @@
  * The "host down" rule does not raise alerts of its own: host liveness already is a check (kind `host`), with
  * its flips, incidents and uptime. The rule provisions that check instead: when a host in its scope reports
  * and has no liveness check yet, one is made (tagged `host-down-rule`, the rule's `periodSec` as the probe
- * interval). Switching the rule off pauses the checks it made; on, resumes them. A liveness check made by
- * hand is left alone, and the rule never makes a second one for the same host.
+ * interval). Switching the rule off pauses the checks it made; on, resumes them; a new period reaches them
+ * too (rules.ts). A liveness check made by hand is left alone, and the rule never makes a second one for the
+ * same host. A check deleted by hand comes back from a process that has not seen its host yet: to leave a
+ * host without one, narrow the rule's scope.
  */
 import { createCheckRequestSchema } from "@vigil/contract";
 import { checks, type Db } from "@vigil/db";

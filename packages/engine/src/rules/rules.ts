@@ -8,7 +8,7 @@ import {
 } from "@vigil/contract";
 import { alerts, checks, type Db, hosts, type RuleRow, rules } from "@vigil/db";
 import { and, asc, eq } from "drizzle-orm";
-import { pauseCheck, resumeCheck } from "../checks/checks.ts";
+import { pauseCheck, resumeCheck, updateCheck } from "../checks/checks.ts";
 import type { Clock } from "../clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { ensureBuiltinRules } from "./builtin.ts";
@@ -147,20 +147,29 @@ export async function updateRule(
     // The scheduler resolves the alerts of a switched-off rule (or of hosts it no longer covers) next tick.
     await db.update(alerts).set({ dueAt: clock.now() }).where(eq(alerts.ruleId, ruleId));
   }
-  if (updated.kind === "host_down" && updated.enabled !== row.enabled) {
-    await setHostChecksPaused(db, clock, projectId, !updated.enabled);
-  }
+  if (updated.kind === "host_down") await syncHostChecks(db, clock, projectId, row, updated);
   return updated;
 }
 
-/** Switching the host-down rule off pauses the liveness checks it made; on, resumes them. */
-async function setHostChecksPaused(db: Db, clock: Clock, projectId: string, paused: boolean) {
-  const made = await db.query.checks.findMany({
-    where: and(eq(checks.projectId, projectId), eq(checks.kind, "host")),
-    columns: { id: true, tags: true },
-  });
-  for (const check of made.filter((c) => c.tags.includes(HOST_DOWN_TAG))) {
-    await (paused ? pauseCheck : resumeCheck)(db, clock, projectId, check.id);
+/**
+ * The liveness checks the host-down rule made follow it: switched off, they pause; on, they resume; a new
+ * `periodSec` becomes their period.
+ */
+async function syncHostChecks(db: Db, clock: Clock, projectId: string, before: RuleRow, after: RuleRow) {
+  const made = (
+    await db.query.checks.findMany({
+      where: and(eq(checks.projectId, projectId), eq(checks.kind, "host")),
+      columns: { id: true, tags: true },
+    })
+  ).filter((c) => c.tags.includes(HOST_DOWN_TAG));
+  const period = Number(after.params.periodSec);
+  for (const check of made) {
+    if (period !== Number(before.params.periodSec)) {
+      await updateCheck(db, clock, projectId, check.id, { period });
+    }
+    if (after.enabled !== before.enabled) {
+      await (after.enabled ? resumeCheck : pauseCheck)(db, clock, projectId, check.id);
+    }
   }
 }
 
