@@ -36,7 +36,7 @@ const BATCHES_PER_PROBE = 50;
 const INTERVAL_MS = 30_000;
 const START = Date.UTC(2026, 10, 1);
 
-function makeBatch(probe: number, i: number) {
+export function makeBatch(probe: number, i: number) {
   const ts = START + i * INTERVAL_MS;
   return {
     v: 1,

@@ -9,6 +9,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { runChecksBench } from "./checks.ts";
 import { benchIngest } from "./ingest.ts";
+import { benchRules } from "./rules.ts";
 import { runStatusBench } from "./status.ts";
 
 const BEGIN = "<!-- bench:begin (written by npm run bench) -->";
@@ -46,6 +47,7 @@ const sections = [
   `## Checks (issue 5)\n\nCommand: \`npx tsx bench/checks.ts\`.\n\n${await runChecksBench()}\n`,
   `${await benchIngest()}\nCommand: \`npx tsx bench/ingest.ts\`.\n`,
   `## Status page (issue 8)\n\nCommand: \`npx tsx bench/status.ts\`.\n\n${await runStatusBench()}\n`,
+  `${await benchRules()}\nCommand: \`npx tsx bench/rules.ts\`.\n`,
   probeSection(),
 ];
 const generated = `${BEGIN}\n\n${sections.join("\n")}\n${END}`;

@@ -6,6 +6,7 @@ import type { AppDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, notFound, onError } from "./middleware/errors.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { alertRoutes } from "./routes/alerts.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { channelRoutes, deliveryRoutes } from "./routes/channels.ts";
 import { checkRoutes } from "./routes/checks.ts";
@@ -19,6 +20,8 @@ import { pingRoutes } from "./routes/ping.ts";
 import { probeRoutes } from "./routes/probe.ts";
 import { probeAssetRoutes } from "./routes/probe-assets.ts";
 import { projectRoutes } from "./routes/projects.ts";
+import { ruleRoutes } from "./routes/rules.ts";
+import { maintenanceWindowRoutes, silenceRoutes } from "./routes/silences.ts";
 import { customDomainRoutes, statusJsonRoutes, statusRoutes } from "./routes/status.ts";
 import { statusIncidentRoutes, statusMaintenanceRoutes, statusPageRoutes } from "./routes/status-pages.ts";
 
@@ -61,6 +64,10 @@ export function createApp(given: AppDeps) {
   app.route("/api/v1/checks", checkRoutes);
   app.route("/api/v1/channels", channelRoutes);
   app.route("/api/v1/deliveries", deliveryRoutes);
+  app.route("/api/v1/rules", ruleRoutes);
+  app.route("/api/v1/alerts", alertRoutes);
+  app.route("/api/v1/silences", silenceRoutes);
+  app.route("/api/v1/maintenance-windows", maintenanceWindowRoutes);
   app.route("/ping", pingRoutes);
   app.route("/api/v1/status-pages", statusPageRoutes);
   app.route("/api/v1/status-incidents", statusIncidentRoutes);

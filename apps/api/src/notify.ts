@@ -1,9 +1,10 @@
 /**
- * What alert delivery needs from the app: the subjects' owners describe them (checks here, rules later),
- * outbound requests obey the same private-address rule as active checks, and links use the public URL.
+ * What alert delivery needs from the app: the subjects' owners describe them (checks, rules' alerts) and
+ * decide what is held back (silences, maintenance windows, a down host's own notices); outbound requests
+ * obey the same private-address rule as active checks, and links use the public URL.
  */
 import type { FlipRow } from "@vigil/db";
-import { describeCheckSubject, refusedTarget } from "@vigil/engine";
+import { describeAlertSubject, describeCheckSubject, refusedTarget, suppressionFor } from "@vigil/engine";
 import type { DispatchDeps } from "@vigil/notify";
 import type { AppDeps } from "./deps.ts";
 
@@ -18,7 +19,8 @@ export function notifyDeps(deps: AppDeps, baseUrl?: string): DispatchDeps {
     describe: (db, flip: FlipRow) =>
       flip.subjectType === "check"
         ? describeCheckSubject(db, flip.projectId, flip.subjectId)
-        : Promise.resolve(null),
+        : describeAlertSubject(db, flip.projectId, flip.subjectId),
+    suppress: suppressionFor,
     refuseUrl: (url) => refusedTarget(url.hostname, deps.probes ?? {}, config.allowPrivateTargets),
     ...(config.secretKey ? { secretKey: config.secretKey } : {}),
     publicUrl: config.publicUrl ?? baseUrl ?? null,

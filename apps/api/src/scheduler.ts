@@ -1,9 +1,9 @@
-import { applyRetention, rollUpDirtyHours, tick } from "@vigil/engine";
+import { applyRetention, evaluateDueAlerts, evaluateForecasts, rollUpDirtyHours, tick } from "@vigil/engine";
 import { dispatch, pruneDeliveryLog } from "@vigil/notify";
 import type { AppDeps } from "./deps.ts";
 import { notifyDeps } from "./notify.ts";
 
-/** One unit of periodic work (checks, alert delivery, rollups, retention). */
+/** One unit of periodic work (checks, rules, alert delivery, rollups, retention). */
 export interface ScheduledJob {
   name: string;
   /** least time between two runs in one process; the Worker's per-minute cron runs every job each time */
@@ -59,8 +59,12 @@ export const notifyJob: ScheduledJob = {
   run: (deps) => dispatch(notifyDeps(deps)),
 };
 
+// Order matters: whatever flips in checks, rules and forecasts is notified in the same run.
 export const scheduledJobs: readonly ScheduledJob[] = [
   checksJob,
+  /** Alerts whose deadline passed: for-durations ending, keep-firing-for running out, ages growing. */
+  { name: "rules", run: (deps) => evaluateDueAlerts(deps.db, deps.clock.now()) },
+  { name: "forecasts", everyMs: 5 * 60_000, run: (deps) => evaluateForecasts(deps.db, deps.clock.now()) },
   notifyJob,
   { name: "rollups", run: (deps) => rollUpDirtyHours(deps.db, deps.clock.now()) },
   {

@@ -5,7 +5,7 @@ import { startSmtpSink, startWebhookReceiver } from "@vigil/notify/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/app.ts";
 import { runScheduledJobs, scheduledJobs } from "../src/scheduler.ts";
-import { bearer, jsonRequest, testApp } from "./helpers.ts";
+import { batch, bearer, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -204,5 +204,118 @@ describe("alerts end to end in one process", () => {
       headers: bearer(adminKey),
     });
     expect(((await byIncident.json()) as { entries: unknown[] }).entries).toHaveLength(4);
+  });
+});
+
+/** A probe batch: the root filesystem `pct` full, and optionally a backup run that just ended. */
+function hostBatch(ts: number, pct: number, backup?: "success" | "failed") {
+  return batch({
+    sentAt: ts,
+    facts: { hostname: "web-1", cpuCount: 2 },
+    samples: [{ ts, cpu: { userPct: 3, systemPct: 2, iowaitPct: 0.5, idlePct: 94.5 }, load1: 0.2 }],
+    filesystems: [
+      {
+        ts,
+        mount: "/",
+        device: "/dev/vda1",
+        fstype: "ext4",
+        sizeBytes: 100e9,
+        usedBytes: pct * 1e9,
+        availableBytes: (100 - pct) * 1e9,
+      },
+    ],
+    ...(backup
+      ? { backups: [{ name: "db", tool: "restic", status: backup, startedAt: ts - 60_000, endedAt: ts }] }
+      : {}),
+  });
+}
+
+type Hook = {
+  title: string;
+  changes: { event: string; heldBack: string[]; subject: { facts: { label: string; value: string }[] } }[];
+};
+
+describe("rule alerts through delivery", () => {
+  async function withHook() {
+    const setup = await alertingApp();
+    await setup.post("/api/v1/channels", {
+      kind: "webhook",
+      name: "hook",
+      url: `${setup.receiver.url}/h`,
+      isDefault: true,
+    });
+    const host = await enrollHost(setup.app, setup.adminKey);
+    const titles = () => setup.receiver.accepted.map((r) => (JSON.parse(r.body) as Hook).title);
+    const hook = (i: number) => JSON.parse(setup.receiver.accepted[i]?.body ?? "{}") as Hook;
+    return { ...setup, host, titles, hook };
+  }
+
+  it("a real probe batch that fills the disk sends one DOWN notice naming host, rule, value and threshold, and one UP", async () => {
+    const { app, deps, clock, host, titles, hook } = await withHook();
+    for (let i = 0; i <= 5; i++) {
+      await sendBatch(app, host.hostToken, hostBatch(clock.now(), 95));
+      await runScheduledJobs(deps, scheduledJobs);
+      clock.advance(60_000);
+    }
+    await sendBatch(app, host.hostToken, hostBatch(clock.now(), 95));
+    await runScheduledJobs(deps, scheduledJobs);
+    expect(titles()).toEqual(["DOWN: web-1 disk / 95%"]);
+    const facts = Object.fromEntries(hook(0).changes[0]?.subject.facts.map((f) => [f.label, f.value]) ?? []);
+    expect(facts).toMatchObject({ Rule: "Filesystem above 90%", Value: "95%", Threshold: "> 90%" });
+
+    await sendBatch(app, host.hostToken, hostBatch(clock.now(), 60));
+    clock.advance(60_000);
+    await runScheduledJobs(deps, scheduledJobs);
+    clock.advance(60 * 60_000);
+    await sendBatch(app, host.hostToken, hostBatch(clock.now(), 60));
+    await runScheduledJobs(deps, scheduledJobs);
+    expect(titles()).toEqual(["DOWN: web-1 disk / 95%", "UP: web-1 disk / 60%"]);
+  });
+
+  it("sends one host-down notice that says what it held back, instead of a storm", async () => {
+    const { app, db, deps, clock, host, titles, hook } = await withHook();
+    await sendBatch(app, host.hostToken, hostBatch(clock.now(), 40, "success"));
+    await runScheduledJobs(deps, scheduledJobs);
+    clock.advance(27 * 60 * 60_000);
+    await runScheduledJobs(deps, scheduledJobs);
+    expect(titles()).toEqual(["DOWN: web-1"]);
+    expect(hook(0).changes[0]?.heldBack).toEqual([expect.stringMatching(/^DOWN: web-1 backup db/)]);
+    const held = await db.$client.execute(
+      "select suppressed_reason from notifications where state = 'suppressed'",
+    );
+    expect(held.rows.map((r) => r.suppressed_reason)).toEqual([expect.stringContaining("web-1")]);
+
+    await sendBatch(app, host.hostToken, hostBatch(clock.now(), 40));
+    await runScheduledJobs(deps, scheduledJobs);
+    expect(titles()).toEqual(["DOWN: web-1", "UP: web-1"]);
+    expect(hook(1).changes[0]?.heldBack).toEqual([expect.stringMatching(/^DOWN: web-1 backup db/)]);
+  });
+
+  it("keeps a silenced alert's history but sends nothing for it", async () => {
+    const { app, adminKey, deps, clock, host, titles, post } = await withHook();
+    const silence = await post("/api/v1/silences", {
+      hostId: host.hostId,
+      durationMinutes: 30,
+      comment: "kamal deploy",
+    });
+    expect(silence.status).toBe(201);
+    for (let i = 0; i <= 6; i++) {
+      await sendBatch(app, host.hostToken, hostBatch(clock.now(), 97));
+      await runScheduledJobs(deps, scheduledJobs);
+      clock.advance(60_000);
+    }
+    expect(titles()).toEqual([]);
+    const alerts = (await (
+      await app.request("/api/v1/alerts?state=firing", { headers: bearer(adminKey) })
+    ).json()) as {
+      alerts: unknown[];
+    };
+    expect(alerts.alerts).toHaveLength(1);
+    const log = (await (await app.request("/api/v1/deliveries", { headers: bearer(adminKey) })).json()) as {
+      entries: { state: string; suppressedReason: string }[];
+    };
+    expect(log.entries).toMatchObject([
+      { state: "suppressed", suppressedReason: expect.stringContaining("kamal deploy") },
+    ]);
   });
 });

@@ -5,4 +5,5 @@ export * from "./errors.ts";
 export * from "./hosts.ts";
 export * from "./notifications.ts";
 export * from "./probe.ts";
+export * from "./rules.ts";
 export * from "./status.ts";

@@ -6,7 +6,13 @@ export * from "./errors.ts";
 export * from "./health.ts";
 export * from "./hosts.ts";
 export * from "./ingest/ingest-batch.ts";
-export { canonicalLabels, flattenMetrics, METRICS, type MetricDef } from "./ingest/metrics.ts";
+export {
+  canonicalLabels,
+  flattenMetrics,
+  METRICS,
+  type MetricDef,
+  type MetricPoint,
+} from "./ingest/metrics.ts";
 export * from "./ingest/retention.ts";
 export * from "./ingest/rollups.ts";
 export * from "./ingest/state-changes.ts";
@@ -18,5 +24,6 @@ export * from "./queries/events.ts";
 export * from "./queries/logs.ts";
 export * from "./queries/metrics.ts";
 export * from "./queries/prometheus.ts";
+export * from "./rules/index.ts";
 export * from "./settings.ts";
 export * from "./status/index.ts";

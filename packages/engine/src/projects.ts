@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { createApiKey } from "./api-keys.ts";
 import type { Clock } from "./clock.ts";
 import { NotFoundError } from "./errors.ts";
+import { ensureBuiltinRules } from "./rules/builtin.ts";
 
 export function toProject(row: ProjectRow): Project {
   return { id: row.id, name: row.name, slug: row.slug, pingKey: row.pingKey, createdAt: row.createdAt };
@@ -57,6 +58,7 @@ export async function bootstrapProject(db: Db, clock: Clock, presetAdminKey?: st
     })
     .returning();
   if (!row) throw new Error("project insert returned nothing");
+  await ensureBuiltinRules(db, row.id, clock.now());
   const key = await createApiKey(
     db,
     clock,

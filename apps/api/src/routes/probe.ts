@@ -1,5 +1,5 @@
 import { enrollRequestSchema, probeBatchV1Schema } from "@vigil/contract";
-import { enrollHost, ingestBatch } from "@vigil/engine";
+import { enrollHost, evaluateBatchRules, ingestBatch } from "@vigil/engine";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { requireHost } from "../middleware/auth.ts";
@@ -17,6 +17,12 @@ export const probeRoutes = new Hono<AppEnv>()
     const batch = parseInput(probeBatchV1Schema, await readBatchBody(c), "body");
     const { db, clock, seriesCache } = c.var.deps;
     const result = await ingestBatch(db, clock, c.var.host, batch, seriesCache);
+    if (!result.duplicate) {
+      // The batch is durable already: a failing rule evaluation is logged, and the tick's re-checks go on.
+      await evaluateBatchRules(db, clock, c.var.host, { batch, ...result }).catch((err) =>
+        console.error("rule evaluation failed", err),
+      );
+    }
     return c.json({
       batchId: result.batchId,
       accepted: true,

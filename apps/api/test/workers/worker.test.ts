@@ -182,23 +182,28 @@ describe("alert delivery in workerd", () => {
     expect(hook?.headers["vigil-signature"]).toMatch(/^v1=[0-9a-f]{64}$/);
   });
 });
+/** Enrolls a host through the Worker as install.sh does; answers the admin headers and the host's token. */
+async function enrollEdgeHost(hostname: string) {
+  const admin = { authorization: `Bearer ${inject("adminKey")}`, "content-type": "application/json" };
+  const tokenRes = await call("/api/v1/enrollment-tokens", {
+    method: "POST",
+    headers: admin,
+    body: JSON.stringify({ name: hostname }),
+  });
+  const { token } = (await tokenRes.json()) as { token: string };
+  const enrolled = await call("/api/v1/probe/enroll", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, facts: { hostname, machineId: crypto.randomUUID() } }),
+  });
+  expect(enrolled.status).toBe(201);
+  const { hostId, hostToken } = (await enrolled.json()) as { hostId: string; hostToken: string };
+  return { admin, hostId, hostToken };
+}
 
 describe("probe ingest in workerd", () => {
   it("enrolls a host, takes a gzip batch through the web client and reads it back", async () => {
-    const admin = { authorization: `Bearer ${inject("adminKey")}`, "content-type": "application/json" };
-    const tokenRes = await call("/api/v1/enrollment-tokens", {
-      method: "POST",
-      headers: admin,
-      body: JSON.stringify({ name: "workerd" }),
-    });
-    const { token } = (await tokenRes.json()) as { token: string };
-    const enrolled = await call("/api/v1/probe/enroll", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, facts: { hostname: "edge-1", machineId: crypto.randomUUID() } }),
-    });
-    expect(enrolled.status).toBe(201);
-    const { hostId, hostToken } = (await enrolled.json()) as { hostId: string; hostToken: string };
+    const { admin, hostId, hostToken } = await enrollEdgeHost("edge-1");
 
     const ts = Date.UTC(2026, 10, 27, 12);
     const batch = {
@@ -237,5 +242,26 @@ describe("probe ingest in workerd", () => {
     expect(body.series[0]?.points[0]?.avg).toBe(1.5);
     const logs = await call(`/api/v1/hosts/${hostId}/logs`, { headers: admin });
     expect(await logs.text()).toContain("from the edge");
+  });
+});
+
+describe("alert rules in workerd", () => {
+  it("raises a firing alert from a batch's state through the web client", async () => {
+    const { admin, hostId, hostToken } = await enrollEdgeHost("edge-2");
+    const now = Date.now();
+    const res = await call("/api/v1/probe/batches", {
+      method: "POST",
+      headers: { authorization: `Bearer ${hostToken}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        v: 1,
+        batchId: crypto.randomUUID(),
+        sentAt: now,
+        state: { collectedAt: now, failedUnits: ["nginx.service"] },
+      }),
+    });
+    expect(res.status).toBe(200);
+    const alerts = await call(`/api/v1/alerts?hostId=${hostId}`, { headers: admin });
+    const body = (await alerts.json()) as { alerts: { name: string; state: string }[] };
+    expect(body.alerts.map((a) => [a.name, a.state])).toEqual([["edge-2 unit nginx.service", "firing"]]);
   });
 });

@@ -4,4 +4,5 @@ export * from "./checks.ts";
 export * from "./core.ts";
 export * from "./ingest.ts";
 export * from "./notify.ts";
+export * from "./rules.ts";
 export * from "./status.ts";

@@ -4,7 +4,7 @@ import { InvalidInputError } from "../errors.ts";
 /** Parsed cron expressions, keyed by pattern and zone: parsing costs more than finding the next run. */
 const cronCache = new Map<string, Cron>();
 
-function cronFor(schedule: string, tz: string): Cron {
+export function cronFor(schedule: string, tz: string): Cron {
   const key = `${tz}\u0000${schedule}`;
   let cron = cronCache.get(key);
   if (!cron) {

@@ -12,6 +12,9 @@ export interface IngestResult {
   duplicate: boolean;
   stored: Record<string, number>;
   config: ProbeRemoteConfig;
+  /** what rule evaluation reads from memory after the commit (empty for a repeat) */
+  points: MetricPoint[];
+  events: StateChange[];
 }
 
 /** rows per INSERT: well under SQLite's bound-parameter limit for the widest table */
@@ -172,8 +175,17 @@ export async function ingestBatch(
   } catch (err) {
     // The same batch committed before (a retry of a batch whose answer was lost): answer as a repeat.
     const stored = await alreadyStored(db, host.hostId, batch.batchId);
-    if (stored) return { batchId: batch.batchId, duplicate: true, stored: stored.summary, config };
+    if (stored) {
+      return {
+        batchId: batch.batchId,
+        duplicate: true,
+        stored: stored.summary,
+        config,
+        points: [],
+        events: [],
+      };
+    }
     throw err;
   }
-  return { batchId: batch.batchId, duplicate: false, stored: summary, config };
+  return { batchId: batch.batchId, duplicate: false, stored: summary, config, points, events };
 }

@@ -1,0 +1,145 @@
+/**
+ * The built-in rule pack every project gets: sensible alerts for its hosts without configuring anything.
+ * Each rule is an ordinary row (tunable over the API) marked with its `builtin` key; built-ins are switched
+ * off rather than deleted, so adding the pack again is always a no-op for what is there.
+ *
+ * New projects get the pack when they are made (`bootstrapProject`); projects that existed before rules did
+ * get it on first use (their first evaluated batch or their first rules listing), through `ensureBuiltinRules`.
+ */
+import { type CreateRuleRequest, ruleParamsSchemas } from "@vigil/contract";
+import { type Db, rules } from "@vigil/db";
+
+type BuiltinRule = Pick<CreateRuleRequest, "name" | "kind" | "params" | "forSec" | "description"> & {
+  key: string;
+};
+
+export const BUILTIN_RULES: readonly BuiltinRule[] = [
+  {
+    key: "fs-full",
+    name: "Filesystem above 90%",
+    kind: "metric",
+    params: { metric: "fs.used_pct", op: ">", value: 90 },
+    forSec: 300,
+    description: "A filesystem has been more than 90% full for 5 minutes.",
+  },
+  {
+    key: "memory-low",
+    name: "Memory available under 5%",
+    kind: "metric",
+    params: { metric: "mem.available_pct", op: "<", value: 5 },
+    forSec: 300,
+    description: "Less than 5% of memory has been available for 5 minutes.",
+  },
+  {
+    key: "load-high",
+    name: "Load per core above 2",
+    kind: "metric",
+    params: { metric: "load.1", op: ">", value: 2, perCore: true },
+    forSec: 900,
+    description: "The 1-minute load average per CPU core has been above 2 for 15 minutes.",
+  },
+  {
+    key: "iowait-high",
+    name: "I/O wait above 30%",
+    kind: "metric",
+    params: { metric: "cpu.iowait_pct", op: ">", value: 30 },
+    forSec: 600,
+    description: "CPUs have spent more than 30% of their time waiting for I/O for 10 minutes.",
+  },
+  {
+    key: "host-down",
+    name: "Host down",
+    kind: "host_down",
+    params: { periodSec: 30 },
+    forSec: 0,
+    description: "The probe has been silent for three intervals (at least 2 minutes).",
+  },
+  {
+    key: "backup-stale",
+    name: "Backup older than 26 hours or failed",
+    kind: "backup",
+    params: { maxAgeHours: 26, failed: true },
+    forSec: 0,
+    description: "The last successful backup of a name is more than 26 hours old, or its last run failed.",
+  },
+  {
+    key: "security-updates",
+    name: "Security updates pending more than 7 days",
+    kind: "security_updates",
+    params: { days: 7 },
+    forSec: 0,
+    description: "Security updates have been waiting for more than 7 days.",
+  },
+  {
+    key: "reboot-required",
+    name: "Reboot required more than 7 days",
+    kind: "reboot_required",
+    params: { days: 7 },
+    forSec: 0,
+    description: "The host has needed a reboot (e.g. for a new kernel) for more than 7 days.",
+  },
+  {
+    key: "failed-units",
+    name: "Failed systemd units",
+    kind: "failed_units",
+    params: {},
+    forSec: 0,
+    description: "A systemd unit is in the failed state.",
+  },
+  {
+    key: "container-restart-loop",
+    name: "Container restart loop",
+    kind: "container",
+    params: { notRunning: false, unhealthy: false, restarts: 3, windowMinutes: 15 },
+    forSec: 0,
+    description: "A container restarted more than 3 times within 15 minutes.",
+  },
+  {
+    key: "oom-kill",
+    name: "OOM kill",
+    kind: "log",
+    params: { identifier: "kernel", text: "out of memory", windowSec: 600, above: 0 },
+    forSec: 0,
+    description: "The kernel's OOM killer killed a process in the last 10 minutes.",
+  },
+  {
+    key: "disk-forecast",
+    name: "Disk full within 24 hours",
+    kind: "forecast",
+    params: { withinHours: 24, lookbackHours: 6 },
+    forSec: 0,
+    description: "The trend of the last 6 hours fills a filesystem within 24 hours.",
+  },
+];
+
+/** Projects this process has already given the pack (it never needs adding twice). */
+const seeded = new WeakMap<Db["$client"], Set<string>>();
+
+/** Adds the built-in rules a project lacks; idempotent and cheap after the first call in a process. */
+export async function ensureBuiltinRules(db: Db, projectId: string, now: number): Promise<void> {
+  let done = seeded.get(db.$client);
+  if (!done) {
+    done = new Set();
+    seeded.set(db.$client, done);
+  }
+  if (done.has(projectId)) return;
+  await db
+    .insert(rules)
+    .values(
+      BUILTIN_RULES.map((r) => ({
+        id: crypto.randomUUID(),
+        projectId,
+        name: r.name,
+        kind: r.kind,
+        builtin: r.key,
+        params: ruleParamsSchemas[r.kind].parse(r.params),
+        forSec: r.forSec,
+        description: r.description,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    )
+    .onConflictDoNothing();
+  if (done.size > 100_000) done.clear();
+  done.add(projectId);
+}

@@ -1,0 +1,412 @@
+/**
+ * Rule evaluation, incremental:
+ * 1. On ingest (`evaluateBatchRules`, after the batch committed): the host's enabled rules are read (one
+ *    indexed read), those whose scope covers the host and whose kind the batch can speak to are evaluated
+ *    from the batch in memory plus small indexed reads, against the host's alerts (one indexed read, only
+ *    when some rule applies).
+ * 2. By the scheduler (`evaluateDueAlerts`): alerts whose `due_at` passed — a for-duration ending,
+ *    keep-firing-for running out, a backup or a pending reboot growing too old, log lines leaving their
+ *    window — are evaluated again from what is stored. Forecasts run there too (forecast.ts).
+ * 3. Each alert that changes is written with compare-and-set on `alerts.cas`; a state change writes its flip
+ *    (and opens or resolves its incident) in the same batch, guarded by the new token, so two evaluators
+ *    never record the same transition twice. All writes of one evaluation share one round trip.
+ */
+import type { ProbeBatchV1, StateSnapshot } from "@vigil/contract";
+import { type AlertRow, alerts, type Db, hostState, hosts, type RuleRow, rules } from "@vigil/db";
+import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import { newCasToken, type Statement, transitionStatements } from "../checks/state.ts";
+import type { Clock } from "../clock.ts";
+import type { HostPrincipal } from "../hosts.ts";
+import type { MetricPoint } from "../ingest/metrics.ts";
+import { ensureBuiltinRules } from "./builtin.ts";
+import { ensureHostCheck } from "./host-down.ts";
+import { type AlertFields, nextAlert, type Reading } from "./lifecycle.ts";
+import { batchConcerns, EVALUATORS, type EvalContext, type HostContext } from "./readings.ts";
+
+export interface RuleReport {
+  evaluated: number;
+  written: number;
+  flips: number;
+  /** writes that lost a compare-and-set to another evaluator */
+  skipped: number;
+}
+
+export function ruleCoversHost(rule: Pick<RuleRow, "scope" | "scopeTag" | "scopeHostId">, host: HostContext) {
+  if (rule.scope === "host") return rule.scopeHostId === host.hostId;
+  if (rule.scope === "tag") return rule.scopeTag !== null && host.tags.includes(rule.scopeTag);
+  return true;
+}
+
+export interface PendingWrite {
+  statements: Statement[];
+  flips: number;
+}
+
+const ALERT_COLUMNS = [
+  "state",
+  "pending_since",
+  "firing_since",
+  "keep_firing_until",
+  "condition_since",
+  "active",
+  "last_value",
+  "cause",
+  "observed",
+  "condition",
+  "value_text",
+  "due_at",
+] as const;
+
+function fieldValues(f: AlertFields): (string | number | null)[] {
+  return [
+    f.state,
+    f.pendingSince,
+    f.firingSince,
+    f.keepFiringUntil,
+    f.conditionSince,
+    f.active ? 1 : 0,
+    f.lastValue,
+    f.cause,
+    f.observed,
+    f.condition,
+    f.valueText,
+    f.dueAt,
+  ];
+}
+
+/**
+ * A pending or firing alert's value is refreshed at most this often when nothing else changes, so a host
+ * that stays above a threshold does not cost a write with every batch.
+ */
+export const VALUE_REFRESH_MS = 5 * 60_000;
+
+/** Nothing worth a write: same state and deadlines, and a value that is recent enough or the same. */
+function unchanged(current: AlertRow, f: AlertFields, now: number): boolean {
+  return (
+    current.state === f.state &&
+    current.active === f.active &&
+    current.dueAt === f.dueAt &&
+    current.conditionSince === f.conditionSince &&
+    current.pendingSince === f.pendingSince &&
+    current.keepFiringUntil === f.keepFiringUntil &&
+    (f.state === "inactive" ||
+      (current.lastValue === f.lastValue && current.cause === f.cause) ||
+      now - current.evaluatedAt < VALUE_REFRESH_MS)
+  );
+}
+
+/** The statements that record one reading of one alert, or null when there is nothing to record. */
+export function alertWrite(
+  host: Pick<HostContext, "projectId" | "hostId">,
+  rule: Pick<RuleRow, "id" | "forSec" | "keepFiringForSec">,
+  reading: Reading,
+  current: AlertRow | null,
+  now: number,
+): PendingWrite | null {
+  const step = nextAlert(current, reading, rule, now);
+  const f = step.fields;
+  const token = newCasToken();
+  let statements: Statement[];
+  let id: string;
+  if (!current) {
+    // A quiet target with nothing to remember (no deadline, no start of a condition) needs no row.
+    if (!step.transition && f.dueAt === null && f.conditionSince === null && !f.active) return null;
+    id = crypto.randomUUID();
+    statements = [
+      {
+        sql: `insert into alerts (id, project_id, rule_id, host_id, target_key, labels, label, state_changed_at,
+              evaluated_at, cas, created_at, ${ALERT_COLUMNS.join(", ")})
+              values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${ALERT_COLUMNS.map(() => "?").join(", ")})
+              on conflict (rule_id, host_id, target_key) do nothing`,
+        args: [
+          id,
+          host.projectId,
+          rule.id,
+          host.hostId,
+          reading.targetKey,
+          JSON.stringify(reading.labels),
+          reading.label,
+          now,
+          now,
+          token,
+          now,
+          ...fieldValues(f),
+        ],
+      },
+    ];
+  } else {
+    if (!step.transition && unchanged(current, f, now)) return null;
+    id = current.id;
+    statements = [
+      {
+        sql: `update alerts set ${ALERT_COLUMNS.map((c) => `${c} = ?`).join(", ")}, state_changed_at = ?,
+              evaluated_at = ?, cas = ? where id = ? and cas = ?`,
+        args: [
+          ...fieldValues(f),
+          step.transition ? now : current.stateChangedAt,
+          now,
+          token,
+          current.id,
+          current.cas,
+        ],
+      },
+    ];
+  }
+  if (step.transition) {
+    statements.push(
+      ...transitionStatements({
+        subjectType: "alert",
+        projectId: host.projectId,
+        subjectId: id,
+        from: step.transition.from,
+        to: step.transition.to,
+        cause: step.transition.cause,
+        incidentStatus: "firing",
+        now,
+        guard: "exists (select 1 from alerts where id = ? and cas = ?)",
+        guardArgs: [id, token],
+      }),
+    );
+  }
+  return { statements, flips: step.transition ? 1 : 0 };
+}
+
+/** Commits every write in one round trip; each keeps its own compare-and-set. */
+export async function commitWrites(db: Db, writes: PendingWrite[], report: RuleReport): Promise<void> {
+  if (writes.length === 0) return;
+  const results = await db.$client.batch(
+    writes.flatMap((w) => w.statements),
+    "write",
+  );
+  let offset = 0;
+  for (const w of writes) {
+    if ((results[offset]?.rowsAffected ?? 0) === 1) {
+      report.written++;
+      report.flips += w.flips;
+    } else {
+      report.skipped++;
+    }
+    offset += w.statements.length;
+  }
+}
+
+function byTarget(rows: readonly AlertRow[]): Map<string, Map<string, AlertRow>> {
+  const out = new Map<string, Map<string, AlertRow>>();
+  for (const a of rows) {
+    let forRule = out.get(a.ruleId);
+    if (!forRule) {
+      forRule = new Map();
+      out.set(a.ruleId, forRule);
+    }
+    forRule.set(a.targetKey, a);
+  }
+  return out;
+}
+
+const NONE = new Map<string, AlertRow>();
+
+/** Evaluates rules over one context and writes what changed. `only` narrows each rule to some targets. */
+async function evaluateRules(
+  ctx: EvalContext,
+  rulesToRun: readonly RuleRow[],
+  existing: Map<string, Map<string, AlertRow>>,
+  report: RuleReport,
+  only?: Map<string, Set<string>>,
+): Promise<void> {
+  const writes: PendingWrite[] = [];
+  for (const rule of rulesToRun) {
+    const evaluate = EVALUATORS[rule.kind];
+    if (!evaluate) continue;
+    const mine = existing.get(rule.id) ?? NONE;
+    const targets = only?.get(rule.id);
+    const readings =
+      rule.enabled && ruleCoversHost(rule, ctx.host)
+        ? await evaluate(ctx, rule, mine)
+        : [...mine.values()].filter((a) => !targets || targets.has(a.targetKey)).map(switchedOff);
+    report.evaluated++;
+    const seen = new Set<string>();
+    for (const reading of readings) {
+      if (targets && !targets.has(reading.targetKey)) continue;
+      seen.add(reading.targetKey);
+      const write = alertWrite(ctx.host, rule, reading, mine.get(reading.targetKey) ?? null, ctx.now);
+      if (write) writes.push(write);
+    }
+    // Due alerts the evaluator had nothing new about keep their last reading (a for-duration ends).
+    for (const key of targets ?? []) {
+      const alert = mine.get(key);
+      if (!alert || seen.has(key)) continue;
+      const write = alertWrite(ctx.host, rule, carriedForward(alert), alert, ctx.now);
+      if (write) writes.push(write);
+    }
+  }
+  await commitWrites(ctx.db, writes, report);
+}
+
+/** An alert's last reading, as it stands when no new data came. */
+function carriedForward(a: AlertRow): Reading {
+  return {
+    targetKey: a.targetKey,
+    labels: a.labels,
+    label: a.label,
+    breach: a.active,
+    clear: !a.active,
+    value: a.lastValue,
+    observed: a.observed,
+    valueText: a.valueText,
+    condition: a.condition,
+    conditionSince: a.conditionSince,
+  };
+}
+
+/** Alerts of a rule switched off, or no longer covering the host, resolve (keep-firing-for still applies). */
+function switchedOff(a: AlertRow): Reading {
+  return { ...carriedForward(a), breach: false, clear: true, observed: `${a.label}: rule off for this host` };
+}
+
+export function hostContext(row: {
+  projectId: string;
+  id: string;
+  name: string;
+  tags: string[];
+  facts: unknown;
+}) {
+  const facts = row.facts as { cpuCount?: number } | null;
+  return {
+    projectId: row.projectId,
+    hostId: row.id,
+    name: row.name,
+    tags: row.tags,
+    cpuCount: facts?.cpuCount ?? null,
+  } satisfies HostContext;
+}
+
+export interface BatchInput {
+  batch: ProbeBatchV1;
+  points: readonly MetricPoint[];
+  events: readonly { kind: string; details: Record<string, unknown> }[];
+}
+
+/**
+ * Enabled rules by project, kept by a long-lived process for RULES_TTL_MS: rules change rarely, batches
+ * arrive every few seconds. This process's own rule writes drop the entry (`forgetRules`); another
+ * process's (another Worker isolate) show within the TTL.
+ */
+export const RULES_TTL_MS = 10_000;
+const ruleCache = new WeakMap<Db["$client"], Map<string, { at: number; rows: RuleRow[] }>>();
+
+export function forgetRules(db: Db, projectId: string): void {
+  ruleCache.get(db.$client)?.delete(projectId);
+}
+
+async function enabledRules(db: Db, projectId: string): Promise<RuleRow[]> {
+  let byProject = ruleCache.get(db.$client);
+  if (!byProject) {
+    byProject = new Map();
+    ruleCache.set(db.$client, byProject);
+  }
+  const cached = byProject.get(projectId);
+  // Wall time on purpose: this bounds how stale a cache is, whatever clock the domain is given.
+  if (cached && Date.now() - cached.at < RULES_TTL_MS) return cached.rows;
+  const rows = await db.query.rules.findMany({
+    where: and(eq(rules.projectId, projectId), eq(rules.enabled, true)),
+  });
+  if (byProject.size > 10_000) byProject.clear();
+  byProject.set(projectId, { at: Date.now(), rows });
+  return rows;
+}
+
+/** Evaluates a host's rules on the batch that just committed. */
+export async function evaluateBatchRules(
+  db: Db,
+  clock: Clock,
+  principal: HostPrincipal,
+  input: BatchInput,
+): Promise<RuleReport> {
+  const report: RuleReport = { evaluated: 0, written: 0, flips: 0, skipped: 0 };
+  const now = clock.now();
+  await ensureBuiltinRules(db, principal.projectId, now);
+  const row = principal.row;
+  const host = hostContext({ ...row, facts: { ...row.facts, ...input.batch.facts } });
+  const applicable = (await enabledRules(db, principal.projectId)).filter((r) => ruleCoversHost(r, host));
+
+  for (const rule of applicable) {
+    if (rule.kind === "host_down") {
+      await ensureHostCheck(db, clock, host, Number(rule.params.periodSec ?? 30));
+    }
+  }
+  const ctx: EvalContext = {
+    db,
+    host,
+    now,
+    points: input.points,
+    logs: input.batch.logs,
+    backups: input.batch.backups,
+    state: input.batch.state ?? null,
+    events: input.events,
+  };
+  // Log and SSH-key rules also look again while their alert is live; the others only when the batch speaks.
+  const maybe = applicable.filter((r) => batchConcerns(r.kind, ctx, true));
+  const existing = byTarget(await db.select().from(alerts).where(eq(alerts.hostId, host.hostId)));
+  const live = (ruleId: string) =>
+    [...(existing.get(ruleId)?.values() ?? [])].some((a) => a.active || a.state !== "inactive");
+  const toRun = maybe.filter((r) => batchConcerns(r.kind, ctx, live(r.id)));
+  // Live alerts of rules that no longer apply here (switched off, scope or host tags changed) resolve.
+  const applies = new Set(applicable.map((r) => r.id));
+  const orphans = [...existing.keys()].filter((id) => !applies.has(id) && live(id));
+  if (orphans.length > 0) {
+    const stale = await db.select().from(rules).where(inArray(rules.id, orphans));
+    toRun.push(...stale);
+  }
+  await evaluateRules(ctx, toRun, existing, report);
+  return report;
+}
+
+/**
+ * The scheduler's share: alerts whose deadline passed, oldest first, at most `limit`, evaluated again from
+ * the stored state of their hosts.
+ */
+export async function evaluateDueAlerts(db: Db, now: number, limit = 500): Promise<RuleReport> {
+  const report: RuleReport = { evaluated: 0, written: 0, flips: 0, skipped: 0 };
+  const due = await db.query.alerts.findMany({
+    where: lte(alerts.dueAt, now),
+    orderBy: [asc(alerts.dueAt)],
+    limit,
+  });
+  if (due.length === 0) return report;
+  const hostIds = [...new Set(due.map((a) => a.hostId))];
+  const ruleIds = [...new Set(due.map((a) => a.ruleId))];
+  const [hostRows, ruleRows, states, allAlerts] = await Promise.all([
+    db.select().from(hosts).where(inArray(hosts.id, hostIds)),
+    db.select().from(rules).where(inArray(rules.id, ruleIds)),
+    db.select().from(hostState).where(inArray(hostState.hostId, hostIds)),
+    db
+      .select()
+      .from(alerts)
+      .where(and(inArray(alerts.hostId, hostIds), inArray(alerts.ruleId, ruleIds))),
+  ]);
+  const ruleById = new Map(ruleRows.map((r) => [r.id, r]));
+  const stateOf = new Map(states.map((s) => [s.hostId, s.snapshot as StateSnapshot]));
+  for (const hostRow of hostRows) {
+    const mine = due.filter((a) => a.hostId === hostRow.id);
+    const only = new Map<string, Set<string>>();
+    for (const a of mine) {
+      const set = only.get(a.ruleId) ?? new Set<string>();
+      set.add(a.targetKey);
+      only.set(a.ruleId, set);
+    }
+    const rulesToRun = [...only.keys()].map((id) => ruleById.get(id)).filter((r): r is RuleRow => !!r);
+    const ctx: EvalContext = {
+      db,
+      host: hostContext(hostRow),
+      now,
+      points: [],
+      logs: [],
+      backups: [],
+      state: stateOf.get(hostRow.id) ?? null,
+      events: [],
+    };
+    const existing = byTarget(allAlerts.filter((a) => a.hostId === hostRow.id));
+    await evaluateRules(ctx, rulesToRun, existing, report, only);
+  }
+  return report;
+}
