@@ -262,6 +262,25 @@ describe("silences and maintenance windows over the API", () => {
     expect(all.silences).toHaveLength(1);
   });
 
+  it("lets an ingest key silence for a deploy's length only, and an admin key for longer", async () => {
+    const { app, adminKey, clock } = await testApp();
+    const { key: ingestKey } = await json<{ key: string }>(
+      app.request("/api/v1/api-keys", jsonRequest("POST", { name: "deploy", scopes: ["ingest"] }, adminKey)),
+    );
+    const silence = (body: unknown, key: string) =>
+      app.request("/api/v1/silences", jsonRequest("POST", body, key));
+    const long = await silence({ tag: "web", durationMinutes: 24 * 60, comment: "x" }, ingestKey);
+    expect(long.status).toBe(400);
+    expect(JSON.stringify(await long.json())).toContain("at most 2 hours");
+    const later = await silence(
+      { tag: "web", startsAt: clock.now() + 3 * 60 * MIN, durationMinutes: 10 },
+      ingestKey,
+    );
+    expect(later.status).toBe(400);
+    expect((await silence({ tag: "web", durationMinutes: 120 }, ingestKey)).status).toBe(201);
+    expect((await silence({ tag: "web", durationMinutes: 24 * 60 }, adminKey)).status).toBe(201);
+  });
+
   it("refuses a silence without matchers or without an end", async () => {
     const { app, adminKey } = await testApp();
     for (const body of [{ durationMinutes: 10 }, { tag: "x" }, { tag: "x", durationMinutes: 5, endsAt: 1 }]) {

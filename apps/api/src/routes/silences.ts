@@ -6,6 +6,7 @@ import {
 import {
   createMaintenanceWindow,
   createSilence,
+  DEPLOY_SILENCE_LIMITS,
   deleteMaintenanceWindow,
   expireSilence,
   listMaintenanceWindows,
@@ -21,12 +22,14 @@ import { idParam } from "./params.ts";
 
 /**
  * Silences. Opening one takes an ingest key, like a deploy marker, so a deploy hook can silence its host
- * for the deploy in one request; expiring one takes admin.
+ * for the deploy in one request (within DEPLOY_SILENCE_LIMITS unless the key is admin); expiring one takes admin.
  */
 export const silenceRoutes = new Hono<AppEnv>()
   .post("/", requireScope("ingest"), validate("json", createSilenceRequestSchema), async (c) => {
     const { db, clock } = c.var.deps;
-    const row = await createSilence(db, clock, c.var.principal.projectId, c.req.valid("json"));
+    const { projectId, scopes } = c.var.principal;
+    const limits = scopes.includes("admin") ? undefined : DEPLOY_SILENCE_LIMITS;
+    const row = await createSilence(db, clock, projectId, c.req.valid("json"), limits);
     return c.json(toSilence(row, clock.now()), 201);
   })
   .get("/", requireScope("read"), validate("query", listSilencesQuerySchema), async (c) => {

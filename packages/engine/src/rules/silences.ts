@@ -67,17 +67,33 @@ export function toSilence(r: SilenceRow, now: number): Silence {
   };
 }
 
+/**
+ * The most a key without admin scope may silence: a deploy's worth, starting now or within the hour. A
+ * leaked ingest key (it sits in deploy hooks) can then mute alerts for two hours at most, not for good.
+ */
+export const DEPLOY_SILENCE_LIMITS = { maxDurationMs: 2 * 60 * MIN, maxStartDelayMs: 60 * MIN };
+
 export async function createSilence(
   db: Db,
   clock: Clock,
   projectId: string,
   input: CreateSilenceRequest,
+  limits?: typeof DEPLOY_SILENCE_LIMITS,
 ): Promise<SilenceRow> {
   const now = clock.now();
   const startsAt = input.startsAt ?? now;
   const endsAt = input.endsAt ?? startsAt + (input.durationMinutes ?? 0) * MIN;
   if (endsAt <= startsAt) {
     throw new InvalidInputError("body.endsAt", "must be after startsAt");
+  }
+  if (limits && endsAt - startsAt > limits.maxDurationMs) {
+    throw new InvalidInputError("body.endsAt", "a key without admin scope may silence for at most 2 hours");
+  }
+  if (limits && startsAt - now > limits.maxStartDelayMs) {
+    throw new InvalidInputError(
+      "body.startsAt",
+      "a key without admin scope may only silence from within the next hour",
+    );
   }
   const [row] = await db
     .insert(silences)
