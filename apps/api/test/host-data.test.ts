@@ -289,23 +289,50 @@ describe("central probe configuration", () => {
     expect(await bad.text()).toContain("body.probe.intervalSec");
   });
 
-  it("deletes a host with everything it reported", async () => {
-    const { app, adminKey, db } = await testApp();
+  it("deletes a host with everything it reported, its alerts and their incidents", async () => {
+    const { app, adminKey, db, clock } = await testApp();
     const host = await enrollHost(app, adminKey);
     await sendBatch(
       app,
       host.hostToken,
       batch({ samples: [fullSample], logs: [{ ts: T0, priority: 3, message: "x" }] }),
     );
+    // A full disk for 6 minutes: the built-in rule fires and opens an incident.
+    for (let i = 0; i < 2; i++) {
+      const ts = clock.now();
+      const disk = {
+        ts,
+        mount: "/",
+        device: "/dev/vda1",
+        fstype: "ext4",
+        sizeBytes: 100,
+        usedBytes: 99,
+        availableBytes: 1,
+      };
+      await sendBatch(app, host.hostToken, batch({ sentAt: ts, filesystems: [disk] }));
+      clock.advance(6 * 60_000);
+    }
+    const open = await db.$client.execute("select count(*) as n from incidents where subject_type = 'alert'");
+    expect(open.rows[0]?.n).toBe(1);
     const res = await app.request(`/api/v1/hosts/${host.hostId}`, {
       method: "DELETE",
       headers: bearer(adminKey),
     });
     expect(res.status).toBe(204);
-    for (const table of ["hosts", "series", "samples", "log_entries", "ingested_batches"]) {
+    for (const table of [
+      "hosts",
+      "series",
+      "samples",
+      "log_entries",
+      "ingested_batches",
+      "alerts",
+      "incidents",
+    ]) {
       const n = (await db.$client.execute(`select count(*) as n from ${table}`)).rows[0]?.n;
       expect(n, table).toBe(0);
     }
+    const flips = await db.$client.execute("select count(*) as n from flips where subject_type = 'alert'");
+    expect(flips.rows[0]?.n).toBe(0);
     expect((await sendBatch(app, host.hostToken, batch())).status).toBe(401);
   });
 });

@@ -1,11 +1,14 @@
 import type { Host, ProbeRemoteConfig, ProjectSettings, StateSnapshot, UpdateHost } from "@vigil/contract";
 import {
+  alerts,
   backupRuns,
   type Db,
+  flips,
   type HostRow,
   hostEvents,
   hostState,
   hosts,
+  incidents,
   ingestedBatches,
   logEntries,
   projects,
@@ -181,6 +184,7 @@ export async function updateHost(
 export async function deleteHost(db: Db, projectId: string, hostId: string): Promise<void> {
   await getHostRow(db, projectId, hostId);
   const ids = db.select({ id: series.id }).from(series).where(eq(series.hostId, hostId));
+  const alertIds = db.select({ id: alerts.id }).from(alerts).where(eq(alerts.hostId, hostId));
   await db.batch([
     db.delete(samples).where(inArray(samples.seriesId, ids)),
     db.delete(rollupsHourly).where(inArray(rollupsHourly.seriesId, ids)),
@@ -192,6 +196,11 @@ export async function deleteHost(db: Db, projectId: string, hostId: string): Pro
     db.delete(hostState).where(eq(hostState.hostId, hostId)),
     db.delete(hostEvents).where(eq(hostEvents.hostId, hostId)),
     db.delete(ingestedBatches).where(eq(ingestedBatches.hostId, hostId)),
+    // Its alerts go with it (cascade); their incidents and flips are rows of their own and would dangle.
+    db
+      .delete(incidents)
+      .where(and(eq(incidents.subjectType, "alert"), inArray(incidents.subjectId, alertIds))),
+    db.delete(flips).where(and(eq(flips.subjectType, "alert"), inArray(flips.subjectId, alertIds))),
     db.delete(hosts).where(and(eq(hosts.projectId, projectId), eq(hosts.id, hostId))),
   ]);
 }
