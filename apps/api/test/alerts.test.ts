@@ -5,7 +5,7 @@ import { startSmtpSink, startWebhookReceiver } from "@vigil/notify/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/app.ts";
 import { runScheduledJobs, scheduledJobs } from "../src/scheduler.ts";
-import { batch, bearer, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
+import { bearer, enrollHost, hostBatch, jsonRequest, sendBatch, testApp } from "./helpers.ts";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -206,29 +206,6 @@ describe("alerts end to end in one process", () => {
     expect(((await byIncident.json()) as { entries: unknown[] }).entries).toHaveLength(4);
   });
 });
-
-/** A probe batch: the root filesystem `pct` full, and optionally a backup run that just ended. */
-function hostBatch(ts: number, pct: number, backup?: "success" | "failed") {
-  return batch({
-    sentAt: ts,
-    facts: { hostname: "web-1", cpuCount: 2 },
-    samples: [{ ts, cpu: { userPct: 3, systemPct: 2, iowaitPct: 0.5, idlePct: 94.5 }, load1: 0.2 }],
-    filesystems: [
-      {
-        ts,
-        mount: "/",
-        device: "/dev/vda1",
-        fstype: "ext4",
-        sizeBytes: 100e9,
-        usedBytes: pct * 1e9,
-        availableBytes: (100 - pct) * 1e9,
-      },
-    ],
-    ...(backup
-      ? { backups: [{ name: "db", tool: "restic", status: backup, startedAt: ts - 60_000, endedAt: ts }] }
-      : {}),
-  });
-}
 
 type Hook = {
   title: string;

@@ -69,3 +69,26 @@ export async function sendBatch(
     body: payload,
   });
 }
+
+/** A probe batch: the root filesystem `pct` full, and optionally a backup run that just ended. */
+export function hostBatch(ts: number, pct: number, backup?: "success" | "failed") {
+  return batch({
+    sentAt: ts,
+    facts: { hostname: "web-1", cpuCount: 2 },
+    samples: [{ ts, cpu: { userPct: 3, systemPct: 2, iowaitPct: 0.5, idlePct: 94.5 }, load1: 0.2 }],
+    filesystems: [
+      {
+        ts,
+        mount: "/",
+        device: "/dev/vda1",
+        fstype: "ext4",
+        sizeBytes: 100e9,
+        usedBytes: pct * 1e9,
+        availableBytes: (100 - pct) * 1e9,
+      },
+    ],
+    ...(backup
+      ? { backups: [{ name: "db", tool: "restic", status: backup, startedAt: ts - 60_000, endedAt: ts }] }
+      : {}),
+  });
+}

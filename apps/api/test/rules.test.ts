@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/deps.ts";
 import { runScheduledJobs, scheduledJobs } from "../src/scheduler.ts";
-import { batch, bearer, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
+import { bearer, enrollHost, hostBatch, jsonRequest, sendBatch, testApp } from "./helpers.ts";
 
 const MIN = 60_000;
 
@@ -19,25 +19,8 @@ type Rule = {
 };
 type Alert = { id: string; state: string; name: string; cause: string; ruleId: string };
 
-/** A probe batch as the probe sends it: one host sample and the root filesystem `pct` percent full. */
-function diskBatch(ts: number, pct: number) {
-  return batch({
-    sentAt: ts,
-    facts: { hostname: "web-1", cpuCount: 2 },
-    samples: [{ ts, cpu: { userPct: 3, systemPct: 2, iowaitPct: 0.5, idlePct: 94.5 }, load1: 0.2 }],
-    filesystems: [
-      {
-        ts,
-        mount: "/",
-        device: "/dev/vda1",
-        fstype: "ext4",
-        sizeBytes: 100e9,
-        usedBytes: pct * 1e9,
-        availableBytes: (100 - pct) * 1e9,
-      },
-    ],
-  });
-}
+/** The root filesystem `pct` percent full. */
+const diskBatch = (ts: number, pct: number) => hostBatch(ts, pct);
 
 describe("rules over the API", () => {
   it("lists the built-in pack on a project that never saw a rule, each one tunable and switchable off", async () => {

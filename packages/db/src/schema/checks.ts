@@ -9,9 +9,15 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ms } from "./columns.ts";
-import { hosts, projects } from "./core.ts";
+import { hosts, projectRef } from "./core.ts";
 
 const flag = (name: string) => integer(name, { mode: "boolean" });
+
+/** A row about one check, deleted with it. */
+export const checkRef = () =>
+  text("check_id")
+    .notNull()
+    .references(() => checks.id, { onDelete: "cascade" });
 
 export const checkKinds = ["heartbeat", "http", "tcp", "tls", "host"] as const;
 export type CheckKind = (typeof checkKinds)[number];
@@ -26,9 +32,7 @@ export const checks = sqliteTable(
   "checks",
   {
     id: text("id").primaryKey(),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     kind: text("kind").$type<CheckKind>().notNull(),
     name: text("name").notNull(),
     /** Lower-case; not unique on purpose (Healthchecks answers 409 to a ping on an ambiguous slug). */
@@ -108,12 +112,8 @@ export const pings = sqliteTable(
   "pings",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
-    checkId: text("check_id")
-      .notNull()
-      .references(() => checks.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
+    checkId: checkRef(),
     kind: text("kind").$type<PingKind>().notNull(),
     exitStatus: integer("exit_status"),
     rid: text("rid"),
@@ -137,12 +137,8 @@ export const checkRuns = sqliteTable(
   "check_runs",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
-    checkId: text("check_id")
-      .notNull()
-      .references(() => checks.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
+    checkId: checkRef(),
     at: ms("at").notNull(),
     /** what this run alone says: up, degraded or down (the check's status also weighs confirmation) */
     result: text("result").$type<"up" | "degraded" | "down">().notNull(),
@@ -165,9 +161,7 @@ export const flips = sqliteTable(
   "flips",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     subjectType: text("subject_type").$type<SubjectType>().notNull(),
     subjectId: text("subject_id").notNull(),
     fromStatus: text("from_status").notNull(),
@@ -189,9 +183,7 @@ export const incidents = sqliteTable(
   "incidents",
   {
     id: text("id").primaryKey(),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     subjectType: text("subject_type").$type<SubjectType>().notNull(),
     subjectId: text("subject_id").notNull(),
     cause: text("cause").notNull(),
@@ -213,12 +205,8 @@ export const incidents = sqliteTable(
 export const uptimeDaily = sqliteTable(
   "uptime_daily",
   {
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
-    checkId: text("check_id")
-      .notNull()
-      .references(() => checks.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
+    checkId: checkRef(),
     /** 00:00 UTC of the day, ms */
     day: ms("day").notNull(),
     upMs: integer("up_ms").notNull().default(0),

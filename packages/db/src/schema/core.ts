@@ -28,9 +28,7 @@ export const apiKeys = sqliteTable(
   "api_keys",
   {
     id: text("id").primaryKey(),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     name: text("name").notNull(),
     /** The part of the key before the secret, shown in lists and used to find the row. */
     prefix: text("prefix").notNull().unique(),
@@ -47,9 +45,7 @@ export const hosts = sqliteTable(
   "hosts",
   {
     id: text("id").primaryKey(),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     name: text("name").notNull(),
     /** /etc/machine-id, so the same machine enrolling again gets its host back. */
     machineId: text("machine_id"),
@@ -75,9 +71,7 @@ export const enrollmentTokens = sqliteTable(
   "enrollment_tokens",
   {
     id: text("id").primaryKey(),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     name: text("name").notNull(),
     prefix: text("prefix").notNull().unique(),
     secretHash: text("secret_hash").notNull(),
@@ -95,3 +89,9 @@ export type ProjectRow = typeof projects.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type HostRow = typeof hosts.$inferSelect;
 export type EnrollmentTokenRow = typeof enrollmentTokens.$inferSelect;
+
+/** A row about one host, deleted with it. */
+export const hostRef = () =>
+  text("host_id")
+    .notNull()
+    .references(() => hosts.id, { onDelete: "cascade" });

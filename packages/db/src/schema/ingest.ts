@@ -11,16 +11,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ms } from "./columns.ts";
-import { hosts, projects } from "./core.ts";
-
-const projectRef = () =>
-  text("project_id")
-    .notNull()
-    .references(() => projects.id, { onDelete: "cascade" });
-const hostRef = () =>
-  text("host_id")
-    .notNull()
-    .references(() => hosts.id, { onDelete: "cascade" });
+import { hostRef, hosts, projectRef } from "./core.ts";
 
 /** One row per accepted batch: the ingest is idempotent on (host, batch id). */
 export const ingestedBatches = sqliteTable(

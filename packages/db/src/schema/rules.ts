@@ -10,12 +10,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ms } from "./columns.ts";
-import { hosts, projects } from "./core.ts";
-
-const projectRef = () =>
-  text("project_id")
-    .notNull()
-    .references(() => projects.id, { onDelete: "cascade" });
+import { hostRef, hosts, projectRef } from "./core.ts";
 
 export const ruleKinds = [
   "metric",
@@ -72,9 +67,7 @@ export const alerts = sqliteTable(
     ruleId: text("rule_id")
       .notNull()
       .references(() => rules.id, { onDelete: "cascade" }),
-    hostId: text("host_id")
-      .notNull()
-      .references(() => hosts.id, { onDelete: "cascade" }),
+    hostId: hostRef(),
     /** what within the host: "" for the host itself, else e.g. `mount=/`, `unit=nginx.service`, `backup=db` */
     targetKey: text("target_key").notNull(),
     labels: text("labels", { mode: "json" }).$type<Record<string, string>>().notNull().default(sql`'{}'`),

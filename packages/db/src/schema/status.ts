@@ -5,9 +5,9 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { checks } from "./checks.ts";
+import { checkRef } from "./checks.ts";
 import { ms } from "./columns.ts";
-import { projects } from "./core.ts";
+import { projectRef } from "./core.ts";
 
 /** What a status page component, or an incident's affected object, points at. */
 export type StatusSubjectType = "check" | "host";
@@ -20,9 +20,7 @@ export const statusPages = sqliteTable(
   "status_pages",
   {
     id: text("id").primaryKey(),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     /** Globally unique: `/status/<slug>` names no project. */
     slug: text("slug").notNull().unique(),
     title: text("title").notNull(),
@@ -46,9 +44,7 @@ export const statusPageComponents = sqliteTable(
     pageId: text("page_id")
       .notNull()
       .references(() => statusPages.id, { onDelete: "cascade" }),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     position: integer("position").notNull(),
     /** Components with the same heading, in a row, form one group; null: ungrouped. */
     heading: text("heading"),
@@ -76,9 +72,7 @@ export const statusIncidents = sqliteTable(
   "status_incidents",
   {
     id: text("id").primaryKey(),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     sourceIncidentId: text("source_incident_id").unique(),
     title: text("title"),
     impact: text("impact").$type<IncidentImpact>(),
@@ -96,9 +90,7 @@ export const statusIncidentUpdates = sqliteTable(
   "status_incident_updates",
   {
     id: text("id").primaryKey(),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     statusIncidentId: text("status_incident_id")
       .notNull()
       .references(() => statusIncidents.id, { onDelete: "cascade" }),
@@ -114,9 +106,7 @@ export const statusMaintenance = sqliteTable(
   "status_maintenance",
   {
     id: text("id").primaryKey(),
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
     title: text("title").notNull(),
     description: text("description").notNull().default(""),
     startsAt: ms("starts_at").notNull(),
@@ -136,12 +126,8 @@ export const statusMaintenance = sqliteTable(
 export const responseDaily = sqliteTable(
   "response_daily",
   {
-    projectId: text("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
-    checkId: text("check_id")
-      .notNull()
-      .references(() => checks.id, { onDelete: "cascade" }),
+    projectId: projectRef(),
+    checkId: checkRef(),
     /** 00:00 UTC of the day, ms */
     day: ms("day").notNull(),
     runs: integer("runs").notNull().default(0),
