@@ -2,6 +2,7 @@ import { ErrorCode } from "@vigil/contract";
 import { SeriesCache } from "@vigil/engine";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { compress } from "hono/compress";
 import type { AppDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { errorResponse, notFound, onError } from "./middleware/errors.ts";
@@ -50,6 +51,10 @@ export function createApp(given: AppDeps) {
         ),
     }),
   );
+
+  // Status pages are the large public bodies (hundreds of kB of bars and days); gzip takes them to a tenth for a
+  // phone on a poor link. Cloudflare would compress at its edge anyway; the self-hosted server does it here.
+  for (const path of ["/", "/status/*", "/api/v1/status/*"]) app.use(path, compress());
 
   app.route("/", healthRoutes);
   app.route("/api/v1/projects", projectRoutes);

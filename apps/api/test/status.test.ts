@@ -1,5 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gunzipSync } from "node:zlib";
 import { errorBodySchema, type StatusPageData, statusPageDataSchema } from "@vigil/contract";
 import { createApiKey, createProject } from "@vigil/db/testing";
 import { tick } from "@vigil/engine";
@@ -440,6 +441,22 @@ describe("status page response times", () => {
       expect(await (await app.request("/status/acme")).text()).toContain('<svg class="spark"');
     } finally {
       target.close();
+    }
+  });
+});
+
+describe("status page transfer", () => {
+  it("sends the page and its JSON gzip-compressed to clients that accept it, and plain to those that do not", async () => {
+    const { app } = await apiOnPage();
+    for (const path of ["/status/acme", "/api/v1/status/acme"]) {
+      const plain = await app.request(path);
+      const text = await plain.text();
+      expect(plain.headers.get("content-encoding")).toBeNull();
+      const zipped = await app.request(path, { headers: { "accept-encoding": "gzip" } });
+      expect(zipped.headers.get("content-encoding")).toBe("gzip");
+      const body = new Uint8Array(await zipped.arrayBuffer());
+      expect(body.length).toBeLessThan(text.length);
+      expect(gunzipSync(body).toString("utf8")).toBe(text);
     }
   });
 });
