@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Builds the probe for servers:
 // 1. dist/vigil-probe.mjs: one ESM file for Node ≥ 20 (and Bun), no dependencies, with a shebang;
-// 2. dist/vigil-probe: a standalone executable via `bun build --compile`, when bun is installed
-//    (node_modules/.bin/bun, from the npm package "bun"); otherwise we say so and skip it.
+// 2. dist/assets/: install.sh and the bundle again, the Worker's static assets (wrangler.toml [assets]);
+// 3. dist/vigil-probe: a standalone executable via `bun build --compile`, when bun is installed
+//    (node_modules/.bin/bun, from the npm package "bun"); otherwise we say so and skip it. It stays out of
+//    the Worker's assets (over 100 MB; Workers take 25 MiB a file).
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -37,6 +39,11 @@ if (bundledPackages.length > 0) {
   process.exit(1);
 }
 console.log(`built ${outfile} (${statSync(outfile).size} bytes, version ${version})`);
+
+const assetsDir = join(probeDir, "dist", "assets");
+mkdirSync(assetsDir, { recursive: true });
+copyFileSync(outfile, join(assetsDir, "vigil-probe.mjs"));
+copyFileSync(join(probeDir, "install.sh"), join(assetsDir, "install.sh"));
 
 const bunCandidates = [
   join(probeDir, "node_modules", ".bin", "bun"),

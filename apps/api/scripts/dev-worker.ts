@@ -3,8 +3,8 @@
  * migrated and bootstrapped like the self-hosted server, then `wrangler dev` pointed at it.
  * Fire the cron tick with: curl "http://127.0.0.1:8787/__scheduled?cron=*+*+*+*+*"
  */
-import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { closeDb, createDb } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
@@ -25,6 +25,12 @@ if (boot.adminKey)
   console.log(
     `\nCreated project "${boot.project.slug}"; admin API key (shown once):\n\n  ${boot.adminKey}\n`,
   );
+
+// wrangler.toml's [assets] (install.sh and the probe bundle) must exist before wrangler starts.
+if (!existsSync(resolve(root, "probe/dist/assets/install.sh"))) {
+  const built = spawnSync("npm", ["run", "build", "-w", "@vigil/probe"], { cwd: root, stdio: "inherit" });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
 
 const port = process.env.VIGIL_PORT ?? "8787";
 const wrangler = spawn(

@@ -8,7 +8,7 @@ import { createDb } from "@vigil/db";
 import { systemClock } from "@vigil/engine";
 import { httpMailer, type Mailer, socketSmtpMailer } from "@vigil/notify";
 import { createApp, defaultConfig } from "./app.ts";
-import type { AppDeps, StatusCache } from "./deps.ts";
+import type { AppDeps, ProbeAssets, StatusCache } from "./deps.ts";
 import { runScheduledJobs, scheduledJobs } from "./scheduler.ts";
 import { workerProbes } from "./worker-probes.ts";
 
@@ -29,6 +29,18 @@ export interface Env {
   VIGIL_SMTP_URL?: string;
   /** "1" lets webhooks and checks reach private addresses (local development and tests only) */
   VIGIL_ALLOW_PRIVATE_TARGETS?: string;
+  /** the probe's installer and bundle (wrangler.toml [assets]) */
+  ASSETS?: Fetcher;
+}
+
+/** install.sh and the bundle from the Worker's static assets; the standalone executable is not among them. */
+function assetsFrom(assets: Fetcher): ProbeAssets {
+  return {
+    async read(name) {
+      const res = await assets.fetch(new Request(`https://assets.invalid/${name}`));
+      return res.ok ? res.text() : null;
+    },
+  };
 }
 
 function workerMailer(env: Env): Mailer | undefined {
@@ -85,6 +97,7 @@ function depsFor(env: Env): AppDeps {
       ...(env.VIGIL_PUBLIC_URL ? { publicUrl: env.VIGIL_PUBLIC_URL.replace(/\/+$/, "") } : {}),
     },
     probes: workerProbes,
+    ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS) } : {}),
     ...(mailer ? { mailer } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),
   };

@@ -123,6 +123,22 @@ describe("the Worker in workerd", () => {
   });
 });
 
+describe("probe assets from the Worker", () => {
+  it("serves install.sh naming this server, and the probe bundle, from its static assets", async () => {
+    const script = await call("/install.sh");
+    expect(script.status).toBe(200);
+    const text = await script.text();
+    expect(text).toMatch(/^#!\/bin\/sh/);
+    expect(text).toContain('DEFAULT_SERVER="https://vigil.test"');
+    const bundle = await call("/probe/vigil-probe.mjs");
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get("content-type")).toContain("javascript");
+    expect(await bundle.text()).toMatch(/^#!\/usr\/bin\/env node/);
+    const binary = await call("/probe/vigil-probe-linux-x64");
+    expect(binary.status).toBe(404);
+  });
+});
+
 describe("alert delivery in workerd", () => {
   it("sends a DOWN email over cloudflare:sockets SMTP and a signed webhook from scheduled()", async () => {
     const env = {
