@@ -23,7 +23,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { closeDb, createDb, type Db, secretPrefix } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, type Clock, systemClock } from "@vigil/engine";
-import { nodeProbes } from "@vigil/engine/node";
+import { guardedFetch, nodeProbes } from "@vigil/engine/node";
 import { httpMailer, type Mailer } from "@vigil/notify";
 import { smtpMailer, smtpTransportOptions } from "@vigil/notify/node";
 import { createApp, defaultConfig } from "./app.ts";
@@ -203,7 +203,9 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
       ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
       secretKey: secretKeyFor(settings),
     },
-    probes: nodeProbes(),
+    // Connections are vetted again at connect time, by the address they go to (DNS rebinding).
+    probes: nodeProbes({ allowPrivate: settings.allowPrivateTargets }),
+    fetch: guardedFetch(settings.allowPrivateTargets),
     ...(settings.mail ? { mailer: mailerFor(settings.mail) } : {}),
     gunzip: nodeGunzip,
     statusCache: memoryStatusCache(clock, defaultConfig.statusCacheTtlMs),

@@ -17,7 +17,7 @@ import {
   type TickContext,
   tick,
 } from "../src/index.ts";
-import { nodeProbes } from "../src/runners/node.ts";
+import { guardedFetch, nodeProbes } from "../src/runners/node.ts";
 import { createTestCheck, manualClock } from "../src/testing.ts";
 
 const servers: Server[] = [];
@@ -279,6 +279,35 @@ describe("private targets", () => {
     const check = await add({ kind: "http", name: "x", url: "http://public.example/", failuresToDown: 1 });
     await step();
     expect((await status(check.id)).lastError).toMatch(/^refused: 169\.254\.169\.254/);
+  });
+
+  it("are refused again as the connection is made, so a name that turns private after the first look is caught (DNS rebinding)", async () => {
+    const target = await httpServer((_req, res) => res.end("internal"));
+    const port = new URL(target.url).port;
+    const tcpPort = await listen(createTcpServer((socket) => socket.end()));
+    // As if the first look had seen a public address: straight to the runner, which resolves "localhost" itself.
+    const request = {
+      url: `http://localhost:${port}/`,
+      method: "GET",
+      headers: {},
+      body: null,
+      timeoutMs: 2000,
+      readBody: true,
+    };
+    const strict = nodeProbes({ allowPrivate: false });
+    const refused = await strict.http(request).catch((err: Error & { cause?: Error }) => err.cause ?? err);
+    expect(String(refused)).toMatch(/refused: localhost resolves to a private/);
+    await expect(strict.tcp("localhost", tcpPort, 2000)).rejects.toThrow(/refused: localhost/);
+    const webhook = await guardedFetch(false)(`http://localhost:${port}/`).catch(
+      (err: Error & { cause?: Error }) => err.cause,
+    );
+    expect(String(webhook)).toMatch(/refused/);
+    expect(target.hits).toEqual([]);
+
+    const lenient = nodeProbes({ allowPrivate: true });
+    expect(await lenient.http(request)).toMatchObject({ status: 200, text: "internal" });
+    await expect(lenient.tcp("localhost", tcpPort, 2000)).resolves.toMatchObject({ ms: expect.any(Number) });
+    expect((await guardedFetch(true)(`http://localhost:${port}/`)).status).toBe(200);
   });
 
   it("include names that resolve to private addresses", async () => {

@@ -23,10 +23,13 @@ async function readCapped(res: Response, limit: number): Promise<string> {
  * One HTTP exchange over the runtime's `fetch` (Node and Workers alike), redirects not followed: the
  * engine follows them itself so every hop's address is vetted.
  */
-export async function fetchHttpProbe(req: HttpProbeRequest): Promise<HttpProbeResponse> {
+export async function fetchHttpProbe(
+  req: HttpProbeRequest,
+  doFetch: typeof fetch = fetch,
+): Promise<HttpProbeResponse> {
   const started = performance.now();
   // The signal also bounds reading the body, so a target that trickles cannot hold a run open.
-  const res = await fetch(req.url, {
+  const res = await doFetch(req.url, {
     method: req.method,
     headers: { "user-agent": "Vigil uptime check", ...req.headers },
     body: req.body,

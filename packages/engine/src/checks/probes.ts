@@ -92,8 +92,8 @@ export const isIpLiteral = (host: string) =>
 
 /**
  * Why a target may not be reached, or null when it may. Names are resolved where the runner can, and
- * refused when any address is private (a DNS answer can change before the request; that gap is accepted
- * for now and closed only by pinning the resolved address in the runner).
+ * refused when any address is private. A DNS answer can change before the request: the Node runner checks
+ * again at connect time (runners/node.ts, `guardedLookup`); on Workers, Cloudflare refuses private ranges.
  */
 export async function refusedTarget(
   hostname: string,
