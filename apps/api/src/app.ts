@@ -3,12 +3,15 @@ import { SeriesCache } from "@vigil/engine";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
+import { authProvider } from "./accounts.ts";
 import type { AppDeps } from "./deps.ts";
-import type { AppEnv } from "./env.ts";
+import type { AppEnv, SessionUser } from "./env.ts";
 import { errorResponse, notFound, onError } from "./middleware/errors.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { meRoutes, orgRoutes, setupRoutes } from "./routes/accounts.ts";
 import { alertRoutes } from "./routes/alerts.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { authHandlerRoutes } from "./routes/auth-handler.ts";
 import { channelRoutes, deliveryRoutes } from "./routes/channels.ts";
 import { checkRoutes } from "./routes/checks.ts";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.ts";
@@ -22,6 +25,7 @@ import { probeRoutes } from "./routes/probe.ts";
 import { probeAssetRoutes } from "./routes/probe-assets.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { ruleRoutes } from "./routes/rules.ts";
+import { setupPageRoutes } from "./routes/setup-page.tsx";
 import { maintenanceWindowRoutes, silenceRoutes } from "./routes/silences.ts";
 import { customDomainRoutes, statusJsonRoutes, statusRoutes } from "./routes/status.ts";
 import { statusIncidentRoutes, statusMaintenanceRoutes, statusPageRoutes } from "./routes/status-pages.ts";
@@ -32,10 +36,13 @@ export { defaultConfig } from "./deps.ts";
 /** Builds the one Hono app both runtimes serve. Holds no clients of its own: everything comes in `deps`. */
 export function createApp(given: AppDeps) {
   const deps: AppDeps = { ...given, seriesCache: given.seriesCache ?? new SeriesCache() };
+  const auth = authProvider(deps);
   const app = new Hono<AppEnv>();
   app.use(requestId);
   app.use(async (c, next) => {
     c.set("deps", deps);
+    c.set("auth", () => auth(c.req.raw));
+    c.set("session", sessionOf(c.req.raw, auth));
     await next();
   });
   app.use(
@@ -57,26 +64,22 @@ export function createApp(given: AppDeps) {
   for (const path of ["/", "/status/*", "/api/v1/status/*"]) app.use(path, compress());
 
   app.route("/", healthRoutes);
+  app.route("/api/auth", authHandlerRoutes);
+  app.route("/api/v1/me", meRoutes);
+  app.route("/api/v1/orgs", orgRoutes);
+  app.route("/api/v1/setup", setupRoutes);
+  app.route("/setup", setupPageRoutes);
   app.route("/api/v1/projects", projectRoutes);
-  app.route("/api/v1/api-keys", apiKeyRoutes);
-  app.route("/api/v1/enrollment-tokens", enrollmentTokenRoutes);
+  // Every project resource answers at two paths: /api/v1/<resource> for an API key's own project, and
+  // /api/v1/projects/:projectId/<resource> for any project (the form signed-in people use).
+  for (const [path, routes] of projectResources) {
+    app.route(`/api/v1${path}`, routes);
+    app.route(`/api/v1/projects/:projectId${path}`, routes);
+  }
   app.route("/api/v1/probe", probeRoutes);
-  app.route("/api/v1/hosts", hostRoutes);
-  app.route("/api/v1/logs", logRoutes);
-  app.route("/api/v1/events", eventRoutes);
   app.route("/", prometheusRoutes);
   app.route("/", probeAssetRoutes);
-  app.route("/api/v1/checks", checkRoutes);
-  app.route("/api/v1/channels", channelRoutes);
-  app.route("/api/v1/deliveries", deliveryRoutes);
-  app.route("/api/v1/rules", ruleRoutes);
-  app.route("/api/v1/alerts", alertRoutes);
-  app.route("/api/v1/silences", silenceRoutes);
-  app.route("/api/v1/maintenance-windows", maintenanceWindowRoutes);
   app.route("/ping", pingRoutes);
-  app.route("/api/v1/status-pages", statusPageRoutes);
-  app.route("/api/v1/status-incidents", statusIncidentRoutes);
-  app.route("/api/v1/status-maintenance", statusMaintenanceRoutes);
   app.route("/api/v1/status", statusJsonRoutes);
   app.route("/status", statusRoutes);
   app.route("/", customDomainRoutes);
@@ -87,3 +90,37 @@ export function createApp(given: AppDeps) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+const projectResources = [
+  ["/api-keys", apiKeyRoutes],
+  ["/enrollment-tokens", enrollmentTokenRoutes],
+  ["/hosts", hostRoutes],
+  ["/logs", logRoutes],
+  ["/events", eventRoutes],
+  ["/checks", checkRoutes],
+  ["/channels", channelRoutes],
+  ["/deliveries", deliveryRoutes],
+  ["/rules", ruleRoutes],
+  ["/alerts", alertRoutes],
+  ["/silences", silenceRoutes],
+  ["/maintenance-windows", maintenanceWindowRoutes],
+  ["/status-pages", statusPageRoutes],
+  ["/status-incidents", statusIncidentRoutes],
+  ["/status-maintenance", statusMaintenanceRoutes],
+] as const;
+
+/**
+ * The request's session, looked up at most once and only when asked: most requests carry a key or no
+ * cookie at all, and those never touch the session table.
+ */
+function sessionOf(request: Request, auth: ReturnType<typeof authProvider>) {
+  let found: Promise<{ user: SessionUser } | null> | null = null;
+  return () => {
+    found ??= (async () => {
+      if (!request.headers.get("cookie")?.includes("session_token")) return null;
+      const session = await (await auth(request)).api.getSession({ headers: request.headers });
+      return session ? { user: session.user } : null;
+    })();
+    return found;
+  };
+}

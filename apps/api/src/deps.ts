@@ -1,5 +1,5 @@
 import type { Db } from "@vigil/db";
-import type { Clock, ProbeRunner, SeriesCache } from "@vigil/engine";
+import type { Clock, ProbeRunner, SeriesCache, SignUpMode } from "@vigil/engine";
 import type { Mailer } from "@vigil/notify";
 import type { Gunzip } from "./platform/gunzip.ts";
 
@@ -73,6 +73,17 @@ export interface AppConfig {
   secretKey?: string;
   /** how long a rendered status page may be served from cache (and what browsers and CDNs may keep) */
   statusCacheTtlMs: number;
+  /** who may create an account: anyone (open), invited emails (invite), nobody but the setup link (closed) */
+  signUpMode: SignUpMode;
+  /**
+   * The origin account emails link to and signed-in writes must come from, when VIGIL_PUBLIC_URL is unset:
+   * the Node server sets its listen URL, so a forged Host header never reaches a password-reset link.
+   */
+  siteUrl?: string;
+  /** other origins whose pages may call with a session cookie (e.g. a dashboard dev server) */
+  trustedOrigins?: string[];
+  /** a header the platform sets to the caller's address (Workers: CF-Connecting-IP); absent: the socket's */
+  clientIpHeader?: string;
 }
 
 export const defaultConfig: AppConfig = {
@@ -83,4 +94,5 @@ export const defaultConfig: AppConfig = {
   tailMaxMs: 5 * 60_000,
   allowPrivateTargets: false,
   statusCacheTtlMs: 30_000,
+  signUpMode: "invite",
 };

@@ -22,7 +22,14 @@ import { Readable } from "node:stream";
 import { createAdaptorServer } from "@hono/node-server";
 import { closeDb, createDb, type Db, secretPrefix } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
-import { bootstrapProject, type Clock, systemClock } from "@vigil/engine";
+import {
+  bootstrapProject,
+  type Clock,
+  issueSetupToken,
+  type SignUpMode,
+  setupUrl,
+  systemClock,
+} from "@vigil/engine";
 import { guardedFetch, nodeProbes } from "@vigil/engine/node";
 import { httpMailer, type Mailer } from "@vigil/notify";
 import { smtpMailer, smtpTransportOptions } from "@vigil/notify/node";
@@ -50,6 +57,10 @@ export interface ServerSettings {
   mail?: { smtpUrl?: string; apiUrl?: string; apiKey?: string; from: string };
   /** VIGIL_SECRET_KEY; when unset, one is made on first start and kept in the data dir */
   secretKey?: string;
+  /** VIGIL_SIGNUP: open, invite (default) or closed */
+  signUpMode: SignUpMode;
+  /** VIGIL_TRUSTED_ORIGINS: comma-separated origins whose pages may call with a session cookie */
+  trustedOrigins: string[];
 }
 
 /** A setup problem the operator can fix; printed as one line, never as a stack trace. */
@@ -81,7 +92,31 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     allowPrivateTargets: ["1", "true", "yes"].includes((env.VIGIL_ALLOW_PRIVATE_TARGETS ?? "").toLowerCase()),
     ...mailFromEnv(env),
     ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
+    signUpMode: signUpModeFrom(env.VIGIL_SIGNUP),
+    trustedOrigins: originsFrom(env.VIGIL_TRUSTED_ORIGINS),
   };
+}
+
+export function signUpModeFrom(value: string | undefined): SignUpMode {
+  const mode = (value ?? "invite").trim().toLowerCase();
+  if (mode !== "open" && mode !== "invite" && mode !== "closed") {
+    throw new StartupError(`VIGIL_SIGNUP must be open, invite or closed, got "${value}"`);
+  }
+  return mode;
+}
+
+export function originsFrom(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => {
+      try {
+        return new URL(o).origin;
+      } catch {
+        throw new StartupError(`VIGIL_TRUSTED_ORIGINS holds "${o}", which is not a URL`);
+      }
+    });
 }
 
 function mailFromEnv(env: NodeJS.ProcessEnv): Pick<ServerSettings, "mail"> {
@@ -202,6 +237,8 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
       allowPrivateTargets: settings.allowPrivateTargets,
       ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
       secretKey: secretKeyFor(settings),
+      signUpMode: settings.signUpMode,
+      trustedOrigins: settings.trustedOrigins,
     },
     // Connections are vetted again at connect time, by the address they go to (DNS rebinding).
     probes: nodeProbes({ allowPrivate: settings.allowPrivateTargets }),
@@ -211,8 +248,13 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     statusCache: memoryStatusCache(clock, defaultConfig.statusCacheTtlMs),
     ...(options.probeDir ? { probeAssets: probeAssetsFrom(options.probeDir) } : {}),
   };
-  const app = createApp(deps);
-  const server = createAdaptorServer({ fetch: app.fetch });
+  // The app is made once the listen URL is known (port 0 picks one): account links and the origin that
+  // signed-in writes must come from are that URL unless VIGIL_PUBLIC_URL names another.
+  let app: ReturnType<typeof createApp> | undefined;
+  const server = createAdaptorServer({
+    fetch: (request: Request, env: unknown) =>
+      app ? app.fetch(request, env) : new Response("starting", { status: 503 }),
+  });
   await new Promise<void>((ok, fail) => {
     server.once("error", (err: NodeJS.ErrnoException) => {
       closeDb(db);
@@ -228,6 +270,11 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${port}`;
+  // A wildcard address is not a place a browser can go; this machine can, as 127.0.0.1.
+  const wildcard = ["0.0.0.0", "::", "[::]"].includes(settings.host);
+  const siteUrl = settings.publicUrl ?? (wildcard ? `http://127.0.0.1:${port}` : url);
+  deps.config = { ...deps.config, siteUrl };
+  app = createApp(deps);
 
   const lastRun = new Map<string, number>();
   // Links in alerts point at the listen URL unless the operator set VIGIL_PUBLIC_URL.
@@ -255,18 +302,27 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
   log(`Vigil is listening on ${url} (database ${settings.dbUrl})`);
   if (bootstrap.adminKey) {
     log(
+      `Created project "${bootstrap.project.slug}"; its admin API key is in ${credentialsFile} (mode 0600).`,
+    );
+  }
+  // Until someone has an account, every start prints a fresh one-time link that creates the owner.
+  const setupToken = await issueSetupToken(db, clock);
+  if (setupToken) {
+    log(
       [
         "",
-        `Created project "${bootstrap.project.slug}" and an admin API key. It is shown only now; a copy is in ${credentialsFile} (mode 0600):`,
+        "Open this link to create the owner account (it works once):",
         "",
-        `  ${bootstrap.adminKey}`,
-        "",
-        "Next steps:",
-        `  export VIGIL_KEY=${bootstrap.adminKey}`,
-        `  curl -H "Authorization: Bearer $VIGIL_KEY" ${url}/api/v1/projects/current`,
-        `  curl ${url}/healthz`,
+        `  ${setupUrl(siteUrl, setupToken)}`,
         "",
       ].join("\n"),
+    );
+  } else {
+    log(`Sign in at ${siteUrl}/`);
+  }
+  if (wildcard && !settings.publicUrl) {
+    log(
+      `Listening on every address: set VIGIL_PUBLIC_URL to the URL people open (sign-in checks the page's origin).`,
     );
   }
 

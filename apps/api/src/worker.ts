@@ -5,7 +5,7 @@
 
 import { connect } from "cloudflare:sockets";
 import { createDb } from "@vigil/db";
-import { systemClock } from "@vigil/engine";
+import { type SignUpMode, systemClock } from "@vigil/engine";
 import { httpMailer, type Mailer, socketSmtpMailer } from "@vigil/notify";
 import { createApp, defaultConfig } from "./app.ts";
 import type { AppDeps, ProbeAssets, StatusCache } from "./deps.ts";
@@ -29,6 +29,10 @@ export interface Env {
   VIGIL_SMTP_URL?: string;
   /** "1" lets webhooks and checks reach private addresses (local development and tests only) */
   VIGIL_ALLOW_PRIVATE_TARGETS?: string;
+  /** who may create an account: open, invite (default) or closed (only the setup link) */
+  VIGIL_SIGNUP?: string;
+  /** comma-separated origins whose pages may call with a session cookie */
+  VIGIL_TRUSTED_ORIGINS?: string;
   /** the probe's installer and bundle (wrangler.toml [assets]) */
   ASSETS?: Fetcher;
 }
@@ -60,6 +64,11 @@ function workerMailer(env: Env): Mailer | undefined {
 }
 
 const DEFAULT_SPREAD_MS = 45_000;
+
+/** An unknown mode falls back to invite-only: the Worker has no startup to refuse it at. */
+function signUpMode(value: string | undefined): SignUpMode {
+  return value === "open" || value === "closed" ? value : "invite";
+}
 
 /**
  * Status page renders in the Cache API of the data centre serving the request. Keys carry the page's
@@ -95,6 +104,16 @@ function depsFor(env: Env): AppDeps {
       ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
       allowPrivateTargets: env.VIGIL_ALLOW_PRIVATE_TARGETS === "1",
       ...(env.VIGIL_PUBLIC_URL ? { publicUrl: env.VIGIL_PUBLIC_URL.replace(/\/+$/, "") } : {}),
+      signUpMode: signUpMode(env.VIGIL_SIGNUP),
+      ...(env.VIGIL_TRUSTED_ORIGINS
+        ? {
+            trustedOrigins: env.VIGIL_TRUSTED_ORIGINS.split(",")
+              .map((o) => o.trim())
+              .filter(Boolean),
+          }
+        : {}),
+      // Cloudflare's edge sets this header and strips any copy a client sent.
+      clientIpHeader: "cf-connecting-ip",
     },
     probes: workerProbes,
     ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS) } : {}),

@@ -86,6 +86,7 @@ describe("authentication and scopes", () => {
       name: project.name,
       slug: project.slug,
       pingKey: project.pingKey,
+      organizationId: null,
       createdAt: project.createdAt,
     });
   });

@@ -8,7 +8,8 @@ import type { AppDeps } from "../src/deps.ts";
 export async function testApp(extra: Partial<Omit<AppDeps, "db" | "clock">> = {}) {
   const db = await createTestDb();
   const clock = manualClock(Date.UTC(2026, 10, 27, 12));
-  const deps: AppDeps = { db, clock, config: defaultConfig, ...extra };
+  const config = { ...defaultConfig, secretKey: "test-secret-key-0123456789abcdef" };
+  const deps: AppDeps = { db, clock, config, ...extra };
   const app = createApp(deps);
   const project = await createProject(db);
   const admin = await createApiKey(db, project.id, ["admin"]);

@@ -28,12 +28,12 @@ async function start(env: Record<string, string>, log: (line: string) => void = 
 const freshDir = () => mkdtempSync(join(tmpdir(), "vigil-server-"));
 
 describe("the self-hosted server", () => {
-  it("creates project default and an admin key on an empty database, prints it once and saves it 0600", async () => {
+  it("creates project default with its admin key saved 0600, and prints a setup link instead of the key", async () => {
     const dir = freshDir();
     const lines: string[] = [];
     const server = await start({ VIGIL_DATA_DIR: dir }, (l) => lines.push(l));
     expect(server.adminKey).toMatch(/^vgl_key_/);
-    expect(lines.join("\n")).toContain(server.adminKey);
+    expect(lines.join("\n")).not.toContain(server.adminKey);
 
     const file = join(dir, "credentials.json");
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -47,6 +47,41 @@ describe("the self-hosted server", () => {
     });
     expect(await res.json()).toMatchObject({ slug: "default" });
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it("prints a setup link that opens a form, creates the owner of project default once and signs them in", async () => {
+    const lines: string[] = [];
+    const server = await start({ VIGIL_DATA_DIR: freshDir() }, (l) => lines.push(l));
+    const link = lines.join("\n").match(/http:\/\/\S+\/setup\?token=(\S+)/);
+    expect(link).not.toBeNull();
+    const [url, token] = [link?.[0] ?? "", link?.[1] ?? ""];
+    expect(url.startsWith(server.url)).toBe(true);
+
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("Create the first account");
+
+    const body = { token, name: "Olive", email: "olive@example.com", password: "correct horse battery" };
+    const created = await fetch(`${server.url}/api/v1/setup`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: server.url },
+      body: JSON.stringify(body),
+    });
+    expect(created.status).toBe(201);
+    const cookie = created.headers.getSetCookie().find((c) => c.includes("session_token"));
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+    const me = await fetch(`${server.url}/api/v1/me`, { headers: { cookie: cookie?.split(";")[0] ?? "" } });
+    const { organizations } = (await me.json()) as { organizations: { projects: { slug: string }[] }[] };
+    expect(organizations[0]?.projects.map((p) => p.slug)).toEqual(["default"]);
+
+    expect((await fetch(url)).status).toBe(404);
+    const again = await fetch(`${server.url}/api/v1/setup`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...body, email: "mallory@example.com" }),
+    });
+    expect(again.status).toBe(409);
   });
 
   it("keeps its data across restarts and prints no new key", async () => {
@@ -211,7 +246,8 @@ describe("the self-hosted server", () => {
     );
   });
 
-  it("shuts down cleanly on SIGTERM", async () => {
+  // Starting under tsx transpiles the whole app first: a generous budget on a loaded machine (no timing assert).
+  it("shuts down cleanly on SIGTERM", { timeout: 30_000 }, async () => {
     const entry = resolve(import.meta.dirname, "../src/node.ts");
     const child = spawn(process.execPath, ["--import", "tsx", entry], {
       env: { ...process.env, VIGIL_DATA_DIR: freshDir(), VIGIL_PORT: "0", VIGIL_LOCAL_PROBE: "0" },

@@ -1,8 +1,12 @@
 import { z } from "zod";
 import { epochMs } from "./common.ts";
 
-/** What an API key may do. `admin` implies `read` and `ingest`; `read` and `ingest` are independent. */
-export const apiKeyScopes = ["admin", "read", "ingest"] as const;
+/**
+ * What an API key (or a member's role) may do. `admin` implies everything; `write` implies `read` and
+ * `ingest` (checks, rules, channels, status pages, silences); `read` and `ingest` are independent. Keys,
+ * enrollment tokens, project settings and members stay `admin`.
+ */
+export const apiKeyScopes = ["admin", "write", "read", "ingest"] as const;
 export const apiKeyScopeSchema = z.enum(apiKeyScopes);
 export type ApiKeyScope = z.infer<typeof apiKeyScopeSchema>;
 
@@ -32,6 +36,7 @@ export const projectSchema = z.object({
   name: z.string(),
   slug: z.string(),
   pingKey: z.string().describe("the key in slug-form ping URLs: /ping/<pingKey>/<slug>"),
+  organizationId: z.string().nullable().describe("null for a project made before accounts, until adopted"),
   createdAt: epochMs,
 });
 export type Project = z.infer<typeof projectSchema>;

@@ -6,7 +6,8 @@
  * SHA-256 of the whole token is stored; a slow hash buys nothing for secrets of this entropy. The stored
  * hash is compared in constant time. WebCrypto only, so this runs on Node and in workerd alike.
  */
-export type SecretKind = "key" | "hst" | "enr";
+/** key: API key, hst: host token, enr: enrollment token, set: the one-time setup link */
+export type SecretKind = "key" | "hst" | "enr" | "set";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const ID_LENGTH = 12;

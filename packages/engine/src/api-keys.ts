@@ -4,6 +4,7 @@ import {
   apiKeys,
   type Db,
   issueSecret,
+  projects,
   secretFromToken,
   secretPrefix,
   verifySecret,
@@ -16,12 +17,14 @@ import { ConflictError, InvalidInputError, NotFoundError } from "./errors.ts";
 export interface ApiKeyPrincipal {
   projectId: string;
   keyId: string;
+  keyName: string;
   scopes: ApiKeyScope[];
 }
 
-/** `admin` grants everything; `read` and `ingest` grant only themselves. */
+/** `admin` grants everything; `write` grants `read` and `ingest` too; `read` and `ingest` only themselves. */
 export function grants(scopes: readonly string[], needed: ApiKeyScope): boolean {
-  return scopes.includes("admin") || scopes.includes(needed);
+  if (scopes.includes("admin") || scopes.includes(needed)) return true;
+  return scopes.includes("write") && (needed === "read" || needed === "ingest");
 }
 
 /** Writing last-used on every request would turn reads into writes; a minute of precision is enough. */
@@ -40,13 +43,20 @@ export async function authenticateApiKey(
 ): Promise<ApiKeyPrincipal | null> {
   const prefix = secretPrefix(token, "key");
   if (!prefix) return null;
-  const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.prefix, prefix) });
-  if (!row || !(await verifySecret(token, row.secretHash))) return null;
+  const [found] = await db
+    .select({ key: apiKeys, deletingAt: projects.deletingAt })
+    .from(apiKeys)
+    .innerJoin(projects, eq(projects.id, apiKeys.projectId))
+    .where(eq(apiKeys.prefix, prefix))
+    .limit(1);
+  const row = found?.key;
+  // A project being deleted is gone for its keys at once, before the purge reaches them.
+  if (!row || found.deletingAt !== null || !(await verifySecret(token, row.secretHash))) return null;
   const now = clock.now();
   if (row.lastUsedAt === null || now - row.lastUsedAt >= LAST_USED_PRECISION_MS) {
     await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id));
   }
-  return { projectId: row.projectId, keyId: row.id, scopes: row.scopes as ApiKeyScope[] };
+  return { projectId: row.projectId, keyId: row.id, keyName: row.name, scopes: row.scopes as ApiKeyScope[] };
 }
 
 export function toApiKey(row: ApiKeyRow): ApiKey {

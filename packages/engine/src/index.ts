@@ -1,3 +1,4 @@
+export * from "./accounts/index.ts";
 export * from "./api-keys.ts";
 export * from "./checks/index.ts";
 export * from "./clock.ts";

@@ -7,7 +7,14 @@ import { NotFoundError } from "./errors.ts";
 import { ensureBuiltinRules } from "./rules/builtin.ts";
 
 export function toProject(row: ProjectRow): Project {
-  return { id: row.id, name: row.name, slug: row.slug, pingKey: row.pingKey, createdAt: row.createdAt };
+  return {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    pingKey: row.pingKey,
+    organizationId: row.organizationId,
+    createdAt: row.createdAt,
+  };
 }
 
 export async function getProject(db: Db, projectId: string): Promise<Project> {

@@ -1,5 +1,5 @@
 import { type ErrorBody, ErrorCode } from "@vigil/contract";
-import { DomainError, InvalidInputError } from "@vigil/engine";
+import { DomainError, InvalidInputError, isAPIError } from "@vigil/engine";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -54,6 +54,17 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   }
   if (err instanceof DomainError) {
     return errorResponse(c, statusOf[err.code] ?? 400, err.code, err.message);
+  }
+  if (isAPIError(err) && err.statusCode < 500) {
+    // better-auth refusing a call made on the caller's behalf (e.g. inviting someone already a member).
+    const body = err.body as { code?: string; message?: string } | undefined;
+    const code = body?.code && /^[A-Z][A-Z0-9_]*$/.test(body.code) ? body.code : ErrorCode.badRequest;
+    return errorResponse(
+      c,
+      err.statusCode as ContentfulStatusCode,
+      code as ErrorCode,
+      body?.message || err.message,
+    );
   }
   if (err instanceof HTTPException && err.status < 500) {
     // Hono raises these for malformed JSON and oversized bodies before our code runs.

@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { organization } from "./accounts.ts";
 import { ms } from "./columns.ts";
 
 export const projects = sqliteTable("projects", {
@@ -15,7 +16,11 @@ export const projects = sqliteTable("projects", {
   pingKey: text("ping_key").notNull().unique(),
   /** Tunables (retention, probe defaults) as JSON; absent keys take the defaults in the engine. */
   settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+  /** null only for a project made before accounts existed, until the first owner adopts it */
+  organizationId: text("organization_id").references(() => organization.id, { onDelete: "cascade" }),
   createdAt: ms("created_at").notNull(),
+  /** set when deletion was asked for: the project is gone for every reader while its rows go in steps */
+  deletingAt: ms("deleting_at"),
 });
 
 /** The column every tenant-owned table starts with: its project, whose deletion takes the row along. */

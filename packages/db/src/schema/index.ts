@@ -1,5 +1,6 @@
 // The schema, one file per area. drizzle-kit reads this folder; code imports from here.
 
+export * from "./accounts.ts";
 export * from "./checks.ts";
 export * from "./core.ts";
 export * from "./ingest.ts";
