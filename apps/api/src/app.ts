@@ -6,6 +6,7 @@ import { compress } from "hono/compress";
 import { authProvider } from "./accounts.ts";
 import type { AppDeps } from "./deps.ts";
 import type { AppEnv, SessionUser } from "./env.ts";
+import { auditWrites } from "./middleware/audit.ts";
 import { errorResponse, notFound, onError } from "./middleware/errors.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { meRoutes, orgRoutes, setupRoutes } from "./routes/accounts.ts";
@@ -73,6 +74,10 @@ export function createApp(given: AppDeps) {
   // Every project resource answers at two paths: /api/v1/<resource> for an API key's own project, and
   // /api/v1/projects/:projectId/<resource> for any project (the form signed-in people use).
   for (const [path, routes] of projectResources) {
+    if (path !== "/events") {
+      app.use(`/api/v1${path}/*`, auditWrites);
+      app.use(`/api/v1/projects/:projectId${path}/*`, auditWrites);
+    }
     app.route(`/api/v1${path}`, routes);
     app.route(`/api/v1/projects/:projectId${path}`, routes);
   }

@@ -1,4 +1,14 @@
-import { applyRetention, evaluateDueAlerts, evaluateForecasts, rollUpDirtyHours, tick } from "@vigil/engine";
+import {
+  applyRetention,
+  evaluateDueAlerts,
+  evaluateForecasts,
+  pruneAudit,
+  pruneRateLimits,
+  purgeDeletedProjects,
+  removeEmptyOrganizations,
+  rollUpDirtyHours,
+  tick,
+} from "@vigil/engine";
 import { dispatch, pruneDeliveryLog } from "@vigil/notify";
 import type { AppDeps } from "./deps.ts";
 import { notifyDeps } from "./notify.ts";
@@ -73,8 +83,13 @@ export const scheduledJobs: readonly ScheduledJob[] = [
     run: async ({ db, clock }) => {
       await applyRetention(db, clock.now());
       await pruneDeliveryLog(db, clock.now());
+      await pruneAudit(db, clock.now());
+      await pruneRateLimits(db, clock.now());
+      await removeEmptyOrganizations(db);
     },
   },
+  /** Deleted projects go in bounded steps: at most 20 statements of 5,000 rows a tick. */
+  { name: "purge", run: ({ db }) => purgeDeletedProjects(db) },
 ];
 
 /** The Node side: ticks every `intervalMs`, never overlapping itself. Returns a stop function. */

@@ -24,7 +24,7 @@ export class Browser {
     init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
   ) {
     const headers: Record<string, string> = { origin: this.origin, ...init.headers };
-    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    if (this.cookies.size > 0) headers.cookie = this.cookieHeader();
     if (init.body !== undefined) headers["content-type"] = "application/json";
     const res = await this.app.request(`${ORIGIN}${path}`, {
       method: init.method ?? (init.body !== undefined ? "POST" : "GET"),
@@ -45,6 +45,11 @@ export class Browser {
   async json<T = Record<string, unknown>>(path: string, init: Parameters<Browser["request"]>[1] = {}) {
     const res = await this.request(path, init);
     return { status: res.status, body: (await res.json()) as T, res };
+  }
+
+  /** The Cookie header this browser sends. */
+  cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
   }
 
   hasSession(): boolean {
@@ -128,4 +133,55 @@ export async function setUpOwner(env: AccountsApp, email = "owner@example.com") 
   );
   if (res.status !== 201) throw new Error(`setup answered ${res.status}: ${JSON.stringify(res.body)}`);
   return { owner, organizationId: res.body.organizationId, body: res.body };
+}
+
+/** Signs a person up (verifying by the mailed link when the app has mail) and signs them in. */
+export async function signUpAndIn(env: AccountsApp, email: string, name = email.split("@")[0] ?? "someone") {
+  const person = env.browser();
+  const password = `${name} has a long password`;
+  const up = await person.json("/api/auth/sign-up/email", { body: { name, email, password } });
+  if (up.status !== 200) throw new Error(`sign-up answered ${up.status}: ${JSON.stringify(up.body)}`);
+  if (env.sink) {
+    const mail = await waitForMailTo(env.sink, email, /confirm your email/i);
+    await person.request(linkIn(mail.text, `${ORIGIN}/api/auth/verify-email`).replace(ORIGIN, ""));
+  }
+  const inRes = await person.json("/api/auth/sign-in/email", { body: { email, password } });
+  if (inRes.status !== 200)
+    throw new Error(`sign-in answered ${inRes.status}: ${JSON.stringify(inRes.body)}`);
+  return { person, password };
+}
+
+/** The newest message to `to` whose subject matches, once it has arrived. */
+export async function waitForMailTo(sink: SmtpSink, to: string, subject: RegExp) {
+  for (let count = 1; ; count++) {
+    const messages = await sink.waitFor(count);
+    const found = [...messages].reverse().find((m) => {
+      const addresses = Array.isArray(m.to) ? m.to : m.to ? [m.to] : [];
+      return addresses.some((a) => a.text.includes(to)) && subject.test(m.subject ?? "");
+    });
+    if (found) return found;
+  }
+}
+
+/** The owner invites `email` with `role`; the invitee signs up, verifies, signs in and accepts. */
+export async function inviteMember(
+  env: AccountsApp,
+  owner: Browser,
+  organizationId: string,
+  email: string,
+  role: "admin" | "member" | "viewer",
+) {
+  const invited = await owner.json<{ invitation: { id: string }; acceptUrl: string }>(
+    `/api/v1/orgs/${organizationId}/invitations`,
+    { body: { email, role } },
+  );
+  if (invited.status !== 201)
+    throw new Error(`invite answered ${invited.status}: ${JSON.stringify(invited.body)}`);
+  const { person } = await signUpAndIn(env, email);
+  const accepted = await person.json("/api/auth/organization/accept-invitation", {
+    body: { invitationId: invited.body.invitation.id },
+  });
+  if (accepted.status !== 200)
+    throw new Error(`accept answered ${accepted.status}: ${JSON.stringify(accepted.body)}`);
+  return { person, invitation: invited.body };
 }

@@ -22,6 +22,13 @@ function bearer(header: string | undefined): string | null {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** The origins whose pages may act with a session: this site's, and any the operator trusts. */
+export function allowedOrigins(c: Context<AppEnv>): string[] {
+  return [accountsBaseUrl(c.var.deps, c.req.raw), ...(c.var.deps.config.trustedOrigins ?? [])].map(
+    (u) => new URL(u).origin,
+  );
+}
+
 /**
  * Cookies ride along on cross-site requests; a write carrying one must come from a page of this server
  * (or an origin the operator trusts). Browsers send Origin on every cross-origin and every non-GET fetch.
@@ -29,10 +36,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 function refuseCrossSiteWrite(c: Context<AppEnv>): void {
   if (SAFE_METHODS.has(c.req.method)) return;
   const origin = c.req.header("origin");
-  const allowed = [accountsBaseUrl(c.var.deps, c.req.raw), ...(c.var.deps.config.trustedOrigins ?? [])].map(
-    (u) => new URL(u).origin,
-  );
-  if (!origin || origin === "null" || !allowed.includes(origin)) {
+  if (!origin || origin === "null" || !allowedOrigins(c).includes(origin)) {
     throw new ForbiddenError(
       "cross-site request refused: a signed-in write must come from Vigil's own pages",
     );

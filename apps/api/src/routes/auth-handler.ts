@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../env.ts";
+import { allowedOrigins } from "../middleware/auth.ts";
 import { clientAddress } from "../middleware/client.ts";
 import { setCookiesOf } from "../middleware/cookies.ts";
 import { errorResponse } from "../middleware/errors.ts";
@@ -50,6 +51,12 @@ async function inErrorShape(c: Context<AppEnv>, res: Response): Promise<Response
  * own (any copy the client sent is dropped), so the library's per-address limits key on the real address.
  */
 export const authHandlerRoutes = new Hono<AppEnv>().on(["GET", "POST"], "/*", async (c) => {
+  // better-auth checks Origin only when cookies ride along; a page elsewhere must not sign anyone in or up
+  // either (login CSRF). Browsers always send Origin on a cross-origin POST; scripts send none.
+  const origin = c.req.header("origin");
+  if (c.req.method === "POST" && origin && !allowedOrigins(c).includes(origin)) {
+    return errorResponse(c, 403, ErrorCode.forbidden, "cross-site request refused: use Vigil's own pages");
+  }
   const auth = await c.var.auth();
   const headers = new Headers(c.req.raw.headers);
   headers.set(CLIENT_IP_HEADER, clientAddress(c) ?? "unknown");

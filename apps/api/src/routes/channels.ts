@@ -24,7 +24,7 @@ const idParam = z.object({ id: z.uuid() });
 
 /** Notification channels of the key's project (admin scope: they hold addresses and webhook URLs). */
 export const channelRoutes = new Hono<AppEnv>()
-  .use(requireScope("admin"))
+  .use(requireScope("write"))
   .post("/", validate("json", createChannelRequestSchema), async (c) => {
     const { db, clock, config } = c.var.deps;
     const row = await createChannel(

@@ -32,7 +32,7 @@ const pingBase = (c: Context<AppEnv>) => c.var.deps.config.publicUrl ?? new URL(
 
 /** Checks of the key's project: admin scope to write, read scope to read. */
 export const checkRoutes = new Hono<AppEnv>()
-  .post("/", requireScope("admin"), validate("json", createCheckRequestSchema), async (c) => {
+  .post("/", requireScope("write"), validate("json", createCheckRequestSchema), async (c) => {
     const { db, clock } = c.var.deps;
     const row = await createCheck(db, clock, c.var.principal.projectId, c.req.valid("json"));
     return c.json(toCheck(row, pingBase(c)), 201);
@@ -48,7 +48,7 @@ export const checkRoutes = new Hono<AppEnv>()
   })
   .patch(
     "/:id",
-    requireScope("admin"),
+    requireScope("write"),
     validate("param", idParam),
     validate("json", updateCheckRequestSchema),
     async (c) => {
@@ -58,16 +58,16 @@ export const checkRoutes = new Hono<AppEnv>()
       return c.json(toCheck(row, pingBase(c)));
     },
   )
-  .delete("/:id", requireScope("admin"), validate("param", idParam), async (c) => {
+  .delete("/:id", requireScope("write"), validate("param", idParam), async (c) => {
     await deleteCheck(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
     return c.body(null, 204);
   })
-  .post("/:id/pause", requireScope("admin"), validate("param", idParam), async (c) => {
+  .post("/:id/pause", requireScope("write"), validate("param", idParam), async (c) => {
     const { db, clock } = c.var.deps;
     const row = await pauseCheck(db, clock, c.var.principal.projectId, c.req.valid("param").id);
     return c.json(toCheck(row, pingBase(c)));
   })
-  .post("/:id/resume", requireScope("admin"), validate("param", idParam), async (c) => {
+  .post("/:id/resume", requireScope("write"), validate("param", idParam), async (c) => {
     const { db, clock } = c.var.deps;
     const row = await resumeCheck(db, clock, c.var.principal.projectId, c.req.valid("param").id);
     return c.json(toCheck(row, pingBase(c)));

@@ -35,7 +35,7 @@ export const hostRoutes = new Hono<AppEnv>()
   })
   .patch(
     "/:id",
-    requireScope("admin"),
+    requireScope("write"),
     validate("param", idParam),
     validate("json", updateHostSchema),
     async (c) => {

@@ -8,7 +8,7 @@ import { idParam } from "./params.ts";
 
 /** Alert rules of the key's project: admin scope to write, read scope to read. */
 export const ruleRoutes = new Hono<AppEnv>()
-  .post("/", requireScope("admin"), validate("json", createRuleRequestSchema), async (c) => {
+  .post("/", requireScope("write"), validate("json", createRuleRequestSchema), async (c) => {
     const { db, clock } = c.var.deps;
     return c.json(toRule(await createRule(db, clock, c.var.principal.projectId, c.req.valid("json"))), 201);
   })
@@ -23,7 +23,7 @@ export const ruleRoutes = new Hono<AppEnv>()
   })
   .patch(
     "/:id",
-    requireScope("admin"),
+    requireScope("write"),
     validate("param", idParam),
     validate("json", updateRuleRequestSchema),
     async (c) => {
@@ -34,7 +34,7 @@ export const ruleRoutes = new Hono<AppEnv>()
       );
     },
   )
-  .delete("/:id", requireScope("admin"), validate("param", idParam), async (c) => {
+  .delete("/:id", requireScope("write"), validate("param", idParam), async (c) => {
     const { db, clock } = c.var.deps;
     await deleteRule(db, c.var.principal.projectId, c.req.valid("param").id, clock.now());
     return c.body(null, 204);

@@ -34,7 +34,7 @@ import { idParam } from "./params.ts";
 
 /** Status pages of the key's project (issue 8): admin scope to write, read scope to read. */
 export const statusPageRoutes = new Hono<AppEnv>()
-  .post("/", requireScope("admin"), validate("json", createStatusPageSchema), async (c) => {
+  .post("/", requireScope("write"), validate("json", createStatusPageSchema), async (c) => {
     const { db, clock } = c.var.deps;
     return c.json(await createStatusPage(db, clock, c.var.principal.projectId, c.req.valid("json")), 201);
   })
@@ -46,7 +46,7 @@ export const statusPageRoutes = new Hono<AppEnv>()
   })
   .patch(
     "/:id",
-    requireScope("admin"),
+    requireScope("write"),
     validate("param", idParam),
     validate("json", updateStatusPageSchema),
     async (c) => {
@@ -57,14 +57,14 @@ export const statusPageRoutes = new Hono<AppEnv>()
       );
     },
   )
-  .delete("/:id", requireScope("admin"), validate("param", idParam), async (c) => {
+  .delete("/:id", requireScope("write"), validate("param", idParam), async (c) => {
     await deleteStatusPage(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
     return c.body(null, 204);
   });
 
 /** Incidents as status pages show them: hand-written ones, and notes on automatic ones. */
 export const statusIncidentRoutes = new Hono<AppEnv>()
-  .post("/", requireScope("admin"), validate("json", createStatusIncidentSchema), async (c) => {
+  .post("/", requireScope("write"), validate("json", createStatusIncidentSchema), async (c) => {
     const { db, clock } = c.var.deps;
     return c.json(await createStatusIncident(db, clock, c.var.principal.projectId, c.req.valid("json")), 201);
   })
@@ -79,7 +79,7 @@ export const statusIncidentRoutes = new Hono<AppEnv>()
   })
   .patch(
     "/:id",
-    requireScope("admin"),
+    requireScope("write"),
     validate("param", idParam),
     validate("json", updateStatusIncidentSchema),
     async (c) => {
@@ -92,7 +92,7 @@ export const statusIncidentRoutes = new Hono<AppEnv>()
   )
   .post(
     "/:id/updates",
-    requireScope("admin"),
+    requireScope("write"),
     validate("param", idParam),
     validate("json", incidentUpdateInputSchema),
     async (c) => {
@@ -104,7 +104,7 @@ export const statusIncidentRoutes = new Hono<AppEnv>()
       );
     },
   )
-  .delete("/:id", requireScope("admin"), validate("param", idParam), async (c) => {
+  .delete("/:id", requireScope("write"), validate("param", idParam), async (c) => {
     const { db, clock } = c.var.deps;
     await deleteStatusIncident(db, clock, c.var.principal.projectId, c.req.valid("param").id);
     return c.body(null, 204);
@@ -112,7 +112,7 @@ export const statusIncidentRoutes = new Hono<AppEnv>()
 
 /** Scheduled maintenance shown on status pages (display only). */
 export const statusMaintenanceRoutes = new Hono<AppEnv>()
-  .post("/", requireScope("admin"), validate("json", createMaintenanceSchema), async (c) => {
+  .post("/", requireScope("write"), validate("json", createMaintenanceSchema), async (c) => {
     const { db, clock } = c.var.deps;
     return c.json(await createMaintenance(db, clock, c.var.principal.projectId, c.req.valid("json")), 201);
   })
@@ -124,7 +124,7 @@ export const statusMaintenanceRoutes = new Hono<AppEnv>()
   })
   .patch(
     "/:id",
-    requireScope("admin"),
+    requireScope("write"),
     validate("param", idParam),
     validate("json", updateMaintenanceSchema),
     async (c) => {
@@ -135,7 +135,7 @@ export const statusMaintenanceRoutes = new Hono<AppEnv>()
       );
     },
   )
-  .delete("/:id", requireScope("admin"), validate("param", idParam), async (c) => {
+  .delete("/:id", requireScope("write"), validate("param", idParam), async (c) => {
     const { db, clock } = c.var.deps;
     await deleteMaintenance(db, clock, c.var.principal.projectId, c.req.valid("param").id);
     return c.body(null, 204);

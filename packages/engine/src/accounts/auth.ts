@@ -22,7 +22,7 @@ import {
 } from "@vigil/db";
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
-import { APIError, createAuthMiddleware } from "better-auth/api";
+import { APIError, createAuthMiddleware, getSessionFromCtx } from "better-auth/api";
 import { organization, twoFactor } from "better-auth/plugins";
 import { and, eq, gt } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
@@ -344,7 +344,10 @@ export function createAuth(settings: AuthSettings) {
         }
         const action = AUDITED_PATHS[ctx.path];
         if (!action || failed) return;
-        const actor = ctx.context.session?.user ?? ctx.context.newSession?.user;
+        const actor =
+          ctx.context.session?.user ??
+          ctx.context.newSession?.user ??
+          (await getSessionFromCtx(ctx).catch(() => null))?.user;
         await audit({
           action,
           actor: { type: "user", id: actor?.id ?? null, label: actor?.email ?? emailOf(ctx.body) },
