@@ -85,6 +85,7 @@ function edgeStatusCache(ttlMs: number): StatusCache {
 
 function depsFor(env: Env): AppDeps {
   const mailer = workerMailer(env);
+  const allowPrivateTargets = env.VIGIL_ALLOW_PRIVATE_TARGETS === "1";
   return {
     db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN }),
     clock: systemClock,
@@ -93,10 +94,10 @@ function depsFor(env: Env): AppDeps {
       version: env.VIGIL_VERSION ?? defaultConfig.version,
       checkSpreadMs: env.VIGIL_CHECK_SPREAD_MS ? Number(env.VIGIL_CHECK_SPREAD_MS) : DEFAULT_SPREAD_MS,
       ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
-      allowPrivateTargets: env.VIGIL_ALLOW_PRIVATE_TARGETS === "1",
+      allowPrivateTargets,
       ...(env.VIGIL_PUBLIC_URL ? { publicUrl: env.VIGIL_PUBLIC_URL.replace(/\/+$/, "") } : {}),
     },
-    probes: workerProbes,
+    probes: workerProbes(allowPrivateTargets),
     ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS) } : {}),
     ...(mailer ? { mailer } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),

@@ -408,7 +408,9 @@ describe("status page response times", () => {
     await new Promise<void>((ok) => target.listen(0, "127.0.0.1", ok));
     const { port } = target.address() as AddressInfo;
     try {
-      const { app, db, adminKey, clock } = await testApp();
+      const { app, db, adminKey, clock } = await testApp({
+        config: { ...defaultConfig, allowPrivateTargets: true },
+      });
       const check = await post<{ id: string }>(app, adminKey, "/api/v1/checks", {
         kind: "http",
         name: "site",
@@ -421,7 +423,7 @@ describe("status page response times", () => {
         title: "Acme",
         components: [{ type: "check", id: check.id, name: "Website" }],
       });
-      const ctx = { db, clock, probes: nodeProbes(), allowPrivateTargets: true };
+      const ctx = { db, clock, probes: nodeProbes({ allowPrivate: true }), allowPrivateTargets: true };
       for (let i = 0; i < 3; i++) {
         await tick(ctx);
         clock.advance(61_000);
