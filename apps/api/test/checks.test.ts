@@ -37,6 +37,36 @@ describe("the checks API", () => {
     });
   });
 
+  it("refuses a runbook link that is not http(s), on creation and on change, naming the field", async () => {
+    const { app, adminKey } = await testApp();
+    const links = [
+      "javascript:alert(document.cookie)",
+      "data:text/html,<script>alert(1)</script>",
+      "file:///etc/passwd",
+    ];
+    for (const runbookUrl of links) {
+      const res = await app.request(
+        "/api/v1/checks",
+        jsonRequest("POST", { kind: "heartbeat", name: "x", runbookUrl }, adminKey),
+      );
+      expect(res.status, runbookUrl).toBe(400);
+      expect(errorBodySchema.parse(await res.json()).error.message, runbookUrl).toContain("runbookUrl");
+    }
+    const check = await createCheck(app, adminKey, {
+      kind: "heartbeat",
+      name: "x",
+      runbookUrl: "https://wiki.test.example/backups",
+    });
+    for (const runbookUrl of links) {
+      const res = await app.request(
+        `/api/v1/checks/${check.id}`,
+        jsonRequest("PATCH", { runbookUrl }, adminKey),
+      );
+      expect(res.status, runbookUrl).toBe(400);
+      expect(errorBodySchema.parse(await res.json()).error.message, runbookUrl).toContain("runbookUrl");
+    }
+  });
+
   it("creates a heartbeat on a cron schedule in a time zone", async () => {
     const { app, adminKey } = await testApp();
     const check = await createCheck(app, adminKey, {
