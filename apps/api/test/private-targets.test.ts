@@ -137,6 +137,11 @@ describe("private targets through the API", () => {
       failingSince: expect.any(Number),
       lastError: expect.stringMatching(/^refused: localhost is a private, loopback or link-local address/),
     });
+    const moved = await call(strict, "PATCH", `/api/v1/channels/${created.id}`, {
+      url: "http://[0::1]/hook",
+    });
+    expect(moved.status).toBe(400);
+    expect(errorBodySchema.parse(await moved.json()).error.message).toMatch(/^body\.url: refused: ::1 /);
     const fixed = await call(strict, "PATCH", `/api/v1/channels/${created.id}`, {
       url: "http://93.184.215.14/hook",
     });

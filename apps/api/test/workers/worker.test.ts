@@ -287,6 +287,14 @@ describe("private targets in workerd", () => {
   const privateSpellings = ["[::ffff:7f00:1]", "127.1", "2130706433"];
   const receiverAt = (host: string, path: string) =>
     `http://${host}:${new URL(inject("receiverUrl")).port}${path}`;
+  const getRequest = (url: string) => ({
+    url,
+    method: "GET",
+    headers: {},
+    body: null,
+    timeoutMs: 2000,
+    readBody: true,
+  });
   const hooksAt = async (path: string) => {
     const log = (await (await fetch(inject("logUrl"))).json()) as { hooks: { path: string }[] };
     return log.hooks.filter((h) => h.path === path);
@@ -295,16 +303,15 @@ describe("private targets in workerd", () => {
   it("the Worker's runner does not reach loopback through other spellings of its address, unless allowed", async () => {
     const strict = workerProbes(false);
     for (const host of privateSpellings) {
-      const url = receiverAt(host, "/worker-runner");
-      const request = { url, method: "GET", headers: {}, body: null, timeoutMs: 2000, readBody: true };
-      await expect(strict.http(request), host).rejects.toThrow(/^refused: /);
+      await expect(strict.http(getRequest(receiverAt(host, "/worker-runner"))), host).rejects.toThrow(
+        /^refused: /,
+      );
       await expect(strict.tcp(host.replace(/^\[|\]$/g, ""), 9, 2000), host).rejects.toThrow(/^refused: /);
     }
     expect(await hooksAt("/worker-runner")).toEqual([]);
     const lenient = workerProbes(true);
-    const url = receiverAt("127.0.0.1", "/worker-runner");
-    const request = { url, method: "GET", headers: {}, body: null, timeoutMs: 2000, readBody: true };
-    expect(await lenient.http(request)).toMatchObject({ status: 200 });
+    const allowed = await lenient.http(getRequest(receiverAt("127.0.0.1", "/worker-runner")));
+    expect(allowed).toMatchObject({ status: 200 });
   });
 
   it("refuses a webhook to another spelling of loopback when created, and when sent after the setting is off", async () => {
