@@ -36,7 +36,10 @@ async function channelProblem(config: ChannelConfig, env: ChannelEnvironment): P
   return refusedTarget(hostname, probes, env.allowPrivateTargets, "allow");
 }
 
-/** Health columns for a channel whose receiver was (re)set: failing from now when it cannot work. */
+/**
+ * Health columns for a channel whose receiver was (re)set: failing from now when it cannot work. A private
+ * IP literal is refused outright (400), as for checks.
+ */
 async function healthOf(config: ChannelConfig, env: ChannelEnvironment, now: number) {
   if (config.kind !== "email") assertTargetAllowed("body.url", new URL(config.url).hostname, env);
   const problem = await channelProblem(config, env);
