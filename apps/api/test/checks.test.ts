@@ -1,5 +1,6 @@
 import { errorBodySchema } from "@vigil/contract";
 import { createApiKey, createProject } from "@vigil/db/testing";
+import { findCheckRow } from "@vigil/engine";
 import { describe, expect, it } from "vitest";
 import { bearer, jsonRequest, testApp } from "./helpers.ts";
 
@@ -35,6 +36,40 @@ describe("the checks API", () => {
       lastPingAt: null,
       nextDueAt: null,
     });
+  });
+
+  it("never shows an HTTP check's header values, and keeps them when a client sends the mask back", async () => {
+    const { app, adminKey, db, project } = await testApp();
+    const check = await createCheck(app, adminKey, {
+      kind: "http",
+      name: "private api",
+      url: "https://api.example.com/health",
+      headers: { Authorization: "Bearer health-s3cret", "X-Region": "eu" },
+    });
+    expect(check.headers).toEqual({ Authorization: "********", "X-Region": "********" });
+    const one = await app.request(`/api/v1/checks/${check.id}`, { headers: bearer(adminKey) });
+    const list = await app.request("/api/v1/checks", { headers: bearer(adminKey) });
+    for (const body of [JSON.stringify(check), await one.text(), await list.text()]) {
+      expect(body).toContain("Authorization");
+      expect(body).not.toContain("health-s3cret");
+    }
+
+    const patched = await app.request(
+      `/api/v1/checks/${check.id}`,
+      jsonRequest(
+        "PATCH",
+        { headers: { Authorization: "********", "X-Region": "us" }, name: "api" },
+        adminKey,
+      ),
+    );
+    expect(patched.status).toBe(200);
+    const renamed = await app.request(
+      `/api/v1/checks/${check.id}`,
+      jsonRequest("PATCH", { period: 120 }, adminKey),
+    );
+    expect(renamed.status).toBe(200);
+    const stored = await findCheckRow(db, project.id, check.id);
+    expect(stored.headers).toEqual({ Authorization: "Bearer health-s3cret", "X-Region": "us" });
   });
 
   it("refuses a runbook link that is not http(s), on creation and on change, naming the field", async () => {

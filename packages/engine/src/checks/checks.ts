@@ -20,6 +20,7 @@ import {
 import { and, asc, eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { keepRedactedHeaders, redactHeaderValues } from "../redact.ts";
 import { assertTargetAllowed, type TargetPolicy } from "./addresses.ts";
 import { heartbeatDeadline } from "./heartbeat.ts";
 import { assertValidSchedule, nextDueAt } from "./schedule.ts";
@@ -150,7 +151,13 @@ export function displayStatus(r: Pick<CheckRow, "status" | "lastStartAt">): Chec
   return r.status;
 }
 
+/** A check as the API shows it; an HTTP check's header values are masked (they often carry credentials). */
 export function toCheck(r: CheckRow, pingBaseUrl: string): Check {
+  const check = checkWithSecrets(r, pingBaseUrl);
+  return check.kind === "http" ? { ...check, headers: redactHeaderValues(check.headers) } : check;
+}
+
+function checkWithSecrets(r: CheckRow, pingBaseUrl: string): Check {
   return {
     id: r.id,
     name: r.name,
@@ -315,8 +322,9 @@ export async function updateCheck(
   const now = clock.now();
   const current = await findCheckRow(db, projectId, checkId);
   const { paused, ...fields } = input;
-  const base = toCheck(current, "");
+  const base = checkWithSecrets(current, "");
   const merged = { ...base, ...fields, kind: current.kind } as Record<string, unknown>;
+  if (fields.headers) merged.headers = keepRedactedHeaders(fields.headers, current.headers ?? {});
   if (merged.slug === null) delete merged.slug;
   // A heartbeat has either a period or a schedule: setting one clears the other.
   if (current.kind === "heartbeat") {

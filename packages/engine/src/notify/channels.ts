@@ -6,6 +6,7 @@ import { assertTargetAllowed } from "../checks/addresses.ts";
 import { type ProbeRunner, refusedTarget } from "../checks/probes.ts";
 import type { Clock } from "../clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { keepRedactedHeaders, redactHeaderValues } from "../redact.ts";
 
 /** What this server can do for a channel: decided by its settings, passed in by the app. */
 export interface ChannelEnvironment {
@@ -46,9 +47,6 @@ async function healthOf(config: ChannelConfig, env: ChannelEnvironment, now: num
   return { failingSince: problem ? now : null, lastError: problem };
 }
 
-/** What the API shows in place of a webhook header's value: headers carry credentials. */
-export const REDACTED_HEADER_VALUE = "********";
-
 function configOf(input: CreateChannelRequest): ChannelConfig {
   switch (input.kind) {
     case "email":
@@ -74,9 +72,7 @@ export function toChannel(row: ChannelRow): Channel {
   const { kind: _kind, ...settings } = row.config;
   // Header values are often credentials (Authorization, API keys): names are shown, values never.
   if (row.config.kind === "webhook") {
-    (settings as Record<string, unknown>).headers = Object.fromEntries(
-      Object.keys(row.config.headers ?? {}).map((name) => [name, REDACTED_HEADER_VALUE]),
-    );
+    (settings as Record<string, unknown>).headers = redactHeaderValues(row.config.headers ?? {});
   }
   return {
     id: row.id,
@@ -175,7 +171,9 @@ export async function updateChannel(
   const config = { ...row.config } as Record<string, unknown>;
   if (to !== undefined) config.to = to;
   if (url !== undefined) config.url = url;
-  if (headers !== undefined) config.headers = keepRedacted(headers, row.config);
+  if (headers !== undefined) {
+    config.headers = keepRedactedHeaders(headers, row.config.kind === "webhook" ? row.config.headers : {});
+  }
   if (priority !== undefined) config.priority = priority;
   let secretSealed = row.secretSealed;
   if (secret !== undefined) {
@@ -192,20 +190,6 @@ export async function updateChannel(
     .returning();
   if (!updated) throw new NotFoundError("channel");
   return updated;
-}
-
-/**
- * Headers as a client sends them back after reading the channel: a value still redacted keeps the stored
- * one, so editing one header does not overwrite the others with the mask.
- */
-function keepRedacted(headers: Record<string, string>, stored: ChannelConfig): Record<string, string> {
-  const before = stored.kind === "webhook" ? (stored.headers ?? {}) : {};
-  return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [
-      name,
-      value === REDACTED_HEADER_VALUE ? (before[name] ?? value) : value,
-    ]),
-  );
 }
 
 export async function deleteChannel(db: Db, projectId: string, channelId: string): Promise<void> {
