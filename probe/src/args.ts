@@ -1,3 +1,4 @@
+import { parseArgs as parseFlags } from "node:util";
 import type { Flags } from "./config.ts";
 
 export interface ParsedArgs {
@@ -8,34 +9,69 @@ export interface ParsedArgs {
   rest: string[];
 }
 
-/** Flags that take no value; every other --flag takes the next argument (or =value). */
-const BOOLEAN_FLAGS = new Set(["print", "help", "force-new", "create", "json", "version", "quiet", "pretty"]);
+/**
+ * Every flag any command reads. Strict parsing: a mistyped flag (`--servr`) is an error, not a setting
+ * silently left at its default.
+ */
+const OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+  // settings (config.ts)
+  config: { type: "string" },
+  server: { type: "string" },
+  token: { type: "string" },
+  "state-dir": { type: "string" },
+  "ping-key": { type: "string" },
+  interval: { type: "string" },
+  root: { type: "string" },
+  // enroll
+  "force-new": { type: "boolean" },
+  // once
+  print: { type: "boolean" },
+  pretty: { type: "boolean" },
+  // exec
+  check: { type: "string" },
+  create: { type: "boolean" },
+  // backup, backup-report
+  name: { type: "string" },
+  status: { type: "string" },
+  tool: { type: "string" },
+  backend: { type: "string" },
+  "exit-code": { type: "string" },
+  "started-at": { type: "string" },
+  "ended-at": { type: "string" },
+  snapshot: { type: "string" },
+  error: { type: "string" },
+} as const;
+
+/** A one-line message for node:util's parse errors, naming the flag. */
+function usageMessage(error: Error & { code?: string }): string {
+  const flag = error.message.match(/'(-[^' ]+)/)?.[1] ?? "";
+  switch (error.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown flag ${flag}`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return error.message.includes("argument missing") || error.message.includes("ambiguous")
+        ? `${flag} needs a value`
+        : `${flag} takes no value`;
+    default:
+      return error.message.split("\n")[0] ?? "bad arguments";
+  }
+}
 
 export function parseArgs(argv: string[]): ParsedArgs {
+  // Split at the first "--" ourselves: what follows is another program's command line, kept as is.
   const separator = argv.indexOf("--");
   const own = separator >= 0 ? argv.slice(0, separator) : argv;
   const rest = separator >= 0 ? argv.slice(separator + 1) : [];
-  const flags: Flags = {};
-  const positionals: string[] = [];
-  for (let i = 0; i < own.length; i++) {
-    const arg = own[i] ?? "";
-    if (arg === "-h") {
-      flags.help = true;
-    } else if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-      if (eq > 0) flags[name] = arg.slice(eq + 1);
-      else if (BOOLEAN_FLAGS.has(name)) flags[name] = true;
-      else {
-        const value = own[i + 1];
-        if (value === undefined || value.startsWith("--")) throw new UsageError(`--${name} needs a value`);
-        flags[name] = value;
-        i++;
-      }
-    } else positionals.push(arg);
+  let parsed: { values: Flags; positionals: string[] };
+  try {
+    parsed = parseFlags({ args: own, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(usageMessage(error as Error & { code?: string }));
   }
-  const [command, ...others] = positionals;
-  return { command, flags, positionals: others, rest };
+  const [command, ...positionals] = parsed.positionals;
+  return { command, flags: { ...parsed.values }, positionals, rest };
 }
 
 export class UsageError extends Error {}

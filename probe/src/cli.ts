@@ -35,7 +35,8 @@ export async function main(argv: string[], overrides: Partial<CommandContext> = 
   try {
     parsed = parseArgs(argv);
   } catch (error) {
-    err(`${(error as Error).message}\n\n${USAGE}`);
+    // One line, so a typo in a cron line or unit file reads plainly in its log.
+    err(`vigil-probe: ${(error as Error).message} (vigil-probe --help lists the flags)\n`);
     return 2;
   }
   const ctx: CommandContext = {

@@ -86,6 +86,34 @@ async function recordingServer(
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server };
 }
 
+describe("command-line flags", () => {
+  it("refuses an unknown flag with exit code 2 and one line naming it, before doing anything", async () => {
+    const stateDir = await temporaryDirectory();
+    const env = { VIGIL_STATE_DIR: stateDir, VIGIL_CONFIG: "/nonexistent/probe.json" };
+    for (const [argv, named] of [
+      [["once", "--servr", "https://vigil.test"], "unknown flag --servr"],
+      [["once", "--print", "--prety"], "unknown flag --prety"],
+      [["run", "-x"], "unknown flag -x"],
+      [["enroll", "--server"], "--server needs a value"],
+      [["enroll", "--server", "--token", "t"], "--server needs a value"],
+      [["once", "--print=yes"], "--print takes no value"],
+    ] as const) {
+      const result = await cli([...argv], env);
+      expect(result.code, argv.join(" ")).toBe(2);
+      expect(result.err, argv.join(" ")).toBe(`vigil-probe: ${named} (vigil-probe --help lists the flags)\n`);
+      expect(result.out, argv.join(" ")).toBe("");
+    }
+    expect(await spooledBatches(stateDir)).toEqual([]);
+  });
+
+  it("leaves whatever follows a bare -- to the wrapped command", async () => {
+    const result = await cli(["exec", "--check", "x", "--", "sh", "-c", "exit 0", "--servr"], {
+      VIGIL_CONFIG: "/nonexistent/probe.json",
+    });
+    expect(result.err).not.toContain("unknown flag");
+  });
+});
+
 describe("exec", () => {
   it("sends start, runs the command, then its exit code with the output tail under one run id", async () => {
     const ping = await recordingServer();

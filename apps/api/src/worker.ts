@@ -94,6 +94,7 @@ function edgeStatusCache(ttlMs: number): StatusCache {
 
 function depsFor(env: Env): AppDeps {
   const mailer = workerMailer(env);
+  const allowPrivateTargets = env.VIGIL_ALLOW_PRIVATE_TARGETS === "1";
   return {
     db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN }),
     clock: systemClock,
@@ -102,7 +103,7 @@ function depsFor(env: Env): AppDeps {
       version: env.VIGIL_VERSION ?? defaultConfig.version,
       checkSpreadMs: env.VIGIL_CHECK_SPREAD_MS ? Number(env.VIGIL_CHECK_SPREAD_MS) : DEFAULT_SPREAD_MS,
       ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
-      allowPrivateTargets: env.VIGIL_ALLOW_PRIVATE_TARGETS === "1",
+      allowPrivateTargets,
       ...(env.VIGIL_PUBLIC_URL ? { publicUrl: env.VIGIL_PUBLIC_URL.replace(/\/+$/, "") } : {}),
       signUpMode: signUpMode(env.VIGIL_SIGNUP),
       ...(env.VIGIL_TRUSTED_ORIGINS
@@ -115,7 +116,7 @@ function depsFor(env: Env): AppDeps {
       // Cloudflare's edge sets this header and strips any copy a client sent.
       clientIpHeader: "cf-connecting-ip",
     },
-    probes: workerProbes,
+    probes: workerProbes(allowPrivateTargets),
     ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS) } : {}),
     ...(mailer ? { mailer } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),

@@ -73,6 +73,59 @@ describe("the channels API", () => {
     expect(after.status).toBe(404);
   });
 
+  it("never shows a webhook's header values, and keeps them when a client sends the mask back", async () => {
+    const { app, adminKey, receiver, post } = await alertingApp();
+    const res = await post("/api/v1/channels", {
+      kind: "webhook",
+      name: "ops hook",
+      url: `${receiver.url}/hook`,
+      headers: { Authorization: "Bearer s3cret-token", "X-Team": "ops-team-key" },
+    });
+    const created = (await res.json()) as { id: string };
+    const masked = { Authorization: "********", "X-Team": "********" };
+    expect(created).toMatchObject({ settings: { headers: masked } });
+    const one = await app.request(`/api/v1/channels/${created.id}`, { headers: bearer(adminKey) });
+    const list = await app.request("/api/v1/channels", { headers: bearer(adminKey) });
+    for (const body of [JSON.stringify(created), await one.text(), await list.text()]) {
+      expect(body).toContain("Authorization");
+      expect(body).not.toContain("s3cret-token");
+      expect(body).not.toContain("ops-team-key");
+    }
+
+    // A form that shows the masked values and sends them back unchanged keeps the stored ones.
+    const patched = await app.request(
+      `/api/v1/channels/${created.id}`,
+      jsonRequest("PATCH", { headers: { Authorization: "********", "X-Extra": "1" } }, adminKey),
+    );
+    expect(await patched.json()).toMatchObject({
+      settings: { headers: { Authorization: "********", "X-Extra": "********" } },
+    });
+    await post(`/api/v1/channels/${created.id}/test`, {});
+    const [sent] = await receiver.waitFor(1);
+    expect(sent?.headers).toMatchObject({ authorization: "Bearer s3cret-token", "x-extra": "1" });
+    expect(sent?.headers["x-team"]).toBeUndefined();
+  });
+
+  it("saves an email channel as failing when the server has no mail transport, and says why", async () => {
+    const { app, adminKey } = await testApp();
+    const res = await app.request(
+      "/api/v1/channels",
+      jsonRequest("POST", { kind: "email", name: "mail", to: ["ops@test.example"] }, adminKey),
+    );
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({
+      health: "failing",
+      lastError: expect.stringContaining("no mail transport is configured on this server (VIGIL_SMTP_URL"),
+    });
+    const { post } = await alertingApp();
+    const withMailer = await post("/api/v1/channels", {
+      kind: "email",
+      name: "mail",
+      to: ["a@test.example"],
+    });
+    expect(await withMailer.json()).toMatchObject({ health: "ok", lastError: null });
+  });
+
   it("keeps channels to their project and to admin keys", async () => {
     const { app, db, post } = await alertingApp();
     const res = await post("/api/v1/channels", { kind: "email", name: "mail", to: ["a@test.example"] });

@@ -1,5 +1,6 @@
 import { errorBodySchema } from "@vigil/contract";
 import { createApiKey, createProject } from "@vigil/db/testing";
+import { findCheckRow } from "@vigil/engine";
 import { describe, expect, it } from "vitest";
 import { bearer, jsonRequest, testApp } from "./helpers.ts";
 
@@ -35,6 +36,70 @@ describe("the checks API", () => {
       lastPingAt: null,
       nextDueAt: null,
     });
+  });
+
+  it("never shows an HTTP check's header values, and keeps them when a client sends the mask back", async () => {
+    const { app, adminKey, db, project } = await testApp();
+    const check = await createCheck(app, adminKey, {
+      kind: "http",
+      name: "private api",
+      url: "https://api.example.com/health",
+      headers: { Authorization: "Bearer health-s3cret", "X-Region": "eu" },
+    });
+    expect(check.headers).toEqual({ Authorization: "********", "X-Region": "********" });
+    const one = await app.request(`/api/v1/checks/${check.id}`, { headers: bearer(adminKey) });
+    const list = await app.request("/api/v1/checks", { headers: bearer(adminKey) });
+    for (const body of [JSON.stringify(check), await one.text(), await list.text()]) {
+      expect(body).toContain("Authorization");
+      expect(body).not.toContain("health-s3cret");
+    }
+
+    const patched = await app.request(
+      `/api/v1/checks/${check.id}`,
+      jsonRequest(
+        "PATCH",
+        { headers: { Authorization: "********", "X-Region": "us" }, name: "api" },
+        adminKey,
+      ),
+    );
+    expect(patched.status).toBe(200);
+    const renamed = await app.request(
+      `/api/v1/checks/${check.id}`,
+      jsonRequest("PATCH", { period: 120 }, adminKey),
+    );
+    expect(renamed.status).toBe(200);
+    const stored = await findCheckRow(db, project.id, check.id);
+    expect(stored.headers).toEqual({ Authorization: "Bearer health-s3cret", "X-Region": "us" });
+  });
+
+  it("refuses a runbook link that is not http(s), on creation and on change, naming the field", async () => {
+    const { app, adminKey } = await testApp();
+    const links = [
+      "javascript:alert(document.cookie)",
+      "data:text/html,<script>alert(1)</script>",
+      "file:///etc/passwd",
+    ];
+    for (const runbookUrl of links) {
+      const res = await app.request(
+        "/api/v1/checks",
+        jsonRequest("POST", { kind: "heartbeat", name: "x", runbookUrl }, adminKey),
+      );
+      expect(res.status, runbookUrl).toBe(400);
+      expect(errorBodySchema.parse(await res.json()).error.message, runbookUrl).toContain("runbookUrl");
+    }
+    const check = await createCheck(app, adminKey, {
+      kind: "heartbeat",
+      name: "x",
+      runbookUrl: "https://wiki.test.example/backups",
+    });
+    for (const runbookUrl of links) {
+      const res = await app.request(
+        `/api/v1/checks/${check.id}`,
+        jsonRequest("PATCH", { runbookUrl }, adminKey),
+      );
+      expect(res.status, runbookUrl).toBe(400);
+      expect(errorBodySchema.parse(await res.json()).error.message, runbookUrl).toContain("runbookUrl");
+    }
   });
 
   it("creates a heartbeat on a cron schedule in a time zone", async () => {

@@ -120,6 +120,37 @@ describe("rules over the API", () => {
     ).toContain("body.hostId");
   });
 
+  it("refuses a runbook link that is not http(s), on creation and on change, naming the field", async () => {
+    const { app, adminKey } = await testApp();
+    const links = ["javascript:alert(document.cookie)", "data:text/html,<script>alert(1)</script>"];
+    for (const runbookUrl of links) {
+      const res = await app.request(
+        "/api/v1/rules",
+        jsonRequest("POST", { name: "x", kind: "ssh_keys", params: {}, runbookUrl }, adminKey),
+      );
+      expect(res.status, runbookUrl).toBe(400);
+      expect(await res.text(), runbookUrl).toContain("runbookUrl");
+    }
+    const rule = await json<Rule>(
+      app.request(
+        "/api/v1/rules",
+        jsonRequest(
+          "POST",
+          { name: "x", kind: "ssh_keys", runbookUrl: "https://wiki.test.example/ssh" },
+          adminKey,
+        ),
+      ),
+    );
+    for (const runbookUrl of links) {
+      const res = await app.request(
+        `/api/v1/rules/${rule.id}`,
+        jsonRequest("PATCH", { runbookUrl }, adminKey),
+      );
+      expect(res.status, runbookUrl).toBe(400);
+      expect(await res.text(), runbookUrl).toContain("runbookUrl");
+    }
+  });
+
   it("needs admin to write rules and read to list them", async () => {
     const { app, adminKey } = await testApp();
     const { key } = await json<{ key: string }>(

@@ -109,6 +109,26 @@ describe("the status page in Chromium", () => {
     });
   }
 
+  it("names an icon that the browser loads, so no visitor's console shows a favicon 404", async () => {
+    const page = await browser.newPage();
+    const failed: string[] = [];
+    page.on("response", (res) => {
+      if (res.status() >= 400) failed.push(`${res.status()} ${res.url()}`);
+    });
+    await page.goto(`${base}/status/acme`);
+    const icon = await page.evaluate(async () => {
+      const href = document.querySelector<HTMLLinkElement>('link[rel="icon"]')?.href ?? "";
+      const image = new Image();
+      image.src = href;
+      await image.decode();
+      return { href, width: image.naturalWidth };
+    });
+    expect(icon.href).toMatch(/^data:image\/svg\+xml,/);
+    expect(icon.width).toBeGreaterThan(0);
+    expect(failed).toEqual([]);
+    await page.close();
+  });
+
   it("serves an Atom feed that parses as XML, with the incidents as entries", async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/status/acme`);

@@ -333,6 +333,26 @@ describe("status page delivery", () => {
     expect((await app.request("http://vigil.test/")).status).toBe(404);
   });
 
+  it("references an inline SVG icon in the overall status's colour, on its slug and its custom domain", async () => {
+    const { app, adminKey } = await testApp();
+    const api = await publicHeartbeat(app, adminKey, "API");
+    await app.request(`/ping/${api.id}`);
+    await post(app, adminKey, "/api/v1/status-pages", {
+      slug: "acme",
+      title: "Acme",
+      customDomain: "status.example.com",
+      components: [{ type: "check", id: api.id, name: "API" }],
+    });
+    for (const url of ["http://vigil.test/status/acme", "http://status.example.com/"]) {
+      const html = await (await app.request(url)).text();
+      const href = html.match(/<link rel="icon" type="image\/svg\+xml" href="([^"]+)"/)?.[1] ?? "";
+      expect(href, url).toMatch(/^data:image\/svg\+xml,/);
+      const svg = decodeURIComponent(href.slice("data:image/svg+xml,".length).replaceAll("&amp;", "&"));
+      expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>.*<\/svg>$/);
+      expect(svg).toContain('fill="#1a7f37"');
+    }
+  });
+
   it("refuses a slug or custom domain another page already has with 409", async () => {
     const { app, adminKey } = await testApp();
     await post(app, adminKey, "/api/v1/status-pages", {
@@ -347,6 +367,33 @@ describe("status page delivery", () => {
       const res = await app.request("/api/v1/status-pages", jsonRequest("POST", body, adminKey));
       expect(res.status).toBe(409);
     }
+  });
+
+  it("moves a page to a custom domain with a PATCH that leaves the slug out", async () => {
+    const { app, adminKey } = await testApp();
+    const page = await post<{ id: string }>(app, adminKey, "/api/v1/status-pages", {
+      slug: "acme",
+      title: "A",
+    });
+    await post(app, adminKey, "/api/v1/status-pages", {
+      slug: "other",
+      title: "B",
+      customDomain: "b.example.com",
+    });
+    const moved = await patch(app, adminKey, `/api/v1/status-pages/${page.id}`, {
+      customDomain: "status.example.com",
+    });
+    expect(moved).toMatchObject({ slug: "acme", customDomain: "status.example.com" });
+    expect((await app.request("http://status.example.com/")).status).toBe(200);
+
+    const taken = await app.request(
+      `/api/v1/status-pages/${page.id}`,
+      jsonRequest("PATCH", { customDomain: "b.example.com" }, adminKey),
+    );
+    expect(taken.status).toBe(409);
+    expect(errorBodySchema.parse(await taken.json()).error.message).toBe(
+      'the domain "b.example.com" is used by another status page',
+    );
   });
 
   it("serves a cached render until a check changes state or the page is edited", async () => {
@@ -408,7 +455,9 @@ describe("status page response times", () => {
     await new Promise<void>((ok) => target.listen(0, "127.0.0.1", ok));
     const { port } = target.address() as AddressInfo;
     try {
-      const { app, db, adminKey, clock } = await testApp();
+      const { app, db, adminKey, clock } = await testApp({
+        config: { ...defaultConfig, allowPrivateTargets: true },
+      });
       const check = await post<{ id: string }>(app, adminKey, "/api/v1/checks", {
         kind: "http",
         name: "site",
@@ -421,7 +470,7 @@ describe("status page response times", () => {
         title: "Acme",
         components: [{ type: "check", id: check.id, name: "Website" }],
       });
-      const ctx = { db, clock, probes: nodeProbes(), allowPrivateTargets: true };
+      const ctx = { db, clock, probes: nodeProbes({ allowPrivate: true }), allowPrivateTargets: true };
       for (let i = 0; i < 3; i++) {
         await tick(ctx);
         clock.advance(61_000);

@@ -3,7 +3,7 @@
  * Healthchecks.io; machine timings (timeouts, response times) are milliseconds; timestamps are epoch ms.
  */
 import { z } from "zod";
-import { epochMs } from "./common.ts";
+import { epochMs, httpUrl } from "./common.ts";
 
 const DAY = 86_400;
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max).describe("seconds");
@@ -23,7 +23,7 @@ const common = {
   slug: checkSlugSchema.optional(),
   tags: z.array(z.string().trim().min(1).max(50)).max(20).default([]),
   description: z.string().max(2000).default(""),
-  runbookUrl: z.url().max(2000).nullable().default(null),
+  runbookUrl: httpUrl.nullable().default(null),
   paused: z.boolean().default(false),
   /** shown on the project's status page */
   public: z.boolean().default(false),
@@ -65,7 +65,7 @@ export const httpMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 
 export const httpSettingsSchema = z.object({
   kind: z.literal("http"),
-  url: z.url({ protocol: /^https?$/ }).max(2000),
+  url: httpUrl,
   method: z.enum(httpMethods).default("GET"),
   headers: z.record(z.string().min(1).max(256), z.string().max(4096)).default({}),
   body: z.string().max(65_536).nullable().default(null),

@@ -17,3 +17,12 @@ export const count = z.number().int().nonnegative().describe("count");
 
 /** A short identifier-like string: names, units, mount points. */
 export const shortText = (max = 256) => z.string().min(1).max(max);
+
+/**
+ * An http(s) URL. Links people click (runbooks, logos) and addresses the server calls (checks, webhooks)
+ * alike: `javascript:` or `data:` in a runbook link would run in whoever opens the alert.
+ */
+export const httpUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(2000)
+  .describe("http(s) URL");

@@ -4,7 +4,7 @@
  * email and chat formats are rendered from the same object, so every channel tells the same story.
  */
 import { z } from "zod";
-import { epochMs } from "./common.ts";
+import { epochMs, httpUrl } from "./common.ts";
 
 /** The transitions a channel can subscribe to. */
 export const notificationEvents = ["down", "up", "late", "degraded"] as const;
@@ -86,10 +86,6 @@ export interface NotificationSuppression {
 
 // ---- Channels over the REST API -------------------------------------------------------------------------
 
-const httpUrl = z
-  .url({ protocol: /^https?$/ })
-  .max(2000)
-  .describe("http(s) URL");
 const routing = {
   /** which transitions notify */
   events: z.array(notificationEventSchema).min(1).max(4).default(["down", "up"]),

@@ -3,7 +3,7 @@
  * (`forSec`), minutes or hours where the issue speaks of them so (`durationMinutes`, `maxAgeHours`).
  */
 import { z } from "zod";
-import { epochMs } from "./common.ts";
+import { epochMs, httpUrl } from "./common.ts";
 
 const DAY = 86_400;
 const name = z.string().trim().min(1).max(100);
@@ -116,7 +116,7 @@ const lifecycleFields = {
     .max(30 * DAY)
     .default(0),
   description: z.string().max(2000).default(""),
-  runbookUrl: z.url().max(2000).nullable().default(null),
+  runbookUrl: httpUrl.nullable().default(null),
   enabled: z.boolean().default(true),
 };
 
@@ -146,7 +146,7 @@ export const updateRuleRequestSchema = z
     forSec: lifecycleFields.forSec.unwrap().optional(),
     keepFiringForSec: lifecycleFields.keepFiringForSec.unwrap().optional(),
     description: lifecycleFields.description.unwrap().optional(),
-    runbookUrl: z.url().max(2000).nullable().optional(),
+    runbookUrl: httpUrl.nullable().optional(),
     enabled: z.boolean().optional(),
   })
   .strict();

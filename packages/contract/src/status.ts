@@ -3,7 +3,7 @@
  * and the public page data (`GET /api/v1/status/<slug>`), which the HTML page renders from too.
  */
 import { z } from "zod";
-import { epochMs } from "./common.ts";
+import { epochMs, httpUrl } from "./common.ts";
 
 export const statusSlugSchema = z
   .string()
@@ -49,11 +49,7 @@ const pageFields = {
   slug: statusSlugSchema,
   title: z.string().trim().min(1).max(200),
   description: z.string().max(2000).default(""),
-  logoUrl: z
-    .url({ protocol: /^https?$/ })
-    .max(2000)
-    .nullable()
-    .default(null),
+  logoUrl: httpUrl.nullable().default(null),
   timezone: timezoneSchema.default("UTC"),
   customDomain: domainSchema.nullable().default(null),
   /** in display order; only public checks and hosts of the key's project */

@@ -22,7 +22,10 @@ export function manualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
   };
 }
 
-/** A check with the defaults the API would fill in; pass only what the test is about. */
+/**
+ * A check with the defaults the API would fill in; pass only what the test is about. Targets on 127.0.0.1
+ * are allowed here: tests serve them locally, and what runs may reach is the tick's policy to judge.
+ */
 export async function createTestCheck(
   db: Db,
   clock: Clock,
@@ -30,5 +33,5 @@ export async function createTestCheck(
   input: Partial<CreateCheckRequestInput> & { kind?: CreateCheckRequestInput["kind"] } = {},
 ) {
   const parsed = createCheckRequestSchema.parse({ kind: "heartbeat", name: "nightly backup", ...input });
-  return createCheck(db, clock, projectId, parsed);
+  return createCheck(db, clock, projectId, parsed, { allowPrivateTargets: true });
 }

@@ -1,16 +1,15 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { createServer as createTcpServer, type Server } from "node:net";
+import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
 import { checkRuns, flips, hosts } from "@vigil/db";
 import { createProject, createTestDb } from "@vigil/db/testing";
 import { eq } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   findCheckRow,
-  isPrivateAddress,
   noteHostSeen,
   type ProbeRunner,
   refusedTarget,
@@ -54,11 +53,54 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
+/**
+ * One HTTP handler on loopback in both families (127.0.0.1 and ::1, one port), so that every spelling of
+ * loopback would reach it if it were let through. Counts what it serves.
+ */
+async function loopbackServer(body: string) {
+  const hits: string[] = [];
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    hits.push(req.url ?? "");
+    res.end(body);
+  };
+  const port = await listen(createHttpServer(handler));
+  const v6 = createHttpServer(handler);
+  servers.push(v6);
+  await new Promise<void>((ok) => v6.listen({ port, host: "::1", ipv6Only: true }, ok));
+  return { port, hits };
+}
+
+/** A TCP listener on 127.0.0.1 and ::1 (one port) that counts the connections it accepts. */
+async function loopbackTcp() {
+  const accepted: string[] = [];
+  const onConnection = (socket: Socket) => {
+    accepted.push(socket.remoteAddress ?? "");
+    socket.end();
+  };
+  const port = await listen(createTcpServer(onConnection));
+  const v6 = createTcpServer(onConnection);
+  servers.push(v6);
+  await new Promise<void>((ok) => v6.listen({ port, host: "::1", ipv6Only: true }, ok));
+  return { port, accepted };
+}
+
+/** Other ways to write 127.0.0.1 or ::1 in a URL host, as the URL parser leaves them. */
+const loopbackSpellings = [
+  "[::ffff:7f00:1]",
+  "[0::1]",
+  "[::0:1]",
+  "[0:0:0:0:0:0:0:1]",
+  "127.1",
+  "2130706433",
+];
+
 async function setup(tickOptions: Partial<TickContext> = {}) {
   const db = await createTestDb();
   const clock = manualClock(Date.UTC(2026, 0, 10, 12));
   const project = await createProject(db);
-  const ctx: TickContext = { db, clock, probes: nodeProbes(), allowPrivateTargets: true, ...tickOptions };
+  const allowPrivateTargets = tickOptions.allowPrivateTargets ?? true;
+  const probes = nodeProbes({ allowPrivate: allowPrivateTargets });
+  const ctx: TickContext = { db, clock, probes, allowPrivateTargets, ...tickOptions };
   const add = (input: Parameters<typeof createTestCheck>[3]) => createTestCheck(db, clock, project.id, input);
   const status = (checkId: string) => findCheckRow(db, project.id, checkId);
   /** one tick, then the clock moves to the next slot */
@@ -310,33 +352,134 @@ describe("private targets", () => {
     expect((await guardedFetch(true)(`http://localhost:${port}/`)).status).toBe(200);
   });
 
+  it("do not reach a listener on loopback through other spellings of its address, unless allowed", async () => {
+    const target = await loopbackServer("internal secret");
+    const strict = await setup({ allowPrivateTargets: false });
+    const urls = loopbackSpellings.map((host) => `http://${host}:${target.port}/`);
+    const checks = [];
+    for (const url of urls) {
+      checks.push(await strict.add({ kind: "http", name: url, url, keyword: "secret", failuresToDown: 1 }));
+    }
+    await strict.step();
+    for (const check of checks) {
+      expect((await strict.status(check.id)).lastError, check.name).toMatch(/^refused: /);
+    }
+    expect(target.hits).toEqual([]);
+
+    // The runner refuses them too when asked directly: Node connects to literals without a lookup.
+    const runner = nodeProbes({ allowPrivate: false });
+    for (const url of urls) {
+      const request = { url, method: "GET", headers: {}, body: null, timeoutMs: 2000, readBody: true };
+      const failure = await runner.http(request).catch((err: Error & { cause?: Error }) => err.cause ?? err);
+      expect(String(failure), url).toMatch(/refused/);
+      const webhook = await guardedFetch(false)(url).catch((err: Error & { cause?: Error }) => err.cause);
+      expect(String(webhook), url).toMatch(/refused/);
+    }
+    expect(target.hits).toEqual([]);
+
+    const lenient = await setup({ allowPrivateTargets: true });
+    const allowed = [];
+    for (const url of urls)
+      allowed.push(await lenient.add({ kind: "http", name: url, url, keyword: "secret" }));
+    await lenient.step();
+    for (const check of allowed) {
+      expect(await lenient.status(check.id), check.name).toMatchObject({ status: "up", lastError: null });
+    }
+    expect(target.hits).toHaveLength(urls.length);
+  });
+
+  it("do not connect TCP or TLS checks to loopback through other spellings, unless allowed", async () => {
+    const target = await loopbackTcp();
+    const hosts = ["::ffff:7f00:1", "0::1", "::0:1", "0:0:0:0:0:0:0:1", "127.1", "2130706433"];
+    const strict = await setup({ allowPrivateTargets: false });
+    const checks = [];
+    for (const host of hosts) {
+      checks.push(await strict.add({ kind: "tcp", name: host, host, port: target.port, failuresToDown: 1 }));
+      checks.push(await strict.add({ kind: "tls", name: host, host, port: target.port, failuresToDown: 1 }));
+    }
+    await strict.step();
+    for (const check of checks) {
+      expect((await strict.status(check.id)).lastError, check.name).toMatch(/^refused: /);
+    }
+    const runner = nodeProbes({ allowPrivate: false });
+    for (const host of hosts) {
+      await expect(runner.tcp(host, target.port, 2000), host).rejects.toThrow(/refused/);
+      await expect(runner.tls?.(host, target.port, 2000), host).rejects.toThrow(/refused/);
+    }
+    expect(target.accepted).toEqual([]);
+
+    const lenient = await setup({ allowPrivateTargets: true });
+    const allowed = [];
+    for (const host of hosts)
+      allowed.push(await lenient.add({ kind: "tcp", name: host, host, port: target.port }));
+    await lenient.step();
+    // Up means connected: the listener's own count may lag the client's close.
+    for (const check of allowed)
+      expect(await lenient.status(check.id), check.name).toMatchObject({ status: "up" });
+  });
+
+  it("are not reached through a redirect to another spelling of loopback, unless allowed", async () => {
+    const target = await loopbackServer("internal secret");
+    const redirector = await httpServer((req, res) => {
+      const host = req.url?.slice(1) ?? "";
+      res.writeHead(302, { location: `http://${decodeURIComponent(host)}:${target.port}/meta-data` });
+      res.end();
+    });
+    // "public.test" stands for a public site (it resolves to a public address); it is served locally.
+    const throughPublicSite = (allowPrivate: boolean): ProbeRunner => {
+      const real = nodeProbes({ allowPrivate });
+      const local = nodeProbes({ allowPrivate: true });
+      return {
+        ...real,
+        http: (req) =>
+          req.url.startsWith("http://public.test/")
+            ? local.http({ ...req, url: req.url.replace("http://public.test", redirector.url) })
+            : real.http(req),
+        resolve: async (host) => (host === "public.test" ? ["93.184.215.14"] : (real.resolve?.(host) ?? [])),
+      };
+    };
+    const strict = await setup({ allowPrivateTargets: false, probes: throughPublicSite(false) });
+    const lenient = await setup({ allowPrivateTargets: true, probes: throughPublicSite(true) });
+    const refused = [];
+    for (const host of [...loopbackSpellings, "[::ffff:a9fe:a9fe]"]) {
+      const url = `http://public.test/${encodeURIComponent(host)}`;
+      refused.push(await strict.add({ kind: "http", name: host, url, keyword: "secret", failuresToDown: 1 }));
+    }
+    await strict.step();
+    for (const check of refused) {
+      expect((await strict.status(check.id)).lastError, check.name).toMatch(/^refused: /);
+    }
+    expect(redirector.hits).toHaveLength(loopbackSpellings.length + 1);
+    expect(target.hits).toEqual([]);
+
+    const allowed = await lenient.add({
+      kind: "http",
+      name: "allowed",
+      url: `http://public.test/${encodeURIComponent("[::ffff:7f00:1]")}`,
+      keyword: "secret",
+    });
+    expect(await lenient.run(allowed.id)).toMatchObject({ status: "up" });
+    expect(target.hits).toEqual(["/meta-data"]);
+  });
+
+  it("send webhooks through undici's own fetch, so they do not depend on the runtime's global fetch", async () => {
+    const target = await httpServer((_req, res) => res.end("ok"));
+    const guarded = guardedFetch(true);
+    // Newer Node releases refuse a dispatcher from another undici copy in their global fetch.
+    vi.stubGlobal("fetch", () => Promise.reject(new Error("the global fetch was used")));
+    try {
+      expect((await guarded(`${target.url}/hook`, { method: "POST", body: "{}" })).status).toBe(200);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(target.hits).toEqual(["/hook"]);
+  });
+
   it("include names that resolve to private addresses", async () => {
     const probes = nodeProbes();
     expect(await refusedTarget("localhost", probes, false)).toMatch(/^refused/);
     expect(await refusedTarget("localhost", probes, true)).toBeNull();
     expect(await refusedTarget("93.184.215.14", probes, false)).toBeNull();
-  });
-
-  it("cover loopback, private, link-local and mapped addresses", () => {
-    for (const ip of [
-      "127.0.0.1",
-      "10.1.2.3",
-      "172.16.0.1",
-      "192.168.1.1",
-      "169.254.169.254",
-      "100.64.0.1",
-      "0.0.0.0",
-      "::1",
-      "fe80::1",
-      "fd00::1",
-      "::ffff:127.0.0.1",
-      "[::1]",
-    ]) {
-      expect(isPrivateAddress(ip), ip).toBe(true);
-    }
-    for (const ip of ["93.184.215.14", "1.1.1.1", "172.32.0.1", "2606:4700::1111"]) {
-      expect(isPrivateAddress(ip), ip).toBe(false);
-    }
   });
 });
 
@@ -367,7 +510,9 @@ describe("TLS checks", () => {
 
   it("report the days until the certificate expires and warn under the threshold", async () => {
     const port = await tlsServer();
-    const { add, step, status, runsOf, clock } = await setup({ probes: nodeProbes({ ca: [cert] }) });
+    const { add, step, status, runsOf, clock } = await setup({
+      probes: nodeProbes({ ca: [cert], allowPrivate: true }),
+    });
     clock.set(notAfter - 10 * 86_400_000 + 3_600_000);
     const warns = await add({ kind: "tls", name: "cert", host: "127.0.0.1", port, warnDays: 14 });
     const fine = await add({ kind: "tls", name: "cert ok", host: "127.0.0.1", port, warnDays: 5 });
@@ -382,7 +527,7 @@ describe("TLS checks", () => {
 
   it("are down when the certificate has expired or is not trusted", async () => {
     const port = await tlsServer();
-    const trusting = await setup({ probes: nodeProbes({ ca: [cert] }) });
+    const trusting = await setup({ probes: nodeProbes({ ca: [cert], allowPrivate: true }) });
     trusting.clock.set(notAfter + 1);
     const expired = await trusting.add({
       kind: "tls",
@@ -405,7 +550,9 @@ describe("TLS checks", () => {
   });
 
   it("say so where the runtime cannot read certificates, and change nothing", async () => {
-    const { add, step, status, runsOf } = await setup({ probes: { ...nodeProbes(), tls: undefined } });
+    const { add, step, status, runsOf } = await setup({
+      probes: { ...nodeProbes({ allowPrivate: true }), tls: undefined },
+    });
     const check = await add({ kind: "tls", name: "cert", host: "example.com" });
     await step();
     const row = await status(check.id);

@@ -71,13 +71,11 @@ async function setup(options: { suppress?: DispatchDeps["suppress"]; timeoutMs?:
     });
   /** A channel through the API's own schema (its defaults), routed as the project default unless told. */
   const channel = (fields: Record<string, unknown>) =>
-    createChannel(
-      db,
-      clock,
-      project.id,
-      createChannelRequestSchema.parse({ isDefault: true, ...fields }),
-      SECRET_KEY,
-    );
+    createChannel(db, clock, project.id, createChannelRequestSchema.parse({ isDefault: true, ...fields }), {
+      serverKey: SECRET_KEY,
+      mailer: true,
+      allowPrivateTargets: true,
+    });
   const email = (fields: Record<string, unknown> = {}) =>
     channel({ kind: "email", name: "ops mail", to: ["ops@test.example"], ...fields });
   const webhook = (fields: Record<string, unknown> = {}) =>

@@ -4,6 +4,7 @@ import {
   updateChannelRequestSchema,
 } from "@vigil/contract";
 import {
+  type ChannelEnvironment,
   createChannel,
   deleteChannel,
   deliveryLog,
@@ -13,7 +14,7 @@ import {
   updateChannel,
 } from "@vigil/engine";
 import { sendTestNotification } from "@vigil/notify";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { requireScope } from "../middleware/auth.ts";
@@ -22,18 +23,24 @@ import { notifyDeps } from "../notify.ts";
 
 const idParam = z.object({ id: z.uuid() });
 
+/** What this server can do for channels, from its settings and runtime. */
+function channelEnvironment(c: Context<AppEnv>): ChannelEnvironment {
+  const { config, mailer, probes } = c.var.deps;
+  return {
+    serverKey: config.secretKey,
+    mailer: mailer !== undefined,
+    allowPrivateTargets: config.allowPrivateTargets,
+    ...(probes?.resolve ? { resolve: probes.resolve } : {}),
+  };
+}
+
 /** Notification channels of the key's project (admin scope: they hold addresses and webhook URLs). */
 export const channelRoutes = new Hono<AppEnv>()
   .use(requireScope("write"))
   .post("/", validate("json", createChannelRequestSchema), async (c) => {
-    const { db, clock, config } = c.var.deps;
-    const row = await createChannel(
-      db,
-      clock,
-      c.var.principal.projectId,
-      c.req.valid("json"),
-      config.secretKey,
-    );
+    const { db, clock } = c.var.deps;
+    const { projectId } = c.var.principal;
+    const row = await createChannel(db, clock, projectId, c.req.valid("json"), channelEnvironment(c));
     return c.json(toChannel(row), 201);
   })
   .get("/", async (c) => {
@@ -45,16 +52,10 @@ export const channelRoutes = new Hono<AppEnv>()
     return c.json(toChannel(row));
   })
   .patch("/:id", validate("param", idParam), validate("json", updateChannelRequestSchema), async (c) => {
-    const { db, clock, config } = c.var.deps;
+    const { db, clock } = c.var.deps;
     const { projectId } = c.var.principal;
-    const row = await updateChannel(
-      db,
-      clock,
-      projectId,
-      c.req.valid("param").id,
-      c.req.valid("json"),
-      config.secretKey,
-    );
+    const id = c.req.valid("param").id;
+    const row = await updateChannel(db, clock, projectId, id, c.req.valid("json"), channelEnvironment(c));
     return c.json(toChannel(row));
   })
   .delete("/:id", validate("param", idParam), async (c) => {

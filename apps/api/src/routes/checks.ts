@@ -30,11 +30,11 @@ const idParam = z.object({ id: z.uuid() });
 /** Ping URLs point at the host the API was reached on, unless the operator fixed a public URL. */
 const pingBase = (c: Context<AppEnv>) => c.var.deps.config.publicUrl ?? new URL(c.req.url).origin;
 
-/** Checks of the key's project: admin scope to write, read scope to read. */
+/** Checks of the project: write scope to change, read scope to read. */
 export const checkRoutes = new Hono<AppEnv>()
   .post("/", requireScope("write"), validate("json", createCheckRequestSchema), async (c) => {
-    const { db, clock } = c.var.deps;
-    const row = await createCheck(db, clock, c.var.principal.projectId, c.req.valid("json"));
+    const { db, clock, config } = c.var.deps;
+    const row = await createCheck(db, clock, c.var.principal.projectId, c.req.valid("json"), config);
     return c.json(toCheck(row, pingBase(c)), 201);
   })
   .get("/", requireScope("read"), async (c) => {
@@ -52,9 +52,10 @@ export const checkRoutes = new Hono<AppEnv>()
     validate("param", idParam),
     validate("json", updateCheckRequestSchema),
     async (c) => {
-      const { db, clock } = c.var.deps;
+      const { db, clock, config } = c.var.deps;
       const { projectId } = c.var.principal;
-      const row = await updateCheck(db, clock, projectId, c.req.valid("param").id, c.req.valid("json"));
+      const id = c.req.valid("param").id;
+      const row = await updateCheck(db, clock, projectId, id, c.req.valid("json"), config);
       return c.json(toCheck(row, pingBase(c)));
     },
   )

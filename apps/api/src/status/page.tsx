@@ -14,6 +14,7 @@ import {
   escapeXml,
   percent,
   progressText,
+  stateColour,
   stateText,
   statusPath,
 } from "./format.ts";
@@ -168,6 +169,15 @@ const Maintenance: FC<{ m: PublicMaintenance; tz: string; names: Map<string, str
   </article>
 );
 
+/**
+ * A dot in the overall status's colour, inline: without an icon every visitor's browser asks for
+ * /favicon.ico and logs a 404, and a data: URL needs no route on custom domains or the Worker.
+ */
+function faviconUrl(colour: string): string {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="${colour}"/></svg>`;
+  return `data:image/svg+xml,${encodeURIComponent(svg)}`;
+}
+
 export const StatusPageView: FC<{ data: Data }> = ({ data }) => {
   const tz = data.page.timezone;
   const all = [...data.activeIncidents, ...data.pastIncidents];
@@ -183,6 +193,7 @@ export const StatusPageView: FC<{ data: Data }> = ({ data }) => {
         <title>{`${data.page.title} status`}</title>
         {data.page.description ? <meta name="description" content={data.page.description} /> : null}
         <link rel="alternate" type="application/atom+xml" title="Incidents" href={`${base}/feed.atom`} />
+        <link rel="icon" type="image/svg+xml" href={faviconUrl(stateColour[data.status])} />
         <style>{raw(CSS)}</style>
       </head>
       <body>

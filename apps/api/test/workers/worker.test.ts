@@ -8,6 +8,7 @@ import {
 import { createDb } from "@vigil/db";
 import { describe, expect, inject, it } from "vitest";
 import worker, { type Env } from "../../src/worker.ts";
+import { workerProbes } from "../../src/worker-probes.ts";
 
 // No spreading of HTTP runs over the minute in tests: scheduled() should finish at once.
 const workerEnv = (): Env => ({
@@ -279,5 +280,63 @@ describe("alert rules in workerd", () => {
     const alerts = await call(`/api/v1/alerts?hostId=${hostId}`, { headers: admin });
     const body = (await alerts.json()) as { alerts: { name: string; state: string }[] };
     expect(body.alerts.map((a) => [a.name, a.state])).toEqual([["edge-2 unit nginx.service", "firing"]]);
+  });
+});
+
+describe("private targets in workerd", () => {
+  const privateSpellings = ["[::ffff:7f00:1]", "127.1", "2130706433"];
+  const receiverAt = (host: string, path: string) =>
+    `http://${host}:${new URL(inject("receiverUrl")).port}${path}`;
+  const getRequest = (url: string) => ({
+    url,
+    method: "GET",
+    headers: {},
+    body: null,
+    timeoutMs: 2000,
+    readBody: true,
+  });
+  const hooksAt = async (path: string) => {
+    const log = (await (await fetch(inject("logUrl"))).json()) as { hooks: { path: string }[] };
+    return log.hooks.filter((h) => h.path === path);
+  };
+
+  it("the Worker's runner does not reach loopback through other spellings of its address, unless allowed", async () => {
+    const strict = workerProbes(false);
+    for (const host of privateSpellings) {
+      await expect(strict.http(getRequest(receiverAt(host, "/worker-runner"))), host).rejects.toThrow(
+        /^refused: /,
+      );
+      await expect(strict.tcp(host.replace(/^\[|\]$/g, ""), 9, 2000), host).rejects.toThrow(/^refused: /);
+    }
+    expect(await hooksAt("/worker-runner")).toEqual([]);
+    const lenient = workerProbes(true);
+    const allowed = await lenient.http(getRequest(receiverAt("127.0.0.1", "/worker-runner")));
+    expect(allowed).toMatchObject({ status: 200 });
+  });
+
+  it("refuses a webhook to another spelling of loopback when created, and when sent after the setting is off", async () => {
+    const admin = { authorization: `Bearer ${inject("adminKey")}`, "content-type": "application/json" };
+    const send = async (env: Env, path: string, body: unknown) => {
+      const ctx = createExecutionContext();
+      const init = { method: "POST", headers: admin, body: JSON.stringify(body) };
+      const res = await worker.fetch(incoming(path, init), env, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    const strict = workerEnv();
+    const lenient = { ...workerEnv(), VIGIL_ALLOW_PRIVATE_TARGETS: "1" };
+    for (const host of privateSpellings) {
+      const channel = { kind: "webhook", name: `hook ${host}`, url: receiverAt(host, "/worker-private") };
+      const refused = await send(strict, "/api/v1/channels", channel);
+      expect(refused.status, host).toBe(400);
+      expect(await refused.text(), host).toContain("body.url");
+      const saved = (await (await send(lenient, "/api/v1/channels", channel)).json()) as { id: string };
+      const result = await send(strict, `/api/v1/channels/${saved.id}/test`, {});
+      expect(await result.json(), host).toMatchObject({
+        sent: false,
+        error: expect.stringMatching(/refused/),
+      });
+    }
+    expect(await hooksAt("/worker-private")).toEqual([]);
   });
 });

@@ -20,6 +20,8 @@ import {
 import { and, asc, eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { keepRedactedHeaders, redactHeaderValues } from "../redact.ts";
+import { assertTargetAllowed, type TargetPolicy } from "./addresses.ts";
 import { heartbeatDeadline } from "./heartbeat.ts";
 import { assertValidSchedule, nextDueAt } from "./schedule.ts";
 import { type CheckPatch, newCasToken, writeCheckState } from "./state.ts";
@@ -149,7 +151,13 @@ export function displayStatus(r: Pick<CheckRow, "status" | "lastStartAt">): Chec
   return r.status;
 }
 
+/** A check as the API shows it; an HTTP check's header values are masked (they often carry credentials). */
 export function toCheck(r: CheckRow, pingBaseUrl: string): Check {
+  const check = checkWithSecrets(r, pingBaseUrl);
+  return check.kind === "http" ? { ...check, headers: redactHeaderValues(check.headers) } : check;
+}
+
+function checkWithSecrets(r: CheckRow, pingBaseUrl: string): Check {
   return {
     id: r.id,
     name: r.name,
@@ -171,8 +179,18 @@ export function toCheck(r: CheckRow, pingBaseUrl: string): Check {
   };
 }
 
-async function assertDomainRules(db: Db, projectId: string, s: CheckSettings): Promise<void> {
+/** Without a policy, private targets are refused: the safe default for callers that do not say. */
+const STRICT: TargetPolicy = { allowPrivateTargets: false };
+
+async function assertDomainRules(
+  db: Db,
+  projectId: string,
+  s: CheckSettings,
+  policy: TargetPolicy,
+): Promise<void> {
   if (s.kind === "heartbeat") assertValidSchedule(s.schedule, s.tz);
+  if (s.kind === "http") assertTargetAllowed("body.url", new URL(s.url).hostname, policy);
+  if (s.kind === "tcp" || s.kind === "tls") assertTargetAllowed("body.host", s.host, policy);
   if (s.kind === "host") {
     const host = await db.query.hosts.findFirst({
       where: and(eq(hosts.projectId, projectId), eq(hosts.id, s.hostId)),
@@ -201,9 +219,10 @@ export async function createCheck(
   clock: Clock,
   projectId: string,
   input: CreateCheckRequest,
+  policy: TargetPolicy = STRICT,
 ): Promise<CheckRow> {
   const { name, slug, tags, description, runbookUrl, paused, public: isPublic, ...settings } = input;
-  await assertDomainRules(db, projectId, settings);
+  await assertDomainRules(db, projectId, settings, policy);
   const now = clock.now();
   const [row] = await db
     .insert(checks)
@@ -298,12 +317,14 @@ export async function updateCheck(
   projectId: string,
   checkId: string,
   input: UpdateCheckRequest,
+  policy: TargetPolicy = STRICT,
 ): Promise<CheckRow> {
   const now = clock.now();
   const current = await findCheckRow(db, projectId, checkId);
   const { paused, ...fields } = input;
-  const base = toCheck(current, "");
+  const base = checkWithSecrets(current, "");
   const merged = { ...base, ...fields, kind: current.kind } as Record<string, unknown>;
+  if (fields.headers) merged.headers = keepRedactedHeaders(fields.headers, current.headers ?? {});
   if (merged.slug === null) delete merged.slug;
   // A heartbeat has either a period or a schedule: setting one clears the other.
   if (current.kind === "heartbeat") {
@@ -318,7 +339,10 @@ export async function updateCheck(
     throw new InvalidInputError(`body.${issue?.path.join(".") ?? ""}`, issue?.message ?? "invalid");
   }
   const { name, slug, tags, description, runbookUrl, public: isPublic, ...settings } = parsed.data;
-  await assertDomainRules(db, projectId, settings as CheckSettings);
+  // A target saved while private ones were allowed stays editable; only a new target is judged again.
+  const targetChanged = fields.url !== undefined || fields.host !== undefined;
+  const targets = targetChanged ? policy : { allowPrivateTargets: true };
+  await assertDomainRules(db, projectId, settings as CheckSettings, targets);
   const columns = settingsToColumns(settings as CheckSettings);
 
   return mutateCheck(

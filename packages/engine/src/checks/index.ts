@@ -1,4 +1,5 @@
 export * from "./active.ts";
+export * from "./addresses.ts";
 export * from "./checks.ts";
 export * from "./fetch-probe.ts";
 export * from "./heartbeat.ts";

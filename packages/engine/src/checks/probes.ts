@@ -4,6 +4,14 @@
  * node:tls, node:dns; Workers: fetch and cloudflare:sockets, without certificates).
  */
 
+import {
+  isIpLiteral,
+  isLocalName,
+  isPrivateAddress,
+  privateTargetRefusal,
+  refusedLiteral,
+} from "./addresses.ts";
+
 export interface HttpProbeRequest {
   url: string;
   method: string;
@@ -53,64 +61,28 @@ export function probeError(err: unknown): string {
   return String(err);
 }
 
-function ipv4Parts(ip: string): number[] | null {
-  const parts = ip.split(".");
-  if (parts.length !== 4) return null;
-  const nums = parts.map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : Number.NaN));
-  return nums.every((n) => n >= 0 && n <= 255) ? nums : null;
-}
-
-function privateV4([a, b]: number[]): boolean {
-  if (a === undefined || b === undefined) return true;
-  return (
-    a === 0 || // "this" network
-    a === 10 ||
-    a === 127 || // loopback
-    (a === 100 && b >= 64 && b <= 127) || // carrier-grade NAT
-    (a === 169 && b === 254) || // link-local, cloud metadata
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 198 && (b === 18 || b === 19)) || // benchmarking
-    a >= 224 // multicast, reserved, broadcast
-  );
-}
-
-/** True for loopback, private, link-local, CGNAT, multicast and other non-public addresses. */
-export function isPrivateAddress(address: string): boolean {
-  const ip = address.replace(/^\[|\]$/g, "").toLowerCase();
-  const v4 = ipv4Parts(ip);
-  if (v4) return privateV4(v4);
-  if (!ip.includes(":")) return false;
-  const mapped = ip.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
-  if (mapped?.[1]) return privateV4(ipv4Parts(mapped[1]) ?? []);
-  if (ip === "::" || ip === "::1") return true;
-  return /^(fc|fd|fe[89ab]|ff)/.test(ip); // unique local, link-local, multicast
-}
-
-export const isIpLiteral = (host: string) =>
-  ipv4Parts(host) !== null || host.replace(/^\[|\]$/g, "").includes(":");
-
 /**
  * Why a target may not be reached, or null when it may. Names are resolved where the runner can, and
  * refused when any address is private. A DNS answer can change before the request: the Node runner checks
  * again at connect time (runners/node.ts, `guardedLookup`); on Workers, Cloudflare refuses private ranges.
+ * `unresolvable: "allow"` passes names that do not resolve (yet), for settings saved ahead of their DNS.
  */
 export async function refusedTarget(
   hostname: string,
   probes: Pick<ProbeRunner, "resolve">,
   allowPrivate: boolean,
+  unresolvable: "refuse" | "allow" = "refuse",
 ): Promise<string | null> {
   if (allowPrivate) return null;
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  const refusal = `refused: ${host} is a private, loopback or link-local address (the operator can allow these: VIGIL_ALLOW_PRIVATE_TARGETS=1)`;
-  if (isIpLiteral(host)) return isPrivateAddress(host) ? refusal : null;
-  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".local")) return refusal;
+  if (isIpLiteral(host)) return refusedLiteral(host, allowPrivate);
+  if (isLocalName(host)) return privateTargetRefusal(host);
   if (!probes.resolve) return null;
   let addresses: string[];
   try {
     addresses = await probes.resolve(host);
   } catch (err) {
-    return `cannot resolve ${host}: ${probeError(err)}`;
+    return unresolvable === "allow" ? null : `cannot resolve ${host}: ${probeError(err)}`;
   }
-  return addresses.some(isPrivateAddress) ? refusal : null;
+  return addresses.some(isPrivateAddress) ? privateTargetRefusal(host) : null;
 }

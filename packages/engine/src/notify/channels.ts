@@ -2,8 +2,50 @@
 import type { Channel, CreateChannelRequest, UpdateChannelRequest } from "@vigil/contract";
 import { type ChannelConfig, type ChannelRow, channels, type Db, sealSecret } from "@vigil/db";
 import { and, asc, eq } from "drizzle-orm";
+import { assertTargetAllowed } from "../checks/addresses.ts";
+import { type ProbeRunner, refusedTarget } from "../checks/probes.ts";
 import type { Clock } from "../clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { keepRedactedHeaders, redactHeaderValues } from "../redact.ts";
+
+/** What this server can do for a channel: decided by its settings, passed in by the app. */
+export interface ChannelEnvironment {
+  /** seals webhook signing secrets (VIGIL_SECRET_KEY) */
+  serverKey?: string | undefined;
+  /** whether a mail transport is configured (VIGIL_SMTP_URL or VIGIL_EMAIL_API_URL) */
+  mailer: boolean;
+  /** VIGIL_ALLOW_PRIVATE_TARGETS */
+  allowPrivateTargets: boolean;
+  /** resolves receiver names, to see whether they lead to private addresses; absent on Workers */
+  resolve?: ProbeRunner["resolve"];
+}
+
+/**
+ * Why a channel cannot deliver as configured, or null. A private IP literal is refused as input (400)
+ * before this; what only shows through DNS (a name for a private address) or through the server's settings
+ * (email without a mail transport) is saved, but as failing with the reason, so nobody trusts a dead channel.
+ */
+async function channelProblem(config: ChannelConfig, env: ChannelEnvironment): Promise<string | null> {
+  if (config.kind === "email") {
+    return env.mailer
+      ? null
+      : "no mail transport is configured on this server (VIGIL_SMTP_URL or VIGIL_EMAIL_API_URL)";
+  }
+  const { hostname } = new URL(config.url);
+  const probes = env.resolve ? { resolve: env.resolve } : {};
+  // A name without DNS yet is not a problem: receivers are often set up before their records.
+  return refusedTarget(hostname, probes, env.allowPrivateTargets, "allow");
+}
+
+/**
+ * Health columns for a channel whose receiver was (re)set: failing from now when it cannot work. A private
+ * IP literal is refused outright (400), as for checks.
+ */
+async function healthOf(config: ChannelConfig, env: ChannelEnvironment, now: number) {
+  if (config.kind !== "email") assertTargetAllowed("body.url", new URL(config.url).hostname, env);
+  const problem = await channelProblem(config, env);
+  return { failingSince: problem ? now : null, lastError: problem };
+}
 
 function configOf(input: CreateChannelRequest): ChannelConfig {
   switch (input.kind) {
@@ -28,6 +70,10 @@ async function sealed(secret: string, serverKey: string | undefined): Promise<st
 
 export function toChannel(row: ChannelRow): Channel {
   const { kind: _kind, ...settings } = row.config;
+  // Header values are often credentials (Authorization, API keys): names are shown, values never.
+  if (row.config.kind === "webhook") {
+    (settings as Record<string, unknown>).headers = redactHeaderValues(row.config.headers ?? {});
+  }
   return {
     id: row.id,
     name: row.name,
@@ -54,10 +100,12 @@ export async function createChannel(
   clock: Clock,
   projectId: string,
   input: CreateChannelRequest,
-  serverKey: string | undefined,
+  env: ChannelEnvironment,
 ): Promise<ChannelRow> {
   const now = clock.now();
-  const secret = input.kind === "webhook" && input.secret ? await sealed(input.secret, serverKey) : null;
+  const config = configOf(input);
+  const health = await healthOf(config, env, now);
+  const secret = input.kind === "webhook" && input.secret ? await sealed(input.secret, env.serverKey) : null;
   const [row] = await db
     .insert(channels)
     .values({
@@ -65,8 +113,9 @@ export async function createChannel(
       projectId,
       name: input.name,
       kind: input.kind,
-      config: configOf(input),
+      config,
       secretSealed: secret,
+      ...health,
       events: input.events,
       isDefault: input.isDefault,
       tags: input.tags,
@@ -103,7 +152,7 @@ export async function updateChannel(
   projectId: string,
   channelId: string,
   input: UpdateChannelRequest,
-  serverKey: string | undefined,
+  env: ChannelEnvironment,
 ): Promise<ChannelRow> {
   const row = await findChannel(db, projectId, channelId);
   const { to, url, headers, priority, secret, ...common } = input;
@@ -122,15 +171,21 @@ export async function updateChannel(
   const config = { ...row.config } as Record<string, unknown>;
   if (to !== undefined) config.to = to;
   if (url !== undefined) config.url = url;
-  if (headers !== undefined) config.headers = headers;
+  if (headers !== undefined) {
+    config.headers = keepRedactedHeaders(headers, row.config.kind === "webhook" ? row.config.headers : {});
+  }
   if (priority !== undefined) config.priority = priority;
   let secretSealed = row.secretSealed;
   if (secret !== undefined) {
-    secretSealed = secret === null ? null : await sealed(secret, serverKey);
+    secretSealed = secret === null ? null : await sealed(secret, env.serverKey);
   }
+  const now = clock.now();
+  // A new receiver gets a fresh verdict: failures of the old one say nothing about it.
+  const health =
+    to !== undefined || url !== undefined ? await healthOf(config as ChannelConfig, env, now) : {};
   const [updated] = await db
     .update(channels)
-    .set({ ...common, config: config as ChannelConfig, secretSealed, updatedAt: clock.now() })
+    .set({ ...common, config: config as ChannelConfig, secretSealed, ...health, updatedAt: now })
     .where(and(eq(channels.projectId, projectId), eq(channels.id, channelId)))
     .returning();
   if (!updated) throw new NotFoundError("channel");

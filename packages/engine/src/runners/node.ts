@@ -5,20 +5,34 @@
  * Private addresses are refused twice: before a run, by name (`refusedTarget`), and again as each connection
  * is made, by the address it is made to (`guardedLookup`). The second closes DNS rebinding: a name that
  * resolved to a public address for the first check and to 127.0.0.1 for the connection is still refused.
+ * Node and undici skip the lookup for IP literals, so those are vetted where the connection is opened
+ * (`refusedConnect`), whoever asked for it.
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { lookup } from "node:dns/promises";
 import { isIP, type LookupFunction, connect as netConnect } from "node:net";
 import { rootCertificates, connect as tlsConnect } from "node:tls";
-import { Agent } from "undici";
+import { Agent, buildConnector, fetch as undiciFetch } from "undici";
+import { isPrivateAddress, refusedLiteral } from "../checks/addresses.ts";
 import { fetchHttpProbe } from "../checks/fetch-probe.ts";
-import { isPrivateAddress, type ProbeRunner } from "../checks/probes.ts";
+import type { ProbeRunner } from "../checks/probes.ts";
 
 export interface NodeProbeOptions {
   /** extra trust anchors (PEM) for TLS checks, on top of Node's bundled roots: private CAs, tests */
   ca?: string[];
   /** let connections reach private, loopback and link-local addresses (VIGIL_ALLOW_PRIVATE_TARGETS) */
   allowPrivate?: boolean;
+}
+
+/** The error a refused connection fails with; `code` lets callers tell it from network failures. */
+function privateAddressError(message: string): Error {
+  return Object.assign(new Error(message), { code: "EPRIVATEADDRESS" });
+}
+
+/** An error when `host` is a private IP literal that may not be reached, else null (names go to the lookup). */
+function refusedConnect(host: string, allowPrivate: boolean): Error | null {
+  const refusal = refusedLiteral(host, allowPrivate);
+  return refusal ? privateAddressError(refusal) : null;
 }
 
 /** `dns.lookup` for net/tls/undici connections that fails for private addresses unless they are allowed. */
@@ -32,11 +46,8 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
         return;
       }
       if (!allowPrivate && addresses.some((a) => isPrivateAddress(a.address))) {
-        const refusal = Object.assign(
-          new Error(`refused: ${hostname} resolves to a private, loopback or link-local address`),
-          { code: "EPRIVATEADDRESS" },
-        );
-        callback(refusal, "", 0);
+        const refusal = `refused: ${hostname} resolves to a private, loopback or link-local address`;
+        callback(privateAddressError(refusal), "", 0);
         return;
       }
       if (options.all) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
@@ -46,12 +57,22 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
 }
 
 /**
- * `fetch` whose connections go through `guardedLookup`. One connection pool per call of this function:
+ * undici's own `fetch` whose connections go through `guardedLookup`, and literals through `refusedConnect`.
+ * undici's fetch with undici's Agent: Node's global fetch bundles another undici copy, and newer Node
+ * releases refuse a dispatcher from a different copy. One connection pool per call of this function:
  * make it once per process.
  */
 export function guardedFetch(allowPrivate: boolean): typeof fetch {
-  const dispatcher = new Agent({ connect: { lookup: guardedLookup(allowPrivate) } });
-  return (input, init) => fetch(input, { ...init, dispatcher } as RequestInit);
+  const connect = buildConnector({ lookup: guardedLookup(allowPrivate) });
+  const dispatcher = new Agent({
+    connect(options, callback) {
+      const refused = refusedConnect(options.hostname, allowPrivate);
+      if (refused) callback(refused, null);
+      else connect(options, callback);
+    },
+  });
+  return ((input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) =>
+    undiciFetch(input, { ...init, dispatcher })) as unknown as typeof fetch;
 }
 
 export function nodeProbes(options: NodeProbeOptions = {}): ProbeRunner {
@@ -64,6 +85,8 @@ export function nodeProbes(options: NodeProbeOptions = {}): ProbeRunner {
 
     tcp(host, port, timeoutMs) {
       return new Promise((resolve, reject) => {
+        const refused = refusedConnect(host, allowPrivate);
+        if (refused) return reject(refused);
         const started = performance.now();
         const socket = netConnect({ host, port, lookup: connectLookup });
         socket.setTimeout(timeoutMs, () => {
@@ -81,6 +104,8 @@ export function nodeProbes(options: NodeProbeOptions = {}): ProbeRunner {
 
     tls(host, port, timeoutMs) {
       return new Promise((resolve, reject) => {
+        const refused = refusedConnect(host, allowPrivate);
+        if (refused) return reject(refused);
         const started = performance.now();
         // Unverified on purpose: an untrusted certificate is reported (authorized: false), not a crash.
         const socket = tlsConnect({

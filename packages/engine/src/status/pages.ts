@@ -49,8 +49,10 @@ async function assertFree(
   const taken = await db.query.statusPages.findFirst({
     where: and(or(...clauses), ne(statusPages.id, exceptId)),
   });
-  if (taken?.slug === slug) throw new ConflictError(`the slug "${slug}" is taken`);
-  if (taken) throw new ConflictError(`the domain "${domain}" is used by another status page`);
+  if (!taken) return;
+  // Compared only once a page was found: with no slug given, `undefined === undefined` matched nothing found.
+  if (slug !== undefined && taken.slug === slug) throw new ConflictError(`the slug "${slug}" is taken`);
+  throw new ConflictError(`the domain "${domain}" is used by another status page`);
 }
 
 function componentRows(pageId: string, projectId: string, components: ComponentInput[]) {
