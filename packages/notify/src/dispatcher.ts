@@ -11,6 +11,9 @@
  *    → retry with exponential backoff for up to a day; permanent failure → stop, channel marked failing.
  *    A dispatcher that dies while sending loses its lease after SEND_LEASE_MS and the message goes out
  *    again with the same id (`Vigil-Delivery`, Message-ID), so a receiver can drop the copy.
+ * Every step handles its rows one by one: a row that cannot be described, rendered or sent is marked
+ * `failed` with its error (visible in the delivery log) and the rest go on, so one bad row never holds
+ * back every other notice of the run.
  */
 import {
   type NotificationChange,
@@ -38,7 +41,7 @@ import {
 import { and, asc, eq, inArray, lte } from "drizzle-orm";
 import { TransportError } from "./errors.ts";
 import { claimFlips } from "./outbox.ts";
-import { changeTitle, groupTitle } from "./render.ts";
+import { changeTitle, groupTitle, renderAll } from "./render.ts";
 import { type SendResult, sendToChannel, type TransportDeps } from "./transports.ts";
 
 export const SEND_TIMEOUT_MS = 10_000;
@@ -150,71 +153,155 @@ export async function queueFlipNotifications(
   const now = deps.clock.now();
   const claimed = await claimFlips(db, now);
   const channelsOf = new Map<string, ChannelRow[]>();
+  const enabledChannels = async (projectId: string) => {
+    let found = channelsOf.get(projectId);
+    if (!found) {
+      found = await db.query.channels.findMany({
+        where: and(eq(channels.projectId, projectId), eq(channels.enabled, true)),
+      });
+      channelsOf.set(projectId, found);
+    }
+    return found;
+  };
   for (const flip of claimed) {
     report.flips++;
-    const statements: InStatement[] = [];
-    if (!stillBad(flip.toStatus)) {
-      statements.push({
-        sql: "delete from reminders where project_id = ? and subject_type = ? and subject_id = ?",
-        args: [flip.projectId, flip.subjectType, flip.subjectId],
-      });
+    const attempt: FlipAttempt = { targets: null };
+    try {
+      await queueFlip(deps, flip, now, enabledChannels, attempt, report);
+    } catch (err) {
+      await failFlip(deps, flip, now, enabledChannels, attempt.targets, err, report);
     }
-    const event = eventOf(flip.fromStatus, flip.toStatus);
-    const subject = event ? await deps.describe(db, flip) : null;
-    if (event && subject) {
-      let projectChannels = channelsOf.get(flip.projectId);
-      if (!projectChannels) {
-        projectChannels = await db.query.channels.findMany({
-          where: and(eq(channels.projectId, flip.projectId), eq(channels.enabled, true)),
-        });
-        channelsOf.set(flip.projectId, projectChannels);
-      }
-      const targets = projectChannels.filter((c) => c.events.includes(event) && routes(c, subject));
-      if (targets.length > 0) {
-        const suppression = (await deps.suppress?.(db, flip.projectId, subject, now)) ?? null;
-        const enteredAt = event === "up" ? await enteredFromAt(db, flip) : null;
-        const change: NotificationChange = {
-          event,
-          subject,
-          from: flip.fromStatus,
-          to: flip.toStatus,
-          cause: flip.cause,
-          at: flip.at,
-          downForMs: enteredAt === null ? null : Math.max(0, flip.at - enteredAt),
-          reminder: false,
-          heldBack: [],
-        };
-        for (const channel of targets) {
-          statements.push(insertNotification(channel, "change", flip.id, change, suppression, now));
-          if (suppression) report.suppressed++;
-          else report.queued++;
-          if (event === "down" && channel.reminderSec && !suppression) {
-            statements.push({
-              sql: `insert into reminders (project_id, channel_id, subject_type, subject_id, flip_id, next_at)
-                    values (?, ?, ?, ?, ?, ?)
-                    on conflict (channel_id, subject_type, subject_id)
-                    do update set flip_id = excluded.flip_id, next_at = excluded.next_at`,
-              args: [
-                flip.projectId,
-                channel.id,
-                flip.subjectType,
-                flip.subjectId,
-                flip.id,
-                now + channel.reminderSec * 1000,
-              ],
-            });
-          }
+  }
+  return report;
+}
+
+/** What queueing a flip had found out before it failed: the channels it routes to, once known. */
+interface FlipAttempt {
+  targets: ChannelRow[] | null;
+}
+
+async function queueFlip(
+  deps: DispatchDeps,
+  flip: FlipRow,
+  now: number,
+  enabledChannels: (projectId: string) => Promise<ChannelRow[]>,
+  attempt: FlipAttempt,
+  report: DispatchReport,
+): Promise<void> {
+  const { db } = deps;
+  const statements: InStatement[] = [];
+  if (!stillBad(flip.toStatus)) {
+    statements.push({
+      sql: "delete from reminders where project_id = ? and subject_type = ? and subject_id = ?",
+      args: [flip.projectId, flip.subjectType, flip.subjectId],
+    });
+  }
+  const event = eventOf(flip.fromStatus, flip.toStatus);
+  const subject = event ? await deps.describe(db, flip) : null;
+  if (event && subject) {
+    const projectChannels = await enabledChannels(flip.projectId);
+    const targets = projectChannels.filter((c) => c.events.includes(event) && routes(c, subject));
+    attempt.targets = targets;
+    if (targets.length > 0) {
+      const suppression = (await deps.suppress?.(db, flip.projectId, subject, now)) ?? null;
+      const enteredAt = event === "up" ? await enteredFromAt(db, flip) : null;
+      const change: NotificationChange = {
+        event,
+        subject,
+        from: flip.fromStatus,
+        to: flip.toStatus,
+        cause: flip.cause,
+        at: flip.at,
+        downForMs: enteredAt === null ? null : Math.max(0, flip.at - enteredAt),
+        reminder: false,
+        heldBack: [],
+      };
+      for (const channel of targets) {
+        statements.push(insertNotification(channel, "change", flip.id, change, suppression, now));
+        if (suppression) report.suppressed++;
+        else report.queued++;
+        if (event === "down" && channel.reminderSec && !suppression) {
+          statements.push({
+            sql: `insert into reminders (project_id, channel_id, subject_type, subject_id, flip_id, next_at)
+                  values (?, ?, ?, ?, ?, ?)
+                  on conflict (channel_id, subject_type, subject_id)
+                  do update set flip_id = excluded.flip_id, next_at = excluded.next_at`,
+            args: [
+              flip.projectId,
+              channel.id,
+              flip.subjectType,
+              flip.subjectId,
+              flip.id,
+              now + channel.reminderSec * 1000,
+            ],
+          });
         }
       }
     }
-    // Only the claimant marks it done; a dispatcher whose claim was taken over changes nothing.
+  }
+  // Only the claimant marks it done; a dispatcher whose claim was taken over changes nothing.
+  statements.push({
+    sql: "update flips set processed_at = ? where id = ? and claimed_at = ?",
+    args: [now, flip.id, flip.claimedAt],
+  });
+  await db.$client.batch(statements, "write");
+}
+
+/**
+ * A flip that could not be queued is done with all the same: each channel it was for (or, when its subject
+ * could not even be described, each enabled channel that wants the event) gets a `failed` notice carrying
+ * the error, and the flip is marked processed so it does not come back every lease. Should recording the
+ * failure fail too (the database is gone), the flip stays claimed and is retried after the lease.
+ */
+async function failFlip(
+  deps: DispatchDeps,
+  flip: FlipRow,
+  now: number,
+  enabledChannels: (projectId: string) => Promise<ChannelRow[]>,
+  targets: ChannelRow[] | null,
+  err: unknown,
+  report: DispatchReport,
+): Promise<void> {
+  const event = eventOf(flip.fromStatus, flip.toStatus);
+  const error = `could not be queued: ${errorText(err)}`;
+  try {
+    const channelsFor = event
+      ? (targets ?? (await enabledChannels(flip.projectId)).filter((c) => c.events.includes(event)))
+      : [];
+    const statements: InStatement[] = channelsFor.map((channel) => ({
+      sql: `insert or ignore into notifications (project_id, channel_id, kind, flip_id, subject_type, subject_id,
+              event, title, change, state, suppressed_reason, due_at, created_at)
+            values (?, ?, 'change', ?, ?, ?, ?, ?, ?, 'failed', ?, ?, ?)`,
+      args: [
+        flip.projectId,
+        channel.id,
+        flip.id,
+        flip.subjectType,
+        flip.subjectId,
+        event ?? flip.toStatus,
+        `${(event ?? flip.toStatus).toUpperCase()}: ${flip.subjectType} ${flip.subjectId}`,
+        JSON.stringify({ from: flip.fromStatus, to: flip.toStatus, cause: flip.cause, at: flip.at }),
+        error,
+        now,
+        now,
+      ],
+    }));
     statements.push({
       sql: "update flips set processed_at = ? where id = ? and claimed_at = ?",
       args: [now, flip.id, flip.claimedAt],
     });
-    await db.$client.batch(statements, "write");
+    await deps.db.$client.batch(statements, "write");
+    report.failed += channelsFor.length;
+  } catch {
+    // nothing more to do here: the claim lapses and the next dispatcher tries the flip again
   }
-  return report;
+}
+
+/** An error as one line for the delivery log; our own bugs surface with their class (RangeError: …). */
+function errorText(err: unknown): string {
+  if (err instanceof Error)
+    return `${err.name === "Error" ? "" : `${err.name}: `}${err.message}`.slice(0, 1000);
+  return String(err).slice(0, 1000);
 }
 
 function insertNotification(
@@ -355,58 +442,110 @@ export async function composeDeliveries(deps: DispatchDeps, report = emptyReport
       orderBy: [asc(notifications.id)],
       limit: MAX_PER_MESSAGE,
     });
-    const [first] = queued;
-    if (!first) continue;
-    const changes: NotificationChange[] = [];
-    for (const n of queued) {
-      const change = notificationChangeSchema.parse(n.change);
-      changes.push({ ...change, heldBack: await heldBackBy(db, n.projectId, change) });
+    try {
+      await composeDelivery(deps, channelId, queued, now, report);
+    } catch (err) {
+      // The message as a whole cannot be made: its notices fail with the error instead of blocking the channel.
+      await failNotifications(db, queued, err);
+      report.failed += queued.length;
     }
-    const id = crypto.randomUUID();
-    const payload: NotificationPayloadV1 = {
-      version: 1,
-      id,
-      project: { id: first.projectId, name: await projectName(db, first.projectId) },
-      test: false,
-      title: groupTitle(changes),
-      changes,
-      url: deps.publicUrl ?? null,
-      sentAt: now,
-    };
-    const ids = queued.map((n) => n.id);
-    const marks = ids.map(() => "?").join(", ");
-    // All or nothing: the delivery exists only if every notification was still queued, and they are
-    // marked only if the delivery was made; a racing dispatcher's batch changes nothing.
-    await db.$client.batch(
-      [
-        {
-          sql: `insert into deliveries (id, project_id, channel_id, state, title, payload, attempts, next_attempt_at,
-                  created_at)
-                select ?, ?, ?, 'pending', ?, ?, 0, ?, ?
-                where (select count(*) from notifications where id in (${marks}) and state = 'queued') = ?`,
-          args: [
-            id,
-            first.projectId,
-            channelId,
-            payload.title,
-            JSON.stringify(payload),
-            now,
-            now,
-            ...ids,
-            ids.length,
-          ],
-        },
-        {
-          sql: `update notifications set state = 'batched', delivery_id = ?
-                where id in (${marks}) and state = 'queued' and exists (select 1 from deliveries where id = ?)`,
-          args: [id, ...ids, id],
-        },
-      ],
-      "write",
-    );
-    report.deliveries++;
   }
   return report;
+}
+
+/** Marks queued notifications `failed` with the error, unless another dispatcher has taken them meanwhile. */
+async function failNotifications(db: Db, rows: NotificationRow[], err: unknown): Promise<void> {
+  if (rows.length === 0) return;
+  const ids = rows.map((n) => n.id);
+  await db.$client.execute({
+    sql: `update notifications set state = 'failed', suppressed_reason = ?
+          where id in (${ids.map(() => "?").join(", ")}) and state = 'queued'`,
+    args: [`could not be rendered: ${errorText(err)}`, ...ids],
+  });
+}
+
+/** The change a queued notice tells, checked by rendering it alone, so one bad notice fails by itself. */
+async function renderableChange(deps: DispatchDeps, n: NotificationRow): Promise<NotificationChange> {
+  const parsed = notificationChangeSchema.parse(n.change);
+  const change = { ...parsed, heldBack: await heldBackBy(deps.db, n.projectId, parsed) };
+  renderAll({
+    version: 1,
+    id: "check",
+    project: { id: n.projectId, name: n.projectId },
+    test: false,
+    title: groupTitle([change]),
+    changes: [change],
+    url: deps.publicUrl ?? null,
+    sentAt: 0,
+  });
+  return change;
+}
+
+async function composeDelivery(
+  deps: DispatchDeps,
+  channelId: string,
+  queued: NotificationRow[],
+  now: number,
+  report: DispatchReport,
+): Promise<void> {
+  const { db } = deps;
+  const changes: NotificationChange[] = [];
+  const good: NotificationRow[] = [];
+  for (const n of queued) {
+    try {
+      changes.push(await renderableChange(deps, n));
+      good.push(n);
+    } catch (err) {
+      await failNotifications(db, [n], err);
+      report.failed++;
+    }
+  }
+  const [first] = good;
+  if (!first) return;
+  const id = crypto.randomUUID();
+  const payload: NotificationPayloadV1 = {
+    version: 1,
+    id,
+    project: { id: first.projectId, name: await projectName(db, first.projectId) },
+    test: false,
+    title: groupTitle(changes),
+    changes,
+    url: deps.publicUrl ?? null,
+    sentAt: now,
+  };
+  renderAll(payload);
+  const ids = good.map((n) => n.id);
+  const marks = ids.map(() => "?").join(", ");
+  // All or nothing: the delivery exists only if every notification was still queued, and they are
+  // marked only if the delivery was made; a racing dispatcher's batch changes nothing.
+  await db.$client.batch(
+    [
+      {
+        sql: `insert into deliveries (id, project_id, channel_id, state, title, payload, attempts, next_attempt_at,
+                created_at)
+              select ?, ?, ?, 'pending', ?, ?, 0, ?, ?
+              where (select count(*) from notifications where id in (${marks}) and state = 'queued') = ?`,
+        args: [
+          id,
+          first.projectId,
+          channelId,
+          payload.title,
+          JSON.stringify(payload),
+          now,
+          now,
+          ...ids,
+          ids.length,
+        ],
+      },
+      {
+        sql: `update notifications set state = 'batched', delivery_id = ?
+              where id in (${marks}) and state = 'queued' and exists (select 1 from deliveries where id = ?)`,
+        args: [id, ...ids, id],
+      },
+    ],
+    "write",
+  );
+  report.deliveries++;
 }
 
 // ---- 4. Send -------------------------------------------------------------------------------------------
@@ -482,7 +621,9 @@ async function attemptSend(
     const failure =
       err instanceof TransportError
         ? err
-        : new TransportError(`send failed: ${(err as Error).message}`, false);
+        : // Transports wrap every I/O failure in a TransportError; anything else is our own rendering or
+          // signing failing on this message, which no retry can mend.
+          new TransportError(`could not be sent: ${errorText(err)}`, true);
     return {
       outcome: failure.permanent ? "permanent" : "transient",
       status: failure.status,
@@ -582,7 +723,9 @@ export async function sendDueDeliveries(deps: DispatchDeps, report = emptyReport
     while (next < claimed.length) {
       const delivery = claimed[next++];
       if (!delivery) break;
-      const state = await sendDelivery(deps, delivery);
+      // A delivery whose attempt cannot even be recorded keeps its lease and is taken over later; the
+      // others in this run still go out.
+      const state = await sendDelivery(deps, delivery).catch(() => "pending" as const);
       if (state === "sent") report.sent++;
       else if (state === "failed") report.failed++;
       else report.retrying++;
