@@ -26,7 +26,8 @@ export interface LocalProbe {
 
 /**
  * The probe needs an enrollment token unless its saved identity still names this server and a host that
- * exists (a wiped database or a new port means enrolling again; the machine id keeps the same host).
+ * exists. A new port means enrolling again with the saved host token, which gets the same host back (the
+ * probe sends it); a host that is gone (a wiped database) means starting afresh without the identity.
  */
 async function enrollmentTokenIfNeeded(options: LocalProbeOptions): Promise<string | undefined> {
   const identityFile = join(options.stateDir, "identity.json");
@@ -40,10 +41,11 @@ async function enrollmentTokenIfNeeded(options: LocalProbeOptions): Promise<stri
           })
         : undefined;
       if (identity.server === options.serverUrl && host) return undefined;
+      if (!host) rmSync(identityFile, { force: true });
     } catch {
       // unreadable identity: enroll afresh
+      rmSync(identityFile, { force: true });
     }
-    rmSync(identityFile, { force: true });
   }
   const created = await createEnrollmentToken(options.db, options.clock, options.projectId, {
     name: "local probe",

@@ -263,6 +263,11 @@ export const enrollRequestSchema = z.object({
   facts: hostFactsSchema,
   /** enroll as a new host even if this machine id is already known */
   forceNew: z.boolean().optional(),
+  /**
+   * The host token the probe holds from an earlier enrollment: proves the request comes from that host, so
+   * it is re-enrolled (fresh token) instead of refused as a machine id already known.
+   */
+  hostToken: z.string().min(8).max(256).optional(),
 });
 export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
 
