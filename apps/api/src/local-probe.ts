@@ -21,7 +21,8 @@ export interface LocalProbeOptions {
 }
 
 export interface LocalProbe {
-  stop(): Promise<void>;
+  /** SIGTERM, and SIGKILL for the probe and its commands if it has not exited within `graceMs` */
+  stop(graceMs: number): Promise<void>;
 }
 
 /**
@@ -69,7 +70,19 @@ export async function startLocalProbe(options: LocalProbeOptions): Promise<Local
       ...(token ? { VIGIL_TOKEN: token } : {}),
     },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so stopping it can also end the commands it runs (apt-get, journalctl).
+    detached: true,
   });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // the group is gone already
+    }
+  };
+  // A server that dies without stopping it (an uncaught error) must not leave the probe behind.
+  const orphanGuard = () => signalGroup("SIGKILL");
+  process.once("exit", orphanGuard);
   const forward = (chunk: Buffer) => {
     for (const line of chunk.toString().split("\n")) if (line.trim()) options.log(`[probe] ${line}`);
   };
@@ -82,10 +95,17 @@ export async function startLocalProbe(options: LocalProbeOptions): Promise<Local
   });
   options.log(`local probe started (pid ${child.pid}, state in ${options.stateDir})`);
   return {
-    stop: async () => {
+    // The probe finishes the collection it is in before it exits on SIGTERM, and a slow one (apt-get's
+    // simulation takes many seconds) would hold up Ctrl-C; its spool makes a cut-short run lose nothing sent.
+    stop: async (graceMs) => {
       stopping = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      process.off("exit", orphanGuard);
+      if (child.exitCode === null && child.signalCode === null) signalGroup("SIGTERM");
+      const timer = setTimeout(() => signalGroup("SIGKILL"), graceMs);
       await exited;
+      clearTimeout(timer);
+      // Commands of its own that outlived a clean exit go with it.
+      signalGroup("SIGKILL");
     },
   };
 }

@@ -2,22 +2,27 @@
  * The self-hosted server: one Node process on an embedded libSQL file (or any libSQL URL).
  * 1. Resolve settings from the environment and make sure the data dir is writable.
  * 2. Open the database and apply migrations.
- * 3. On an empty database create project `default` with an admin key, print it once, save credentials.
- * 4. Serve the app and tick the scheduler until SIGINT/SIGTERM.
+ * 3. On an empty database create project `default` with an admin key and save it at once (credentials.json,
+ *    0600), before anything else can fail; it is printed once the server listens, and again on the next
+ *    start if this one never got that far.
+ * 4. Serve the app and tick the scheduler until SIGINT/SIGTERM; stopping takes a second or two at most.
  */
 import { randomBytes } from "node:crypto";
 import {
   accessSync,
+  closeSync,
   constants,
   createReadStream,
   existsSync,
   mkdirSync,
+  openSync,
   readFileSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { createAdaptorServer } from "@hono/node-server";
 import { closeDb, createDb, type Db, secretPrefix } from "@vigil/db";
@@ -122,9 +127,28 @@ function secretKeyFor(settings: ServerSettings): string {
   return key;
 }
 
+/**
+ * mkdir -p, one level at a time. Node's own `recursive: true` spins forever at full CPU on paths such as
+ * /proc/nope (mkdir answers ENOENT for a parent that exists), and being synchronous it cannot be signalled.
+ * Only the directory itself gets `mode`; parents made on the way get the defaults.
+ */
+function makeDirs(dir: string, mode: number): void {
+  try {
+    mkdirSync(dir, { mode });
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" && statSync(dir).isDirectory()) return;
+    if (code !== "ENOENT" || dirname(dir) === dir) throw err;
+  }
+  makeDirs(dirname(dir), 0o777);
+  mkdirSync(dir, { mode });
+}
+
+/** The data dir holds the database, the credentials and the secret key: only its owner may look in. */
 function ensureWritableDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir, 0o700);
     accessSync(dir, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "error";
@@ -139,16 +163,73 @@ function ensureWritableDir(dir: string): void {
  * fsync of the log instead of journal-and-database syncs. `synchronous` stays FULL so an answered ping or
  * batch survives a power cut (DESIGN: acknowledge only what is committed).
  */
+/**
+ * The database file of a `file:` URL is made 0600 before libSQL opens it (which would make it 0644), like
+ * the credentials beside it; SQLite gives its -wal and -shm files the same mode.
+ */
+function restrictEmbeddedDbFile(url: string): void {
+  if (!url.startsWith("file:")) return;
+  const path = (url.startsWith("file://") ? new URL(url).pathname : url.slice("file:".length)).split("?")[0];
+  if (!path || path === ":memory:") return;
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+}
+
 export async function tuneEmbeddedDb(db: Db, url: string): Promise<void> {
   if (!url.startsWith("file:")) return;
   await db.$client.execute("pragma journal_mode = wal");
   await db.$client.execute("pragma busy_timeout = 5000");
 }
 
+/** What `credentials.json` holds; `shown` is false until the key has been printed (absent in older files). */
+interface Credentials {
+  server: string;
+  project: string;
+  projectId: string;
+  pingKey: string;
+  adminKey: string;
+  shown?: boolean;
+}
+
+function saveCredentials(file: string, credentials: Credentials): void {
+  writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Credentials a start saved but never printed: this start just made them, or an earlier one died first. */
+function credentialsToShow(file: string): Credentials | null {
+  try {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as Credentials;
+    return saved.shown === false && typeof saved.adminKey === "string" ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
 export interface RunningServer {
   url: string;
   adminKey?: string;
   close(): Promise<void>;
+}
+
+/** How long stopping waits for the probe, a scheduler tick and open requests before cutting them off. */
+export const STOP_GRACE_MS = 1500;
+
+/**
+ * Stops listening and closes idle keep-alive connections at once; requests still running (a log tail's
+ * event stream never ends) get the grace, then their connections are closed.
+ */
+function closeHttp(server: ReturnType<typeof createAdaptorServer>, graceMs: number): Promise<void> {
+  return new Promise<void>((done) => {
+    const timer = setTimeout(() => {
+      if ("closeAllConnections" in server) server.closeAllConnections();
+    }, graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      done();
+    });
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+  });
 }
 
 export interface ServerOptions {
@@ -157,6 +238,8 @@ export interface ServerOptions {
   probeDir?: string;
   clock?: Clock;
   log?: (line: string) => void;
+  /** STOP_GRACE_MS unless a test wants another */
+  stopGraceMs?: number;
 }
 
 /** Reads the probe's installer and bundle from disk on each request, so a rebuild needs no restart. */
@@ -183,12 +266,30 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
   const clock = options.clock ?? systemClock;
   ensureWritableDir(settings.dataDir);
 
+  try {
+    restrictEmbeddedDbFile(settings.dbUrl);
+  } catch (err) {
+    throw new StartupError(`cannot create the database at ${settings.dbUrl}: ${(err as Error).message}`);
+  }
   const db = createDb({ url: settings.dbUrl, authToken: settings.authToken });
+  const credentialsFile = join(settings.dataDir, "credentials.json");
   let bootstrap: Awaited<ReturnType<typeof bootstrapProject>>;
   try {
     await migrateDb(db, options.migrationsFolder);
     await tuneEmbeddedDb(db, settings.dbUrl);
     bootstrap = await bootstrapProject(db, clock, settings.presetAdminKey);
+    // Saved before anything else can fail (the port, the secret key, the local probe): the key exists only
+    // here, so a first start that dies later must still leave it on disk for the next start to show.
+    if (bootstrap.adminKey) {
+      saveCredentials(credentialsFile, {
+        server: urlOf(settings.host, settings.port),
+        project: bootstrap.project.slug,
+        projectId: bootstrap.project.id,
+        pingKey: bootstrap.project.pingKey,
+        adminKey: bootstrap.adminKey,
+        shown: false,
+      });
+    }
   } catch (err) {
     closeDb(db);
     throw new StartupError(`cannot prepare the database at ${settings.dbUrl}: ${(err as Error).message}`);
@@ -226,8 +327,7 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     });
     server.listen(settings.port, settings.host, () => ok());
   });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${port}`;
+  const url = urlOf(settings.host, (server.address() as AddressInfo).port);
 
   const lastRun = new Map<string, number>();
   // Links in alerts point at the listen URL unless the operator set VIGIL_PUBLIC_URL.
@@ -240,29 +340,22 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     settings.tickMs,
   );
 
-  // credentials.json is written before anything is logged, so automation that waits for the first line can read it.
-  const credentialsFile = join(settings.dataDir, "credentials.json");
-  if (bootstrap.adminKey) {
-    const credentials = {
-      server: url,
-      project: bootstrap.project.slug,
-      projectId: bootstrap.project.id,
-      pingKey: bootstrap.project.pingKey,
-      adminKey: bootstrap.adminKey,
-    };
-    writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  }
+  // credentials.json is complete before anything is logged, so automation that waits for the first line can read it.
+  const unshown = credentialsToShow(credentialsFile);
+  if (unshown) saveCredentials(credentialsFile, { ...unshown, server: url, shown: true });
   log(`Vigil is listening on ${url} (database ${settings.dbUrl})`);
-  if (bootstrap.adminKey) {
+  if (unshown) {
     log(
       [
         "",
-        `Created project "${bootstrap.project.slug}" and an admin API key. It is shown only now; a copy is in ${credentialsFile} (mode 0600):`,
+        bootstrap.adminKey
+          ? `Created project "${unshown.project}" and an admin API key. It is shown only now; a copy is in ${credentialsFile} (mode 0600):`
+          : `Project "${unshown.project}" was made by an earlier start that stopped before showing its admin API key. It is shown only now; a copy is in ${credentialsFile} (mode 0600):`,
         "",
-        `  ${bootstrap.adminKey}`,
+        `  ${unshown.adminKey}`,
         "",
         "Next steps:",
-        `  export VIGIL_KEY=${bootstrap.adminKey}`,
+        `  export VIGIL_KEY=${unshown.adminKey}`,
         `  curl -H "Authorization: Bearer $VIGIL_KEY" ${url}/api/v1/projects/current`,
         `  curl ${url}/healthz`,
         "",
@@ -284,18 +377,14 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
       : null;
 
   let closing: Promise<void> | null = null;
+  const graceMs = options.stopGraceMs ?? STOP_GRACE_MS;
   return {
     url,
-    ...(bootstrap.adminKey ? { adminKey: bootstrap.adminKey } : {}),
+    ...(unshown ? { adminKey: unshown.adminKey } : {}),
     close: () => {
+      // Everything stops at once, each within the grace, so Ctrl-C is done in about a second.
       closing ??= (async () => {
-        await localProbe?.stop();
-        await stopTicking();
-        await new Promise<void>((done) => {
-          server.close(() => done());
-          // Idle keep-alive connections would hold close() open; nothing new arrives once we stop listening.
-          if ("closeIdleConnections" in server) server.closeIdleConnections();
-        });
+        await Promise.all([localProbe?.stop(graceMs), stopTicking(graceMs), closeHttp(server, graceMs)]);
         closeDb(db);
       })();
       return closing;

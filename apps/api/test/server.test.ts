@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -211,7 +211,8 @@ describe("the self-hosted server", () => {
     );
   });
 
-  it("shuts down cleanly on SIGTERM", async () => {
+  // Starting tsx in a child takes seconds on a loaded machine: a generous budget, no timing assert.
+  it("shuts down cleanly on SIGTERM", { timeout: 60_000 }, async () => {
     const entry = resolve(import.meta.dirname, "../src/node.ts");
     const child = spawn(process.execPath, ["--import", "tsx", entry], {
       env: { ...process.env, VIGIL_DATA_DIR: freshDir(), VIGIL_PORT: "0", VIGIL_LOCAL_PROBE: "0" },
@@ -229,5 +230,114 @@ describe("the self-hosted server", () => {
     child.kill("SIGTERM");
     expect(await exit).toBe(0);
     expect(output).toContain("SIGTERM received");
+  });
+});
+
+describe("starting and stopping the self-hosted server", () => {
+  const entry = resolve(import.meta.dirname, "../src/node.ts");
+
+  it("fails in one line with exit code 1 when the data directory cannot be made, even under /proc", {
+    timeout: 60_000,
+  }, async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", entry], {
+      env: { ...process.env, VIGIL_DATA_DIR: "/proc/nope", VIGIL_PORT: "0", VIGIL_LOCAL_PROBE: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    try {
+      const code = await new Promise<number | null>((done) => child.once("exit", (c) => done(c)));
+      expect(code).toBe(1);
+      expect(stderr.trim().split("\n")).toEqual([
+        expect.stringMatching(/^vigil: data directory \/proc\/nope is not writable \(ENOENT\)/),
+      ]);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("keeps the admin key of a first start that failed after making the project, and shows it on the next start only", async () => {
+    const dir = freshDir();
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, "127.0.0.1", ok));
+    const port = String((blocker.address() as { port: number }).port);
+    const failed: string[] = [];
+    await expect(start({ VIGIL_DATA_DIR: dir, VIGIL_PORT: port }, (l) => failed.push(l))).rejects.toThrow(
+      /already in use/,
+    );
+    await new Promise<void>((done) => blocker.close(() => done()));
+    const saved = JSON.parse(readFileSync(join(dir, "credentials.json"), "utf8")) as { adminKey: string };
+    expect(saved.adminKey).toMatch(/^vgl_key_/);
+    expect(failed.join("\n")).not.toContain(saved.adminKey);
+
+    const lines: string[] = [];
+    const second = await start({ VIGIL_DATA_DIR: dir }, (l) => lines.push(l));
+    expect(second.adminKey).toBe(saved.adminKey);
+    expect(lines.join("\n")).toContain(saved.adminKey);
+    const res = await fetch(`${second.url}/api/v1/projects/current`, {
+      headers: { authorization: `Bearer ${saved.adminKey}` },
+    });
+    expect(res.status).toBe(200);
+    await second.close();
+
+    const third: string[] = [];
+    expect((await start({ VIGIL_DATA_DIR: dir }, (l) => third.push(l))).adminKey).toBeUndefined();
+    expect(third.join("\n")).not.toContain(saved.adminKey);
+  });
+
+  it("makes its data directory 0700 and the database file 0600, like the credentials", async () => {
+    const dir = join(freshDir(), "nested", "data");
+    await start({ VIGIL_DATA_DIR: dir });
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, "vigil.db")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, "credentials.json")).mode & 0o777).toBe(0o600);
+  });
+
+  it("stops a local probe that ignores SIGTERM, and the commands it started, when the server closes", {
+    timeout: 60_000,
+  }, async () => {
+    // A real child process in the probe's place: it ignores SIGTERM and runs a command of its own, like a
+    // probe stuck in a long apt-get.
+    const probeDir = freshDir();
+    mkdirSync(join(probeDir, "dist"));
+    writeFileSync(
+      join(probeDir, "dist", "vigil-probe.mjs"),
+      [
+        'import { spawn } from "node:child_process";',
+        'process.on("SIGTERM", () => console.log("ignoring SIGTERM"));',
+        'const sleeper = spawn("sleep", ["600"], { stdio: "ignore" });',
+        'console.log("stuck pid=" + process.pid + " command=" + sleeper.pid);',
+        "setInterval(() => {}, 1000);",
+      ].join("\n"),
+    );
+    let announced: (line: string) => void = () => {};
+    const stuck = new Promise<string>((done) => {
+      announced = done;
+    });
+    const server = await startServer(
+      settingsFromEnv({ VIGIL_PORT: "0", VIGIL_DATA_DIR: freshDir(), VIGIL_LOCAL_PROBE: "1" }),
+      {
+        migrationsFolder,
+        probeDir,
+        stopGraceMs: 200,
+        log: (line) => {
+          if (line.includes("stuck pid=")) announced(line);
+        },
+      },
+    );
+    const [, probePid, commandPid] = (await stuck).match(/pid=(\d+) command=(\d+)/) ?? [];
+    await server.close();
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive(Number(probePid))).toBe(false);
+    expect(alive(Number(commandPid))).toBe(false);
   });
 });
