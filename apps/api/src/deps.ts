@@ -22,7 +22,15 @@ export interface AppDeps {
   fetch?: typeof fetch;
   /** rendered status pages (Node: in-process; Workers: the Cache API); absent: every request renders */
   statusCache?: StatusCache;
+  /**
+   * Who sent a request (recorded with pings): CF-Connecting-IP on Workers, the socket on Node (see
+   * `nodeClientAddress`); absent: the socket's peer where there is one.
+   */
+  clientAddress?: ClientAddress;
 }
+
+/** The caller's address from the request and the runtime's bindings, or null when unknown. */
+export type ClientAddress = (request: Request, env: unknown) => string | null;
 
 /** A rendered status page, feed, badge or JSON body. */
 export interface CachedRender {

@@ -34,7 +34,9 @@ import { smtpMailer, smtpTransportOptions } from "@vigil/notify/node";
 import { createApp, defaultConfig } from "./app.ts";
 import type { AppDeps, ProbeAssetName, ProbeAssets } from "./deps.ts";
 import { startLocalProbe } from "./local-probe.ts";
+import { nodeClientAddress } from "./platform/client-address.ts";
 import { nodeGunzip } from "./platform/node-gunzip.ts";
+import { createNodeServer } from "./platform/node-http.ts";
 import { runScheduledJobs, scheduledJobs, startInterval } from "./scheduler.ts";
 import { memoryStatusCache } from "./status/memory-cache.ts";
 
@@ -51,6 +53,8 @@ export interface ServerSettings {
   publicUrl?: string;
   /** let active checks reach private, loopback and link-local addresses (VIGIL_ALLOW_PRIVATE_TARGETS=1) */
   allowPrivateTargets: boolean;
+  /** a reverse proxy stands in front: take the caller's address from X-Forwarded-For (VIGIL_TRUST_PROXY=1) */
+  trustProxy: boolean;
   /** alert email: VIGIL_SMTP_URL (smtp://user:pass@host:587) or VIGIL_EMAIL_API_URL + VIGIL_EMAIL_API_KEY */
   mail?: { smtpUrl?: string; apiUrl?: string; apiKey?: string; from: string };
   /** VIGIL_SECRET_KEY; when unset, one is made on first start and kept in the data dir */
@@ -59,6 +63,8 @@ export interface ServerSettings {
 
 /** A setup problem the operator can fix; printed as one line, never as a stack trace. */
 export class StartupError extends Error {}
+
+const isOn = (value: string | undefined) => ["1", "true", "yes"].includes((value ?? "").toLowerCase());
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
   const dataDir = resolve(env.VIGIL_DATA_DIR ?? "./data");
@@ -83,7 +89,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     tickMs: Number(env.VIGIL_TICK_MS ?? 5000),
     localProbe: env.VIGIL_LOCAL_PROBE !== "0",
     publicUrl: env.VIGIL_PUBLIC_URL?.replace(/\/+$/, "") || undefined,
-    allowPrivateTargets: ["1", "true", "yes"].includes((env.VIGIL_ALLOW_PRIVATE_TARGETS ?? "").toLowerCase()),
+    allowPrivateTargets: isOn(env.VIGIL_ALLOW_PRIVATE_TARGETS),
+    trustProxy: isOn(env.VIGIL_TRUST_PROXY),
     ...mailFromEnv(env),
     ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
   };
@@ -311,9 +318,15 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     gunzip: nodeGunzip,
     statusCache: memoryStatusCache(clock, defaultConfig.statusCacheTtlMs),
     ...(options.probeDir ? { probeAssets: probeAssetsFrom(options.probeDir) } : {}),
+    clientAddress: nodeClientAddress(settings.trustProxy),
   };
   const app = createApp(deps);
-  const server = createAdaptorServer({ fetch: app.fetch });
+  // Unread request bodies are handled by createNodeServer (drained or Connection: close), not the adaptor.
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    createServer: createNodeServer,
+    autoCleanupIncoming: false,
+  });
   await new Promise<void>((ok, fail) => {
     server.once("error", (err: NodeJS.ErrnoException) => {
       closeDb(db);

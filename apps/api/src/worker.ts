@@ -97,6 +97,8 @@ function depsFor(env: Env): AppDeps {
       ...(env.VIGIL_PUBLIC_URL ? { publicUrl: env.VIGIL_PUBLIC_URL.replace(/\/+$/, "") } : {}),
     },
     probes: workerProbes,
+    // Cloudflare sets this header itself, replacing whatever a client sent.
+    clientAddress: (request) => request.headers.get("cf-connecting-ip"),
     ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS) } : {}),
     ...(mailer ? { mailer } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),

@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { errorBodySchema } from "@vigil/contract";
 import { migrationsFolder } from "@vigil/db/migrate";
 import type { Clock } from "@vigil/engine";
 import { manualClock } from "@vigil/engine/testing";
@@ -339,5 +340,111 @@ describe("starting and stopping the self-hosted server", () => {
     };
     expect(alive(Number(probePid))).toBe(false);
     expect(alive(Number(commandPid))).toBe(false);
+  });
+});
+
+/** A raw HTTP/1.1 connection: what a client library would hide (headers as sent, reuse, how it closes). */
+async function rawConnection(serverUrl: string) {
+  const { hostname, port } = new URL(serverUrl);
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((ok) => socket.once("connect", ok));
+  let received = "";
+  const waiters: (() => void)[] = [];
+  socket.on("data", (chunk) => {
+    received += chunk.toString("latin1");
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const closed = new Promise<{ error: string | null }>((done) => {
+    let error: string | null = null;
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      error = err.code ?? err.message;
+    });
+    socket.once("close", () => done({ error }));
+  });
+  return {
+    socket,
+    closed,
+    received: () => received,
+    /** resolves once `count` complete answers (headers and a JSON or text body) have arrived */
+    async answers(count: number): Promise<string[]> {
+      for (;;) {
+        const parts = received.split(/(?=HTTP\/1\.1 \d{3})/).filter((p) => {
+          const [head, body = ""] = p.split("\r\n\r\n");
+          const length = Number(/content-length: (\d+)/i.exec(head ?? "")?.[1] ?? -1);
+          return length >= 0 && Buffer.byteLength(body, "latin1") >= length;
+        });
+        if (parts.length >= count) return parts;
+        await new Promise<void>((wake) => waiters.push(wake));
+      }
+    },
+  };
+}
+
+const bodyOf = (answer: string) => JSON.parse(answer.split("\r\n\r\n")[1] ?? "null");
+
+describe("the Node HTTP server", () => {
+  it("answers a 60 kB request header with 431 in the error shape", async () => {
+    const server = await start({ VIGIL_DATA_DIR: freshDir() });
+    const raw = await rawConnection(server.url);
+    raw.socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(60_000)}\r\n\r\n`);
+    const [answer = ""] = await raw.answers(1);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(errorBodySchema.parse(bodyOf(answer)).error.code).toBe("HEADERS_TOO_LARGE");
+    expect((await raw.closed).error).toBeNull();
+  });
+
+  it("drains a body it refused before reading, so the same keep-alive connection answers the next request", async () => {
+    const server = await start({ VIGIL_DATA_DIR: freshDir() });
+    const raw = await rawConnection(server.url);
+    const size = 500_000;
+    raw.socket.write(
+      `POST /api/v1/probe/batches HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Authorization: Bearer vgl_hst_nope\r\nContent-Length: ${size}\r\n\r\n`,
+    );
+    raw.socket.write(Buffer.alloc(size, 0x61));
+    const [refused = ""] = await raw.answers(1);
+    expect(refused).toMatch(/^HTTP\/1\.1 401 /);
+    expect(refused).toMatch(/connection: keep-alive/i);
+    raw.socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const [, health = ""] = await raw.answers(2);
+    expect(health).toMatch(/^HTTP\/1\.1 200 /);
+    raw.socket.destroy();
+  });
+
+  it("answers a body over the limit with 413 in the error shape and Connection: close, and closes without a reset", async () => {
+    const server = await start({ VIGIL_DATA_DIR: freshDir() });
+    const raw = await rawConnection(server.url);
+    const size = 5_000_000;
+    raw.socket.write(
+      `POST /api/v1/probe/batches HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Authorization: Bearer vgl_hst_nope\r\nContent-Length: ${size}\r\n\r\n`,
+    );
+    raw.socket.write(Buffer.alloc(size, 0x61));
+    const [answer = ""] = await raw.answers(1);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/connection: close/i);
+    expect(errorBodySchema.parse(bodyOf(answer)).error.code).toBe("PAYLOAD_TOO_LARGE");
+    expect((await raw.closed).error).toBeNull();
+  });
+
+  it("records the socket's address with a ping, never a CF-Connecting-IP or X-Forwarded-For a client sent", async () => {
+    const ping = async (env: Record<string, string>) => {
+      const server = await start({ VIGIL_DATA_DIR: freshDir(), ...env });
+      const auth = { authorization: `Bearer ${server.adminKey}` };
+      const created = await fetch(`${server.url}/api/v1/checks`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ kind: "heartbeat", name: "backup", period: 3600 }),
+      });
+      const { pingUrl, id } = (await created.json()) as { pingUrl: string; id: string };
+      await fetch(pingUrl, {
+        headers: { "cf-connecting-ip": "203.0.113.66", "x-forwarded-for": "203.0.113.77, 198.51.100.5" },
+      });
+      const res = await fetch(`${server.url}/api/v1/checks/${id}/pings`, { headers: auth });
+      return ((await res.json()) as { pings: { remoteAddr: string }[] }).pings[0]?.remoteAddr;
+    };
+    expect(await ping({})).toBe("127.0.0.1");
+    // Behind a proxy the operator trusts, the address that proxy added: the last entry.
+    expect(await ping({ VIGIL_TRUST_PROXY: "1" })).toBe("198.51.100.5");
   });
 });

@@ -9,6 +9,7 @@ import { type PingInput, recordPing } from "@vigil/engine";
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv } from "../env.ts";
+import { socketAddress } from "../platform/client-address.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -51,12 +52,9 @@ async function readBodyPrefix(request: Request, limit: number): Promise<string |
   return new TextDecoder().decode(all);
 }
 
-/** The caller's address: Cloudflare's header on Workers, the socket on Node. */
+/** The caller's address as the runtime knows it (deps.clientAddress); never a header anyone could send. */
 function remoteAddr(c: Context<AppEnv>): string | null {
-  const cf = c.req.header("cf-connecting-ip");
-  if (cf) return cf;
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? null;
+  return (c.var.deps.clientAddress ?? socketAddress)(c.req.raw, c.env);
 }
 
 const text = (c: Context<AppEnv>, body: string, status: 200 | 201 | 400 | 404 | 409) => {
