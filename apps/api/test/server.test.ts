@@ -380,6 +380,18 @@ async function rawConnection(serverUrl: string) {
   };
 }
 
+/** A probe batch of `size` bytes with a token the server refuses, on a fresh server and a raw connection. */
+async function batchWithBadToken(size: number) {
+  const server = await start({ VIGIL_DATA_DIR: freshDir() });
+  const raw = await rawConnection(server.url);
+  raw.socket.write(
+    `POST /api/v1/probe/batches HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+      `Authorization: Bearer vgl_hst_nope\r\nContent-Length: ${size}\r\n\r\n`,
+  );
+  raw.socket.write(Buffer.alloc(size, 0x61));
+  return raw;
+}
+
 const bodyOf = (answer: string) => JSON.parse(answer.split("\r\n\r\n")[1] ?? "null");
 
 describe("the Node HTTP server", () => {
@@ -394,14 +406,7 @@ describe("the Node HTTP server", () => {
   });
 
   it("drains a body it refused before reading, so the same keep-alive connection answers the next request", async () => {
-    const server = await start({ VIGIL_DATA_DIR: freshDir() });
-    const raw = await rawConnection(server.url);
-    const size = 500_000;
-    raw.socket.write(
-      `POST /api/v1/probe/batches HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
-        `Authorization: Bearer vgl_hst_nope\r\nContent-Length: ${size}\r\n\r\n`,
-    );
-    raw.socket.write(Buffer.alloc(size, 0x61));
+    const raw = await batchWithBadToken(500_000);
     const [refused = ""] = await raw.answers(1);
     expect(refused).toMatch(/^HTTP\/1\.1 401 /);
     expect(refused).toMatch(/connection: keep-alive/i);
@@ -412,14 +417,7 @@ describe("the Node HTTP server", () => {
   });
 
   it("answers a body over the limit with 413 in the error shape and Connection: close, and closes without a reset", async () => {
-    const server = await start({ VIGIL_DATA_DIR: freshDir() });
-    const raw = await rawConnection(server.url);
-    const size = 5_000_000;
-    raw.socket.write(
-      `POST /api/v1/probe/batches HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
-        `Authorization: Bearer vgl_hst_nope\r\nContent-Length: ${size}\r\n\r\n`,
-    );
-    raw.socket.write(Buffer.alloc(size, 0x61));
+    const raw = await batchWithBadToken(5_000_000);
     const [answer = ""] = await raw.answers(1);
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(answer).toMatch(/connection: close/i);
