@@ -28,6 +28,23 @@ async function start(env: Record<string, string>, log: (line: string) => void = 
 }
 const freshDir = () => mkdtempSync(join(tmpdir(), "vigil-server-"));
 
+/** A fresh server with one heartbeat check, and a reader of that check's pings as the API lists them. */
+async function heartbeatOnServer(env: Record<string, string>) {
+  const server = await start({ VIGIL_DATA_DIR: freshDir(), ...env });
+  const auth = { authorization: `Bearer ${server.adminKey}` };
+  const created = await fetch(`${server.url}/api/v1/checks`, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ kind: "heartbeat", name: "backup", period: 3600 }),
+  });
+  const { pingUrl, id } = (await created.json()) as { pingUrl: string; id: string };
+  const pings = async () => {
+    const res = await fetch(`${server.url}/api/v1/checks/${id}/pings`, { headers: auth });
+    return ((await res.json()) as { pings: { method: string; remoteAddr: string; body: string }[] }).pings;
+  };
+  return { server, id, pingUrl, pings };
+}
+
 describe("the self-hosted server", () => {
   it("creates project default and an admin key on an empty database, prints it once and saves it 0600", async () => {
     const dir = freshDir();
@@ -80,21 +97,13 @@ describe("the self-hosted server", () => {
   });
 
   it("takes pings over real HTTP, HEAD included, and records the caller's address", async () => {
-    const server = await start({ VIGIL_DATA_DIR: freshDir() });
-    const auth = { authorization: `Bearer ${server.adminKey}` };
-    const created = await fetch(`${server.url}/api/v1/checks`, {
-      method: "POST",
-      headers: { ...auth, "content-type": "application/json" },
-      body: JSON.stringify({ kind: "heartbeat", name: "backup", period: 3600 }),
-    });
-    const { pingUrl, id } = (await created.json()) as { pingUrl: string; id: string };
+    const { server, id, pingUrl, pings: pingsOf } = await heartbeatOnServer({});
     expect(pingUrl).toBe(`${server.url}/ping/${id}`);
     const head = await fetch(pingUrl, { method: "HEAD" });
     expect(head.status).toBe(200);
     const post = await fetch(`${pingUrl}/0`, { method: "POST", body: "done in 3 s" });
     expect(await post.text()).toBe("OK");
-    const res = await fetch(`${server.url}/api/v1/checks/${id}/pings`, { headers: auth });
-    const { pings } = (await res.json()) as { pings: { method: string; remoteAddr: string; body: string }[] };
+    const pings = await pingsOf();
     expect(pings.map((p) => p.method)).toEqual(["POST", "HEAD"]);
     expect(pings[0]).toMatchObject({ remoteAddr: "127.0.0.1", body: "done in 3 s" });
   });
@@ -427,19 +436,11 @@ describe("the Node HTTP server", () => {
 
   it("records the socket's address with a ping, never a CF-Connecting-IP or X-Forwarded-For a client sent", async () => {
     const ping = async (env: Record<string, string>) => {
-      const server = await start({ VIGIL_DATA_DIR: freshDir(), ...env });
-      const auth = { authorization: `Bearer ${server.adminKey}` };
-      const created = await fetch(`${server.url}/api/v1/checks`, {
-        method: "POST",
-        headers: { ...auth, "content-type": "application/json" },
-        body: JSON.stringify({ kind: "heartbeat", name: "backup", period: 3600 }),
-      });
-      const { pingUrl, id } = (await created.json()) as { pingUrl: string; id: string };
+      const { pingUrl, pings } = await heartbeatOnServer(env);
       await fetch(pingUrl, {
         headers: { "cf-connecting-ip": "203.0.113.66", "x-forwarded-for": "203.0.113.77, 198.51.100.5" },
       });
-      const res = await fetch(`${server.url}/api/v1/checks/${id}/pings`, { headers: auth });
-      return ((await res.json()) as { pings: { remoteAddr: string }[] }).pings[0]?.remoteAddr;
+      return (await pings())[0]?.remoteAddr;
     };
     expect(await ping({})).toBe("127.0.0.1");
     // Behind a proxy the operator trusts, the address that proxy added: the last entry.
