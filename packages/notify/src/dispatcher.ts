@@ -190,6 +190,9 @@ async function queueFlip(
 ): Promise<void> {
   const { db } = deps;
   const statements: InStatement[] = [];
+  // Counted once the batch is written, so a flip that fails half-way is counted as failed only.
+  let queued = 0;
+  let suppressed = 0;
   if (!stillBad(flip.toStatus)) {
     statements.push({
       sql: "delete from reminders where project_id = ? and subject_type = ? and subject_id = ?",
@@ -218,8 +221,8 @@ async function queueFlip(
       };
       for (const channel of targets) {
         statements.push(insertNotification(channel, "change", flip.id, change, suppression, now));
-        if (suppression) report.suppressed++;
-        else report.queued++;
+        if (suppression) suppressed++;
+        else queued++;
         if (event === "down" && channel.reminderSec && !suppression) {
           statements.push({
             sql: `insert into reminders (project_id, channel_id, subject_type, subject_id, flip_id, next_at)
@@ -245,6 +248,8 @@ async function queueFlip(
     args: [now, flip.id, flip.claimedAt],
   });
   await db.$client.batch(statements, "write");
+  report.queued += queued;
+  report.suppressed += suppressed;
 }
 
 /**
@@ -442,13 +447,7 @@ export async function composeDeliveries(deps: DispatchDeps, report = emptyReport
       orderBy: [asc(notifications.id)],
       limit: MAX_PER_MESSAGE,
     });
-    try {
-      await composeDelivery(deps, channelId, queued, now, report);
-    } catch (err) {
-      // The message as a whole cannot be made: its notices fail with the error instead of blocking the channel.
-      await failNotifications(db, queued, err);
-      report.failed += queued.length;
-    }
+    await composeDelivery(deps, channelId, queued, now, report);
   }
   return report;
 }
@@ -464,21 +463,17 @@ async function failNotifications(db: Db, rows: NotificationRow[], err: unknown):
   });
 }
 
-/** The change a queued notice tells, checked by rendering it alone, so one bad notice fails by itself. */
-async function renderableChange(deps: DispatchDeps, n: NotificationRow): Promise<NotificationChange> {
-  const parsed = notificationChangeSchema.parse(n.change);
-  const change = { ...parsed, heldBack: await heldBackBy(deps.db, n.projectId, parsed) };
-  renderAll({
-    version: 1,
-    id: "check",
-    project: { id: n.projectId, name: n.projectId },
-    test: false,
-    title: groupTitle([change]),
-    changes: [change],
-    url: deps.publicUrl ?? null,
-    sentAt: 0,
-  });
-  return change;
+/**
+ * Why `payload` cannot be shown (what rendering it throws), or null. Database errors are not caught here:
+ * they are no fault of a row, and the next run tries again.
+ */
+function renderProblem(payload: Omit<NotificationPayloadV1, "title">): unknown {
+  try {
+    renderAll({ ...payload, title: groupTitle(payload.changes) });
+    return null;
+  } catch (err) {
+    return err;
+  }
 }
 
 async function composeDelivery(
@@ -491,29 +486,41 @@ async function composeDelivery(
   const { db } = deps;
   const changes: NotificationChange[] = [];
   const good: NotificationRow[] = [];
+  const bare = { version: 1 as const, id: "", test: false, url: deps.publicUrl ?? null, sentAt: now };
+  // Each notice is read and rendered alone first, so one that cannot be fails by itself.
   for (const n of queued) {
-    try {
-      changes.push(await renderableChange(deps, n));
-      good.push(n);
-    } catch (err) {
-      await failNotifications(db, [n], err);
+    const parsed = notificationChangeSchema.safeParse(n.change);
+    const change = parsed.success
+      ? { ...parsed.data, heldBack: await heldBackBy(db, n.projectId, parsed.data) }
+      : null;
+    const problem = change
+      ? renderProblem({ ...bare, project: { id: n.projectId, name: n.projectId }, changes: [change] })
+      : parsed.error;
+    if (!change || problem) {
+      await failNotifications(db, [n], problem);
       report.failed++;
+      continue;
     }
+    changes.push(change);
+    good.push(n);
   }
   const [first] = good;
   if (!first) return;
   const id = crypto.randomUUID();
   const payload: NotificationPayloadV1 = {
-    version: 1,
+    ...bare,
     id,
     project: { id: first.projectId, name: await projectName(db, first.projectId) },
-    test: false,
     title: groupTitle(changes),
     changes,
-    url: deps.publicUrl ?? null,
     sentAt: now,
   };
-  renderAll(payload);
+  const problem = renderProblem(payload);
+  if (problem) {
+    await failNotifications(db, good, problem);
+    report.failed += good.length;
+    return;
+  }
   const ids = good.map((n) => n.id);
   const marks = ids.map(() => "?").join(", ");
   // All or nothing: the delivery exists only if every notification was still queued, and they are
