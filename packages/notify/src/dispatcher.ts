@@ -169,7 +169,9 @@ export async function queueFlipNotifications(
     try {
       await queueFlip(deps, flip, now, enabledChannels, attempt, report);
     } catch (err) {
-      await failFlip(deps, flip, now, enabledChannels, attempt.targets, err, report);
+      // A database hiccup is no fault of the flip: it stays claimed and is tried again after the lease.
+      if (!isDatabaseError(err))
+        await failFlip(deps, flip, now, enabledChannels, attempt.targets, err, report);
     }
   }
   return report;
@@ -300,6 +302,14 @@ async function failFlip(
   } catch {
     // nothing more to do here: the claim lapses and the next dispatcher tries the flip again
   }
+}
+
+/** libSQL's own failures (busy, I/O, a lost connection), told apart from a row that cannot be handled. */
+function isDatabaseError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    (err as Error | null)?.name === "LibsqlError" || (typeof code === "string" && code.startsWith("SQLITE_"))
+  );
 }
 
 /** An error as one line for the delivery log; our own bugs surface with their class (RangeError: …). */
