@@ -307,9 +307,14 @@ async function failFlip(
 /** libSQL's own failures (busy, I/O, a lost connection), told apart from a row that cannot be handled. */
 function isDatabaseError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return (
-    (err as Error | null)?.name === "LibsqlError" || (typeof code === "string" && code.startsWith("SQLITE_"))
-  );
+  if (
+    (err as Error | null)?.name === "LibsqlError" ||
+    (typeof code === "string" && code.startsWith("SQLITE_"))
+  )
+    return true;
+  // drizzle wraps the driver's error in its own
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && cause !== err && isDatabaseError(cause);
 }
 
 /** An error as one line for the delivery log; our own bugs surface with their class (RangeError: …). */
