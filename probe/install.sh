@@ -218,7 +218,7 @@ install() {
   # Enroll as root (the state dir is still root's), then hand the state to the probe's user.
   # shellcheck disable=SC2086 # RUN_PROBE is "node path" or a single path, split on purpose
   $RUN_PROBE enroll --config "$ROOT$CONFIG_FILE" --state-dir "$ROOT$STATE_DIR" $FORCE_NEW ||
-    die "enrollment failed (check --token and that $SERVER is reachable)"
+    die "enrollment failed (check --token and that $SERVER is reachable; a machine that is already enrolled but lost $STATE_DIR needs --force-new to become a new host, or its old host deleted first)"
   chown -R "$PROBE_USER:$PROBE_USER" "$ROOT$STATE_DIR" "$ROOT$CONFIG_FILE"
   write_unit
   if have_systemd; then

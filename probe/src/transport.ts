@@ -101,6 +101,8 @@ export interface EnrollOptions {
   token: string;
   facts: HostFacts;
   forceNew?: boolean;
+  /** the token of an earlier enrollment: the server re-enrolls that host instead of refusing a known machine */
+  hostToken?: string;
   fetch?: typeof fetch;
 }
 
@@ -110,6 +112,7 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResponse> {
   const doFetch = options.fetch ?? fetch;
   const body: Record<string, unknown> = { token: options.token, facts: options.facts };
   if (options.forceNew) body.forceNew = true;
+  if (options.hostToken) body.hostToken = options.hostToken;
   let response: Response;
   try {
     response = await doFetch(apiUrl(options.server, "/api/v1/probe/enroll"), {

@@ -15,11 +15,14 @@ async function settings(rootDir: string): Promise<CollectSettings> {
   };
 }
 
+/** A time the contract accepts (from the year 2000 on); collection times below are offsets from it. */
+const T0 = 1_795_000_000_000;
+
 function asBatch(collection: object) {
   return probeBatchV1Schema.parse({
     v: 1,
     batchId: "0a0b0c0d-0000-4000-8000-000000000001",
-    sentAt: 1,
+    sentAt: T0,
     ...collection,
   });
 }
@@ -28,9 +31,9 @@ describe("a collection cycle", () => {
   it("sends facts, gauges and notes first and rates from the second cycle on", async () => {
     const root = await fixtureCopy("debian12");
     const collector = new Collector(await settings(root));
-    const first = (await collector.collect(1_000)).collection;
+    const first = (await collector.collect(T0 + 1_000)).collection;
     expect(first.facts?.machineId).toBe("0b5d1c4f2e8a4b7f9c3d6e1a2b4c8d90");
-    expect(first.samples?.[0]).toMatchObject({ ts: 1_000, load1: 0.85, procsTotal: 3, openFds: 397 });
+    expect(first.samples?.[0]).toMatchObject({ ts: T0 + 1_000, load1: 0.85, procsTotal: 3, openFds: 397 });
     expect(first.samples?.[0]?.cpu).toBeUndefined();
     expect(first.notes?.map((n) => n.collector)).toEqual(
       expect.arrayContaining(["journal", "updates", "systemd", "docker"]),
@@ -45,7 +48,7 @@ describe("a collection cycle", () => {
       join(root, "proc/net/dev"),
       "Inter-|\n face |\n  eth0: 523163760   12712    0    0    0     0          0         0   730411    7154    0    0    0     0       0          0\n",
     );
-    const second = (await collector.collect(11_000)).collection;
+    const second = (await collector.collect(T0 + 11_000)).collection;
     expect(second.samples?.[0]?.cpu).toEqual({
       userPct: 10,
       systemPct: 10,

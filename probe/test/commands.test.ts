@@ -318,6 +318,35 @@ describe("enroll", () => {
     expect(api.requests).toHaveLength(1);
   });
 
+  it("enrolls again at a new server address with the host token it holds, and not with --force-new", async () => {
+    const answer = (hostToken: string) => () => ({
+      status: 200,
+      body: {
+        hostId: "host_1",
+        hostToken,
+        config: { intervalSec: 60, journal: { minPriority: 3, units: [] } },
+      },
+    });
+    const before = await recordingServer(answer("vht_first"));
+    const moved = await recordingServer(answer("vht_second"));
+    const stateDir = await temporaryDirectory();
+    const env = { VIGIL_STATE_DIR: stateDir, VIGIL_CONFIG: "/nonexistent/probe.json" };
+    await cli(["enroll", "--server", before.url, "--token", "enroll_token_1"], env);
+    expect(
+      enrollRequestSchema.parse(JSON.parse(defined(before.requests[0]).body.toString())).hostToken,
+    ).toBeUndefined();
+
+    await cli(["enroll", "--server", moved.url, "--token", "enroll_token_1"], env);
+    const again = enrollRequestSchema.parse(JSON.parse(defined(moved.requests[0]).body.toString()));
+    expect(again.hostToken).toBe("vht_first");
+    expect((await loadIdentity(stateDir))?.hostToken).toBe("vht_second");
+
+    await cli(["enroll", "--server", moved.url, "--token", "enroll_token_1", "--force-new"], env);
+    const fresh = enrollRequestSchema.parse(JSON.parse(defined(moved.requests[1]).body.toString()));
+    expect(fresh).toMatchObject({ forceNew: true });
+    expect(fresh.hostToken).toBeUndefined();
+  });
+
   it("explains a refused token", async () => {
     const api = await recordingServer(() => ({
       status: 401,

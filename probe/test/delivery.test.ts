@@ -11,6 +11,9 @@ import { defined, temporaryDirectory } from "./helpers.ts";
 
 type Behaviour = "ok" | "fail" | "reset" | "store-then-reset" | "throttle" | "unauthorized" | "reject";
 
+/** Sample times are written as small offsets from T0: the server takes times from the year 2000 on only. */
+const T0 = 1_795_000_000_000;
+
 /**
  * A stand-in for the ingest endpoint on 127.0.0.1: validates with the real contract, stores each batchId once,
  * answers 413 for batches with more than `maxSamples` samples, and plays scripted misbehaviour first.
@@ -85,8 +88,9 @@ class IngestServer {
     );
   }
 
+  /** sample times as the test wrote them: offsets from T0 */
   storedSampleTimes(): number[] {
-    return [...this.stored.values()].flatMap((batch) => batch.samples.map((sample) => sample.ts));
+    return [...this.stored.values()].flatMap((batch) => batch.samples.map((sample) => sample.ts - T0));
   }
 }
 
@@ -104,8 +108,8 @@ async function startServer(): Promise<IngestServer> {
 
 function collectionWithSamples(times: number[]): Collection {
   return {
-    samples: times.map((ts) => ({ ts, load1: 0.5 })),
-    logs: [{ ts: times[0] ?? 0, priority: 3, message: "m" }],
+    samples: times.map((ts) => ({ ts: T0 + ts, load1: 0.5 })),
+    logs: [{ ts: T0 + (times[0] ?? 0), priority: 3, message: "m" }],
   };
 }
 
@@ -278,7 +282,7 @@ describe("spool and delivery", () => {
     const server = await startServer();
     server.maxSamples = 0;
     const { spool, delivery } = await probe(server);
-    await spool.add({ samples: [{ ts: 5 }] });
+    await spool.add({ samples: [{ ts: T0 + 5 }] });
     await delivery.drainUntilEmpty();
     expect(await spool.list()).toEqual([]);
     server.maxSamples = 10;

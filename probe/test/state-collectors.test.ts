@@ -162,7 +162,7 @@ describe("docker containers", () => {
       },
       { id: "bbb222", name: "old-job", image: "busybox", state: "exited", health: "none", restartCount: 0 },
     ]);
-    expect(stateSnapshotSchema.parse({ collectedAt: 1, containers })).toBeTruthy();
+    expect(stateSnapshotSchema.parse({ collectedAt: 1_795_000_000_000, containers })).toBeTruthy();
   });
 
   it("notes a host without Docker", async () => {
@@ -234,6 +234,6 @@ describe("OS updates on this machine", () => {
     }
     expect(updates.manager).toMatch(/^(apt|dnf)$/);
     expect(updates.security).toBeLessThanOrEqual(updates.pending);
-    expect(stateSnapshotSchema.parse({ collectedAt: 1, updates })).toBeTruthy();
+    expect(stateSnapshotSchema.parse({ collectedAt: 1_795_000_000_000, updates })).toBeTruthy();
   }, 30_000);
 });

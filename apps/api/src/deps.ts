@@ -22,7 +22,15 @@ export interface AppDeps {
   fetch?: typeof fetch;
   /** rendered status pages (Node: in-process; Workers: the Cache API); absent: every request renders */
   statusCache?: StatusCache;
+  /**
+   * Who sent a request (recorded with pings): CF-Connecting-IP on Workers, the socket on Node (see
+   * `nodeClientAddress`); absent: the socket's peer where there is one.
+   */
+  clientAddress?: ClientAddress;
 }
+
+/** The caller's address from the request and the runtime's bindings, or null when unknown. */
+export type ClientAddress = (request: Request, env: unknown) => string | null;
 
 /** A rendered status page, feed, badge or JSON body. */
 export interface CachedRender {
@@ -82,8 +90,6 @@ export interface AppConfig {
   siteUrl?: string;
   /** other origins whose pages may call with a session cookie (e.g. a dashboard dev server) */
   trustedOrigins?: string[];
-  /** a header the platform sets to the caller's address (Workers: CF-Connecting-IP); absent: the socket's */
-  clientIpHeader?: string;
 }
 
 export const defaultConfig: AppConfig = {

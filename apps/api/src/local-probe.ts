@@ -21,12 +21,14 @@ export interface LocalProbeOptions {
 }
 
 export interface LocalProbe {
-  stop(): Promise<void>;
+  /** SIGTERM, and SIGKILL for the probe and its commands if it has not exited within `graceMs` */
+  stop(graceMs: number): Promise<void>;
 }
 
 /**
  * The probe needs an enrollment token unless its saved identity still names this server and a host that
- * exists (a wiped database or a new port means enrolling again; the machine id keeps the same host).
+ * exists. A new port means enrolling again with the saved host token, which gets the same host back (the
+ * probe sends it); a host that is gone (a wiped database) means starting afresh without the identity.
  */
 async function enrollmentTokenIfNeeded(options: LocalProbeOptions): Promise<string | undefined> {
   const identityFile = join(options.stateDir, "identity.json");
@@ -40,10 +42,11 @@ async function enrollmentTokenIfNeeded(options: LocalProbeOptions): Promise<stri
           })
         : undefined;
       if (identity.server === options.serverUrl && host) return undefined;
+      if (!host) rmSync(identityFile, { force: true });
     } catch {
       // unreadable identity: enroll afresh
+      rmSync(identityFile, { force: true });
     }
-    rmSync(identityFile, { force: true });
   }
   const created = await createEnrollmentToken(options.db, options.clock, options.projectId, {
     name: "local probe",
@@ -67,7 +70,19 @@ export async function startLocalProbe(options: LocalProbeOptions): Promise<Local
       ...(token ? { VIGIL_TOKEN: token } : {}),
     },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so stopping it can also end the commands it runs (apt-get, journalctl).
+    detached: true,
   });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // the group is gone already
+    }
+  };
+  // A server that dies without stopping it (an uncaught error) must not leave the probe behind.
+  const orphanGuard = () => signalGroup("SIGKILL");
+  process.once("exit", orphanGuard);
   const forward = (chunk: Buffer) => {
     for (const line of chunk.toString().split("\n")) if (line.trim()) options.log(`[probe] ${line}`);
   };
@@ -80,10 +95,17 @@ export async function startLocalProbe(options: LocalProbeOptions): Promise<Local
   });
   options.log(`local probe started (pid ${child.pid}, state in ${options.stateDir})`);
   return {
-    stop: async () => {
+    // The probe finishes the collection it is in before it exits on SIGTERM, and a slow one (apt-get's
+    // simulation takes many seconds) would hold up Ctrl-C; its spool makes a cut-short run lose nothing sent.
+    stop: async (graceMs) => {
       stopping = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      process.off("exit", orphanGuard);
+      if (child.exitCode === null && child.signalCode === null) signalGroup("SIGTERM");
+      const timer = setTimeout(() => signalGroup("SIGKILL"), graceMs);
       await exited;
+      clearTimeout(timer);
+      // Commands of its own that outlived a clean exit go with it.
+      signalGroup("SIGKILL");
     },
   };
 }

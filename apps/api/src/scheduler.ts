@@ -92,8 +92,15 @@ export const scheduledJobs: readonly ScheduledJob[] = [
   { name: "purge", run: ({ db }) => purgeDeletedProjects(db) },
 ];
 
-/** The Node side: ticks every `intervalMs`, never overlapping itself. Returns a stop function. */
-export function startInterval(tick: () => Promise<unknown>, intervalMs: number): () => Promise<void> {
+/**
+ * The Node side: ticks every `intervalMs`, never overlapping itself. Returns a stop function that waits for
+ * a running tick at most `graceMs`: a check or webhook timing out must not hold up Ctrl-C for seconds, and
+ * what a cut-short tick had claimed is taken over by the next one when its lease runs out.
+ */
+export function startInterval(
+  tick: () => Promise<unknown>,
+  intervalMs: number,
+): (graceMs?: number) => Promise<void> {
   let running: Promise<unknown> | null = null;
   const timer = setInterval(() => {
     if (running) return;
@@ -101,8 +108,16 @@ export function startInterval(tick: () => Promise<unknown>, intervalMs: number):
       running = null;
     });
   }, intervalMs);
-  return async () => {
+  return async (graceMs = Number.POSITIVE_INFINITY) => {
     clearInterval(timer);
-    await running;
+    if (!running) return;
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      running.catch(() => undefined),
+      new Promise<void>((done) => {
+        if (Number.isFinite(graceMs)) timeout = setTimeout(done, graceMs);
+      }),
+    ]);
+    clearTimeout(timeout);
   };
 }

@@ -2,22 +2,27 @@
  * The self-hosted server: one Node process on an embedded libSQL file (or any libSQL URL).
  * 1. Resolve settings from the environment and make sure the data dir is writable.
  * 2. Open the database and apply migrations.
- * 3. On an empty database create project `default` with an admin key, print it once, save credentials.
- * 4. Serve the app and tick the scheduler until SIGINT/SIGTERM.
+ * 3. On an empty database create project `default` with an admin key and save it at once (credentials.json,
+ *    0600), before anything else can fail; it is printed once the server listens, and again on the next
+ *    start if this one never got that far.
+ * 4. Serve the app and tick the scheduler until SIGINT/SIGTERM; stopping takes a second or two at most.
  */
 import { randomBytes } from "node:crypto";
 import {
   accessSync,
+  closeSync,
   constants,
   createReadStream,
   existsSync,
   mkdirSync,
+  openSync,
   readFileSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { createAdaptorServer } from "@hono/node-server";
 import { closeDb, createDb, type Db, secretPrefix } from "@vigil/db";
@@ -36,7 +41,9 @@ import { smtpMailer, smtpTransportOptions } from "@vigil/notify/node";
 import { createApp, defaultConfig } from "./app.ts";
 import type { AppDeps, ProbeAssetName, ProbeAssets } from "./deps.ts";
 import { startLocalProbe } from "./local-probe.ts";
+import { nodeClientAddress } from "./platform/client-address.ts";
 import { nodeGunzip } from "./platform/node-gunzip.ts";
+import { createNodeServer } from "./platform/node-http.ts";
 import { runScheduledJobs, scheduledJobs, startInterval } from "./scheduler.ts";
 import { memoryStatusCache } from "./status/memory-cache.ts";
 
@@ -53,6 +60,8 @@ export interface ServerSettings {
   publicUrl?: string;
   /** let active checks reach private, loopback and link-local addresses (VIGIL_ALLOW_PRIVATE_TARGETS=1) */
   allowPrivateTargets: boolean;
+  /** a reverse proxy stands in front: take the caller's address from X-Forwarded-For (VIGIL_TRUST_PROXY=1) */
+  trustProxy: boolean;
   /** alert email: VIGIL_SMTP_URL (smtp://user:pass@host:587) or VIGIL_EMAIL_API_URL + VIGIL_EMAIL_API_KEY */
   mail?: { smtpUrl?: string; apiUrl?: string; apiKey?: string; from: string };
   /** VIGIL_SECRET_KEY; when unset, one is made on first start and kept in the data dir */
@@ -65,6 +74,8 @@ export interface ServerSettings {
 
 /** A setup problem the operator can fix; printed as one line, never as a stack trace. */
 export class StartupError extends Error {}
+
+const isOn = (value: string | undefined) => ["1", "true", "yes"].includes((value ?? "").toLowerCase());
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
   const dataDir = resolve(env.VIGIL_DATA_DIR ?? "./data");
@@ -89,7 +100,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     tickMs: Number(env.VIGIL_TICK_MS ?? 5000),
     localProbe: env.VIGIL_LOCAL_PROBE !== "0",
     publicUrl: env.VIGIL_PUBLIC_URL?.replace(/\/+$/, "") || undefined,
-    allowPrivateTargets: ["1", "true", "yes"].includes((env.VIGIL_ALLOW_PRIVATE_TARGETS ?? "").toLowerCase()),
+    allowPrivateTargets: isOn(env.VIGIL_ALLOW_PRIVATE_TARGETS),
+    trustProxy: isOn(env.VIGIL_TRUST_PROXY),
     ...mailFromEnv(env),
     ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
     signUpMode: signUpModeFrom(env.VIGIL_SIGNUP),
@@ -157,9 +169,28 @@ function secretKeyFor(settings: ServerSettings): string {
   return key;
 }
 
+/**
+ * mkdir -p, one level at a time. Node's own `recursive: true` spins forever at full CPU on paths such as
+ * /proc/nope (mkdir answers ENOENT for a parent that exists), and being synchronous it cannot be signalled.
+ * Only the directory itself gets `mode`; parents made on the way get the defaults.
+ */
+function makeDirs(dir: string, mode: number): void {
+  try {
+    mkdirSync(dir, { mode });
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" && statSync(dir).isDirectory()) return;
+    if (code !== "ENOENT" || dirname(dir) === dir) throw err;
+  }
+  makeDirs(dirname(dir), 0o777);
+  mkdirSync(dir, { mode });
+}
+
+/** The data dir holds the database, the credentials and the secret key: only its owner may look in. */
 function ensureWritableDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir, 0o700);
     accessSync(dir, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "error";
@@ -174,16 +205,73 @@ function ensureWritableDir(dir: string): void {
  * fsync of the log instead of journal-and-database syncs. `synchronous` stays FULL so an answered ping or
  * batch survives a power cut (DESIGN: acknowledge only what is committed).
  */
+/**
+ * The database file of a `file:` URL is made 0600 before libSQL opens it (which would make it 0644), like
+ * the credentials beside it; SQLite gives its -wal and -shm files the same mode.
+ */
+function restrictEmbeddedDbFile(url: string): void {
+  if (!url.startsWith("file:")) return;
+  const path = (url.startsWith("file://") ? new URL(url).pathname : url.slice("file:".length)).split("?")[0];
+  if (!path || path === ":memory:") return;
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+}
+
 export async function tuneEmbeddedDb(db: Db, url: string): Promise<void> {
   if (!url.startsWith("file:")) return;
   await db.$client.execute("pragma journal_mode = wal");
   await db.$client.execute("pragma busy_timeout = 5000");
 }
 
+/** What `credentials.json` holds; `shown` is false until the key has been printed (absent in older files). */
+interface Credentials {
+  server: string;
+  project: string;
+  projectId: string;
+  pingKey: string;
+  adminKey: string;
+  shown?: boolean;
+}
+
+function saveCredentials(file: string, credentials: Credentials): void {
+  writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Credentials a start saved but never printed: this start just made them, or an earlier one died first. */
+function credentialsToShow(file: string): Credentials | null {
+  try {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as Credentials;
+    return saved.shown === false && typeof saved.adminKey === "string" ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
 export interface RunningServer {
   url: string;
   adminKey?: string;
   close(): Promise<void>;
+}
+
+/** How long stopping waits for the probe, a scheduler tick and open requests before cutting them off. */
+export const STOP_GRACE_MS = 1500;
+
+/**
+ * Stops listening and closes idle keep-alive connections at once; requests still running (a log tail's
+ * event stream never ends) get the grace, then their connections are closed.
+ */
+function closeHttp(server: ReturnType<typeof createAdaptorServer>, graceMs: number): Promise<void> {
+  return new Promise<void>((done) => {
+    const timer = setTimeout(() => {
+      if ("closeAllConnections" in server) server.closeAllConnections();
+    }, graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      done();
+    });
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+  });
 }
 
 export interface ServerOptions {
@@ -192,6 +280,8 @@ export interface ServerOptions {
   probeDir?: string;
   clock?: Clock;
   log?: (line: string) => void;
+  /** STOP_GRACE_MS unless a test wants another */
+  stopGraceMs?: number;
 }
 
 /** Reads the probe's installer and bundle from disk on each request, so a rebuild needs no restart. */
@@ -218,12 +308,30 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
   const clock = options.clock ?? systemClock;
   ensureWritableDir(settings.dataDir);
 
+  try {
+    restrictEmbeddedDbFile(settings.dbUrl);
+  } catch (err) {
+    throw new StartupError(`cannot create the database at ${settings.dbUrl}: ${(err as Error).message}`);
+  }
   const db = createDb({ url: settings.dbUrl, authToken: settings.authToken });
+  const credentialsFile = join(settings.dataDir, "credentials.json");
   let bootstrap: Awaited<ReturnType<typeof bootstrapProject>>;
   try {
     await migrateDb(db, options.migrationsFolder);
     await tuneEmbeddedDb(db, settings.dbUrl);
     bootstrap = await bootstrapProject(db, clock, settings.presetAdminKey);
+    // Saved before anything else can fail (the port, the secret key, the local probe): the key exists only
+    // here, so a first start that dies later must still leave it on disk for the next start to show.
+    if (bootstrap.adminKey) {
+      saveCredentials(credentialsFile, {
+        server: urlOf(settings.host, settings.port),
+        project: bootstrap.project.slug,
+        projectId: bootstrap.project.id,
+        pingKey: bootstrap.project.pingKey,
+        adminKey: bootstrap.adminKey,
+        shown: false,
+      });
+    }
   } catch (err) {
     closeDb(db);
     throw new StartupError(`cannot prepare the database at ${settings.dbUrl}: ${(err as Error).message}`);
@@ -247,13 +355,17 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     gunzip: nodeGunzip,
     statusCache: memoryStatusCache(clock, defaultConfig.statusCacheTtlMs),
     ...(options.probeDir ? { probeAssets: probeAssetsFrom(options.probeDir) } : {}),
+    clientAddress: nodeClientAddress(settings.trustProxy),
   };
   // The app is made once the listen URL is known (port 0 picks one): account links and the origin that
   // signed-in writes must come from are that URL unless VIGIL_PUBLIC_URL names another.
   let app: ReturnType<typeof createApp> | undefined;
+  // Unread request bodies are handled by createNodeServer (drained or Connection: close), not the adaptor.
   const server = createAdaptorServer({
     fetch: (request: Request, env: unknown) =>
       app ? app.fetch(request, env) : new Response("starting", { status: 503 }),
+    createServer: createNodeServer,
+    autoCleanupIncoming: false,
   });
   await new Promise<void>((ok, fail) => {
     server.once("error", (err: NodeJS.ErrnoException) => {
@@ -269,7 +381,7 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     server.listen(settings.port, settings.host, () => ok());
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${port}`;
+  const url = urlOf(settings.host, port);
   // A wildcard address is not a place a browser can go; this machine can, as 127.0.0.1.
   const wildcard = ["0.0.0.0", "::", "[::]"].includes(settings.host);
   const siteUrl = settings.publicUrl ?? (wildcard ? `http://127.0.0.1:${port}` : url);
@@ -287,23 +399,12 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     settings.tickMs,
   );
 
-  // credentials.json is written before anything is logged, so automation that waits for the first line can read it.
-  const credentialsFile = join(settings.dataDir, "credentials.json");
-  if (bootstrap.adminKey) {
-    const credentials = {
-      server: url,
-      project: bootstrap.project.slug,
-      projectId: bootstrap.project.id,
-      pingKey: bootstrap.project.pingKey,
-      adminKey: bootstrap.adminKey,
-    };
-    writeFileSync(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  }
+  // credentials.json is complete before anything is logged, so automation that waits for the first line can read it.
+  const unshown = credentialsToShow(credentialsFile);
+  if (unshown) saveCredentials(credentialsFile, { ...unshown, server: url, shown: true });
   log(`Vigil is listening on ${url} (database ${settings.dbUrl})`);
-  if (bootstrap.adminKey) {
-    log(
-      `Created project "${bootstrap.project.slug}"; its admin API key is in ${credentialsFile} (mode 0600).`,
-    );
+  if (unshown) {
+    log(`Project "${unshown.project}" has an admin API key for scripts in ${credentialsFile} (mode 0600).`);
   }
   // Until someone has an account, every start prints a fresh one-time link that creates the owner.
   const setupToken = await issueSetupToken(db, clock);
@@ -340,18 +441,14 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
       : null;
 
   let closing: Promise<void> | null = null;
+  const graceMs = options.stopGraceMs ?? STOP_GRACE_MS;
   return {
     url,
-    ...(bootstrap.adminKey ? { adminKey: bootstrap.adminKey } : {}),
+    ...(unshown ? { adminKey: unshown.adminKey } : {}),
     close: () => {
+      // Everything stops at once, each within the grace, so Ctrl-C is done in about a second.
       closing ??= (async () => {
-        await localProbe?.stop();
-        await stopTicking();
-        await new Promise<void>((done) => {
-          server.close(() => done());
-          // Idle keep-alive connections would hold close() open; nothing new arrives once we stop listening.
-          if ("closeIdleConnections" in server) server.closeIdleConnections();
-        });
+        await Promise.all([localProbe?.stop(graceMs), stopTicking(graceMs), closeHttp(server, graceMs)]);
         closeDb(db);
       })();
       return closing;

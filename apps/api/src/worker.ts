@@ -113,10 +113,10 @@ function depsFor(env: Env): AppDeps {
               .filter(Boolean),
           }
         : {}),
-      // Cloudflare's edge sets this header and strips any copy a client sent.
-      clientIpHeader: "cf-connecting-ip",
     },
     probes: workerProbes(allowPrivateTargets),
+    // Cloudflare sets this header itself, replacing whatever a client sent.
+    clientAddress: (request) => request.headers.get("cf-connecting-ip"),
     ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS) } : {}),
     ...(mailer ? { mailer } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),

@@ -1,7 +1,7 @@
 // Every route, fed malformed input with a valid admin key, never answers with a 5xx; API errors keep their shape.
 import { errorBodySchema } from "@vigil/contract";
 import { describe, expect, it } from "vitest";
-import { bearer, testApp } from "./helpers.ts";
+import { batch, bearer, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
 
 const garbage: { name: string; init: (key: string) => RequestInit }[] = [
   { name: "no body", init: (key) => ({ headers: bearer(key) }) },
@@ -89,5 +89,68 @@ describe("bad input", () => {
     }
     expect(failures).toEqual([]);
     // Every route × 3 paths × 5 bodies: a few hundred requests, more with each new route.
+  });
+});
+
+describe("times out of range", () => {
+  const FAR = 9e15;
+  const BEFORE_2000 = Date.UTC(1999, 11, 31);
+  const fieldsOf = async (res: Response) =>
+    ((await res.json()) as { error: { fields?: { path: string }[] } }).error.fields?.map((f) => f.path);
+
+  it("are refused with a 400 naming the field wherever the API takes a time", async () => {
+    const { app, adminKey, clock } = await testApp();
+    const now = clock.now();
+    const cases: [string, string, unknown, string][] = [
+      ["POST", "/api/v1/silences", { checkId: "x", endsAt: FAR }, "body.endsAt"],
+      [
+        "POST",
+        "/api/v1/silences",
+        { checkId: "x", startsAt: BEFORE_2000, durationMinutes: 5 },
+        "body.startsAt",
+      ],
+      ["POST", "/api/v1/events", { service: "web", at: FAR }, "body.at"],
+      ["POST", "/api/v1/status-incidents", { title: "t", message: "m", startedAt: FAR }, "body.startedAt"],
+      ["POST", "/api/v1/status-maintenance", { title: "t", startsAt: now, endsAt: FAR }, "body.endsAt"],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const res = await app.request(path, jsonRequest(method, body, adminKey));
+      expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(await fieldsOf(res)).toContain(field);
+    }
+    const query = await app.request(`/api/v1/events?from=${FAR}`, { headers: bearer(adminKey) });
+    expect(query.status).toBe(400);
+    expect(await fieldsOf(query)).toContain("query.from");
+  });
+
+  it("in a probe batch are refused with a 400 naming the field, and nothing of the batch is stored", async () => {
+    const { app, adminKey, clock } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const now = clock.now();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ samples: [{ ts: FAR, load1: 1 }] }, "body.samples.0.ts"],
+      [
+        {
+          logs: [
+            { ts: now, priority: 3, message: "ok" },
+            { ts: 0, priority: 3, message: "x" },
+          ],
+        },
+        "body.logs.1.ts",
+      ],
+      [
+        { backups: [{ name: "db", tool: "restic", status: "success", startedAt: now, endedAt: FAR }] },
+        "body.backups.0.endedAt",
+      ],
+      [{ state: { collectedAt: now, reboot: { required: true, since: FAR } } }, "body.state.reboot.since"],
+      [{ sentAt: FAR }, "body.sentAt"],
+    ];
+    for (const [fields, field] of cases) {
+      const res = await sendBatch(app, host.hostToken, batch(fields));
+      expect(res.status, JSON.stringify(fields)).toBe(400);
+      expect(await fieldsOf(res)).toContain(field);
+    }
+    const logs = await app.request(`/api/v1/hosts/${host.hostId}/logs`, { headers: bearer(adminKey) });
+    expect(((await logs.json()) as { entries: unknown[] }).entries).toEqual([]);
   });
 });

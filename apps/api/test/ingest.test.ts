@@ -24,7 +24,7 @@ async function json<T>(res: Response | Promise<Response>): Promise<T> {
 }
 
 describe("enrollment", () => {
-  it("gives a new machine a host and a token, and the same machine its host back", async () => {
+  it("gives a new machine a host and a token, and the same machine its host back when it shows its host token", async () => {
     const { app, adminKey } = await testApp();
     const first = await enrollHost(app, adminKey, { machineId: "m-1" });
     const { token } = await json<{ token: string }>(
@@ -32,7 +32,11 @@ describe("enrollment", () => {
     );
     const res = await app.request(
       "/api/v1/probe/enroll",
-      jsonRequest("POST", { token, facts: { hostname: "web-1", machineId: "m-1" } }),
+      jsonRequest("POST", {
+        token,
+        hostToken: first.hostToken,
+        facts: { hostname: "web-1", machineId: "m-1" },
+      }),
     );
     expect(res.status).toBe(200);
     const back = await json<{ hostId: string; hostToken: string }>(res);
@@ -47,6 +51,75 @@ describe("enrollment", () => {
     );
     expect(fresh.status).toBe(201);
     expect((await json<{ hostId: string }>(fresh)).hostId).not.toBe(first.hostId);
+  });
+
+  it("refuses an enrollment naming another host's machine id without that host's token, and the host and its probe keep going", async () => {
+    const { app, adminKey } = await testApp();
+    const victim = await enrollHost(app, adminKey, { machineId: "m-victim" });
+    // The machine id is no secret: any read key sees it.
+    const listed = await json<{ hosts: { id: string; machineId: string | null }[] }>(
+      app.request("/api/v1/hosts", { headers: bearer(adminKey) }),
+    );
+    expect(listed.hosts.find((h) => h.id === victim.hostId)?.machineId).toBe("m-victim");
+    const attacker = await enrollHost(app, adminKey, { hostname: "evil" });
+    const { token } = await json<{ token: string }>(
+      app.request("/api/v1/enrollment-tokens", jsonRequest("POST", { name: "leaked" }, adminKey)),
+    );
+    for (const hostToken of [
+      undefined,
+      attacker.hostToken,
+      "vgl_hst_madeupmadeupmadeupmadeupmadeupmadeupmadeupmade",
+    ]) {
+      const res = await app.request(
+        "/api/v1/probe/enroll",
+        jsonRequest("POST", {
+          token,
+          ...(hostToken ? { hostToken } : {}),
+          facts: { hostname: "evil", machineId: "m-victim" },
+        }),
+      );
+      // Another host's token re-enrolls that host (its own), never the victim.
+      if (hostToken === attacker.hostToken) {
+        expect(res.status).toBe(200);
+        expect((await json<{ hostId: string }>(res)).hostId).toBe(attacker.hostId);
+      } else {
+        expect(res.status).toBe(409);
+        expect((await json<{ error: { code: string; message: string } }>(res)).error).toMatchObject({
+          code: "CONFLICT",
+          message: expect.stringContaining("force"),
+        });
+      }
+    }
+    expect((await sendBatch(app, victim.hostToken, batch())).status).toBe(200);
+    const host = await json<{ name: string; machineId: string }>(
+      app.request(`/api/v1/hosts/${victim.hostId}`, { headers: bearer(adminKey) }),
+    );
+    expect(host).toMatchObject({ name: "web-1", machineId: "m-victim" });
+  });
+
+  it("a host's batch cannot give it another host's machine id", async () => {
+    const { app, adminKey } = await testApp();
+    const victim = await enrollHost(app, adminKey, { machineId: "m-victim" });
+    const other = await enrollHost(app, adminKey, { hostname: "other", machineId: undefined });
+    const res = await sendBatch(
+      app,
+      other.hostToken,
+      batch({ facts: { hostname: "other", machineId: "m-victim" } }),
+    );
+    expect(res.status).toBe(200);
+    const host = await json<{ machineId: string | null }>(
+      app.request(`/api/v1/hosts/${other.hostId}`, { headers: bearer(adminKey) }),
+    );
+    expect(host.machineId).toBeNull();
+    const { token } = await json<{ token: string }>(
+      app.request("/api/v1/enrollment-tokens", jsonRequest("POST", { name: "again" }, adminKey)),
+    );
+    const again = await app.request(
+      "/api/v1/probe/enroll",
+      jsonRequest("POST", { token, hostToken: other.hostToken, facts: { hostname: "other" } }),
+    );
+    expect((await json<{ hostId: string }>(again)).hostId).toBe(other.hostId);
+    expect((await sendBatch(app, victim.hostToken, batch())).status).toBe(200);
   });
 
   it("refuses a revoked, an expired and a made-up enrollment token alike", async () => {

@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { errorBodySchema } from "@vigil/contract";
 import { migrationsFolder } from "@vigil/db/migrate";
 import type { Clock } from "@vigil/engine";
 import { manualClock } from "@vigil/engine/testing";
@@ -26,6 +27,23 @@ async function start(env: Record<string, string>, log: (line: string) => void = 
   return server;
 }
 const freshDir = () => mkdtempSync(join(tmpdir(), "vigil-server-"));
+
+/** A fresh server with one heartbeat check, and a reader of that check's pings as the API lists them. */
+async function heartbeatOnServer(env: Record<string, string>) {
+  const server = await start({ VIGIL_DATA_DIR: freshDir(), ...env });
+  const auth = { authorization: `Bearer ${server.adminKey}` };
+  const created = await fetch(`${server.url}/api/v1/checks`, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ kind: "heartbeat", name: "backup", period: 3600 }),
+  });
+  const { pingUrl, id } = (await created.json()) as { pingUrl: string; id: string };
+  const pings = async () => {
+    const res = await fetch(`${server.url}/api/v1/checks/${id}/pings`, { headers: auth });
+    return ((await res.json()) as { pings: { method: string; remoteAddr: string; body: string }[] }).pings;
+  };
+  return { server, id, pingUrl, pings };
+}
 
 describe("the self-hosted server", () => {
   it("creates project default with its admin key saved 0600, and prints a setup link instead of the key", async () => {
@@ -114,21 +132,13 @@ describe("the self-hosted server", () => {
   });
 
   it("takes pings over real HTTP, HEAD included, and records the caller's address", async () => {
-    const server = await start({ VIGIL_DATA_DIR: freshDir() });
-    const auth = { authorization: `Bearer ${server.adminKey}` };
-    const created = await fetch(`${server.url}/api/v1/checks`, {
-      method: "POST",
-      headers: { ...auth, "content-type": "application/json" },
-      body: JSON.stringify({ kind: "heartbeat", name: "backup", period: 3600 }),
-    });
-    const { pingUrl, id } = (await created.json()) as { pingUrl: string; id: string };
+    const { server, id, pingUrl, pings: pingsOf } = await heartbeatOnServer({});
     expect(pingUrl).toBe(`${server.url}/ping/${id}`);
     const head = await fetch(pingUrl, { method: "HEAD" });
     expect(head.status).toBe(200);
     const post = await fetch(`${pingUrl}/0`, { method: "POST", body: "done in 3 s" });
     expect(await post.text()).toBe("OK");
-    const res = await fetch(`${server.url}/api/v1/checks/${id}/pings`, { headers: auth });
-    const { pings } = (await res.json()) as { pings: { method: string; remoteAddr: string; body: string }[] };
+    const pings = await pingsOf();
     expect(pings.map((p) => p.method)).toEqual(["POST", "HEAD"]);
     expect(pings[0]).toMatchObject({ remoteAddr: "127.0.0.1", body: "done in 3 s" });
   });
@@ -246,8 +256,8 @@ describe("the self-hosted server", () => {
     );
   });
 
-  // Starting under tsx transpiles the whole app first: a generous budget on a loaded machine (no timing assert).
-  it("shuts down cleanly on SIGTERM", { timeout: 30_000 }, async () => {
+  // Starting tsx in a child takes seconds on a loaded machine: a generous budget, no timing assert.
+  it("shuts down cleanly on SIGTERM", { timeout: 60_000 }, async () => {
     const entry = resolve(import.meta.dirname, "../src/node.ts");
     const child = spawn(process.execPath, ["--import", "tsx", entry], {
       env: { ...process.env, VIGIL_DATA_DIR: freshDir(), VIGIL_PORT: "0", VIGIL_LOCAL_PROBE: "0" },
@@ -265,5 +275,210 @@ describe("the self-hosted server", () => {
     child.kill("SIGTERM");
     expect(await exit).toBe(0);
     expect(output).toContain("SIGTERM received");
+  });
+});
+
+describe("starting and stopping the self-hosted server", () => {
+  const entry = resolve(import.meta.dirname, "../src/node.ts");
+
+  it("fails in one line with exit code 1 when the data directory cannot be made, even under /proc", {
+    timeout: 60_000,
+  }, async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", entry], {
+      env: { ...process.env, VIGIL_DATA_DIR: "/proc/nope", VIGIL_PORT: "0", VIGIL_LOCAL_PROBE: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    try {
+      const code = await new Promise<number | null>((done) => child.once("exit", (c) => done(c)));
+      expect(code).toBe(1);
+      expect(stderr.trim().split("\n")).toEqual([
+        expect.stringMatching(/^vigil: data directory \/proc\/nope is not writable \(ENOENT\)/),
+      ]);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("keeps the admin key and the way in after a first start that failed after making the project", async () => {
+    const dir = freshDir();
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, "127.0.0.1", ok));
+    const port = String((blocker.address() as { port: number }).port);
+    const failed: string[] = [];
+    await expect(start({ VIGIL_DATA_DIR: dir, VIGIL_PORT: port }, (l) => failed.push(l))).rejects.toThrow(
+      /already in use/,
+    );
+    await new Promise<void>((done) => blocker.close(() => done()));
+    const saved = JSON.parse(readFileSync(join(dir, "credentials.json"), "utf8")) as { adminKey: string };
+    expect(saved.adminKey).toMatch(/^vgl_key_/);
+    expect(failed.join("\n")).not.toContain(saved.adminKey);
+
+    const lines: string[] = [];
+    const second = await start({ VIGIL_DATA_DIR: dir }, (l) => lines.push(l));
+    expect(second.adminKey).toBe(saved.adminKey);
+    expect(lines.join("\n")).toMatch(/\/setup\?token=vgl_set_/);
+    const res = await fetch(`${second.url}/api/v1/projects/current`, {
+      headers: { authorization: `Bearer ${saved.adminKey}` },
+    });
+    expect(res.status).toBe(200);
+    await second.close();
+
+    const third: string[] = [];
+    expect((await start({ VIGIL_DATA_DIR: dir }, (l) => third.push(l))).adminKey).toBeUndefined();
+    expect(third.join("\n")).not.toContain(saved.adminKey);
+  });
+
+  it("makes its data directory 0700 and the database file 0600, like the credentials", async () => {
+    const dir = join(freshDir(), "nested", "data");
+    await start({ VIGIL_DATA_DIR: dir });
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, "vigil.db")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, "credentials.json")).mode & 0o777).toBe(0o600);
+  });
+
+  it("stops a local probe that ignores SIGTERM, and the commands it started, when the server closes", {
+    timeout: 60_000,
+  }, async () => {
+    // A real child process in the probe's place: it ignores SIGTERM and runs a command of its own, like a
+    // probe stuck in a long apt-get.
+    const probeDir = freshDir();
+    mkdirSync(join(probeDir, "dist"));
+    writeFileSync(
+      join(probeDir, "dist", "vigil-probe.mjs"),
+      [
+        'import { spawn } from "node:child_process";',
+        'process.on("SIGTERM", () => console.log("ignoring SIGTERM"));',
+        'const sleeper = spawn("sleep", ["600"], { stdio: "ignore" });',
+        'console.log("stuck pid=" + process.pid + " command=" + sleeper.pid);',
+        "setInterval(() => {}, 1000);",
+      ].join("\n"),
+    );
+    let announced: (line: string) => void = () => {};
+    const stuck = new Promise<string>((done) => {
+      announced = done;
+    });
+    const server = await startServer(
+      settingsFromEnv({ VIGIL_PORT: "0", VIGIL_DATA_DIR: freshDir(), VIGIL_LOCAL_PROBE: "1" }),
+      {
+        migrationsFolder,
+        probeDir,
+        stopGraceMs: 200,
+        log: (line) => {
+          if (line.includes("stuck pid=")) announced(line);
+        },
+      },
+    );
+    const [, probePid, commandPid] = (await stuck).match(/pid=(\d+) command=(\d+)/) ?? [];
+    await server.close();
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive(Number(probePid))).toBe(false);
+    expect(alive(Number(commandPid))).toBe(false);
+  });
+});
+
+/** A raw HTTP/1.1 connection: what a client library would hide (headers as sent, reuse, how it closes). */
+async function rawConnection(serverUrl: string) {
+  const { hostname, port } = new URL(serverUrl);
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((ok) => socket.once("connect", ok));
+  let received = "";
+  const waiters: (() => void)[] = [];
+  socket.on("data", (chunk) => {
+    received += chunk.toString("latin1");
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const closed = new Promise<{ error: string | null }>((done) => {
+    let error: string | null = null;
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      error = err.code ?? err.message;
+    });
+    socket.once("close", () => done({ error }));
+  });
+  return {
+    socket,
+    closed,
+    received: () => received,
+    /** resolves once `count` complete answers (headers and a JSON or text body) have arrived */
+    async answers(count: number): Promise<string[]> {
+      for (;;) {
+        const parts = received.split(/(?=HTTP\/1\.1 \d{3})/).filter((p) => {
+          const [head, body = ""] = p.split("\r\n\r\n");
+          const length = Number(/content-length: (\d+)/i.exec(head ?? "")?.[1] ?? -1);
+          return length >= 0 && Buffer.byteLength(body, "latin1") >= length;
+        });
+        if (parts.length >= count) return parts;
+        await new Promise<void>((wake) => waiters.push(wake));
+      }
+    },
+  };
+}
+
+/** A probe batch of `size` bytes with a token the server refuses, on a fresh server and a raw connection. */
+async function batchWithBadToken(size: number) {
+  const server = await start({ VIGIL_DATA_DIR: freshDir() });
+  const raw = await rawConnection(server.url);
+  raw.socket.write(
+    `POST /api/v1/probe/batches HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+      `Authorization: Bearer vgl_hst_nope\r\nContent-Length: ${size}\r\n\r\n`,
+  );
+  raw.socket.write(Buffer.alloc(size, 0x61));
+  return raw;
+}
+
+const bodyOf = (answer: string) => JSON.parse(answer.split("\r\n\r\n")[1] ?? "null");
+
+describe("the Node HTTP server", () => {
+  it("answers a 60 kB request header with 431 in the error shape", async () => {
+    const server = await start({ VIGIL_DATA_DIR: freshDir() });
+    const raw = await rawConnection(server.url);
+    raw.socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(60_000)}\r\n\r\n`);
+    const [answer = ""] = await raw.answers(1);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(errorBodySchema.parse(bodyOf(answer)).error.code).toBe("HEADERS_TOO_LARGE");
+    expect((await raw.closed).error).toBeNull();
+  });
+
+  it("drains a body it refused before reading, so the same keep-alive connection answers the next request", async () => {
+    const raw = await batchWithBadToken(500_000);
+    const [refused = ""] = await raw.answers(1);
+    expect(refused).toMatch(/^HTTP\/1\.1 401 /);
+    expect(refused).toMatch(/connection: keep-alive/i);
+    raw.socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const [, health = ""] = await raw.answers(2);
+    expect(health).toMatch(/^HTTP\/1\.1 200 /);
+    raw.socket.destroy();
+  });
+
+  it("answers a body over the limit with 413 in the error shape and Connection: close, and closes without a reset", async () => {
+    const raw = await batchWithBadToken(5_000_000);
+    const [answer = ""] = await raw.answers(1);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/connection: close/i);
+    expect(errorBodySchema.parse(bodyOf(answer)).error.code).toBe("PAYLOAD_TOO_LARGE");
+    expect((await raw.closed).error).toBeNull();
+  });
+
+  it("records the socket's address with a ping, never a CF-Connecting-IP or X-Forwarded-For a client sent", async () => {
+    const ping = async (env: Record<string, string>) => {
+      const { pingUrl, pings } = await heartbeatOnServer(env);
+      await fetch(pingUrl, {
+        headers: { "cf-connecting-ip": "203.0.113.66", "x-forwarded-for": "203.0.113.77, 198.51.100.5" },
+      });
+      return (await pings())[0]?.remoteAddr;
+    };
+    expect(await ping({})).toBe("127.0.0.1");
+    // Behind a proxy the operator trusts, the address that proxy added: the last entry.
+    expect(await ping({ VIGIL_TRUST_PROXY: "1" })).toBe("198.51.100.5");
   });
 });

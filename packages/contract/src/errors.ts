@@ -25,6 +25,7 @@ export const ErrorCode = {
   methodNotAllowed: "METHOD_NOT_ALLOWED",
   conflict: "CONFLICT",
   payloadTooLarge: "PAYLOAD_TOO_LARGE",
+  headersTooLarge: "HEADERS_TOO_LARGE",
   unsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
   rateLimited: "RATE_LIMITED",
   internal: "INTERNAL",

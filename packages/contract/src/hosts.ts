@@ -1,6 +1,6 @@
 /** Public API shapes for hosts and what their probes send: enrollment, settings, queries, events. */
 import { z } from "zod";
-import { epochMs } from "./common.ts";
+import { epochMs, timeQueryParam, wireTime } from "./common.ts";
 import { hostFactsSchema, logPrioritySchema, probeRemoteConfigSchema, stateSnapshotSchema } from "./probe.ts";
 
 export const createEnrollmentTokenRequestSchema = z.object({
@@ -104,13 +104,19 @@ const commaList = z
       .map((x) => x.trim())
       .filter(Boolean),
   );
-const msParam = z.coerce.number().int().nonnegative();
+
+/** Query of event and state histories: a time range (bounded like every input time) and a page size. */
+export const timeRangeQuerySchema = z.object({
+  from: timeQueryParam.optional(),
+  to: timeQueryParam.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
 
 export const metricsQuerySchema = z.object({
   /** comma-separated metric names, e.g. `cpu.iowait_pct,fs.used_pct`; absent means all */
   names: commaList.optional(),
-  from: msParam.optional(),
-  to: msParam.optional(),
+  from: timeQueryParam.optional(),
+  to: timeQueryParam.optional(),
   /** seconds per point; picks raw, hourly or daily data by size */
   step: z.coerce
     .number()
@@ -186,6 +192,6 @@ export const createEventRequestSchema = z.object({
   host: z.string().trim().min(1).max(253).optional(),
   performer: z.string().trim().min(1).max(128).optional(),
   message: z.string().trim().min(1).max(1000).optional(),
-  at: epochMs.optional(),
+  at: wireTime.optional(),
 });
 export type CreateEventRequest = z.infer<typeof createEventRequestSchema>;

@@ -16,3 +16,16 @@ export const PROBE_BATCH_LIMITS = {
   logFields: 32,
   containers: 1_000,
 } as const;
+
+/**
+ * The range every timestamp the API or a probe batch accepts must fall in (ms since the epoch, UTC). Fixed
+ * numbers, not relative to now, so a batch spooled during a long outage or a silence planned years ahead
+ * stays valid, while nonsense (`9e15`, a clock reset to 1970) is refused at the edge with a 400 naming the
+ * field instead of breaking date formatting in the scheduler later.
+ */
+export const TIME_BOUNDS = {
+  /** 2000-01-01T00:00:00Z */
+  minMs: 946_684_800_000,
+  /** 2200-01-01T00:00:00Z */
+  maxMs: 7_258_118_400_000,
+} as const;

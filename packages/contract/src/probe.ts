@@ -6,9 +6,10 @@
  * - Within v1, fields are only ever added, and only as optional. Unknown keys are stripped on parse, so a
  *   newer probe's extra fields never fail an older server.
  * - Everything a collector could not read is left out (never zero-filled) and explained in `notes`.
+ * - Every time is epoch ms within TIME_BOUNDS (years 2000 to 2200); one outside is refused with a 400.
  */
 import { z } from "zod";
-import { bytes, count, epochMs, percent, perSecond, shortText } from "./common.ts";
+import { bytes, count, percent, perSecond, shortText, wireTime } from "./common.ts";
 import { PROBE_BATCH_LIMITS } from "./limits.ts";
 
 export { PROBE_BATCH_LIMITS };
@@ -32,7 +33,7 @@ export const hostFactsSchema = z.object({
   cpuCount: count.optional().describe("logical CPUs"),
   cpuModel: z.string().max(256).optional(),
   memoryTotalBytes: bytes.optional(),
-  bootedAt: epochMs.optional(),
+  bootedAt: wireTime.optional(),
   probeVersion: z.string().max(64).optional(),
   runtime: z.string().max(64).optional().describe("e.g. node 20.20.2 or bun 1.4.5"),
 });
@@ -40,7 +41,7 @@ export type HostFacts = z.infer<typeof hostFactsSchema>;
 
 /** One host-wide reading. Rates and percentages are over the interval that ends at `ts`. */
 export const hostSampleSchema = z.object({
-  ts: epochMs,
+  ts: wireTime,
   cpu: z
     .object({
       userPct: percent,
@@ -87,7 +88,7 @@ export const hostSampleSchema = z.object({
 export type HostSample = z.infer<typeof hostSampleSchema>;
 
 export const filesystemRowSchema = z.object({
-  ts: epochMs,
+  ts: wireTime,
   mount: shortText(1024),
   device: z.string().max(1024).optional(),
   fstype: z.string().max(64).optional(),
@@ -100,7 +101,7 @@ export const filesystemRowSchema = z.object({
 export type FilesystemRow = z.infer<typeof filesystemRowSchema>;
 
 export const diskRowSchema = z.object({
-  ts: epochMs,
+  ts: wireTime,
   device: shortText(128),
   readBytesPerSec: perSecond,
   writeBytesPerSec: perSecond,
@@ -111,7 +112,7 @@ export const diskRowSchema = z.object({
 export type DiskRow = z.infer<typeof diskRowSchema>;
 
 export const interfaceRowSchema = z.object({
-  ts: epochMs,
+  ts: wireTime,
   name: shortText(128),
   rxBytesPerSec: perSecond,
   txBytesPerSec: perSecond,
@@ -126,7 +127,7 @@ export type InterfaceRow = z.infer<typeof interfaceRowSchema>;
 export const logPrioritySchema = z.number().int().min(0).max(7);
 
 export const logEntrySchema = z.object({
-  ts: epochMs,
+  ts: wireTime,
   priority: logPrioritySchema,
   message: z.string().max(PROBE_BATCH_LIMITS.logMessage),
   unit: z.string().max(256).optional().describe("_SYSTEMD_UNIT"),
@@ -147,8 +148,8 @@ export const backupRunSchema = z.object({
   name: shortText(128).describe("the backup's name, e.g. the autorestic location"),
   tool: z.enum(["restic", "autorestic", "other"]),
   status: z.enum(["success", "failure"]),
-  startedAt: epochMs,
-  endedAt: epochMs,
+  startedAt: wireTime,
+  endedAt: wireTime,
   exitCode: z.number().int().optional(),
   snapshotId: z.string().max(128).optional(),
   filesNew: count.optional(),
@@ -167,7 +168,7 @@ export const containerSchema = z.object({
   state: z.string().max(32).describe("docker state: running, exited, restarting …"),
   health: z.enum(["healthy", "unhealthy", "starting", "none"]).optional(),
   restartCount: count.optional(),
-  startedAt: epochMs.optional(),
+  startedAt: wireTime.optional(),
   /** Kamal's labels, kept so alerts can name the service: service, role, destination. */
   labels: z.record(z.string().max(128), z.string().max(512)).optional(),
 });
@@ -175,7 +176,7 @@ export type Container = z.infer<typeof containerSchema>;
 
 /** The host's state at `collectedAt`. Each part is absent when its source was not readable. */
 export const stateSnapshotSchema = z.object({
-  collectedAt: epochMs,
+  collectedAt: wireTime,
   updates: z
     .object({
       manager: z.enum(["apt", "dnf"]),
@@ -187,11 +188,11 @@ export const stateSnapshotSchema = z.object({
   reboot: z
     .object({
       required: z.boolean(),
-      since: epochMs.optional().describe("mtime of /var/run/reboot-required"),
+      since: wireTime.optional().describe("mtime of /var/run/reboot-required"),
       packages: z.array(z.string().max(256)).max(2_000).optional(),
     })
     .optional(),
-  lastUnattendedUpgradeAt: epochMs.optional(),
+  lastUnattendedUpgradeAt: wireTime.optional(),
   failedUnits: z.array(z.string().max(256)).max(1_000).optional(),
   containers: z.array(containerSchema).max(PROBE_BATCH_LIMITS.containers).optional(),
   sshKeys: z
@@ -223,7 +224,7 @@ export const probeBatchV1Schema = z.object({
     .min(8)
     .max(64)
     .regex(/^[A-Za-z0-9_-]+$/),
-  sentAt: epochMs.describe("when the probe first tried to send this batch"),
+  sentAt: wireTime.describe("when the probe first tried to send this batch"),
   facts: hostFactsSchema.optional(),
   samples: z.array(hostSampleSchema).max(PROBE_BATCH_LIMITS.samples).default([]),
   filesystems: z.array(filesystemRowSchema).max(PROBE_BATCH_LIMITS.deviceRows).default([]),
@@ -262,6 +263,11 @@ export const enrollRequestSchema = z.object({
   facts: hostFactsSchema,
   /** enroll as a new host even if this machine id is already known */
   forceNew: z.boolean().optional(),
+  /**
+   * The host token the probe holds from an earlier enrollment: proves the request comes from that host, so
+   * it is re-enrolled (fresh token) instead of refused as a machine id already known.
+   */
+  hostToken: z.string().min(8).max(256).optional(),
 });
 export type EnrollRequest = z.infer<typeof enrollRequestSchema>;
 

@@ -3,7 +3,7 @@
  * (`forSec`), minutes or hours where the issue speaks of them so (`durationMinutes`, `maxAgeHours`).
  */
 import { z } from "zod";
-import { epochMs, httpUrl } from "./common.ts";
+import { epochMs, httpUrl, wireTime } from "./common.ts";
 
 const DAY = 86_400;
 const name = z.string().trim().min(1).max(100);
@@ -214,8 +214,8 @@ export const createSilenceRequestSchema = z
   .object({
     ...matcherFields,
     /** defaults to now */
-    startsAt: epochMs.optional(),
-    endsAt: epochMs.optional(),
+    startsAt: wireTime.optional(),
+    endsAt: wireTime.optional(),
     durationMinutes: z
       .number()
       .int()

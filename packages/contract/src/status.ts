@@ -3,7 +3,7 @@
  * and the public page data (`GET /api/v1/status/<slug>`), which the HTML page renders from too.
  */
 import { z } from "zod";
-import { epochMs, httpUrl } from "./common.ts";
+import { epochMs, httpUrl, wireTime } from "./common.ts";
 
 export const statusSlugSchema = z
   .string()
@@ -106,7 +106,7 @@ export const createStatusIncidentSchema = z.object({
   /** public checks and hosts it affects; empty: the whole project */
   affects: z.array(statusSubjectRefSchema).max(200).default([]),
   /** when it began; now when left out */
-  startedAt: epochMs.optional(),
+  startedAt: wireTime.optional(),
 });
 export type CreateStatusIncident = z.infer<typeof createStatusIncidentSchema>;
 
@@ -147,8 +147,8 @@ export type StatusIncident = z.infer<typeof statusIncidentSchema>;
 const maintenanceFields = {
   title: z.string().trim().min(1).max(200),
   description: z.string().max(5000).default(""),
-  startsAt: epochMs,
-  endsAt: epochMs,
+  startsAt: wireTime,
+  endsAt: wireTime,
   affects: z.array(statusSubjectRefSchema).max(200).default([]),
 };
 const endsAfterStart = (m: { startsAt?: number; endsAt?: number }) =>
@@ -163,8 +163,8 @@ export const updateMaintenanceSchema = z
   .object({
     title: maintenanceFields.title.optional(),
     description: z.string().max(5000).optional(),
-    startsAt: epochMs.optional(),
-    endsAt: epochMs.optional(),
+    startsAt: wireTime.optional(),
+    endsAt: wireTime.optional(),
     affects: maintenanceFields.affects.optional(),
   })
   .refine(endsAfterStart, { message: "endsAt must be after startsAt", path: ["endsAt"] });

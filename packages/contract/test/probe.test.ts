@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { PROBE_BATCH_LIMITS, probeBatchV1Schema } from "../src/index.ts";
+import { PROBE_BATCH_LIMITS, probeBatchV1Schema, TIME_BOUNDS } from "../src/index.ts";
 
+const T = 1_795_000_000_000;
 const minimal = { v: 1, batchId: "b_0123456789", sentAt: 1_795_000_000_000 };
 
 describe("probe batch v1", () => {
@@ -25,10 +26,10 @@ describe("probe batch v1", () => {
           pressure: { ioSomePct: 1.2 },
         },
       ],
-      filesystems: [{ ts: 1, mount: "/", sizeBytes: 100, usedBytes: 93, availableBytes: 7 }],
+      filesystems: [{ ts: T, mount: "/", sizeBytes: 100, usedBytes: 93, availableBytes: 7 }],
       disks: [
         {
-          ts: 1,
+          ts: T,
           device: "vda",
           readBytesPerSec: 1,
           writeBytesPerSec: 2,
@@ -36,12 +37,19 @@ describe("probe batch v1", () => {
           writeOpsPerSec: 0,
         },
       ],
-      interfaces: [{ ts: 1, name: "eth0", rxBytesPerSec: 10, txBytesPerSec: 20 }],
-      logs: [{ ts: 1, priority: 3, message: "disk almost full", unit: "app.service" }],
+      interfaces: [{ ts: T, name: "eth0", rxBytesPerSec: 10, txBytesPerSec: 20 }],
+      logs: [{ ts: T, priority: 3, message: "disk almost full", unit: "app.service" }],
       backups: [
-        { name: "home", tool: "restic", status: "success", startedAt: 1, endedAt: 2, snapshotId: "cbe48975" },
+        {
+          name: "home",
+          tool: "restic",
+          status: "success",
+          startedAt: T,
+          endedAt: T + 1,
+          snapshotId: "cbe48975",
+        },
       ],
-      state: { collectedAt: 1, reboot: { required: true, packages: ["linux-image-amd64"] }, failedUnits: [] },
+      state: { collectedAt: T, reboot: { required: true, packages: ["linux-image-amd64"] }, failedUnits: [] },
       notes: [{ collector: "docker", message: "/var/run/docker.sock not found" }],
     });
     expect(batch.samples[0]?.cpu?.userPct).toBe(12.5);
@@ -52,10 +60,10 @@ describe("probe batch v1", () => {
     const batch = probeBatchV1Schema.parse({
       ...minimal,
       gpu: [{ util: 3 }],
-      samples: [{ ts: 1, temperatureC: 40 }],
+      samples: [{ ts: T, temperatureC: 40 }],
     });
     expect(batch).not.toHaveProperty("gpu");
-    expect(batch.samples[0]).toEqual({ ts: 1 });
+    expect(batch.samples[0]).toEqual({ ts: T });
   });
 
   it("rejects another version and names the field", () => {
@@ -67,8 +75,8 @@ describe("probe batch v1", () => {
   it("rejects a percentage over 100 and a negative byte count with their paths", () => {
     const result = probeBatchV1Schema.safeParse({
       ...minimal,
-      samples: [{ ts: 1, cpu: { userPct: 140 } }],
-      filesystems: [{ ts: 1, mount: "/", sizeBytes: -1, usedBytes: 0, availableBytes: 0 }],
+      samples: [{ ts: T, cpu: { userPct: 140 } }],
+      filesystems: [{ ts: T, mount: "/", sizeBytes: -1, usedBytes: 0, availableBytes: 0 }],
     });
     const paths = result.error?.issues.map((i) => i.path.join("."));
     expect(paths).toContain("samples.0.cpu.userPct");
@@ -77,11 +85,24 @@ describe("probe batch v1", () => {
 
   it("rejects a batch with more log entries than the documented limit", () => {
     const logs = Array.from({ length: PROBE_BATCH_LIMITS.logs + 1 }, () => ({
-      ts: 1,
+      ts: T,
       priority: 4,
       message: "x",
     }));
     expect(probeBatchV1Schema.safeParse({ ...minimal, logs }).success).toBe(false);
+  });
+
+  it("rejects times before 2000 and after 2200 by path, and takes the bounds themselves", () => {
+    const result = probeBatchV1Schema.safeParse({
+      ...minimal,
+      samples: [
+        { ts: TIME_BOUNDS.minMs - 1 },
+        { ts: 9e15 },
+        { ts: TIME_BOUNDS.minMs },
+        { ts: TIME_BOUNDS.maxMs },
+      ],
+    });
+    expect(result.error?.issues.map((i) => i.path.join("."))).toEqual(["samples.0.ts", "samples.1.ts"]);
   });
 
   it("rejects a batch id that could not be a key", () => {

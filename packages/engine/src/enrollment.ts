@@ -16,8 +16,8 @@ import {
 } from "@vigil/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { Clock } from "./clock.ts";
-import { NotFoundError, UnauthorizedError } from "./errors.ts";
-import { effectiveHostConfig } from "./hosts.ts";
+import { ConflictError, NotFoundError, UnauthorizedError } from "./errors.ts";
+import { authenticateHost, effectiveHostConfig } from "./hosts.ts";
 import { getProjectSettings } from "./settings.ts";
 
 function toEnrollmentToken(row: EnrollmentTokenRow): EnrollmentToken {
@@ -83,9 +83,12 @@ export async function revokeEnrollmentToken(
 /**
  * Turns an enrollment token into a host and a host token.
  * 1. The token must be well formed, known, unrevoked and unexpired (all answered alike: 401).
- * 2. A machine id this project already knows gets its existing host back, with a fresh token (the old
- *    one is replaced: a probe re-enrolls when it has lost it), unless `forceNew` asks for another host.
- * 3. Otherwise a new host is made. Only the token's hash is stored.
+ * 2. A request carrying a host's current token (`hostToken`) re-enrolls that host of the same project: a
+ *    fresh token replaces the old one, the facts are updated.
+ * 3. Without it, a machine id this project already knows is refused (409) unless `forceNew` asks for
+ *    another host: machine ids are readable with any read key, so naming one proves nothing, and handing
+ *    the host over would let anyone holding an enrollment token take it and revoke the real probe.
+ * 4. Otherwise a new host is made. Only the token's hash is stored.
  */
 export async function enrollHost(
   db: Db,
@@ -105,15 +108,23 @@ export async function enrollHost(
   ) {
     throw new UnauthorizedError("the enrollment token is not valid, revoked or expired");
   }
-  const hostToken = await issueSecret("hst");
   const machineId = input.facts.machineId ?? null;
-  const existing =
-    machineId && !input.forceNew
-      ? await db.query.hosts.findFirst({
-          where: and(eq(hosts.projectId, row.projectId), eq(hosts.machineId, machineId)),
-          orderBy: (h, { asc }) => [asc(h.createdAt)],
-        })
-      : undefined;
+  const owned = input.hostToken && !input.forceNew ? await authenticateHost(db, input.hostToken) : null;
+  const existing = owned?.projectId === row.projectId ? owned.row : undefined;
+  if (!existing && machineId && !input.forceNew) {
+    const known = await db.query.hosts.findFirst({
+      where: and(eq(hosts.projectId, row.projectId), eq(hosts.machineId, machineId)),
+      columns: { id: true },
+    });
+    if (known) {
+      throw new ConflictError(
+        "this machine is already enrolled: its probe re-enrolls with the host token it keeps (identity.json " +
+          "in its state dir); to enroll it as another host use forceNew (install.sh --force-new), or delete " +
+          "the old host first",
+      );
+    }
+  }
+  const hostToken = await issueSecret("hst");
 
   let host: typeof hosts.$inferSelect | undefined;
   if (existing) {

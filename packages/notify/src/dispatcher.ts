@@ -11,6 +11,9 @@
  *    → retry with exponential backoff for up to a day; permanent failure → stop, channel marked failing.
  *    A dispatcher that dies while sending loses its lease after SEND_LEASE_MS and the message goes out
  *    again with the same id (`Vigil-Delivery`, Message-ID), so a receiver can drop the copy.
+ * Every step handles its rows one by one: a row that cannot be described, rendered or sent is marked
+ * `failed` with its error (visible in the delivery log) and the rest go on, so one bad row never holds
+ * back every other notice of the run.
  */
 import {
   type NotificationChange,
@@ -38,7 +41,7 @@ import {
 import { and, asc, eq, inArray, lte } from "drizzle-orm";
 import { TransportError } from "./errors.ts";
 import { claimFlips } from "./outbox.ts";
-import { changeTitle, groupTitle } from "./render.ts";
+import { changeTitle, groupTitle, renderAll } from "./render.ts";
 import { type SendResult, sendToChannel, type TransportDeps } from "./transports.ts";
 
 export const SEND_TIMEOUT_MS = 10_000;
@@ -150,71 +153,175 @@ export async function queueFlipNotifications(
   const now = deps.clock.now();
   const claimed = await claimFlips(db, now);
   const channelsOf = new Map<string, ChannelRow[]>();
+  const enabledChannels = async (projectId: string) => {
+    let found = channelsOf.get(projectId);
+    if (!found) {
+      found = await db.query.channels.findMany({
+        where: and(eq(channels.projectId, projectId), eq(channels.enabled, true)),
+      });
+      channelsOf.set(projectId, found);
+    }
+    return found;
+  };
   for (const flip of claimed) {
     report.flips++;
-    const statements: InStatement[] = [];
-    if (!stillBad(flip.toStatus)) {
-      statements.push({
-        sql: "delete from reminders where project_id = ? and subject_type = ? and subject_id = ?",
-        args: [flip.projectId, flip.subjectType, flip.subjectId],
-      });
+    const attempt: FlipAttempt = { targets: null };
+    try {
+      await queueFlip(deps, flip, now, enabledChannels, attempt, report);
+    } catch (err) {
+      // A database hiccup is no fault of the flip: it stays claimed and is tried again after the lease.
+      if (!isDatabaseError(err))
+        await failFlip(deps, flip, now, enabledChannels, attempt.targets, err, report);
     }
-    const event = eventOf(flip.fromStatus, flip.toStatus);
-    const subject = event ? await deps.describe(db, flip) : null;
-    if (event && subject) {
-      let projectChannels = channelsOf.get(flip.projectId);
-      if (!projectChannels) {
-        projectChannels = await db.query.channels.findMany({
-          where: and(eq(channels.projectId, flip.projectId), eq(channels.enabled, true)),
-        });
-        channelsOf.set(flip.projectId, projectChannels);
-      }
-      const targets = projectChannels.filter((c) => c.events.includes(event) && routes(c, subject));
-      if (targets.length > 0) {
-        const suppression = (await deps.suppress?.(db, flip.projectId, subject, now)) ?? null;
-        const enteredAt = event === "up" ? await enteredFromAt(db, flip) : null;
-        const change: NotificationChange = {
-          event,
-          subject,
-          from: flip.fromStatus,
-          to: flip.toStatus,
-          cause: flip.cause,
-          at: flip.at,
-          downForMs: enteredAt === null ? null : Math.max(0, flip.at - enteredAt),
-          reminder: false,
-          heldBack: [],
-        };
-        for (const channel of targets) {
-          statements.push(insertNotification(channel, "change", flip.id, change, suppression, now));
-          if (suppression) report.suppressed++;
-          else report.queued++;
-          if (event === "down" && channel.reminderSec && !suppression) {
-            statements.push({
-              sql: `insert into reminders (project_id, channel_id, subject_type, subject_id, flip_id, next_at)
-                    values (?, ?, ?, ?, ?, ?)
-                    on conflict (channel_id, subject_type, subject_id)
-                    do update set flip_id = excluded.flip_id, next_at = excluded.next_at`,
-              args: [
-                flip.projectId,
-                channel.id,
-                flip.subjectType,
-                flip.subjectId,
-                flip.id,
-                now + channel.reminderSec * 1000,
-              ],
-            });
-          }
+  }
+  return report;
+}
+
+/** What queueing a flip had found out before it failed: the channels it routes to, once known. */
+interface FlipAttempt {
+  targets: ChannelRow[] | null;
+}
+
+async function queueFlip(
+  deps: DispatchDeps,
+  flip: FlipRow,
+  now: number,
+  enabledChannels: (projectId: string) => Promise<ChannelRow[]>,
+  attempt: FlipAttempt,
+  report: DispatchReport,
+): Promise<void> {
+  const { db } = deps;
+  const statements: InStatement[] = [];
+  // Counted once the batch is written, so a flip that fails half-way is counted as failed only.
+  let queued = 0;
+  let suppressed = 0;
+  if (!stillBad(flip.toStatus)) {
+    statements.push({
+      sql: "delete from reminders where project_id = ? and subject_type = ? and subject_id = ?",
+      args: [flip.projectId, flip.subjectType, flip.subjectId],
+    });
+  }
+  const event = eventOf(flip.fromStatus, flip.toStatus);
+  const subject = event ? await deps.describe(db, flip) : null;
+  if (event && subject) {
+    const projectChannels = await enabledChannels(flip.projectId);
+    const targets = projectChannels.filter((c) => c.events.includes(event) && routes(c, subject));
+    attempt.targets = targets;
+    if (targets.length > 0) {
+      const suppression = (await deps.suppress?.(db, flip.projectId, subject, now)) ?? null;
+      const enteredAt = event === "up" ? await enteredFromAt(db, flip) : null;
+      const change: NotificationChange = {
+        event,
+        subject,
+        from: flip.fromStatus,
+        to: flip.toStatus,
+        cause: flip.cause,
+        at: flip.at,
+        downForMs: enteredAt === null ? null : Math.max(0, flip.at - enteredAt),
+        reminder: false,
+        heldBack: [],
+      };
+      for (const channel of targets) {
+        statements.push(insertNotification(channel, "change", flip.id, change, suppression, now));
+        if (suppression) suppressed++;
+        else queued++;
+        if (event === "down" && channel.reminderSec && !suppression) {
+          statements.push({
+            sql: `insert into reminders (project_id, channel_id, subject_type, subject_id, flip_id, next_at)
+                  values (?, ?, ?, ?, ?, ?)
+                  on conflict (channel_id, subject_type, subject_id)
+                  do update set flip_id = excluded.flip_id, next_at = excluded.next_at`,
+            args: [
+              flip.projectId,
+              channel.id,
+              flip.subjectType,
+              flip.subjectId,
+              flip.id,
+              now + channel.reminderSec * 1000,
+            ],
+          });
         }
       }
     }
-    // Only the claimant marks it done; a dispatcher whose claim was taken over changes nothing.
+  }
+  // Only the claimant marks it done; a dispatcher whose claim was taken over changes nothing.
+  statements.push({
+    sql: "update flips set processed_at = ? where id = ? and claimed_at = ?",
+    args: [now, flip.id, flip.claimedAt],
+  });
+  await db.$client.batch(statements, "write");
+  report.queued += queued;
+  report.suppressed += suppressed;
+}
+
+/**
+ * A flip that could not be queued is done with all the same: each channel it was for (or, when its subject
+ * could not even be described, each enabled channel that wants the event) gets a `failed` notice carrying
+ * the error, and the flip is marked processed so it does not come back every lease. Should recording the
+ * failure fail too (the database is gone), the flip stays claimed and is retried after the lease.
+ */
+async function failFlip(
+  deps: DispatchDeps,
+  flip: FlipRow,
+  now: number,
+  enabledChannels: (projectId: string) => Promise<ChannelRow[]>,
+  targets: ChannelRow[] | null,
+  err: unknown,
+  report: DispatchReport,
+): Promise<void> {
+  const event = eventOf(flip.fromStatus, flip.toStatus);
+  const error = `could not be queued: ${errorText(err)}`;
+  try {
+    const channelsFor = event
+      ? (targets ?? (await enabledChannels(flip.projectId)).filter((c) => c.events.includes(event)))
+      : [];
+    const statements: InStatement[] = channelsFor.map((channel) => ({
+      sql: `insert or ignore into notifications (project_id, channel_id, kind, flip_id, subject_type, subject_id,
+              event, title, change, state, suppressed_reason, due_at, created_at)
+            values (?, ?, 'change', ?, ?, ?, ?, ?, ?, 'failed', ?, ?, ?)`,
+      args: [
+        flip.projectId,
+        channel.id,
+        flip.id,
+        flip.subjectType,
+        flip.subjectId,
+        event ?? flip.toStatus,
+        `${(event ?? flip.toStatus).toUpperCase()}: ${flip.subjectType} ${flip.subjectId}`,
+        JSON.stringify({ from: flip.fromStatus, to: flip.toStatus, cause: flip.cause, at: flip.at }),
+        error,
+        now,
+        now,
+      ],
+    }));
     statements.push({
       sql: "update flips set processed_at = ? where id = ? and claimed_at = ?",
       args: [now, flip.id, flip.claimedAt],
     });
-    await db.$client.batch(statements, "write");
+    await deps.db.$client.batch(statements, "write");
+    report.failed += channelsFor.length;
+  } catch {
+    // nothing more to do here: the claim lapses and the next dispatcher tries the flip again
   }
-  return report;
+}
+
+/** libSQL's own failures (busy, I/O, a lost connection), told apart from a row that cannot be handled. */
+function isDatabaseError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (
+    (err as Error | null)?.name === "LibsqlError" ||
+    (typeof code === "string" && code.startsWith("SQLITE_"))
+  )
+    return true;
+  // drizzle wraps the driver's error in its own
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && cause !== err && isDatabaseError(cause);
+}
+
+/** An error as one line for the delivery log; our own bugs surface with their class (RangeError: …). */
+function errorText(err: unknown): string {
+  if (err instanceof Error)
+    return `${err.name === "Error" ? "" : `${err.name}: `}${err.message}`.slice(0, 1000);
+  return String(err).slice(0, 1000);
 }
 
 function insertNotification(
@@ -355,58 +462,112 @@ export async function composeDeliveries(deps: DispatchDeps, report = emptyReport
       orderBy: [asc(notifications.id)],
       limit: MAX_PER_MESSAGE,
     });
-    const [first] = queued;
-    if (!first) continue;
-    const changes: NotificationChange[] = [];
-    for (const n of queued) {
-      const change = notificationChangeSchema.parse(n.change);
-      changes.push({ ...change, heldBack: await heldBackBy(db, n.projectId, change) });
-    }
-    const id = crypto.randomUUID();
-    const payload: NotificationPayloadV1 = {
-      version: 1,
-      id,
-      project: { id: first.projectId, name: await projectName(db, first.projectId) },
-      test: false,
-      title: groupTitle(changes),
-      changes,
-      url: deps.publicUrl ?? null,
-      sentAt: now,
-    };
-    const ids = queued.map((n) => n.id);
-    const marks = ids.map(() => "?").join(", ");
-    // All or nothing: the delivery exists only if every notification was still queued, and they are
-    // marked only if the delivery was made; a racing dispatcher's batch changes nothing.
-    await db.$client.batch(
-      [
-        {
-          sql: `insert into deliveries (id, project_id, channel_id, state, title, payload, attempts, next_attempt_at,
-                  created_at)
-                select ?, ?, ?, 'pending', ?, ?, 0, ?, ?
-                where (select count(*) from notifications where id in (${marks}) and state = 'queued') = ?`,
-          args: [
-            id,
-            first.projectId,
-            channelId,
-            payload.title,
-            JSON.stringify(payload),
-            now,
-            now,
-            ...ids,
-            ids.length,
-          ],
-        },
-        {
-          sql: `update notifications set state = 'batched', delivery_id = ?
-                where id in (${marks}) and state = 'queued' and exists (select 1 from deliveries where id = ?)`,
-          args: [id, ...ids, id],
-        },
-      ],
-      "write",
-    );
-    report.deliveries++;
+    await composeDelivery(deps, channelId, queued, now, report);
   }
   return report;
+}
+
+/** Marks queued notifications `failed` with the error, unless another dispatcher has taken them meanwhile. */
+async function failNotifications(db: Db, rows: NotificationRow[], err: unknown): Promise<void> {
+  if (rows.length === 0) return;
+  const ids = rows.map((n) => n.id);
+  await db.$client.execute({
+    sql: `update notifications set state = 'failed', suppressed_reason = ?
+          where id in (${ids.map(() => "?").join(", ")}) and state = 'queued'`,
+    args: [`could not be rendered: ${errorText(err)}`, ...ids],
+  });
+}
+
+/**
+ * Why `payload` cannot be shown (what rendering it throws), or null. Database errors are not caught here:
+ * they are no fault of a row, and the next run tries again.
+ */
+function renderProblem(payload: Omit<NotificationPayloadV1, "title">): unknown {
+  try {
+    renderAll({ ...payload, title: groupTitle(payload.changes) });
+    return null;
+  } catch (err) {
+    return err;
+  }
+}
+
+async function composeDelivery(
+  deps: DispatchDeps,
+  channelId: string,
+  queued: NotificationRow[],
+  now: number,
+  report: DispatchReport,
+): Promise<void> {
+  const { db } = deps;
+  const changes: NotificationChange[] = [];
+  const good: NotificationRow[] = [];
+  const bare = { version: 1 as const, id: "", test: false, url: deps.publicUrl ?? null, sentAt: now };
+  // Each notice is read and rendered alone first, so one that cannot be fails by itself.
+  for (const n of queued) {
+    const parsed = notificationChangeSchema.safeParse(n.change);
+    const change = parsed.success
+      ? { ...parsed.data, heldBack: await heldBackBy(db, n.projectId, parsed.data) }
+      : null;
+    const problem = change
+      ? renderProblem({ ...bare, project: { id: n.projectId, name: n.projectId }, changes: [change] })
+      : parsed.error;
+    if (!change || problem) {
+      await failNotifications(db, [n], problem);
+      report.failed++;
+      continue;
+    }
+    changes.push(change);
+    good.push(n);
+  }
+  const [first] = good;
+  if (!first) return;
+  const id = crypto.randomUUID();
+  const payload: NotificationPayloadV1 = {
+    ...bare,
+    id,
+    project: { id: first.projectId, name: await projectName(db, first.projectId) },
+    title: groupTitle(changes),
+    changes,
+    sentAt: now,
+  };
+  const problem = renderProblem(payload);
+  if (problem) {
+    await failNotifications(db, good, problem);
+    report.failed += good.length;
+    return;
+  }
+  const ids = good.map((n) => n.id);
+  const marks = ids.map(() => "?").join(", ");
+  // All or nothing: the delivery exists only if every notification was still queued, and they are
+  // marked only if the delivery was made; a racing dispatcher's batch changes nothing.
+  await db.$client.batch(
+    [
+      {
+        sql: `insert into deliveries (id, project_id, channel_id, state, title, payload, attempts, next_attempt_at,
+                created_at)
+              select ?, ?, ?, 'pending', ?, ?, 0, ?, ?
+              where (select count(*) from notifications where id in (${marks}) and state = 'queued') = ?`,
+        args: [
+          id,
+          first.projectId,
+          channelId,
+          payload.title,
+          JSON.stringify(payload),
+          now,
+          now,
+          ...ids,
+          ids.length,
+        ],
+      },
+      {
+        sql: `update notifications set state = 'batched', delivery_id = ?
+              where id in (${marks}) and state = 'queued' and exists (select 1 from deliveries where id = ?)`,
+        args: [id, ...ids, id],
+      },
+    ],
+    "write",
+  );
+  report.deliveries++;
 }
 
 // ---- 4. Send -------------------------------------------------------------------------------------------
@@ -482,7 +643,9 @@ async function attemptSend(
     const failure =
       err instanceof TransportError
         ? err
-        : new TransportError(`send failed: ${(err as Error).message}`, false);
+        : // Transports wrap every I/O failure in a TransportError; anything else is our own rendering or
+          // signing failing on this message, which no retry can mend.
+          new TransportError(`could not be sent: ${errorText(err)}`, true);
     return {
       outcome: failure.permanent ? "permanent" : "transient",
       status: failure.status,
@@ -582,7 +745,9 @@ export async function sendDueDeliveries(deps: DispatchDeps, report = emptyReport
     while (next < claimed.length) {
       const delivery = claimed[next++];
       if (!delivery) break;
-      const state = await sendDelivery(deps, delivery);
+      // A delivery whose attempt cannot even be recorded keeps its lease and is taken over later; the
+      // others in this run still go out.
+      const state = await sendDelivery(deps, delivery).catch(() => "pending" as const);
       if (state === "sent") report.sent++;
       else if (state === "failed") report.failed++;
       else report.retrying++;

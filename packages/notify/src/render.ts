@@ -2,7 +2,7 @@
  * Words for people, from one payload: the subject line, a plain-text and a simple HTML body for email, and
  * the bodies of the chat formats (Slack, Discord, ntfy). Every channel tells the same story.
  */
-import type { NotificationChange, NotificationPayloadV1 } from "@vigil/contract";
+import { type NotificationChange, type NotificationPayloadV1, utcText } from "@vigil/contract";
 
 const EVENT_WORD: Record<NotificationChange["event"], string> = {
   down: "DOWN",
@@ -41,7 +41,7 @@ export function formatDuration(ms: number): string {
   return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
 }
 
-export const formatTime = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+export const formatTime = utcText;
 
 /** The link to a subject, absolute when the server knows its public URL. */
 export function subjectUrl(
@@ -175,4 +175,16 @@ export function ntfyRequest(
       ...(click ? { click } : {}),
     },
   };
+}
+
+/**
+ * Renders `payload` in every format a channel may send, and throws what a send would throw. The dispatcher
+ * calls it while composing, so a notice that cannot be shown fails there, alone, instead of at every retry.
+ */
+export function renderAll(payload: NotificationPayloadV1): void {
+  JSON.stringify(payload);
+  renderText(payload);
+  renderHtml(payload);
+  slackBody(payload);
+  discordBody(payload);
 }

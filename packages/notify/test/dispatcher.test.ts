@@ -3,9 +3,16 @@ import {
   type NotificationPayloadV1,
   type NotificationSuppression,
 } from "@vigil/contract";
-import { type Db, deliveries, deliveryAttempts, flips, notifications } from "@vigil/db";
+import { type Db, deliveries, deliveryAttempts, flips, notifications, silences } from "@vigil/db";
 import { createProject, createTestDb } from "@vigil/db/testing";
-import { createChannel, describeCheckSubject, findChannel, type PingInput, recordPing } from "@vigil/engine";
+import {
+  createChannel,
+  describeCheckSubject,
+  findChannel,
+  type PingInput,
+  recordPing,
+  suppressionFor,
+} from "@vigil/engine";
 import { createTestCheck, manualClock } from "@vigil/engine/testing";
 import { asc, eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
@@ -33,7 +40,13 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-async function setup(options: { suppress?: DispatchDeps["suppress"]; timeoutMs?: number } = {}) {
+async function setup(
+  options: {
+    suppress?: DispatchDeps["suppress"];
+    describe?: DispatchDeps["describe"];
+    timeoutMs?: number;
+  } = {},
+) {
   const db = await createTestDb();
   const clock = manualClock(Date.UTC(2026, 10, 27, 12));
   const project = await createProject(db);
@@ -45,7 +58,7 @@ async function setup(options: { suppress?: DispatchDeps["suppress"]; timeoutMs?:
     clock,
     fetch: (input, init) => fetch(input, init),
     mailer: smtpMailer({ url: sink.url, from: "Vigil <vigil@test.example>" }),
-    describe: (db, flip) => describeCheckSubject(db, flip.projectId, flip.subjectId),
+    describe: options.describe ?? ((db, flip) => describeCheckSubject(db, flip.projectId, flip.subjectId)),
     secretKey: SECRET_KEY,
     publicUrl: "https://vigil.test.example",
     timeoutMs: options.timeoutMs ?? 2000,
@@ -367,6 +380,83 @@ describe("alert delivery", () => {
     expect(
       (await db.select().from(flips).where(eq(flips.subjectId, check.id))).map((f) => f.toStatus),
     ).toEqual(["down"]);
+  });
+
+  it("a silence stored with an end far past what dates can show still holds back its notice, and the other check's notice goes out", async () => {
+    const { db, clock, project, receiver, deps, ping, webhook, check } = await setup({
+      suppress: suppressionFor,
+    });
+    await webhook();
+    const other = await createTestCheck(db, clock, project.id, { name: "db-dump", period: 60, grace: 60 });
+    // Written before input times were bounded: 9e15 ms is past the last date `Date` can show.
+    await db.insert(silences).values({
+      id: crypto.randomUUID(),
+      projectId: project.id,
+      matchers: { checkId: check.id },
+      startsAt: clock.now() - 1000,
+      endsAt: 9e15,
+      comment: "forever",
+      author: "ops",
+      createdAt: clock.now(),
+    });
+    await ping("fail");
+    await ping("fail", other.id);
+    await dispatch(deps);
+
+    expect(receiver.requests.map((r) => payloadOf(r.body).title)).toEqual(["DOWN: db-dump"]);
+    const held = await db.select().from(notifications).where(eq(notifications.subjectId, check.id));
+    expect(held).toMatchObject([
+      { state: "suppressed", suppressedReason: expect.stringContaining("9000000000000000") },
+    ]);
+  });
+
+  it("a flip whose subject cannot be described is marked failed with its error, and the other flips are notified", async () => {
+    const { db, clock, project, receiver, deps, ping, webhook, check } = await setup({
+      describe: async (db, flip) => {
+        if (flip.subjectId === check.id) throw new RangeError("Invalid time value");
+        return describeCheckSubject(db, flip.projectId, flip.subjectId);
+      },
+    });
+    await webhook();
+    const other = await createTestCheck(db, clock, project.id, { name: "db-dump", period: 60, grace: 60 });
+    await ping("fail");
+    await ping("fail", other.id);
+    const report = await dispatch(deps);
+
+    expect(receiver.requests.map((r) => payloadOf(r.body).title)).toEqual(["DOWN: db-dump"]);
+    expect(report).toMatchObject({ flips: 2, sent: 1, failed: 1 });
+    const [failed] = await db.select().from(notifications).where(eq(notifications.subjectId, check.id));
+    expect(failed).toMatchObject({
+      state: "failed",
+      suppressedReason: "could not be queued: RangeError: Invalid time value",
+    });
+    // Done with, not claimed again when the lease runs out.
+    expect((await db.select().from(flips)).every((f) => f.processedAt !== null)).toBe(true);
+    clock.advance(FLIP_CLAIM_LEASE_MS + 1);
+    expect((await dispatch(deps)).flips).toBe(0);
+  });
+
+  it("a queued notice that cannot be read fails alone, and the other channel's notice still goes out", async () => {
+    const { db, clock, receiver, deps, ping, webhook } = await setup();
+    const broken = await webhook({ name: "broken", groupWindowSec: 30, url: `${receiver.url}/broken` });
+    await webhook({ name: "fine", groupWindowSec: 30, url: `${receiver.url}/fine` });
+    await ping("fail");
+    await dispatch(deps);
+    // A notice stored by another version, or damaged: its change no longer parses.
+    await db
+      .update(notifications)
+      .set({ change: { at: "yesterday" } })
+      .where(eq(notifications.channelId, broken.id));
+    clock.advance(30_000);
+    await dispatch(deps);
+
+    expect(receiver.requests.map((r) => r.path)).toEqual(["/fine"]);
+    const [failed] = await db.select().from(notifications).where(eq(notifications.channelId, broken.id));
+    expect(failed?.state).toBe("failed");
+    expect(failed?.suppressedReason).toMatch(/^could not be rendered: /);
+    clock.advance(60_000);
+    await dispatch(deps);
+    expect(receiver.requests).toHaveLength(1);
   });
 
   it("speaks Slack, Discord and ntfy", async () => {

@@ -11,7 +11,11 @@ import { NoteSink } from "../notes.ts";
 import { enroll, validRemoteConfig } from "../transport.ts";
 import type { CommandContext } from "./context.ts";
 
-/** Enrolls when there is no identity yet; an existing one is kept unless --force-new asks for a new host. */
+/**
+ * Enrolls when there is no identity yet; an existing one is kept unless --force-new asks for a new host.
+ * An identity for another server address is enrolled again with its host token, which the server needs
+ * to hand the same host back (a known machine without it is refused).
+ */
 export async function ensureEnrolled(
   config: ProbeConfig,
   ctx: Pick<CommandContext, "fetch" | "err">,
@@ -28,6 +32,7 @@ export async function ensureEnrolled(
     token: config.token,
     facts,
     forceNew,
+    ...(existing && !forceNew ? { hostToken: existing.hostToken } : {}),
     fetch: ctx.fetch,
   });
   const identity: Identity = { server: config.server, hostId: answer.hostId, hostToken: answer.hostToken };

@@ -1,4 +1,4 @@
-import { logsQuerySchema, metricsQuerySchema, updateHostSchema } from "@vigil/contract";
+import { logsQuerySchema, metricsQuerySchema, timeRangeQuerySchema, updateHostSchema } from "@vigil/contract";
 import {
   deleteHost,
   getHost,
@@ -11,18 +11,11 @@ import {
   updateHost,
 } from "@vigil/engine";
 import { Hono } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { requireScope } from "../middleware/auth.ts";
 import { validate } from "../middleware/validate.ts";
 import { streamLogTail } from "./log-tail.ts";
 import { idParam } from "./params.ts";
-
-const historyQuery = z.object({
-  from: z.coerce.number().int().nonnegative().optional(),
-  to: z.coerce.number().int().nonnegative().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
-});
 
 export const hostRoutes = new Hono<AppEnv>()
   .get("/", requireScope("read"), async (c) => {
@@ -97,7 +90,7 @@ export const hostRoutes = new Hono<AppEnv>()
     "/:id/events",
     requireScope("read"),
     validate("param", idParam),
-    validate("query", historyQuery),
+    validate("query", timeRangeQuerySchema),
     async (c) => {
       const { db } = c.var.deps;
       const hostId = (await getHostRow(db, c.var.principal.projectId, c.req.valid("param").id)).id;

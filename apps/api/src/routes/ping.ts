@@ -9,6 +9,7 @@ import { type PingInput, recordPing } from "@vigil/engine";
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv } from "../env.ts";
+import { clientAddress } from "../middleware/client.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -49,14 +50,6 @@ async function readBodyPrefix(request: Request, limit: number): Promise<string |
   }
   // A cut inside a multi-byte character becomes U+FFFD rather than an error.
   return new TextDecoder().decode(all);
-}
-
-/** The caller's address: Cloudflare's header on Workers, the socket on Node. */
-function remoteAddr(c: Context<AppEnv>): string | null {
-  const cf = c.req.header("cf-connecting-ip");
-  if (cf) return cf;
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? null;
 }
 
 const text = (c: Context<AppEnv>, body: string, status: 200 | 201 | 400 | 404 | 409) => {
@@ -101,7 +94,7 @@ export const pingRoutes = new Hono<AppEnv>()
       method: c.req.method,
       body: c.req.method === "POST" ? await readBodyPrefix(c.req.raw, PING_BODY_LIMIT) : null,
       userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
-      remoteAddr: remoteAddr(c),
+      remoteAddr: clientAddress(c),
     });
     switch (outcome.result) {
       case "ok":

@@ -52,7 +52,7 @@ export const hosts = sqliteTable(
     id: text("id").primaryKey(),
     projectId: projectRef(),
     name: text("name").notNull(),
-    /** /etc/machine-id, so the same machine enrolling again gets its host back. */
+    /** /etc/machine-id: a second enrollment of a known machine needs the host token (or forceNew). */
     machineId: text("machine_id"),
     tokenPrefix: text("token_prefix").notNull().unique(),
     tokenHash: text("token_hash").notNull(),

@@ -60,7 +60,8 @@ const channelRef = () =>
     .references(() => channels.id, { onDelete: "cascade" });
 
 export type NotificationKind = "change" | "reminder" | "test";
-export type NotificationState = "queued" | "suppressed" | "batched";
+/** `failed`: the notice could not be queued or rendered; `suppressed_reason` then holds the error. */
+export type NotificationState = "queued" | "suppressed" | "batched" | "failed";
 
 export const notifications = sqliteTable(
   "notifications",
@@ -79,6 +80,7 @@ export const notifications = sqliteTable(
     /** the change as the message tells it (notificationChangeSchema), fixed when queued */
     change: text("change", { mode: "json" }).$type<unknown>().notNull(),
     state: text("state").$type<NotificationState>().notNull(),
+    /** why it did not go out: the suppression (silence, maintenance, inhibition) or, when failed, the error */
     suppressedReason: text("suppressed_reason"),
     /** an inhibited notice: the subject (type:id) whose down notice lists it */
     inhibitedBy: text("inhibited_by"),

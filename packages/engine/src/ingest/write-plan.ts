@@ -164,7 +164,12 @@ export function planStatements(plans: readonly WritePlan[]): InStatement[] {
   for (const p of plans) {
     if (!p.facts && !p.machineId) continue;
     out.push({
-      sql: "update hosts set facts = coalesce(?, facts), machine_id = coalesce(?, machine_id) where id = ? and project_id = ?",
+      // A batch names a machine id only for a host that has none yet, and never one another host of the
+      // project has: otherwise a probe could claim another host's identity for the next enrollment.
+      sql: `update hosts set facts = coalesce(?1, facts),
+              machine_id = coalesce(machine_id, (select ?2 where not exists
+                (select 1 from hosts other where other.project_id = ?4 and other.machine_id = ?2)))
+            where id = ?3 and project_id = ?4`,
       args: [json(p.facts), p.machineId ?? null, p.hostId, p.projectId],
     });
   }

@@ -15,6 +15,8 @@ export interface DeliveryLogEntry {
   subject: { type: string; id: string } | null;
   state: string;
   suppressedReason: string | null;
+  /** why a `failed` notice could not be queued or rendered */
+  error: string | null;
   createdAt: number;
   delivery: {
     id: string;
@@ -92,7 +94,9 @@ export async function deliveryLog(
       title: n.title,
       subject: n.subjectType && n.subjectId ? { type: n.subjectType, id: n.subjectId } : null,
       state: n.state,
-      suppressedReason: n.suppressedReason,
+      // One column holds both: a suppression's reason, or a failed notice's error.
+      suppressedReason: n.state === "failed" ? null : n.suppressedReason,
+      error: n.state === "failed" ? n.suppressedReason : null,
       createdAt: n.createdAt,
       delivery: d
         ? {

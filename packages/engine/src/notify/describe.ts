@@ -2,11 +2,9 @@
  * What a check's notification says about it: the name for the subject line and the facts that explain the
  * change (what was expected, the last ping or run, the target). Read when the flip is queued.
  */
-import type { NotificationFact, NotificationSubject } from "@vigil/contract";
+import { utcText as at, type NotificationFact, type NotificationSubject } from "@vigil/contract";
 import { type CheckRow, checkRuns, checks, type Db, hosts, pings } from "@vigil/db";
 import { and, desc, eq, ne } from "drizzle-orm";
-
-const at = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
 
 function every(seconds: number): string {
   if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;

@@ -4,13 +4,14 @@
  * inhibition (a host that is down holds back its own rules' and checks' notices; its host-down notice lists
  * them). Alert delivery asks `suppressionFor` before each notice and records the ones it held back.
  */
-import type {
-  CreateMaintenanceWindowRequest,
-  CreateSilenceRequest,
-  MaintenanceWindow,
-  NotificationSubject,
-  NotificationSuppression,
-  Silence,
+import {
+  type CreateMaintenanceWindowRequest,
+  type CreateSilenceRequest,
+  type MaintenanceWindow,
+  type NotificationSubject,
+  type NotificationSuppression,
+  type Silence,
+  utcText,
 } from "@vigil/contract";
 import {
   checks,
@@ -239,7 +240,7 @@ export async function suppressionFor(
     const note = silence.comment ? ` (${silence.comment})` : "";
     return {
       kind: "silence",
-      reason: `silenced until ${new Date(silence.endsAt).toISOString()} by ${describeMatchers(silence.matchers)}${note}`,
+      reason: `silenced until ${utcText(silence.endsAt)} by ${describeMatchers(silence.matchers)}${note}`,
     };
   }
   const windows = await db.query.maintenanceWindows.findMany({
