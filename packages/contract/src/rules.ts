@@ -3,7 +3,7 @@
  * (`forSec`), minutes or hours where the issue speaks of them so (`durationMinutes`, `maxAgeHours`).
  */
 import { z } from "zod";
-import { epochMs, httpUrl, wireTime } from "./common.ts";
+import { httpUrl, wireTime } from "./common.ts";
 
 const DAY = 86_400;
 const name = z.string().trim().min(1).max(100);
