@@ -22,6 +22,16 @@ export interface AppDeps {
   fetch?: typeof fetch;
   /** rendered status pages (Node: in-process; Workers: the Cache API); absent: every request renders */
   statusCache?: StatusCache;
+  /** the dashboard's built files (apps/web/dist); absent: the server answers API paths only */
+  webAssets?: WebAssets;
+}
+
+/**
+ * The dashboard, a single-page app: a file for its path, or index.html for any client-side route
+ * (Node: read from disk; Workers: the ASSETS binding with single-page-application fallback).
+ */
+export interface WebAssets {
+  fetch(request: Request): Promise<Response>;
 }
 
 /** A rendered status page, feed, badge or JSON body. */

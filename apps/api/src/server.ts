@@ -37,6 +37,7 @@ import { createApp, defaultConfig } from "./app.ts";
 import type { AppDeps, ProbeAssetName, ProbeAssets } from "./deps.ts";
 import { startLocalProbe } from "./local-probe.ts";
 import { nodeGunzip } from "./platform/node-gunzip.ts";
+import { webAssetsFrom } from "./platform/web-assets.ts";
 import { runScheduledJobs, scheduledJobs, startInterval } from "./scheduler.ts";
 import { memoryStatusCache } from "./status/memory-cache.ts";
 
@@ -190,6 +191,8 @@ export interface ServerOptions {
   migrationsFolder: string;
   /** the probe workspace: install.sh and dist/vigil-probe.mjs are served from it and run as the local probe */
   probeDir?: string;
+  /** the dashboard's build (apps/web/dist), served at `/`; absent or unbuilt: API paths only */
+  webDir?: string;
   clock?: Clock;
   log?: (line: string) => void;
 }
@@ -248,6 +251,8 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     statusCache: memoryStatusCache(clock, defaultConfig.statusCacheTtlMs),
     ...(options.probeDir ? { probeAssets: probeAssetsFrom(options.probeDir) } : {}),
   };
+  const webAssets = options.webDir ? webAssetsFrom(options.webDir) : null;
+  if (webAssets) deps.webAssets = webAssets;
   // The app is made once the listen URL is known (port 0 picks one): account links and the origin that
   // signed-in writes must come from are that URL unless VIGIL_PUBLIC_URL names another.
   let app: ReturnType<typeof createApp> | undefined;
@@ -319,6 +324,9 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     );
   } else {
     log(`Sign in at ${siteUrl}/`);
+  }
+  if (options.webDir && !webAssets) {
+    log(`The dashboard is not built (npm run build -w @vigil/web); serving the API only.`);
   }
   if (wildcard && !settings.publicUrl) {
     log(
