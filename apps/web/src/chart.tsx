@@ -55,10 +55,12 @@ export function TimeChart(props: {
   events: HostEvent[];
   format?: (v: number) => string;
   max?: number;
+  /** the window asked for, in ms: the x axis spans it even when data covers only part of it */
+  window: [number, number];
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const { title, series, events, format, max } = props;
+  const { title, series, events, format, max, window: span } = props;
   const shape = series.map((s) => s.label).join("|");
 
   useEffect(() => {
@@ -104,7 +106,7 @@ export function TimeChart(props: {
       plot.current = null;
     };
     // Rebuilt when the set of series or the markers change; new points alone go through setData below.
-  }, [shape, events.length, max]);
+  }, [shape, events.length, max, span[0], span[1]]);
 
   useEffect(() => {
     plot.current?.setData(align(series));

@@ -20,8 +20,8 @@ export function ThemeToggle() {
     setTheme(chosen);
   };
   return (
-    <button type="button" class="ghost" onClick={change} aria-label={`Theme: ${theme}. Change theme`}>
-      {theme === "system" ? "◐ Auto" : theme === "light" ? "☀ Light" : "☾ Dark"}
+    <button type="button" class="ghost" onClick={change} title="Change theme">
+      Theme: {theme === "system" ? "auto" : theme}
     </button>
   );
 }

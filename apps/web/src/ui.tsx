@@ -80,8 +80,9 @@ export function CopyField({ label, value }: { label: string; value: string }) {
     <div class="copy">
       <span class="copy-label">{label}</span>
       <code>{value}</code>
-      <button type="button" class="small" onClick={copy} aria-label={`Copy ${label}`}>
+      <button type="button" class="small" onClick={copy}>
         {copied ? "Copied" : "Copy"}
+        <span class="visually-hidden"> {label}</span>
       </button>
     </div>
   );

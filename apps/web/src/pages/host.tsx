@@ -96,7 +96,12 @@ export function HostPage() {
     };
   }, [metrics.data]);
 
-  const markers = metrics.data?.events ?? [];
+  // Deploy markers only: the other events (state changes) are in the history below.
+  const markers = useMemo(
+    () => (metrics.data?.events ?? []).filter((e) => e.kind === "deploy"),
+    [metrics.data],
+  );
+  const span: [number, number] = [to - range, to];
   const h = host.data;
   const perSec = (v: number) => `${bytes(v)}/s`;
   return (
@@ -133,31 +138,35 @@ export function HostPage() {
       </fieldset>
       <div class="charts" aria-busy={metrics.loading}>
         <TimeChart
+          window={span}
           title="CPU busy (%)"
           series={charts.cpu}
           events={markers}
           format={(v) => `${Math.round(v)}%`}
           max={100}
         />
-        <TimeChart title="Load" series={charts.load} events={markers} />
+        <TimeChart window={span} title="Load" series={charts.load} events={markers} />
         <TimeChart
+          window={span}
           title="Memory used (%)"
           series={charts.memory}
           events={markers}
           format={(v) => `${Math.round(v)}%`}
           max={100}
         />
-        <TimeChart title="Swap used" series={charts.swap} events={markers} format={bytes} />
+        <TimeChart window={span} title="Swap used" series={charts.swap} events={markers} format={bytes} />
         <TimeChart
+          window={span}
           title="Filesystems used (%)"
           series={charts.disk}
           events={markers}
           format={(v) => `${Math.round(v)}%`}
           max={100}
         />
-        <TimeChart title="Disk I/O" series={charts.io} events={markers} format={perSec} />
-        <TimeChart title="Network" series={charts.net} events={markers} format={perSec} />
+        <TimeChart window={span} title="Disk I/O" series={charts.io} events={markers} format={perSec} />
+        <TimeChart window={span} title="Network" series={charts.net} events={markers} format={perSec} />
         <TimeChart
+          window={span}
           title="Pressure (PSI some, %)"
           series={charts.psi}
           events={markers}
