@@ -11,9 +11,10 @@ import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { migrationsFolder } from "@vigil/db/migrate";
 import { startWebhookReceiver, type WebhookReceiver } from "@vigil/notify/testing";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, settingsFromEnv, startServer } from "../src/server.ts";
+import { launchChromium } from "./browser.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
 const artifacts = join(root, "apps/web/test-artifacts");
@@ -51,18 +52,7 @@ beforeAll(async () => {
   if (!link) throw new Error(`no setup link in the server's output:\n${lines.join("\n")}`);
   setupLink = link;
   receiver = await startWebhookReceiver();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: widths.desktop });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
   page = await context.newPage();
@@ -145,7 +135,11 @@ describe("the dashboard in Chromium against the self-hosted server", () => {
   it("opens the host page with charts drawn from its metrics", async () => {
     await page.locator(".card a.host-name").first().click();
     await page.waitForURL(/\/hosts\//);
-    await page.locator("figure.chart", { hasText: "CPU busy" }).locator("canvas").first().waitFor({ timeout: 60_000 });
+    await page
+      .locator("figure.chart", { hasText: "CPU busy" })
+      .locator("canvas")
+      .first()
+      .waitFor({ timeout: 60_000 });
     await page.getByRole("button", { name: "24h" }).click();
     await page.locator("figure.chart", { hasText: "Load" }).locator("canvas").first().waitFor();
     await inspect("host");
