@@ -26,11 +26,18 @@ if (boot.adminKey)
     `\nCreated project "${boot.project.slug}"; admin API key (shown once):\n\n  ${boot.adminKey}\n`,
   );
 
-// wrangler.toml's [assets] (install.sh and the probe bundle) must exist before wrangler starts.
-if (!existsSync(resolve(root, "probe/dist/assets/install.sh"))) {
-  const built = spawnSync("npm", ["run", "build", "-w", "@vigil/probe"], { cwd: root, stdio: "inherit" });
+// wrangler.toml's [assets] (the dashboard, install.sh and the probe bundle) must exist before wrangler starts.
+const steps = [
+  ["probe/dist/assets/install.sh", ["run", "build", "-w", "@vigil/probe"]],
+  ["apps/web/dist/index.html", ["run", "build", "-w", "@vigil/web"]],
+] as const;
+for (const [file, args] of steps) {
+  if (existsSync(resolve(root, file))) continue;
+  const built = spawnSync("npm", args, { cwd: root, stdio: "inherit" });
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
+const merged = spawnSync("npm", ["run", "assets", "-w", "@vigil/api"], { cwd: root, stdio: "inherit" });
+if (merged.status !== 0) process.exit(merged.status ?? 1);
 
 const port = process.env.VIGIL_PORT ?? "8787";
 const wrangler = spawn(

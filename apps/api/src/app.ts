@@ -15,6 +15,7 @@ import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { authHandlerRoutes } from "./routes/auth-handler.ts";
 import { channelRoutes, deliveryRoutes } from "./routes/channels.ts";
 import { checkRoutes } from "./routes/checks.ts";
+import { dashboardRoutes } from "./routes/dashboard.ts";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -31,7 +32,7 @@ import { maintenanceWindowRoutes, silenceRoutes } from "./routes/silences.ts";
 import { customDomainRoutes, statusJsonRoutes, statusRoutes } from "./routes/status.ts";
 import { statusIncidentRoutes, statusMaintenanceRoutes, statusPageRoutes } from "./routes/status-pages.ts";
 
-export type { AppConfig, AppDeps } from "./deps.ts";
+export type { AppConfig, AppDeps, WebAssets } from "./deps.ts";
 export { defaultConfig } from "./deps.ts";
 
 /** Builds the one Hono app both runtimes serve. Holds no clients of its own: everything comes in `deps`. */
@@ -88,6 +89,8 @@ export function createApp(given: AppDeps) {
   app.route("/api/v1/status", statusJsonRoutes);
   app.route("/status", statusRoutes);
   app.route("/", customDomainRoutes);
+  // Last: every other GET outside the API and the server's own paths is the dashboard's.
+  app.route("/", dashboardRoutes);
 
   app.notFound(notFound);
   app.onError(onError);

@@ -27,6 +27,16 @@ export interface AppDeps {
    * `nodeClientAddress`); absent: the socket's peer where there is one.
    */
   clientAddress?: ClientAddress;
+  /** the dashboard's built files (apps/web/dist); absent: the server answers API paths only */
+  webAssets?: WebAssets;
+}
+
+/**
+ * The dashboard, a single-page app: a file for its path, or index.html for any client-side route
+ * (Node: read from disk; Workers: the ASSETS binding with single-page-application fallback).
+ */
+export interface WebAssets {
+  fetch(request: Request): Promise<Response>;
 }
 
 /** The caller's address from the request and the runtime's bindings, or null when unknown. */

@@ -7,6 +7,7 @@ import { type RunningServer, StartupError, settingsFromEnv, startServer } from "
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const migrationsFolder = process.env.VIGIL_MIGRATIONS_DIR ?? resolve(root, "migrations");
 const probeDir = resolve(root, "probe");
+const webDir = resolve(root, "apps/web/dist");
 
 let server: RunningServer | undefined;
 
@@ -25,7 +26,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 try {
-  server = await startServer(settingsFromEnv(process.env), { migrationsFolder, probeDir });
+  server = await startServer(settingsFromEnv(process.env), { migrationsFolder, probeDir, webDir });
 } catch (err) {
   if (err instanceof StartupError) {
     console.error(`vigil: ${err.message}`);

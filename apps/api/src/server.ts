@@ -44,6 +44,7 @@ import { startLocalProbe } from "./local-probe.ts";
 import { nodeClientAddress } from "./platform/client-address.ts";
 import { nodeGunzip } from "./platform/node-gunzip.ts";
 import { createNodeServer } from "./platform/node-http.ts";
+import { webAssetsFrom } from "./platform/web-assets.ts";
 import { runScheduledJobs, scheduledJobs, startInterval } from "./scheduler.ts";
 import { memoryStatusCache } from "./status/memory-cache.ts";
 
@@ -278,6 +279,8 @@ export interface ServerOptions {
   migrationsFolder: string;
   /** the probe workspace: install.sh and dist/vigil-probe.mjs are served from it and run as the local probe */
   probeDir?: string;
+  /** the dashboard's build (apps/web/dist), served at `/`; absent or unbuilt: API paths only */
+  webDir?: string;
   clock?: Clock;
   log?: (line: string) => void;
   /** STOP_GRACE_MS unless a test wants another */
@@ -357,6 +360,8 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     ...(options.probeDir ? { probeAssets: probeAssetsFrom(options.probeDir) } : {}),
     clientAddress: nodeClientAddress(settings.trustProxy),
   };
+  const webAssets = options.webDir ? webAssetsFrom(options.webDir) : null;
+  if (webAssets) deps.webAssets = webAssets;
   // The app is made once the listen URL is known (port 0 picks one): account links and the origin that
   // signed-in writes must come from are that URL unless VIGIL_PUBLIC_URL names another.
   let app: ReturnType<typeof createApp> | undefined;
@@ -420,6 +425,9 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     );
   } else {
     log(`Sign in at ${siteUrl}/`);
+  }
+  if (options.webDir && !webAssets) {
+    log(`The dashboard is not built (npm run build -w @vigil/web); serving the API only.`);
   }
   if (wildcard && !settings.publicUrl) {
     log(

@@ -8,7 +8,7 @@ import { createDb } from "@vigil/db";
 import { type SignUpMode, systemClock } from "@vigil/engine";
 import { httpMailer, type Mailer, socketSmtpMailer } from "@vigil/notify";
 import { createApp, defaultConfig } from "./app.ts";
-import type { AppDeps, ProbeAssets, StatusCache } from "./deps.ts";
+import type { AppDeps, ProbeAssets, StatusCache, WebAssets } from "./deps.ts";
 import { runScheduledJobs, scheduledJobs } from "./scheduler.ts";
 import { workerProbes } from "./worker-probes.ts";
 
@@ -33,7 +33,7 @@ export interface Env {
   VIGIL_SIGNUP?: string;
   /** comma-separated origins whose pages may call with a session cookie */
   VIGIL_TRUSTED_ORIGINS?: string;
-  /** the probe's installer and bundle (wrangler.toml [assets]) */
+  /** the dashboard, the probe's installer and bundle (wrangler.toml [assets]) */
   ASSETS?: Fetcher;
 }
 
@@ -42,7 +42,9 @@ function assetsFrom(assets: Fetcher): ProbeAssets {
   return {
     async read(name) {
       const res = await assets.fetch(new Request(`https://assets.invalid/${name}`));
-      return res.ok ? res.text() : null;
+      // The single-page fallback answers a missing file with the dashboard's index.html.
+      const html = res.headers.get("content-type")?.startsWith("text/html");
+      return res.ok && !html ? res.text() : null;
     },
   };
 }
@@ -117,7 +119,7 @@ function depsFor(env: Env): AppDeps {
     probes: workerProbes(allowPrivateTargets),
     // Cloudflare sets this header itself, replacing whatever a client sent.
     clientAddress: (request) => request.headers.get("cf-connecting-ip"),
-    ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS) } : {}),
+    ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS), webAssets: env.ASSETS as WebAssets } : {}),
     ...(mailer ? { mailer } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),
   };

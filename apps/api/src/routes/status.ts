@@ -3,12 +3,11 @@
  * answer is rendered from one `buildStatusPageData` and kept in `deps.statusCache` under a key carrying
  * the page's version, so a state change or an edit is visible on the next request.
  */
-import { ErrorCode, type StatusPageData } from "@vigil/contract";
+import type { StatusPageData } from "@vigil/contract";
 import { buildStatusPageData, findPublishedPage, NotFoundError, type PublishedPage } from "@vigil/engine";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
-import { errorResponse } from "../middleware/errors.ts";
 import { validate } from "../middleware/validate.ts";
 import { badgeSvg } from "../status/badge.ts";
 import { atomFeed } from "../status/feed.ts";
@@ -113,11 +112,12 @@ export const statusJsonRoutes = new Hono<AppEnv>().get("/:slug", async (c) =>
   cached(c, await pageBySlug(c), "json", "application/json; charset=utf-8", (data) => JSON.stringify(data)),
 );
 
-/** `GET /` on a page's custom domain serves that page; on any other host there is nothing at `/`. */
-export const customDomainRoutes = new Hono<AppEnv>().get("/", async (c) => {
+/** `GET /` on a page's custom domain serves that page; on any other host it is the dashboard's. */
+export const customDomainRoutes = new Hono<AppEnv>().get("/", async (c, next) => {
   // Node's adapter and Workers both build the request URL from the Host header.
   const host = new URL(c.req.url).hostname.toLowerCase();
   const page = host ? await findPublishedPage(c.var.deps.db, { domain: host }) : null;
-  if (!page) return errorResponse(c, 404, ErrorCode.notFound, "no route for GET /");
+  // Not a status page's domain: `/` is the dashboard's (or a 404 where none is built).
+  if (!page) return next();
   return html(c, page);
 });

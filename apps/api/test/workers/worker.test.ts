@@ -140,6 +140,34 @@ describe("probe assets from the Worker", () => {
   });
 });
 
+describe("the dashboard from the Worker's static assets", () => {
+  it("serves the app at / and its hashed script with a year-long cache", async () => {
+    const page = await call("/");
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<div id="app">');
+    const script = html.match(/\/assets\/[^"]+\.js/)?.[0];
+    expect(script).toBeDefined();
+    const asset = await call(script ?? "");
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("cache-control")).toContain("immutable");
+  });
+
+  it("falls back to the app on a deep link", async () => {
+    const page = await call("/p/some-project/hosts/some-host");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    expect(await page.text()).toContain('<div id="app">');
+  });
+
+  it("keeps a JSON 404 for unknown API paths and a 404 for a missing script", async () => {
+    const api = await call("/api/v1/no-such-thing");
+    expect(api.status).toBe(404);
+    expect(await api.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+    expect((await call("/assets/missing.js")).status).toBe(404);
+  });
+});
+
 describe("alert delivery in workerd", () => {
   it("sends a DOWN email over cloudflare:sockets SMTP and a signed webhook from scheduled()", async () => {
     const env = {

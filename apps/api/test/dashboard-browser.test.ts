@@ -1,0 +1,191 @@
+/**
+ * The dashboard end to end in headless Chromium (Debian `chromium` through playwright-core) against the
+ * real self-hosted server on a fresh data dir, with the local probe reporting this machine: the setup
+ * link, signing in, this machine's card and charts, a heartbeat pinged from outside turning up live, and
+ * a webhook channel's test landing in a local receiver and in the delivery log. Every screen is checked
+ * with axe-core (no serious or critical violations) and photographed at desktop and phone widths.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { hostname, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { migrationsFolder } from "@vigil/db/migrate";
+import { startWebhookReceiver, type WebhookReceiver } from "@vigil/notify/testing";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, settingsFromEnv, startServer } from "../src/server.ts";
+import { launchChromium } from "./browser.ts";
+
+const root = resolve(import.meta.dirname, "../../..");
+const artifacts = join(root, "apps/web/test-artifacts");
+const axePath = createRequire(import.meta.url).resolve("axe-core");
+const widths = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
+const owner = { name: "Olive Owner", email: "olive@example.test", password: "correct horse battery" };
+
+let server: RunningServer;
+let setupLink: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let receiver: WebhookReceiver;
+let dataDir: string;
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), "vigil-dashboard-"));
+  const lines: string[] = [];
+  server = await startServer(
+    settingsFromEnv({
+      VIGIL_DATA_DIR: dataDir,
+      VIGIL_PORT: "0",
+      VIGIL_TICK_MS: "250",
+      VIGIL_ALLOW_PRIVATE_TARGETS: "1",
+    }),
+    {
+      migrationsFolder,
+      probeDir: join(root, "probe"),
+      webDir: join(root, "apps/web/dist"),
+      log: (line) => lines.push(line),
+    },
+  );
+  const link = lines.join("\n").match(/http:\/\/\S+\/setup\?token=\S+/)?.[0];
+  if (!link) throw new Error(`no setup link in the server's output:\n${lines.join("\n")}`);
+  setupLink = link;
+  receiver = await startWebhookReceiver();
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: widths.desktop });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+  page = await context.newPage();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await receiver?.close();
+  await server?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** axe-core on the page as it is now: the serious and critical violations, by rule and target. */
+async function seriousViolations(p: Page): Promise<string[]> {
+  await p.addScriptTag({ path: axePath });
+  const violations = await p.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+    return (await axe.run()).violations;
+  });
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  nodes: { target: string[] }[];
+}
+
+/** Checks a screen with axe in light and dark, and saves it at desktop and phone widths. */
+async function inspect(name: string) {
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    expect(await seriousViolations(page), `${name} in ${colorScheme}`).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  for (const [label, size] of Object.entries(widths)) {
+    await page.setViewportSize(size);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    expect(overflow, `${name} scrolls sideways at ${label} width`).toBe(false);
+    await page.screenshot({ path: join(artifacts, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize(widths.desktop);
+}
+
+describe("the dashboard in Chromium against the self-hosted server", () => {
+  it("shows an accessible sign-in page before anyone has an account", async () => {
+    await page.goto(`${server.url}/sign-in`);
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await inspect("sign-in");
+  });
+
+  it("sends a visitor at a deep link to sign in", async () => {
+    await page.goto(`${server.url}/p/some-project/checks`);
+    await page.waitForURL(/\/sign-in\?next=/);
+  });
+
+  it("creates the owner through the setup link and signs them in", async () => {
+    await page.goto(setupLink);
+    await page.fill("#name", owner.name);
+    await page.fill("#email", owner.email);
+    await page.fill("#password", owner.password);
+    await page.click("button[type=submit]");
+    await page.waitForURL((url) => !url.pathname.startsWith("/setup"));
+    if (new URL(page.url()).pathname === "/sign-in") {
+      await page.getByLabel("Email").fill(owner.email);
+      await page.getByLabel("Password").fill(owner.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+    }
+    await page.waitForURL(/\/p\/[^/]+\/?$/);
+    await page.getByRole("navigation", { name: "Project" }).waitFor();
+  }, 30_000);
+
+  it("shows this machine's host card once the local probe reports", async () => {
+    const card = page.locator(".card", { hasText: hostname() });
+    await card.getByText("online").waitFor({ timeout: 90_000 });
+    await inspect("overview");
+  }, 120_000);
+
+  it("opens the host page with charts drawn from its metrics", async () => {
+    await page.locator(".card a.host-name").first().click();
+    await page.waitForURL(/\/hosts\//);
+    await page
+      .locator("figure.chart", { hasText: "CPU busy" })
+      .locator("canvas")
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await page.getByRole("button", { name: "24h" }).click();
+    await page.locator("figure.chart", { hasText: "Load" }).locator("canvas").first().waitFor();
+    await inspect("host");
+  }, 90_000);
+
+  it("creates a heartbeat, copies its ping URL and shows the ping live", async () => {
+    await page.getByRole("link", { name: "Checks" }).click();
+    await page.getByRole("heading", { name: "New heartbeat" }).waitFor();
+    await page.getByLabel("Name").fill("nightly backup");
+    await page.getByRole("button", { name: "Create heartbeat" }).click();
+    await page.getByRole("heading", { name: "nightly backup" }).waitFor();
+    expect(await page.getByTestId("check-status").textContent()).toBe("new");
+
+    await page.getByRole("button", { name: "Copy Ping URL" }).click();
+    await page.getByRole("button", { name: "Copied Ping URL" }).waitFor();
+    const pingUrl = await page.evaluate(() => navigator.clipboard.readText());
+    expect(pingUrl).toMatch(new RegExp(`^${server.url}/ping/[0-9a-f-]{36}$`));
+
+    const res = await fetch(pingUrl, { method: "POST", body: "backup ok: 42 files" });
+    expect(res.status).toBe(200);
+    await page.getByTestId("check-status").getByText("up").waitFor();
+    await page.getByRole("cell", { name: "backup ok: 42 files" }).waitFor();
+    await inspect("check");
+    await page.getByRole("link", { name: "← Checks" }).click();
+    await page.getByRole("cell", { name: "nightly backup" }).waitFor();
+    await inspect("checks");
+  }, 60_000);
+
+  it("creates a webhook channel, sends a test and shows it in the delivery log", async () => {
+    await page.getByRole("link", { name: "Channels" }).click();
+    await page.getByRole("heading", { name: "New channel" }).waitFor();
+    await page.getByLabel("Name").fill("ops hook");
+    await page.getByLabel("URL").fill(receiver.url);
+    await page.getByRole("button", { name: "Create channel" }).click();
+    const card = page.locator(".card", { hasText: "ops hook" });
+    await card.getByRole("button", { name: "Send test" }).click();
+    const [request] = await receiver.waitFor(1);
+    expect(request).toBeDefined();
+    await card.getByRole("status").getByText("Sent").waitFor();
+    await page.getByTestId("delivery-log").getByText("sent").first().waitFor();
+    await inspect("channels");
+  }, 60_000);
+
+  it("shows settings with members and an enrollment token form", async () => {
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByText(owner.email).waitFor();
+    await inspect("settings");
+  });
+});

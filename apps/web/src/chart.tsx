@@ -1,0 +1,122 @@
+/**
+ * One uPlot time chart: series of min/avg/max points (the avg is drawn), deploy markers as vertical lines
+ * with their message as a tooltip-free label below the chart (keyboard and screen readers get a list).
+ */
+import type { HostEvent } from "@vigil/contract";
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+
+export interface ChartSeries {
+  label: string;
+  points: { ts: number; avg: number }[];
+}
+
+const palette = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626"];
+
+/** Aligns series on the union of their timestamps (seconds, as uPlot wants), null where one has no point. */
+function align(series: ChartSeries[]): uPlot.AlignedData {
+  const xs = [...new Set(series.flatMap((s) => s.points.map((p) => p.ts)))].sort((a, b) => a - b);
+  const index = new Map(xs.map((x, i) => [x, i]));
+  const columns = series.map((s) => {
+    const col: (number | null)[] = new Array(xs.length).fill(null);
+    for (const p of s.points) col[index.get(p.ts) ?? 0] = p.avg;
+    return col;
+  });
+  return [xs.map((x) => x / 1000), ...columns] as uPlot.AlignedData;
+}
+
+function markersPlugin(events: HostEvent[]): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: (u) => {
+        const { ctx } = u;
+        ctx.save();
+        ctx.strokeStyle = "#9333ea";
+        ctx.setLineDash([4, 3]);
+        ctx.lineWidth = 1.5 * devicePixelRatio;
+        for (const e of events) {
+          const x = Math.round(u.valToPos(e.at / 1000, "x", true));
+          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+          ctx.beginPath();
+          ctx.moveTo(x, u.bbox.top);
+          ctx.lineTo(x, u.bbox.top + u.bbox.height);
+          ctx.stroke();
+        }
+        ctx.restore();
+      },
+    },
+  };
+}
+
+export function TimeChart(props: {
+  title: string;
+  series: ChartSeries[];
+  events: HostEvent[];
+  format?: (v: number) => string;
+  max?: number;
+  /** the window asked for, in ms: the x axis spans it even when data covers only part of it */
+  window: [number, number];
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const { title, series, events, format, max, window: span } = props;
+  const shape = series.map((s) => s.label).join("|");
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el || series.length === 0) return;
+    const axisColor = getComputedStyle(el).color;
+    const fmt = format ?? ((v: number) => String(Math.round(v * 100) / 100));
+    const opts: uPlot.Options = {
+      width: el.clientWidth || 600,
+      height: 180,
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: {
+        y: max === undefined ? { range: (_u, _min, hi) => [0, hi > 0 ? hi * 1.1 : 1] } : { range: [0, max] },
+      },
+      axes: [
+        { stroke: axisColor, grid: { stroke: "rgba(128,128,128,.15)" } },
+        {
+          stroke: axisColor,
+          size: 60,
+          values: (_u, vals) => vals.map(fmt),
+          grid: { stroke: "rgba(128,128,128,.15)" },
+        },
+      ],
+      series: [
+        {},
+        ...series.map((s, i) => ({
+          label: s.label,
+          stroke: palette[i % palette.length],
+          width: 1.5,
+          value: (_u: uPlot, v: number | null) => (v === null ? "—" : fmt(v)),
+        })),
+      ],
+      plugins: [markersPlugin(events)],
+    };
+    const chart = new uPlot(opts, align(series), el);
+    plot.current = chart;
+    const resize = new ResizeObserver(() => chart.setSize({ width: el.clientWidth, height: 180 }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      chart.destroy();
+      plot.current = null;
+    };
+    // Rebuilt when the set of series or the markers change; new points alone go through setData below.
+  }, [shape, events.length, max, span[0], span[1]]);
+
+  useEffect(() => {
+    plot.current?.setData(align(series));
+  }, [series]);
+
+  const hasData = series.some((s) => s.points.length > 0);
+  return (
+    <figure class="chart">
+      <figcaption>{title}</figcaption>
+      {hasData ? <div ref={box} class="plot" /> : <p class="muted">No data in this range.</p>}
+    </figure>
+  );
+}

@@ -1,0 +1,265 @@
+/**
+ * Overview: every host as a card, then firing alerts and checks that are down. With no hosts yet, it
+ * teaches the install line with a fresh enrollment token.
+ */
+import type { Alert, Check, Host, MetricsResponse } from "@vigil/contract";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { Link } from "wouter-preact";
+import { can, post, projectPath } from "../api.ts";
+import { useProject } from "../app.tsx";
+import { useQuery } from "../query.ts";
+import { ago, Badge, CopyField, Empty, ErrorNote, pct } from "../ui.tsx";
+
+interface BackupSummary {
+  name: string;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+}
+
+export function Overview() {
+  const { projectId, projectName } = useProject();
+  const hosts = useQuery<{ hosts: Host[] }>(projectPath(projectId, "/hosts"));
+  const alerts = useQuery<{ alerts: Alert[] }>(projectPath(projectId, "/alerts?state=firing"));
+  const checks = useQuery<{ checks: Check[] }>(projectPath(projectId, "/checks"));
+  const [tag, setTag] = useState("");
+  const [sort, setSort] = useState<"name" | "cpu" | "disk">("name");
+
+  const all = hosts.data?.hosts ?? [];
+  const tags = [...new Set(all.flatMap((h) => h.tags))].sort();
+  const shown = all
+    .filter((h) => !tag || h.tags.includes(tag))
+    .sort((a, b) =>
+      sort === "name"
+        ? a.name.localeCompare(b.name)
+        : sort === "cpu"
+          ? (b.latest.cpuBusyPct ?? -1) - (a.latest.cpuBusyPct ?? -1)
+          : (b.latest.diskUsedPctMax ?? -1) - (a.latest.diskUsedPctMax ?? -1),
+    );
+  const firing = alerts.data?.alerts ?? [];
+  const down = (checks.data?.checks ?? []).filter((c) => c.status === "down" || c.status === "late");
+
+  return (
+    <>
+      <h1>{projectName}</h1>
+      <ErrorNote error={hosts.error ?? alerts.error ?? checks.error} />
+      <section aria-labelledby="problems">
+        <h2 id="problems">Needs attention</h2>
+        {alerts.data && checks.data && firing.length === 0 && down.length === 0 ? (
+          <p class="muted">Nothing firing, no check down.</p>
+        ) : (
+          <ul class="problems">
+            {firing.map((a) => (
+              <li key={a.id}>
+                <Badge tone="bad">firing</Badge> {a.name} on{" "}
+                <Link href={`/hosts/${a.hostId}`}>{a.hostName}</Link> — {a.cause}{" "}
+                <span class="muted">since {ago(a.firingSince)}</span>
+              </li>
+            ))}
+            {down.map((c) => (
+              <li key={c.id}>
+                <Badge tone={c.status === "down" ? "bad" : "warn"}>{c.status}</Badge>{" "}
+                <Link href={`/checks/${c.id}`}>{c.name}</Link>{" "}
+                <span class="muted">last ping {ago(c.lastPingAt)}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section aria-labelledby="hosts-heading">
+        <div class="section-head">
+          <h2 id="hosts-heading">Hosts {hosts.data && <span class="muted">({all.length})</span>}</h2>
+          {all.length > 0 && (
+            <div class="filters">
+              <label>
+                Tag{" "}
+                <select value={tag} onChange={(e) => setTag((e.target as HTMLSelectElement).value)}>
+                  <option value="">all</option>
+                  {tags.map((t) => (
+                    <option key={t}>{t}</option>
+                  ))}
+                </select>
+              </label>
+              <label>
+                Sort{" "}
+                <select
+                  value={sort}
+                  onChange={(e) => setSort((e.target as HTMLSelectElement).value as typeof sort)}
+                >
+                  <option value="name">name</option>
+                  <option value="cpu">CPU</option>
+                  <option value="disk">disk</option>
+                </select>
+              </label>
+            </div>
+          )}
+        </div>
+        {hosts.data && all.length === 0 ? (
+          <InstallProbe />
+        ) : (
+          <ul class="cards">
+            {shown.map((h) => (
+              <HostCard key={h.id} host={h} />
+            ))}
+          </ul>
+        )}
+      </section>
+    </>
+  );
+}
+
+function HostCard({ host }: { host: Host }) {
+  const { projectId } = useProject();
+  const [ref, visible] = useVisible<HTMLLIElement>();
+  const s = host.state;
+  const restarting = (s?.containers ?? []).filter(
+    (c) => c.state === "restarting" || (c.restartCount ?? 0) > 0,
+  );
+  const backups = useQuery<{ backups: BackupSummary[] }>(
+    visible ? projectPath(projectId, `/hosts/${host.id}/backups`) : null,
+    { pollMs: 60_000 },
+  );
+  const lastBackup = Math.max(0, ...(backups.data?.backups ?? []).map((b) => b.lastSuccessAt ?? 0));
+  const mem = host.latest.memoryAvailablePct === undefined ? undefined : 100 - host.latest.memoryAvailablePct;
+  return (
+    <li class="card" ref={ref}>
+      <div class="card-head">
+        <Link href={`/hosts/${host.id}`} class="host-name">
+          {host.name}
+        </Link>
+        <Badge tone={host.online ? "ok" : "bad"}>{host.online ? "online" : "offline"}</Badge>
+      </div>
+      <dl class="figures">
+        <div>
+          <dt>CPU</dt>
+          <dd>{pct(host.latest.cpuBusyPct)}</dd>
+        </div>
+        <div>
+          <dt>Memory</dt>
+          <dd>{pct(mem)}</dd>
+        </div>
+        <div>
+          <dt>Disk</dt>
+          <dd>{pct(host.latest.diskUsedPctMax)}</dd>
+        </div>
+        <div>
+          <dt>Load</dt>
+          <dd>{host.latest.load1?.toFixed(2) ?? "—"}</dd>
+        </div>
+      </dl>
+      {visible && <LoadSparkline hostId={host.id} />}
+      <ul class="facts">
+        {s?.updates && (
+          <li>
+            {s.updates.pending} updates
+            {s.updates.security > 0 && <Badge tone="warn">{s.updates.security} security</Badge>}
+          </li>
+        )}
+        {s?.reboot?.required && (
+          <li>
+            <Badge tone="warn">reboot required</Badge>
+          </li>
+        )}
+        {(s?.failedUnits?.length ?? 0) > 0 && (
+          <li>
+            <Badge tone="bad">{s?.failedUnits?.length} failed units</Badge>
+          </li>
+        )}
+        {restarting.length > 0 && (
+          <li>
+            <Badge tone="warn">{restarting.length} containers restarting</Badge>
+          </li>
+        )}
+        <li class="muted">
+          backup {lastBackup ? ago(lastBackup) : backups.data ? "none" : "…"} · seen {ago(host.lastSeenAt)}
+        </li>
+      </ul>
+    </li>
+  );
+}
+
+/** The last hour of 1-minute load as a line; fetched only once the card scrolls into view. */
+function LoadSparkline({ hostId }: { hostId: string }) {
+  const { projectId } = useProject();
+  // Rounded to the minute so every poll asks for the same path and the cache entry is reused.
+  const to = Math.floor(Date.now() / 60_000) * 60_000;
+  const metrics = useQuery<MetricsResponse>(
+    projectPath(projectId, `/hosts/${hostId}/metrics?names=load.1&from=${to - 3_600_000}&step=60`),
+    { pollMs: 30_000 },
+  );
+  const points = metrics.data?.series[0]?.points ?? [];
+  if (points.length < 2) return <div class="spark" aria-hidden="true" />;
+  const max = Math.max(...points.map((p) => p.avg), 0.01);
+  const t0 = points[0]?.ts ?? 0;
+  const span = (points[points.length - 1]?.ts ?? 1) - t0 || 1;
+  const d = points.map(
+    (p) => `${(((p.ts - t0) / span) * 100).toFixed(1)},${(30 - (p.avg / max) * 28).toFixed(1)}`,
+  );
+  return (
+    <svg
+      class="spark"
+      viewBox="0 0 100 30"
+      preserveAspectRatio="none"
+      role="img"
+      aria-label="Load, last hour"
+    >
+      <polyline
+        points={d.join(" ")}
+        fill="none"
+        stroke="currentColor"
+        stroke-width="1.5"
+        vector-effect="non-scaling-stroke"
+      />
+    </svg>
+  );
+}
+
+function useVisible<T extends Element>() {
+  const ref = useRef<T>(null);
+  const [visible, setVisible] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || visible) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) {
+        setVisible(true);
+        observer.disconnect();
+      }
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [visible]);
+  return [ref, visible] as const;
+}
+
+/** The empty state: one command to run on a server, with a fresh enrollment token in it. */
+function InstallProbe() {
+  const { projectId, role } = useProject();
+  const [token, setToken] = useState<string | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  const admin = can(role, "admin");
+  useEffect(() => {
+    if (!admin) return;
+    post<{ token: string }>(projectPath(projectId, "/enrollment-tokens"), {
+      name: "dashboard install line",
+      expiresInSec: 86_400,
+    }).then((t) => setToken(t.token), setError);
+  }, [projectId, admin]);
+  return (
+    <Empty title="No hosts yet">
+      <p>Run this on your server (Debian or Ubuntu, as root). Its figures show up here within a minute.</p>
+      {admin ? (
+        token ? (
+          <CopyField
+            label="Install line"
+            value={`curl -fsSL ${location.origin}/install.sh | sudo sh -s -- --token ${token}`}
+          />
+        ) : (
+          <ErrorNote error={error} />
+        )
+      ) : (
+        <p>Ask an owner or admin of this project for an enrollment token.</p>
+      )}
+      <p class="muted">The token works for 24 hours and can enroll several servers.</p>
+    </Empty>
+  );
+}
