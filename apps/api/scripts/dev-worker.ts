@@ -4,11 +4,13 @@
  * Fire the cron tick with: curl "http://127.0.0.1:8787/__scheduled?cron=*+*+*+*+*"
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { closeDb, createDb } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, systemClock } from "@vigil/engine";
+import { nextStep, prepareDeployment } from "./deployment.ts";
 import { startSqld } from "./sqld.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
@@ -25,6 +27,15 @@ if (boot.adminKey)
   console.log(
     `\nCreated project "${boot.project.slug}"; admin API key (shown once):\n\n  ${boot.adminKey}\n`,
   );
+const port = process.env.VIGIL_PORT ?? "8787";
+const publicUrl = `http://127.0.0.1:${port}`;
+console.log(nextStep(await prepareDeployment({ dbUrl: sqld.url, publicUrl })));
+
+// Accounts need a secret key; the local Worker keeps one in the data dir like the self-hosted server.
+const keyFile = resolve(dataDir, "worker-secret.key");
+if (!existsSync(keyFile))
+  writeFileSync(keyFile, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
+const secretKey = readFileSync(keyFile, "utf8").trim();
 
 // wrangler.toml's [assets] (the dashboard, install.sh and the probe bundle) must exist before wrangler starts.
 const steps = [
@@ -39,10 +50,22 @@ for (const [file, args] of steps) {
 const merged = spawnSync("npm", ["run", "assets", "-w", "@vigil/api"], { cwd: root, stdio: "inherit" });
 if (merged.status !== 0) process.exit(merged.status ?? 1);
 
-const port = process.env.VIGIL_PORT ?? "8787";
 const wrangler = spawn(
   resolve(root, "node_modules/.bin/wrangler"),
-  ["dev", "--ip", "127.0.0.1", "--port", port, "--test-scheduled", "--var", `LIBSQL_URL:${sqld.url}`],
+  [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    port,
+    "--test-scheduled",
+    "--var",
+    `LIBSQL_URL:${sqld.url}`,
+    "--var",
+    `VIGIL_SECRET_KEY:${secretKey}`,
+    "--var",
+    `VIGIL_PUBLIC_URL:${publicUrl}`,
+  ],
   {
     cwd: root,
     stdio: "inherit",

@@ -159,7 +159,8 @@ describe("the channels API", () => {
   });
 
   it("answers 409 to a signed webhook when the server has no secret key", async () => {
-    const { app, adminKey } = await testApp();
+    // The test app has a secret key by default (accounts need one); this server has none.
+    const { app, adminKey } = await testApp({ config: defaultConfig });
     const res = await app.request(
       "/api/v1/channels",
       jsonRequest(

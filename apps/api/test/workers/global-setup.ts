@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { closeDb, createDb } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { createApiKey, createProject } from "@vigil/db/testing";
+import { issueSetupToken, systemClock } from "@vigil/engine";
 import { startSmtpSink, startWebhookReceiver } from "@vigil/notify/testing";
 import type { TestProject } from "vitest/node";
 import { startSqld } from "../../scripts/sqld.ts";
@@ -19,6 +20,8 @@ declare module "vitest" {
     smtpUrl: string;
     receiverUrl: string;
     logUrl: string;
+    /** the one-time setup link's token, minted on the sqld database as `npm run deploy` does */
+    setupToken: string;
   }
 }
 
@@ -57,7 +60,10 @@ export default async function setup(project: TestProject) {
   const tenant = await createProject(db);
   const admin = await createApiKey(db, tenant.id, ["admin"]);
   const read = await createApiKey(db, tenant.id, ["read"]);
+  const setupToken = await issueSetupToken(db, systemClock);
+  if (!setupToken) throw new Error("a fresh database must give a setup token");
   closeDb(db);
+  project.provide("setupToken", setupToken);
   project.provide("sqldUrl", sqld.url);
   project.provide("projectId", tenant.id);
   project.provide("adminKey", admin.key);

@@ -48,7 +48,8 @@ export function parseRuleParams(kind: RuleKindName, params: unknown): Record<str
   return result.data;
 }
 
-async function assertScopeHost(db: Db, projectId: string, hostId: string | null) {
+/** A rule, silence or window naming a host must name one of its own project's: 400 otherwise. */
+export async function assertScopeHost(db: Db, projectId: string, hostId: string | null | undefined) {
   if (!hostId) return;
   const host = await db.query.hosts.findFirst({
     where: and(eq(hosts.projectId, projectId), eq(hosts.id, hostId)),

@@ -27,6 +27,7 @@ import { and, asc, desc, eq, gt, lte } from "drizzle-orm";
 import { assertValidSchedule, cronFor } from "../checks/schedule.ts";
 import type { Clock } from "../clock.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { assertScopeHost } from "./rules.ts";
 
 const MIN = 60_000;
 
@@ -96,6 +97,7 @@ export async function createSilence(
       "a key without admin scope may only silence from within the next hour",
     );
   }
+  await assertScopeHost(db, projectId, input.hostId);
   const [row] = await db
     .insert(silences)
     .values({
@@ -187,6 +189,7 @@ export async function createMaintenanceWindow(
 ): Promise<MaintenanceWindowRow> {
   const schedule = input.schedule ?? weeklySchedule(input.days ?? [], input.start ?? "00:00");
   assertValidSchedule(schedule, input.tz);
+  await assertScopeHost(db, projectId, input.hostId);
   const [row] = await db
     .insert(maintenanceWindows)
     .values({
