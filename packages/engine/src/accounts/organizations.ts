@@ -1,18 +1,9 @@
 import type { MemberDto, RoleName } from "@vigil/contract";
-import { type Db, invitation, member, organization, projects, randomBase62, user } from "@vigil/db";
+import { type Db, invitation, member, organization, projects, user } from "@vigil/db";
 import { and, eq, isNull, notInArray } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
-import { createOrganizationProject } from "./projects.ts";
-
-function orgSlug(name: string): string {
-  const base = name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 40);
-  return `${base || "org"}-${randomBase62(6).toLowerCase()}`;
-}
+import { createOrganizationProject, uniqueSlug } from "./projects.ts";
 
 /** An organisation with `owner` as its owner; the rows better-auth's organisation plugin reads. */
 export async function createOrganization(
@@ -23,7 +14,7 @@ export async function createOrganization(
 ): Promise<{ id: string; name: string; slug: string }> {
   const now = new Date(clock.now());
   const id = crypto.randomUUID();
-  const slug = orgSlug(name);
+  const slug = uniqueSlug(name, "org");
   await db.batch([
     db.insert(organization).values({ id, name, slug, createdAt: now }),
     db.insert(member).values({

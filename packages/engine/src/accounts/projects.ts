@@ -88,15 +88,18 @@ export async function listMemberships(db: Db, userId: string): Promise<Organizat
   }));
 }
 
-function slugFrom(name: string): string {
+/**
+ * A URL-safe slug from a name. Project and organisation slugs are unique across the whole deployment; a
+ * short random suffix keeps two "production"s apart.
+ */
+export function uniqueSlug(name: string, fallback: string): string {
   const base = name
     .toLowerCase()
     .normalize("NFKD")
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
     .slice(0, 40);
-  // Project slugs are unique across the whole deployment; a short suffix keeps two "production"s apart.
-  return `${base || "project"}-${randomBase62(6).toLowerCase()}`;
+  return `${base || fallback}-${randomBase62(6).toLowerCase()}`;
 }
 
 /** Makes a project in an organisation, with the built-in alert rules like every project. */
@@ -111,7 +114,7 @@ export async function createOrganizationProject(
     .values({
       id: crypto.randomUUID(),
       name,
-      slug: slugFrom(name),
+      slug: uniqueSlug(name, "project"),
       pingKey: randomBase62(22),
       organizationId,
       createdAt: clock.now(),
