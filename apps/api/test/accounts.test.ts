@@ -157,6 +157,32 @@ describe("passwords and sessions", () => {
     expect(back.status).toBe(200);
   });
 
+  it("changes the email: at once without a mailer, after the mailed confirmation with one", async () => {
+    env = await accountsApp({ mail: false, config: { signUpMode: "open" } });
+    const { person } = await signUpAndIn(env, "old@example.com");
+    expect(
+      (await person.json("/api/auth/change-email", { body: { newEmail: "new@example.com" } })).status,
+    ).toBe(200);
+    expect((await person.json<{ user: { email: string } }>("/api/v1/me")).body.user.email).toBe(
+      "new@example.com",
+    );
+    await env.close();
+
+    env = await accountsApp({ config: { signUpMode: "open" } });
+    const { person: mailed } = await signUpAndIn(env, "old@example.com");
+    expect(
+      (await mailed.json("/api/auth/change-email", { body: { newEmail: "new@example.com" } })).status,
+    ).toBe(200);
+    expect((await mailed.json<{ user: { email: string } }>("/api/v1/me")).body.user.email).toBe(
+      "old@example.com",
+    );
+    const mail = await waitForMailTo(env.mail(), "new@example.com", /confirm your email/i);
+    await mailed.request(linkIn(mail.text, `${ORIGIN}/api/auth/verify-email`).replace(ORIGIN, ""));
+    expect((await mailed.json<{ user: { email: string } }>("/api/v1/me")).body.user.email).toBe(
+      "new@example.com",
+    );
+  });
+
   it("sets the session cookie HttpOnly and SameSite=Lax, and Secure when the site is served over HTTPS", async () => {
     env = await accountsApp({
       mail: false,

@@ -99,7 +99,7 @@ async function inspect(name: string) {
     const overflow = await page.evaluate(() =>
       document.documentElement.scrollWidth <= window.innerWidth
         ? []
-        : [...document.querySelectorAll("body *")]
+        : Array.from(document.querySelectorAll("body *"))
             .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
             .slice(-5)
             .map(

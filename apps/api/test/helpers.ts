@@ -72,7 +72,7 @@ export async function sendBatch(
 }
 
 /** A probe batch: the root filesystem `pct` full, and optionally a backup run that just ended. */
-export function hostBatch(ts: number, pct: number, backup?: "success" | "failed") {
+export function hostBatch(ts: number, pct: number, backup?: "success" | "failure") {
   return batch({
     sentAt: ts,
     facts: { hostname: "web-1", cpuCount: 2 },
