@@ -198,7 +198,7 @@ describe("the channels API", () => {
 
 describe("alerts end to end in one process", () => {
   it("a heartbeat that misses its grace sends one DOWN email and one signed webhook on the next tick, one UP after the next ping, and the log shows both per channel and per incident", async () => {
-    const { app, adminKey, deps, clock, sink, receiver, post } = await alertingApp();
+    const { app, adminKey, deps, clock, sink, receiver, post, project } = await alertingApp();
     const mail = (await (
       await post("/api/v1/channels", {
         kind: "email",
@@ -226,7 +226,7 @@ describe("alerts end to end in one process", () => {
     await runScheduledJobs(deps, scheduledJobs);
     const [down] = await sink.waitFor(1);
     expect(down?.subject).toBe("DOWN: nightly-backup");
-    expect(down?.text).toContain(`Dashboard: https://v.test/api/v1/checks/${check.id}`);
+    expect(down?.text).toContain(`Dashboard: https://v.test/p/${project.id}/checks/${check.id}`);
     expect(receiver.accepted).toHaveLength(1);
     expect(receiver.accepted[0]?.headers["vigil-signature"]).toMatch(/^v1=[0-9a-f]{64}$/);
 

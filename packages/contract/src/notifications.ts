@@ -33,7 +33,7 @@ export const notificationSubjectSchema = z.object({
   hostId: z.string().nullable(),
   hostName: z.string().nullable(),
   runbookUrl: z.string().nullable(),
-  /** path on this server's dashboard or API where the subject is shown, e.g. "/api/v1/checks/<id>" */
+  /** path of the subject's page on this server's dashboard, e.g. "/p/<projectId>/checks/<id>" */
   path: z.string(),
   /** cause-specific lines: last ping, response, current value and threshold */
   facts: z.array(notificationFactSchema),

@@ -50,7 +50,7 @@ describe("describeAlertSubject", () => {
       hostId: f.hostId,
       hostName: "web-1",
       runbookUrl: "https://runbooks.example/disk",
-      path: `/api/v1/alerts/${f.alert.id}`,
+      path: `/p/${f.project.id}/hosts/${f.hostId}`,
     });
     const facts = Object.fromEntries(f.subject.facts.map((x) => [x.label, x.value]));
     expect(facts).toMatchObject({

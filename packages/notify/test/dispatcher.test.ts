@@ -123,7 +123,9 @@ describe("alert delivery", () => {
     expect(down?.text).toContain("Last ping: 2026-11-27 12:01:00 UTC (fail, POST from 203.0.113.7)");
     expect(down?.text).toContain("restic: repository locked");
     expect(down?.text).toContain("Runbook: https://wiki.test.example/backups");
-    expect(down?.text).toMatch(/Dashboard: https:\/\/vigil\.test\.example\/api\/v1\/checks\/[0-9a-f-]{36}/);
+    expect(down?.text).toMatch(
+      /Dashboard: https:\/\/vigil\.test\.example\/p\/[0-9a-f-]{36}\/checks\/[0-9a-f-]{36}/,
+    );
     expect(down?.html).toContain('<a href="https://wiki.test.example/backups">');
 
     expect(receiver.accepted).toHaveLength(1);
@@ -487,7 +489,7 @@ describe("alert delivery", () => {
       title: "DOWN: nightly-backup",
       priority: 5,
       tags: ["rotating_light"],
-      click: expect.stringMatching(/^https:\/\/vigil\.test\.example\/api\/v1\/checks\//),
+      click: expect.stringMatching(/^https:\/\/vigil\.test\.example\/p\/[0-9a-f-]{36}\/checks\//),
     });
   });
 

@@ -84,7 +84,8 @@ export async function describeCheckSubject(
     hostId: check.hostId,
     hostName: host?.name ?? null,
     runbookUrl: check.runbookUrl,
-    path: `/api/v1/checks/${check.id}`,
+    // The dashboard's page of the check: the link in an alert opens in a browser.
+    path: `/p/${check.projectId}/checks/${check.id}`,
     facts,
   };
 }

@@ -141,7 +141,9 @@ export async function describeAlertSubject(
     hostId: host.id,
     hostName: host.name,
     runbookUrl: rule.runbookUrl,
-    path: `/api/v1/alerts/${alert.id}`,
+    // The dashboard's page of the host the alert is about (its alerts are shown there); a browser opening
+    // an API path would only meet a 401.
+    path: `/p/${projectId}/hosts/${host.id}`,
     facts: facts.map(([label, value]) => ({ label: label[0]?.toUpperCase() + label.slice(1), value })),
   };
 }
