@@ -220,7 +220,9 @@ describe("alert delivery in workerd", () => {
       mails: { subject: string; text: string }[];
     };
     expect(log.mails.map((m) => m.subject)).toEqual(["DOWN: workerd-backup"]);
-    expect(log.mails[0]?.text).toContain(`Dashboard: https://vigil.test/api/v1/checks/${check.id}`);
+    expect(log.mails[0]?.text).toContain(
+      `Dashboard: https://vigil.test/p/${inject("projectId")}/checks/${check.id}`,
+    );
     const [hook] = log.hooks;
     expect(hook?.path).toBe("/workerd");
     expect(JSON.parse(hook?.body ?? "{}")).toMatchObject({ version: 1, title: "DOWN: workerd-backup" });
