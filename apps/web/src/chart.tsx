@@ -74,13 +74,16 @@ export function TimeChart(props: {
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
       scales: {
+        // The range asked for, not the data's extent: one early point must not stretch the axis over years.
+        x: { time: true, range: [span[0] / 1000, span[1] / 1000] },
         y: max === undefined ? { range: (_u, _min, hi) => [0, hi > 0 ? hi * 1.1 : 1] } : { range: [0, max] },
       },
       axes: [
         { stroke: axisColor, grid: { stroke: "rgba(128,128,128,.15)" } },
         {
           stroke: axisColor,
-          size: 60,
+          // wide enough for "12.5 MB/s"
+          size: 76,
           values: (_u, vals) => vals.map(fmt),
           grid: { stroke: "rgba(128,128,128,.15)" },
         },
