@@ -84,7 +84,10 @@ export function TimeChart(props: {
           stroke: axisColor,
           // wide enough for "12.5 MB/s"
           size: 76,
-          values: (_u, vals) => vals.map(fmt),
+          // Ticks closer than the format shows (0.2, 0.4… bytes on an all-zero series) would repeat a
+          // label; each label is shown once.
+          values: (_u, vals) =>
+            vals.map(fmt).map((label, i, all) => (i > 0 && all[i - 1] === label ? "" : label)),
           grid: { stroke: "rgba(128,128,128,.15)" },
         },
       ],

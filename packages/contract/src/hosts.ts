@@ -92,6 +92,8 @@ export const hostSchema = z.object({
   config: probeRemoteConfigSchema,
   latest: hostLatestSchema,
   state: stateSnapshotSchema.nullable(),
+  /** when any backup of this host last succeeded and last failed (per backup: `GET /hosts/:id/backups`) */
+  lastBackup: z.object({ successAt: epochMs.nullable(), failureAt: epochMs.nullable() }),
 });
 export type Host = z.infer<typeof hostSchema>;
 

@@ -47,7 +47,12 @@ export function HostPage() {
   const [range, setRange] = useState<number>(3_600_000);
   const host = useQuery<Host>(projectPath(projectId, `/hosts/${hostId}`));
   // The window's end moves in whole steps, so polls within a step reuse one cache entry.
-  const step = Math.max(10, Math.round(range / 1000 / 360));
+  // About 360 points per chart; from 7 days on, whole hours, so the API reads hourly rollups rather than
+  // aggregating a week of raw samples on every poll.
+  const step =
+    range >= 7 * 86_400_000
+      ? Math.ceil(range / 1000 / 360 / 3600) * 3600
+      : Math.max(10, Math.round(range / 1000 / 360));
   const to = Math.ceil(Date.now() / (step * 1000)) * step * 1000;
   const metrics = useQuery<MetricsResponse>(
     projectPath(
