@@ -1,4 +1,5 @@
 import {
+  type ChannelTestResult,
   createChannelRequestSchema,
   deliveryLogQuerySchema,
   updateChannelRequestSchema,
@@ -66,7 +67,7 @@ export const channelRoutes = new Hono<AppEnv>()
   .post("/:id/test", validate("param", idParam), async (c) => {
     const channel = await findChannel(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
     const result = await sendTestNotification(notifyDeps(c.var.deps, new URL(c.req.url).origin), channel);
-    return c.json({
+    return c.json<ChannelTestResult>({
       deliveryId: result.deliveryId,
       sent: result.state === "sent",
       outcome: result.attempt.outcome,
