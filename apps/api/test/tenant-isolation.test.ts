@@ -154,6 +154,7 @@ const ORG_ROUTES = [
 /** Not addressed by project, each for a reason of its own. */
 const EXCLUDED: Record<string, string> = {
   "GET /healthz": "public liveness",
+  "GET /readyz": "public readiness: counts and delays across the server, never a project's data",
   "GET /api/auth/*": "better-auth: acts on the signed-in person only",
   "POST /api/auth/*": "better-auth: acts on the signed-in person only (organisation calls check membership)",
   "GET /api/v1/me": "the signed-in person's own memberships",

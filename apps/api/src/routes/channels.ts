@@ -18,6 +18,7 @@ import { sendTestNotification } from "@vigil/notify";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
+import { enforceCap } from "../limits.ts";
 import { requireScope } from "../middleware/auth.ts";
 import { validate } from "../middleware/validate.ts";
 import { notifyDeps } from "../notify.ts";
@@ -41,6 +42,7 @@ export const channelRoutes = new Hono<AppEnv>()
   .post("/", validate("json", createChannelRequestSchema), async (c) => {
     const { db, clock } = c.var.deps;
     const { projectId } = c.var.principal;
+    await enforceCap(c, "maxChannels", projectId);
     const row = await createChannel(db, clock, projectId, c.req.valid("json"), channelEnvironment(c));
     return c.json(toChannel(row), 201);
   })
