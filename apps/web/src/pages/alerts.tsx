@@ -610,7 +610,7 @@ function SilencesTab() {
                   <td>{matcherText(s.matchers, hosts, rules)}</td>
                   <td>
                     <Badge tone={s.active ? "warn" : "muted"}>
-                      {s.active ? "active" : s.endsAt < Date.now() ? "expired" : "scheduled"}
+                      {s.active ? "active" : s.endsAt <= Date.now() ? "expired" : "scheduled"}
                     </Badge>
                   </td>
                   <td>{when(s.startsAt)}</td>
