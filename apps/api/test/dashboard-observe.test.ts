@@ -394,4 +394,52 @@ describe("the observe screens in Chromium against the self-hosted server", () =>
     await row.getByRole("button", { name: "End Sunday upgrades" }).click();
     await page.getByRole("heading", { name: "No maintenance windows" }).waitFor();
   }, 60_000);
+
+  it("shows a viewer the logs, backups, rules and silences without a way to change them", async () => {
+    await call("POST", "/silences", {
+      hostId: host.hostId,
+      durationMinutes: 30,
+      comment: "viewer sees this",
+    });
+    await page.goto(at("/settings"));
+    await page.getByLabel("Invite by email").fill("vic@example.test");
+    await page.getByLabel("Role").selectOption("viewer");
+    await page.getByRole("button", { name: "Invite", exact: true }).click();
+    const link = (await page.locator(".copy code").first().textContent()) ?? "";
+    expect(link).toMatch(/\/invite\/[0-9a-f-]{36}$/);
+
+    const colleague = await browser.newContext({ viewport: widths.desktop });
+    try {
+      const theirs = await colleague.newPage();
+      await theirs.goto(link);
+      await theirs.getByRole("link", { name: "Create an account" }).click();
+      await theirs.getByLabel("Name").fill("Vic Viewer");
+      await theirs.getByLabel("Email").fill("vic@example.test");
+      await theirs.getByLabel("Password").fill("vic's long password");
+      await theirs.getByRole("button", { name: "Create account" }).click();
+      await theirs.getByRole("heading", { name: "Account created" }).waitFor();
+      await theirs.goto(link);
+      await theirs.getByRole("button", { name: "Accept invitation" }).click();
+      await theirs.getByLabel("Email").fill("vic@example.test");
+      await theirs.getByLabel("Password").fill("vic's long password");
+      await theirs.getByRole("button", { name: "Sign in" }).click();
+      await theirs.getByRole("button", { name: "Accept invitation" }).click();
+      await theirs.getByRole("navigation", { name: "Project" }).waitFor();
+
+      await theirs.goto(at("/logs"));
+      await theirs.getByText("could not extend file: No space left").waitFor();
+      await theirs.goto(at("/backups"));
+      await theirs.getByRole("row", { name: /uploads/ }).waitFor();
+      await theirs.goto(at("/alerts/rules"));
+      await theirs.getByRole("rowheader", { name: /Backup older than 26 hours/ }).waitFor();
+      expect(await theirs.getByRole("button", { name: /Switch off|Edit|Delete/ }).count()).toBe(0);
+      expect(await theirs.getByRole("heading", { name: "New rule" }).count()).toBe(0);
+      await theirs.goto(at("/alerts/silences"));
+      await theirs.getByRole("row", { name: /viewer sees this/ }).waitFor();
+      expect(await theirs.getByRole("button", { name: /Expire/ }).count()).toBe(0);
+      expect(await theirs.getByRole("heading", { name: "New silence" }).count()).toBe(0);
+    } finally {
+      await colleague.close();
+    }
+  }, 90_000);
 });
