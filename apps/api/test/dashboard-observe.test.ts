@@ -294,7 +294,9 @@ describe("the observe screens in Chromium against the self-hosted server", () =>
     await nav.getByRole("link", { name: "Alerts" }).click();
     const firing = page.getByRole("table", { name: "Alerts firing or pending" });
     const row = firing.getByRole("row", { name: /uploads/ });
-    await row.getByText("firing").waitFor({ timeout: 30_000 });
+    await row.getByText("firing", { exact: true }).waitFor({ timeout: 30_000 });
+    await row.locator("summary").click();
+    await row.getByRole("listitem").getByText("→ firing").waitFor();
     await inspect("alerts");
     await row.getByRole("link", { name: /Lines around/ }).click();
     await page.waitForURL(new RegExp(`/logs\\?host=${host.hostId}&at=\\d+`));

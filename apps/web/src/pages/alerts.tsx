@@ -3,7 +3,7 @@
  * the rules (built-in pack and custom) with their thresholds; silences; maintenance windows. People who
  * may write create, change and end things here; viewers read.
  */
-import type { Alert, Host, MaintenanceWindow, Rule, RuleKindName, Silence } from "@vigil/contract";
+import type { Alert, Flip, Host, MaintenanceWindow, Rule, RuleKindName, Silence } from "@vigil/contract";
 import { useState } from "preact/hooks";
 import { Link, useLocation, useParams } from "wouter-preact";
 import { api, can, post, projectPath } from "../api.ts";
@@ -117,6 +117,7 @@ function AlertTable({ alerts, label }: { alerts: Alert[]; label: string }) {
                 <td>
                   {a.name}
                   <div class="muted">{a.ruleName}</div>
+                  <AlertChanges alert={a} />
                 </td>
                 <td>
                   <Link href={`/hosts/${a.hostId}`}>{a.hostName}</Link>
@@ -135,6 +136,30 @@ function AlertTable({ alerts, label }: { alerts: Alert[]; label: string }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** An alert's own history (its flips), fetched only while someone has it open. */
+function AlertChanges({ alert }: { alert: Alert }) {
+  const { projectId } = useProject();
+  const [open, setOpen] = useState(false);
+  const detail = useQuery<Alert & { flips: Flip[] }>(
+    open ? projectPath(projectId, `/alerts/${alert.id}?limit=20`) : null,
+  );
+  return (
+    <details onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>
+        Changes<span class="visually-hidden"> of {alert.name}</span>
+      </summary>
+      <ErrorNote error={detail.error} />
+      <ul class="history">
+        {(detail.data?.flips ?? []).map((f) => (
+          <li key={f.id}>
+            {when(f.at)}: {f.from} → {f.to} <span class="muted">{f.cause}</span>
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }
 
