@@ -94,8 +94,6 @@ async function inspect(name: string) {
       document.documentElement.scrollWidth <= window.innerWidth
         ? []
         : Array.from(document.querySelectorAll("body *"))
-            // What a table's own scroll box holds scrolls there, not the page.
-            .filter((e) => !e.closest(".table-wrap"))
             .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
             .slice(-5)
             .map(
