@@ -13,6 +13,7 @@ import { meRoutes, orgRoutes, setupRoutes } from "./routes/accounts.ts";
 import { alertRoutes } from "./routes/alerts.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { authHandlerRoutes } from "./routes/auth-handler.ts";
+import { backupRoutes } from "./routes/backups.ts";
 import { channelRoutes, deliveryRoutes } from "./routes/channels.ts";
 import { checkRoutes } from "./routes/checks.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
@@ -111,6 +112,7 @@ const projectResources = [
   ["/enrollment-tokens", enrollmentTokenRoutes],
   ["/hosts", hostRoutes],
   ["/logs", logRoutes],
+  ["/backups", backupRoutes],
   ["/events", eventRoutes],
   ["/checks", checkRoutes],
   ["/channels", channelRoutes],

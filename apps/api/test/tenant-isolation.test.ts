@@ -57,6 +57,7 @@ const MATRIX: Record<string, Row> = {
   "GET /hosts/:id/events": { id: (v) => v.hostId },
   "GET /logs": {},
   "GET /logs/tail": { stream: true },
+  "GET /backups": {},
   "GET /events": {},
   "POST /events": { body: (v) => ({ service: "web", version: "2", host: v.hostId, message: "x" }) },
   "GET /checks": {},
