@@ -53,6 +53,7 @@ const MATRIX: Record<string, Row> = {
   "GET /hosts/:id/logs": { id: (v) => v.hostId },
   "GET /hosts/:id/logs/tail": { id: (v) => v.hostId },
   "GET /hosts/:id/backups": { id: (v) => v.hostId },
+  "GET /hosts/:id/filesystems": { id: (v) => v.hostId },
   "GET /hosts/:id/state": { id: (v) => v.hostId },
   "GET /hosts/:id/events": { id: (v) => v.hostId },
   "GET /logs": {},

@@ -97,6 +97,29 @@ export const hostSchema = z.object({
 });
 export type Host = z.infer<typeof hostSchema>;
 
+/** One filesystem on the host page (`GET /hosts/:id/filesystems`): latest figures and the disk-full trend. */
+export const hostFilesystemSchema = z.object({
+  mount: z.string(),
+  device: z.string().nullable(),
+  sizeBytes: z.number().nullable(),
+  availableBytes: z.number().nullable(),
+  usedPct: z.number().nullable(),
+  at: epochMs.nullable(),
+  /** hours until full at the fitted trend; null unless `trend` is "filling" */
+  hoursUntilFull: z.number().nullable(),
+  /** "unknown" until the data covers half the lookback */
+  trend: z.enum(["filling", "steady", "unknown"]),
+});
+export type HostFilesystem = z.infer<typeof hostFilesystemSchema>;
+
+export const hostFilesystemsSchema = z.object({
+  lookbackHours: z.number(),
+  /** the forecast rule's horizon: a disk full sooner than this is alerted on */
+  withinHours: z.number().nullable(),
+  filesystems: z.array(hostFilesystemSchema),
+});
+export type HostFilesystems = z.infer<typeof hostFilesystemsSchema>;
+
 const commaList = z
   .string()
   .max(4096)

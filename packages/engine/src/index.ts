@@ -24,6 +24,7 @@ export * from "./notify/index.ts";
 export * from "./projects.ts";
 export * from "./queries/backups.ts";
 export * from "./queries/events.ts";
+export * from "./queries/filesystems.ts";
 export * from "./queries/logs.ts";
 export * from "./queries/metrics.ts";
 export * from "./queries/prometheus.ts";

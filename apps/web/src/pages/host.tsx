@@ -1,5 +1,5 @@
 /** One host: charts over a chosen range with deploy markers, then its state panels and history. */
-import type { Host, HostEvent, MetricsResponse } from "@vigil/contract";
+import type { Host, HostEvent, HostFilesystems, MetricsResponse } from "@vigil/contract";
 import { useMemo, useState } from "preact/hooks";
 import { Link, useLocation, useParams } from "wouter-preact";
 import { projectPath } from "../api.ts";
@@ -219,6 +219,7 @@ export function HostPage() {
           </ul>
         </section>
       )}
+      <Filesystems hostId={hostId} />
       {h && <StatePanels host={h} />}
       <section aria-labelledby="history">
         <h2 id="history">History</h2>
@@ -239,6 +240,61 @@ export function HostPage() {
         )}
       </section>
     </>
+  );
+}
+
+/** Each filesystem's size, use and free space, and when a filling one will be full at its trend. */
+function Filesystems({ hostId }: { hostId: string }) {
+  const { projectId } = useProject();
+  const fs = useQuery<HostFilesystems>(projectPath(projectId, `/hosts/${hostId}/filesystems`), {
+    pollMs: 60_000,
+  });
+  const list = fs.data?.filesystems ?? [];
+  if (list.length === 0) return null;
+  const within = fs.data?.withinHours ?? null;
+  const fullIn = (f: HostFilesystems["filesystems"][number]) => {
+    if (f.trend === "unknown") return <span class="muted">not enough data yet</span>;
+    if (f.hoursUntilFull === null) return "not filling";
+    const text =
+      f.hoursUntilFull < 48
+        ? `~${Math.round(f.hoursUntilFull)} h`
+        : `~${Math.round(f.hoursUntilFull / 24)} days`;
+    return within !== null && f.hoursUntilFull < within ? (
+      <Badge tone="bad">full in {text}</Badge>
+    ) : (
+      `full in ${text}`
+    );
+  };
+  return (
+    <section aria-labelledby="filesystems">
+      <h2 id="filesystems">Filesystems</h2>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Mount</th>
+              <th scope="col">Used</th>
+              <th scope="col">Free</th>
+              <th scope="col">Size</th>
+              <th scope="col">Forecast ({fs.data?.lookbackHours} h trend)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((f) => (
+              <tr key={f.mount}>
+                <td>
+                  {f.mount} {f.device && <span class="muted">{f.device}</span>}
+                </td>
+                <td>{pct(f.usedPct ?? undefined)}</td>
+                <td>{bytes(f.availableBytes ?? undefined)}</td>
+                <td>{bytes(f.sizeBytes ?? undefined)}</td>
+                <td>{fullIn(f)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }
 
