@@ -167,6 +167,22 @@ describe("the dashboard in Chromium against the self-hosted server", () => {
     await inspect("host");
   }, 90_000);
 
+  it("edits the host's tags and probe interval from its page", async () => {
+    await page.getByRole("heading", { name: "Host settings" }).click();
+    await page.getByLabel("Tags").fill("web, eu");
+    await page.getByLabel("Collection interval (seconds)").fill("20");
+    await page.getByRole("button", { name: "Save host settings" }).click();
+    await page.getByRole("status").getByText("Saved").waitFor();
+    const hostPath = new URL(page.url()).pathname.replace(/^\/p\//, "/api/v1/projects/");
+    const host = (await page.evaluate((path) => fetch(path).then((r) => r.json()), hostPath)) as {
+      tags: string[];
+      config: { intervalSec: number };
+    };
+    expect(host.tags).toEqual(["web", "eu"]);
+    expect(host.config.intervalSec).toBe(20);
+    await page.getByText("tags: web, eu").waitFor();
+  });
+
   it("creates a heartbeat, copies its ping URL and shows the ping live", async () => {
     await page.getByRole("link", { name: "Checks" }).click();
     await page.getByRole("heading", { name: "New heartbeat" }).waitFor();

@@ -2,11 +2,11 @@
 import type { Host, HostEvent, HostFilesystems, MetricsResponse } from "@vigil/contract";
 import { useMemo, useState } from "preact/hooks";
 import { Link, useLocation, useParams } from "wouter-preact";
-import { projectPath } from "../api.ts";
+import { api, can, projectPath } from "../api.ts";
 import { useProject } from "../app.tsx";
 import { type ChartSeries, TimeChart } from "../chart.tsx";
-import { useQuery } from "../query.ts";
-import { ago, Badge, bytes, ErrorNote, pct, when } from "../ui.tsx";
+import { invalidate, useQuery } from "../query.ts";
+import { ago, Badge, bytes, ErrorNote, Field, pct, useAction, when } from "../ui.tsx";
 import { logsAround } from "./logs.tsx";
 
 const ranges = [
@@ -44,7 +44,7 @@ const pick = (all: Series[], name: string, label?: (s: Series) => string): Chart
 
 export function HostPage() {
   const { hostId } = useParams<{ hostId: string }>();
-  const { projectId } = useProject();
+  const { projectId, role } = useProject();
   const [range, setRange] = useState<number>(3_600_000);
   const host = useQuery<Host>(projectPath(projectId, `/hosts/${hostId}`));
   // The window's end moves in whole steps, so polls within a step reuse one cache entry.
@@ -221,6 +221,7 @@ export function HostPage() {
       )}
       <Filesystems hostId={hostId} />
       {h && <StatePanels host={h} />}
+      {h && can(role, "write") && <HostSettings host={h} />}
       <section aria-labelledby="history">
         <h2 id="history">History</h2>
         {(events.data?.events ?? []).length === 0 ? (
@@ -240,6 +241,107 @@ export function HostPage() {
         )}
       </section>
     </>
+  );
+}
+
+const PRIORITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+
+/**
+ * Name, tags, status-page visibility and this host's probe settings (interval, journal priority and units:
+ * the probe picks them up from its next batch answer), and removing the host. Deleting needs admin.
+ */
+function HostSettings({ host }: { host: Host }) {
+  const { projectId, role } = useProject();
+  const [, navigate] = useLocation();
+  const [saved, setSaved] = useState(false);
+  const path = projectPath(projectId, `/hosts/${host.id}`);
+  const save = useAction(async (form) => {
+    setSaved(false);
+    const list = (key: string) =>
+      String(form.get(key) ?? "")
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean);
+    await api(path, {
+      method: "PATCH",
+      body: {
+        name: String(form.get("name") ?? "").trim(),
+        tags: list("tags"),
+        public: form.get("public") === "on",
+        config: {
+          intervalSec: Number(form.get("intervalSec")),
+          journal: { minPriority: Number(form.get("minPriority")), units: list("units") },
+        },
+      },
+    });
+    await invalidate(projectPath(projectId, "/hosts"));
+    setSaved(true);
+  });
+  const remove = useAction(async () => {
+    if (!confirm(`Remove ${host.name} and all its data? Its probe stops being accepted.`)) return;
+    await api(path, { method: "DELETE" });
+    await invalidate(projectPath(projectId, "/hosts"));
+    navigate("/");
+  });
+  return (
+    <section aria-labelledby="host-settings">
+      <details>
+        <summary>
+          <h2 id="host-settings" class="inline">
+            Host settings
+          </h2>
+        </summary>
+        <form class="form-card" onSubmit={save.onSubmit}>
+          <Field label="Name" name="name" value={host.name} required />
+          <Field label="Tags" name="tags" value={host.tags.join(", ")} hint="comma-separated, e.g. web, eu" />
+          <div class="field">
+            <label>
+              <input type="checkbox" name="public" defaultChecked={host.public} /> May appear on status pages
+            </label>
+          </div>
+          <Field
+            label="Collection interval (seconds)"
+            name="intervalSec"
+            type="number"
+            value={String(host.config.intervalSec)}
+            required
+          />
+          <div class="field">
+            <label for="f-minPriority">Journal: keep entries at this priority or more severe</label>
+            <select
+              id="f-minPriority"
+              name="minPriority"
+              defaultValue={String(host.config.journal.minPriority)}
+            >
+              {PRIORITIES.map((p, i) => (
+                <option key={p} value={String(i)}>
+                  {i} {p}
+                </option>
+              ))}
+            </select>
+          </div>
+          <Field
+            label="Journal units"
+            name="units"
+            value={host.config.journal.units.join(", ")}
+            hint="only these units, comma-separated; empty means all"
+          />
+          <ErrorNote error={save.error} />
+          <button type="submit" disabled={save.busy}>
+            Save host settings
+          </button>
+          {saved && <span role="status"> Saved; the probe applies it with its next batch.</span>}
+        </form>
+        {can(role, "admin") && (
+          <form onSubmit={remove.onSubmit}>
+            <ErrorNote error={remove.error} />
+            <button type="submit" class="danger" disabled={remove.busy}>
+              Remove host
+            </button>
+          </form>
+        )}
+      </details>
+    </section>
   );
 }
 
