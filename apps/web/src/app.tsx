@@ -12,7 +12,8 @@ import { ChannelsPage } from "./pages/channels.tsx";
 import { CheckPage, ChecksPage } from "./pages/checks.tsx";
 import { HostPage } from "./pages/host.tsx";
 import { Overview } from "./pages/overview.tsx";
-import { SettingsPage } from "./pages/settings.tsx";
+import { AuditLogPage, SettingsPage } from "./pages/settings.tsx";
+import { StatusPageEditor, StatusPagesPage } from "./pages/status-pages.tsx";
 import { clearCache, useQuery } from "./query.ts";
 import { ThemeToggle } from "./theme.tsx";
 import { ErrorNote } from "./ui.tsx";
@@ -139,6 +140,7 @@ function ProjectFrame({ me }: { me: Me }) {
           <NavLink href="/">Overview</NavLink>
           <NavLink href="/checks">Checks</NavLink>
           <NavLink href="/channels">Channels</NavLink>
+          <NavLink href="/status-pages">Status pages</NavLink>
           <NavLink href="/settings">Settings</NavLink>
         </nav>
         <div class="top-end">
@@ -153,7 +155,10 @@ function ProjectFrame({ me }: { me: Me }) {
           <Route path="/checks" component={ChecksPage} />
           <Route path="/checks/:checkId" component={CheckPage} />
           <Route path="/channels" component={ChannelsPage} />
+          <Route path="/status-pages" component={StatusPagesPage} />
+          <Route path="/status-pages/:pageId" component={StatusPageEditor} />
           <Route path="/settings" component={SettingsPage} />
+          <Route path="/settings/audit-log" component={AuditLogPage} />
           <Route>
             <h1>Page not found</h1>
           </Route>
