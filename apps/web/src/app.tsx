@@ -12,7 +12,7 @@ import { ChannelsPage } from "./pages/channels.tsx";
 import { CheckPage, ChecksPage } from "./pages/checks.tsx";
 import { HostPage } from "./pages/host.tsx";
 import { Overview } from "./pages/overview.tsx";
-import { AuditLogPage, SettingsPage } from "./pages/settings.tsx";
+import { AuditLogPage, MyInvitations, SettingsPage } from "./pages/settings.tsx";
 import { StatusPageEditor, StatusPagesPage } from "./pages/status-pages.tsx";
 import { clearCache, useQuery } from "./query.ts";
 import { ThemeToggle } from "./theme.tsx";
@@ -96,6 +96,7 @@ function PickProject({ me }: { me: Me }) {
     <main id="main" class="narrow">
       <h1>No projects yet</h1>
       <p>You are not a member of any organisation. Ask an owner to invite {me.user.email}.</p>
+      <MyInvitations />
       <SignOut />
     </main>
   );

@@ -62,7 +62,9 @@ export function Input(
         {...described(p)}
         name={p.name}
         type={p.type ?? "text"}
-        value={p.value ?? ""}
+        // Preact re-applies `value` on every render, wiping what was typed since; a field nobody drives from
+        // state only takes its starting value.
+        {...(p.onInput ? { value: p.value ?? "" } : { defaultValue: p.value == null ? "" : String(p.value) })}
         required={p.required}
         placeholder={p.placeholder}
         min={p.min}
@@ -86,7 +88,7 @@ export function TextArea(p: Common & { value?: string | null; rows?: number; pla
         rows={p.rows ?? 3}
         required={p.required}
         placeholder={p.placeholder}
-        value={p.value ?? ""}
+        defaultValue={p.value ?? ""}
       />
       <Notes {...p} />
     </div>
@@ -106,13 +108,13 @@ export function Select(
       <select
         {...described(p)}
         name={p.name}
-        value={p.value}
+        value={p.onChange ? p.value : undefined}
         onChange={p.onChange ? (e) => p.onChange?.((e.target as HTMLSelectElement).value) : undefined}
       >
         {p.options.map((o) => {
           const [value, label] = typeof o === "string" ? [o, o] : o;
           return (
-            <option key={value} value={value}>
+            <option key={value} value={value} selected={p.onChange ? undefined : value === p.value}>
               {label}
             </option>
           );

@@ -97,8 +97,8 @@ function ProjectSection() {
   );
 }
 
-/** Invitations to the signed-in person's own address, from any organisation. */
-function MyInvitations() {
+/** Invitations to the signed-in person's own address, from any organisation (also shown with no project yet). */
+export function MyInvitations() {
   const invitations = useQuery<{ invitations: PendingInvitationDto[] }>("/api/v1/me/invitations", {
     pollMs: 30_000,
   });
