@@ -421,7 +421,7 @@ function Components(props: {
                 <label for="c-add">Add a check or host</label>
                 <select
                   id="c-add"
-                  value={adding}
+                  value={adding || `${available[0]?.type}:${available[0]?.id}`}
                   onChange={(e) => setAdding((e.target as HTMLSelectElement).value)}
                 >
                   {available.map((s) => (
