@@ -97,6 +97,37 @@ describe("host state and its history", () => {
 });
 
 describe("backups", () => {
+  it("puts each host's newest successful and failed backup on the host, for the overview's cards", async () => {
+    const { app, adminKey } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const quiet = await enrollHost(app, adminKey, { hostname: "quiet" });
+    const run = (name: string, status: string, endedAt: number) => ({
+      name,
+      tool: "restic",
+      status,
+      startedAt: endedAt - 5000,
+      endedAt,
+      exitCode: status === "success" ? 0 : 1,
+    });
+    await sendBatch(
+      app,
+      host.hostToken,
+      batch({
+        backups: [
+          run("home", "success", T0),
+          run("db", "success", T0 + 500),
+          run("home", "failure", T0 + 900),
+        ],
+      }),
+    );
+    const { hosts } = await json<{ hosts: { id: string; lastBackup: unknown }[] }>(
+      app.request("/api/v1/hosts", { headers: bearer(adminKey) }),
+    );
+    const byId = new Map(hosts.map((h) => [h.id, h.lastBackup]));
+    expect(byId.get(host.hostId)).toEqual({ successAt: T0 + 500, failureAt: T0 + 900 });
+    expect(byId.get(quiet.hostId)).toEqual({ successAt: null, failureAt: null });
+  });
+
   it("lists runs and tells the last success and the last failure per backup", async () => {
     const { app, adminKey } = await testApp();
     const host = await enrollHost(app, adminKey);

@@ -1,6 +1,7 @@
 import {
   auditQuerySchema,
   createInvitationRequestSchema,
+  type Me,
   setupRequestSchema,
   transferOwnershipRequestSchema,
 } from "@vigil/contract";
@@ -49,10 +50,11 @@ export const meRoutes = new Hono<AppEnv>()
   .use(requireSession)
   .get("/", async (c) => {
     const u = c.var.user;
-    return c.json({
+    const me: Me = {
       user: { id: u.id, email: u.email, name: u.name, emailVerified: u.emailVerified },
       organizations: await listMemberships(c.var.deps.db, u.id),
-    });
+    };
+    return c.json(me);
   })
   // Invitations to the person's own address: accepting one (better-auth's accept-invitation) needs its id,
   // which otherwise only the emailed link carries, and without a mailer nobody emails it.

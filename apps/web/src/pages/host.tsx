@@ -1,12 +1,13 @@
 /** One host: charts over a chosen range with deploy markers, then its state panels and history. */
 import type { Host, HostEvent, MetricsResponse } from "@vigil/contract";
 import { useMemo, useState } from "preact/hooks";
-import { Link, useParams } from "wouter-preact";
+import { Link, useLocation, useParams } from "wouter-preact";
 import { projectPath } from "../api.ts";
 import { useProject } from "../app.tsx";
 import { type ChartSeries, TimeChart } from "../chart.tsx";
 import { useQuery } from "../query.ts";
 import { ago, Badge, bytes, ErrorNote, pct, when } from "../ui.tsx";
+import { logsAround } from "./logs.tsx";
 
 const ranges = [
   ["1h", 3_600_000],
@@ -47,7 +48,12 @@ export function HostPage() {
   const [range, setRange] = useState<number>(3_600_000);
   const host = useQuery<Host>(projectPath(projectId, `/hosts/${hostId}`));
   // The window's end moves in whole steps, so polls within a step reuse one cache entry.
-  const step = Math.max(10, Math.round(range / 1000 / 360));
+  // About 360 points per chart; from 7 days on, whole hours, so the API reads hourly rollups rather than
+  // aggregating a week of raw samples on every poll.
+  const step =
+    range >= 7 * 86_400_000
+      ? Math.ceil(range / 1000 / 360 / 3600) * 3600
+      : Math.max(10, Math.round(range / 1000 / 360));
   const to = Math.ceil(Date.now() / (step * 1000)) * step * 1000;
   const metrics = useQuery<MetricsResponse>(
     projectPath(
@@ -103,6 +109,9 @@ export function HostPage() {
   );
   const span: [number, number] = [to - range, to];
   const h = host.data;
+  // A click on a deploy marker opens this host's log lines around it.
+  const [, navigate] = useLocation();
+  const openMarker = (e: HostEvent) => navigate(logsAround(e.at, hostId));
   const perSec = (v: number) => `${bytes(v)}/s`;
   return (
     <>
@@ -142,34 +151,59 @@ export function HostPage() {
           title="CPU busy (%)"
           series={charts.cpu}
           events={markers}
+          onMarker={openMarker}
           format={(v) => `${Math.round(v)}%`}
           max={100}
         />
-        <TimeChart window={span} title="Load" series={charts.load} events={markers} />
+        <TimeChart window={span} title="Load" series={charts.load} events={markers} onMarker={openMarker} />
         <TimeChart
           window={span}
           title="Memory used (%)"
           series={charts.memory}
           events={markers}
+          onMarker={openMarker}
           format={(v) => `${Math.round(v)}%`}
           max={100}
         />
-        <TimeChart window={span} title="Swap used" series={charts.swap} events={markers} format={bytes} />
+        <TimeChart
+          window={span}
+          title="Swap used"
+          series={charts.swap}
+          events={markers}
+          onMarker={openMarker}
+          format={bytes}
+        />
         <TimeChart
           window={span}
           title="Filesystems used (%)"
           series={charts.disk}
           events={markers}
+          onMarker={openMarker}
           format={(v) => `${Math.round(v)}%`}
           max={100}
         />
-        <TimeChart window={span} title="Disk I/O" series={charts.io} events={markers} format={perSec} />
-        <TimeChart window={span} title="Network" series={charts.net} events={markers} format={perSec} />
+        <TimeChart
+          window={span}
+          title="Disk I/O"
+          series={charts.io}
+          events={markers}
+          onMarker={openMarker}
+          format={perSec}
+        />
+        <TimeChart
+          window={span}
+          title="Network"
+          series={charts.net}
+          events={markers}
+          onMarker={openMarker}
+          format={perSec}
+        />
         <TimeChart
           window={span}
           title="Pressure (PSI some, %)"
           series={charts.psi}
           events={markers}
+          onMarker={openMarker}
           format={(v) => `${v.toFixed(1)}%`}
         />
       </div>
@@ -179,7 +213,7 @@ export function HostPage() {
           <ul>
             {markers.map((e) => (
               <li key={e.id}>
-                {when(e.at)} — {e.message}
+                {when(e.at)} — {e.message} · <Link href={logsAround(e.at, hostId)}>logs around it</Link>
               </li>
             ))}
           </ul>
@@ -195,7 +229,10 @@ export function HostPage() {
             {(events.data?.events ?? []).slice(0, 50).map((e) => (
               <li key={e.id}>
                 <time dateTime={new Date(e.at).toISOString()}>{when(e.at)}</time>{" "}
-                <Badge tone="muted">{e.kind}</Badge> {e.message}
+                <Badge tone="muted">{e.kind}</Badge> {e.message} ·{" "}
+                <Link href={logsAround(e.at, hostId)}>
+                  logs<span class="visually-hidden"> around {when(e.at)}</span>
+                </Link>
               </li>
             ))}
           </ul>
