@@ -32,6 +32,8 @@ type Row = {
   body?: (v: Victim) => unknown;
   /** an endless stream: only the forms naming the other project are tried (they answer at once) */
   stream?: true;
+  /** a query string the route needs to answer 200 for one's own project */
+  query?: string;
 };
 
 const hour = 3_600_000;
@@ -62,6 +64,8 @@ const MATRIX: Record<string, Row> = {
   "GET /events": {},
   "POST /events": { body: (v) => ({ service: "web", version: "2", host: v.hostId, message: "x" }) },
   "GET /checks": {},
+  "GET /checks/uptime": {},
+  "GET /checks/schedule-preview": { query: "?schedule=0+3+*+*+*" },
   "POST /checks": { body: () => ({ kind: "heartbeat", name: "mine", period: 3600 }) },
   "GET /checks/:id": { id: (v) => v.checkId },
   "PATCH /checks/:id": { id: (v) => v.checkId, body: () => ({ name: "taken" }) },
@@ -160,6 +164,7 @@ const EXCLUDED: Record<string, string> = {
   "GET /api/auth/*": "better-auth: acts on the signed-in person only",
   "POST /api/auth/*": "better-auth: acts on the signed-in person only (organisation calls check membership)",
   "GET /api/v1/me": "the signed-in person's own memberships",
+  "GET /api/v1/me/invitations": "invitations to the signed-in person's own address (checked below)",
   "POST /api/v1/setup": "one-time setup link",
   "GET /setup": "one-time setup link",
   "GET /api/v1/projects": "lists the caller's own projects (checked below)",
@@ -273,7 +278,7 @@ async function snapshot(env: AccountsApp, v: Victim): Promise<string> {
     .map((k) => {
       const path = k.slice(4);
       const row = MATRIX[k];
-      return path.replace(":id", row?.id?.(v) ?? "");
+      return path.replace(":id", row?.id?.(v) ?? "") + (row?.query ?? "");
     });
   const parts: string[] = [];
   for (const path of [...paths, `/projects/current`, `/projects/current/settings`]) {
@@ -365,7 +370,7 @@ describe("tenant isolation", () => {
 
     for (const [key, row] of Object.entries(MATRIX)) {
       const [method = "GET", pattern = ""] = key.split(" ");
-      const path = row.id ? pattern.replace(":id", row.id(v)) : pattern;
+      const path = (row.id ? pattern.replace(":id", row.id(v)) : pattern) + (row.query ?? "");
       const body = row.body?.(v);
       // 1. Naming B's project: by session and by A's key, always 404.
       await expect404("session→B", method, `/api/v1/projects/${v.projectId}${path}`, body, "session");
@@ -415,6 +420,7 @@ describe("tenant isolation", () => {
     await mustNotShow("GET", "/metrics", "key");
     await mustNotShow("GET", "/api/v1/projects", "session");
     await mustNotShow("GET", "/api/v1/me", "session");
+    await mustNotShow("GET", "/api/v1/me/invitations", "session");
     const intoB = await alice.request("/api/v1/projects", {
       body: { organizationId: v.orgId, name: "mine now" },
     });

@@ -15,7 +15,8 @@ import { CheckPage, ChecksPage } from "./pages/checks.tsx";
 import { HostPage } from "./pages/host.tsx";
 import { LogsPage } from "./pages/logs.tsx";
 import { Overview } from "./pages/overview.tsx";
-import { SettingsPage } from "./pages/settings.tsx";
+import { AuditLogPage, MyInvitations, SettingsPage } from "./pages/settings.tsx";
+import { StatusPageEditor, StatusPagesPage } from "./pages/status-pages.tsx";
 import { clearCache, useQuery } from "./query.ts";
 import { ThemeToggle } from "./theme.tsx";
 import { ErrorNote } from "./ui.tsx";
@@ -98,6 +99,7 @@ function PickProject({ me }: { me: Me }) {
     <main id="main" class="narrow">
       <h1>No projects yet</h1>
       <p>You are not a member of any organisation. Ask an owner to invite {me.user.email}.</p>
+      <MyInvitations />
       <SignOut />
     </main>
   );
@@ -145,6 +147,7 @@ function ProjectFrame({ me }: { me: Me }) {
           <NavLink href="/backups">Backups</NavLink>
           <NavLink href="/alerts">Alerts</NavLink>
           <NavLink href="/channels">Channels</NavLink>
+          <NavLink href="/status-pages">Status pages</NavLink>
           <NavLink href="/settings">Settings</NavLink>
         </nav>
         <div class="top-end">
@@ -162,7 +165,10 @@ function ProjectFrame({ me }: { me: Me }) {
           <Route path="/logs" component={LogsPage} />
           <Route path="/backups" component={BackupsPage} />
           <Route path="/alerts/:tab?" component={AlertsPage} />
+          <Route path="/status-pages" component={StatusPagesPage} />
+          <Route path="/status-pages/:pageId" component={StatusPageEditor} />
           <Route path="/settings" component={SettingsPage} />
+          <Route path="/settings/audit-log" component={AuditLogPage} />
           <Route>
             <h1>Page not found</h1>
           </Route>

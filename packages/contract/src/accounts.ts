@@ -79,3 +79,21 @@ export const memberSchema = z.object({
   createdAt: epochMs,
 });
 export type MemberDto = z.infer<typeof memberSchema>;
+
+/** An invitation waiting for the signed-in person (`GET /api/v1/me/invitations`). */
+export const pendingInvitationSchema = z.object({
+  id: z.string(),
+  organizationId: z.string(),
+  organizationName: z.string(),
+  role: roleSchema,
+  inviterEmail: z.string().nullable(),
+  expiresAt: epochMs,
+});
+export type PendingInvitationDto = z.infer<typeof pendingInvitationSchema>;
+
+/** A page of the audit log, newest first; `nextBefore` asks for the page after it (null: no more). */
+export const auditPageSchema = z.object({
+  entries: z.array(auditEntrySchema),
+  nextBefore: epochMs.nullable(),
+});
+export type AuditPageDto = z.infer<typeof auditPageSchema>;

@@ -270,3 +270,24 @@ export const uptimeQuerySchema = z.object({
 
 /** The largest ping body kept, in bytes; sent back in the `Ping-Body-Limit` header. */
 export const PING_BODY_LIMIT = 100_000;
+
+/** Daily uptime of every check of the project at once (`GET /checks/uptime`), for the list's 90-day bars. */
+export const projectUptimeSchema = z.object({
+  checks: z.array(z.object({ checkId: z.uuid(), days: z.array(uptimeDaySchema) })),
+});
+export type ProjectUptime = z.infer<typeof projectUptimeSchema>;
+
+export const schedulePreviewQuerySchema = z.object({
+  schedule: z.string().trim().min(9).max(100),
+  tz: z.string().min(1).max(64).default("UTC"),
+  count: z.coerce.number().int().min(1).max(20).default(5),
+});
+
+/** A cron expression read back (`GET /checks/schedule-preview`): in words, and its next run times. */
+export const schedulePreviewSchema = z.object({
+  schedule: z.string(),
+  tz: z.string(),
+  description: z.string(),
+  nextRuns: z.array(epochMs),
+});
+export type SchedulePreview = z.infer<typeof schedulePreviewSchema>;

@@ -13,6 +13,7 @@ import {
   listMembers,
   listMemberships,
   listOrganizationAudit,
+  listPendingInvitations,
   NotFoundError,
   organizationRole,
   type Role,
@@ -45,14 +46,22 @@ async function requireOrgRole(c: Context<AppEnv>, least: Role): Promise<Role> {
 }
 
 /** The signed-in person, their organisations with roles, and each organisation's projects. */
-export const meRoutes = new Hono<AppEnv>().use(requireSession).get("/", async (c) => {
-  const u = c.var.user;
-  const me: Me = {
-    user: { id: u.id, email: u.email, name: u.name, emailVerified: u.emailVerified },
-    organizations: await listMemberships(c.var.deps.db, u.id),
-  };
-  return c.json(me);
-});
+export const meRoutes = new Hono<AppEnv>()
+  .use(requireSession)
+  .get("/", async (c) => {
+    const u = c.var.user;
+    const me: Me = {
+      user: { id: u.id, email: u.email, name: u.name, emailVerified: u.emailVerified },
+      organizations: await listMemberships(c.var.deps.db, u.id),
+    };
+    return c.json(me);
+  })
+  // Invitations to the person's own address: accepting one (better-auth's accept-invitation) needs its id,
+  // which otherwise only the emailed link carries, and without a mailer nobody emails it.
+  .get("/invitations", async (c) => {
+    const { db, clock } = c.var.deps;
+    return c.json({ invitations: await listPendingInvitations(db, c.var.user.email, clock.now()) });
+  });
 
 /**
  * Organisation acts Vigil adds to better-auth's own (`/api/auth/organization/*` lists, updates roles,

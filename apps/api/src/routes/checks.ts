@@ -1,6 +1,7 @@
 import {
   createCheckRequestSchema,
   historyQuerySchema,
+  schedulePreviewQuerySchema,
   updateCheckRequestSchema,
   uptimeQuerySchema,
 } from "@vigil/contract";
@@ -8,6 +9,7 @@ import {
   createCheck,
   deleteCheck,
   findCheckRow,
+  getProjectUptime,
   getUptime,
   listCheckRows,
   listFlips,
@@ -15,6 +17,7 @@ import {
   listPings,
   listRuns,
   pauseCheck,
+  previewSchedule,
   resumeCheck,
   toCheck,
   updateCheck,
@@ -43,6 +46,16 @@ export const checkRoutes = new Hono<AppEnv>()
     const rows = await listCheckRows(c.var.deps.db, c.var.principal.projectId);
     const base = pingBase(c);
     return c.json({ checks: rows.map((r) => toCheck(r, base)) });
+  })
+  // Before "/:id", which would take these names for a malformed id.
+  .get("/uptime", requireScope("read"), validate("query", uptimeQuerySchema), async (c) => {
+    const { db, clock } = c.var.deps;
+    const { days } = c.req.valid("query");
+    return c.json({ checks: await getProjectUptime(db, c.var.principal.projectId, clock.now(), days) });
+  })
+  .get("/schedule-preview", requireScope("read"), validate("query", schedulePreviewQuerySchema), (c) => {
+    const { schedule, tz, count } = c.req.valid("query");
+    return c.json({ schedule, tz, ...previewSchedule(schedule, tz, c.var.deps.clock.now(), count) });
   })
   .get("/:id", requireScope("read"), validate("param", idParam), async (c) => {
     const row = await findCheckRow(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);

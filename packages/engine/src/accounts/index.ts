@@ -28,6 +28,7 @@ export {
   createPersonalOrganization,
   deleteOrganization,
   listMembers,
+  listPendingInvitations,
   removeEmptyOrganizations,
   transferOwnership,
 } from "./organizations.ts";

@@ -1,6 +1,6 @@
-import type { MemberDto, RoleName } from "@vigil/contract";
+import type { MemberDto, PendingInvitationDto, RoleName } from "@vigil/contract";
 import { type Db, invitation, member, organization, projects, user } from "@vigil/db";
-import { and, eq, isNull, notInArray } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, notInArray } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { createOrganizationProject, uniqueSlug } from "./projects.ts";
@@ -112,4 +112,36 @@ export async function listMembers(db: Db, organizationId: string): Promise<Membe
       createdAt: r.m.createdAt.getTime(),
     }))
     .sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role) || a.email.localeCompare(b.email));
+}
+
+/**
+ * Invitations waiting for this email address: pending and not expired, newest first, with the organisation's
+ * name and who invited, so a signed-in person can accept or decline them without the emailed link.
+ */
+export async function listPendingInvitations(
+  db: Db,
+  email: string,
+  now: number,
+): Promise<PendingInvitationDto[]> {
+  const rows = await db
+    .select({ i: invitation, organizationName: organization.name, inviterEmail: user.email })
+    .from(invitation)
+    .innerJoin(organization, eq(organization.id, invitation.organizationId))
+    .leftJoin(user, eq(user.id, invitation.inviterId))
+    .where(
+      and(
+        eq(invitation.email, email.trim().toLowerCase()),
+        eq(invitation.status, "pending"),
+        gt(invitation.expiresAt, new Date(now)),
+      ),
+    )
+    .orderBy(desc(invitation.createdAt));
+  return rows.map((r) => ({
+    id: r.i.id,
+    organizationId: r.i.organizationId,
+    organizationName: r.organizationName,
+    role: (r.i.role ?? "member") as PendingInvitationDto["role"],
+    inviterEmail: r.inviterEmail ?? null,
+    expiresAt: r.i.expiresAt.getTime(),
+  }));
 }

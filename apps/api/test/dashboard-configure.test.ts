@@ -1,0 +1,330 @@
+/**
+ * The dashboard's configuration screens end to end in headless Chromium against the real self-hosted server
+ * (private targets allowed, so an HTTP check can reach a server on 127.0.0.1): an HTTP check created through
+ * the form turning up with its runs, edited, paused and resumed; a heartbeat's cron read back in words; a
+ * status page made of that check, an incident posted and seen on the public page; a colleague invited,
+ * accepting from the dashboard, and their role changed; an API key created and used, then revoked; the
+ * project renamed; the audit log. Every new screen is checked with axe-core in light and dark (no serious
+ * or critical violations) and photographed at desktop and phone widths.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { migrationsFolder } from "@vigil/db/migrate";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, settingsFromEnv, startServer } from "../src/server.ts";
+import { launchChromium } from "./browser.ts";
+
+const root = resolve(import.meta.dirname, "../../..");
+const artifacts = join(root, "apps/web/test-artifacts");
+const axePath = createRequire(import.meta.url).resolve("axe-core");
+const widths = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
+const owner = { name: "Olive Owner", email: "olive@example.test", password: "correct horse battery" };
+const colleague = { name: "Mia Member", email: "mia@example.test", password: "mia's long password" };
+
+let server: RunningServer;
+let target: Server;
+let targetUrl: string;
+let setupLink: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let dataDir: string;
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), "vigil-configure-"));
+  const lines: string[] = [];
+  server = await startServer(
+    settingsFromEnv({
+      VIGIL_DATA_DIR: dataDir,
+      VIGIL_PORT: "0",
+      VIGIL_TICK_MS: "250",
+      VIGIL_ALLOW_PRIVATE_TARGETS: "1",
+      // No host data is needed here; the probe would only add load on shared cores.
+      VIGIL_LOCAL_PROBE: "0",
+    }),
+    {
+      migrationsFolder,
+      probeDir: join(root, "probe"),
+      webDir: join(root, "apps/web/dist"),
+      log: (line) => lines.push(line),
+    },
+  );
+  const link = lines.join("\n").match(/http:\/\/\S+\/setup\?token=\S+/)?.[0];
+  if (!link) throw new Error(`no setup link in the server's output:\n${lines.join("\n")}`);
+  setupLink = link;
+  // The endpoint the HTTP check watches: a real server on the loopback address.
+  target = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end("all good here");
+  });
+  await new Promise<void>((done) => target.listen(0, "127.0.0.1", done));
+  targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/health`;
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: widths.desktop });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+  page = await context.newPage();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((done) => (target ? target.close(done) : done(undefined)));
+  await server?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** axe-core on the page as it is now (frames included): the serious and critical violations. */
+async function seriousViolations(p: Page): Promise<string[]> {
+  // Into every frame, so the status page's preview is checked too and axe need not wait for frames without it.
+  for (const frame of p.frames()) await frame.addScriptTag({ path: axePath });
+  const violations = await p.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+    return (await axe.run()).violations;
+  });
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  nodes: { target: string[] }[];
+}
+
+/** Checks a screen with axe in light and dark, and saves it at desktop and phone widths. */
+async function inspect(name: string) {
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    expect(await seriousViolations(page), `${name} in ${colorScheme}`).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  for (const [label, size] of Object.entries(widths)) {
+    await page.setViewportSize(size);
+    await page.evaluate(
+      () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
+    );
+    const overflow = await page.evaluate(() =>
+      document.documentElement.scrollWidth <= window.innerWidth
+        ? []
+        : Array.from(document.querySelectorAll("body *"))
+            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(-5)
+            .map(
+              (e) =>
+                `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`,
+            ),
+    );
+    expect(overflow, `${name} scrolls sideways at ${label} width`).toEqual([]);
+    await page.screenshot({ path: join(artifacts, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize(widths.desktop);
+}
+
+const nav = (name: string) => page.getByRole("navigation", { name: "Project" }).getByRole("link", { name });
+
+describe("the dashboard's configuration screens in Chromium", () => {
+  it("creates the owner through the setup link", async () => {
+    await page.goto(setupLink);
+    await page.fill("#name", owner.name);
+    await page.fill("#email", owner.email);
+    await page.fill("#password", owner.password);
+    await page.click("button[type=submit]");
+    await page.waitForURL((url) => !url.pathname.startsWith("/setup"));
+    if (new URL(page.url()).pathname === "/sign-in") {
+      await page.getByLabel("Email").fill(owner.email);
+      await page.getByLabel("Password").fill(owner.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+    }
+    await page.waitForURL(/\/p\/[^/]+\/?$/);
+    await nav("Checks").waitFor();
+  }, 30_000);
+
+  it("shows the API's refusal of a check under the field it names", async () => {
+    await nav("Checks").click();
+    await page.getByLabel("Kind").selectOption("http");
+    await page.getByRole("heading", { name: "New HTTP check" }).waitFor();
+    await page.getByLabel("Name", { exact: true }).fill("refused");
+    await page.getByLabel("URL", { exact: true }).fill(targetUrl);
+    await page.getByLabel("Expected status").fill("999");
+    await page.getByRole("button", { name: "Create HTTP check" }).click();
+    await page.locator("#new-expectedStatus-error").waitFor();
+    expect(await page.getByLabel("Expected status").getAttribute("aria-invalid")).toBe("true");
+  });
+
+  it("creates an HTTP check against a local server and shows it up with its runs and 90-day bar", async () => {
+    await page.getByLabel("Expected status").fill("200-299");
+    await page.getByLabel("Name", { exact: true }).fill("local api");
+    await page.getByLabel("Keyword", { exact: true }).fill("all good");
+    await page.getByRole("button", { name: "Create HTTP check" }).click();
+    await page.getByRole("heading", { name: "local api" }).waitFor();
+    await page.getByTestId("check-status").getByText("up").waitFor({ timeout: 30_000 });
+    await page.getByTestId("runs").getByText("200").first().waitFor();
+    await inspect("check-http");
+
+    await page.getByRole("link", { name: "← Checks" }).click();
+    await page.getByRole("cell", { name: "local api" }).waitFor();
+    await page
+      .getByRole("img", { name: /% up over 90 days/ })
+      .first()
+      .waitFor({ timeout: 70_000 });
+    await inspect("checks-list");
+  }, 120_000);
+
+  it("edits the check, pauses and resumes it", async () => {
+    await page.getByRole("link", { name: "local api" }).click();
+    await page.getByRole("button", { name: "Edit" }).click();
+    const editor = page.getByRole("form", { name: "Edit check" });
+    await editor.getByLabel("Name", { exact: true }).fill("local api v2");
+    await editor.getByLabel("Run every (seconds)").fill("30");
+    await editor.getByRole("button", { name: "Save changes" }).click();
+    await page.getByRole("heading", { name: "local api v2", level: 1 }).waitFor();
+
+    await page.getByRole("button", { name: "Pause" }).click();
+    await page.getByTestId("check-status").getByText("paused").waitFor();
+    await page.getByRole("button", { name: "Resume" }).click();
+    await page.getByRole("button", { name: "Pause" }).waitFor();
+  }, 60_000);
+
+  it("reads a heartbeat's cron schedule back in words with its next runs, and offers a cron line", async () => {
+    await nav("Checks").click();
+    await page.getByLabel("Name", { exact: true }).fill("weekday dump");
+    await page.getByLabel("on a cron schedule").check();
+    await page.getByLabel("Cron schedule", { exact: true }).fill("30 3 * * 1-5");
+    await page.getByLabel("Time zone").fill("UTC");
+    await page.getByText("Runs at 03:30, on Monday to Friday").waitFor();
+    await page.getByText(/^Next: /).waitFor();
+    await page.getByRole("button", { name: "Create heartbeat" }).click();
+    await page.getByRole("heading", { name: "weekday dump" }).waitFor();
+    await page.getByText("Runs at 03:30, on Monday to Friday").waitFor();
+    const line = await page.locator(".copy", { hasText: "Cron line" }).locator("code").textContent();
+    expect(line).toMatch(/^30 3 \* \* 1-5 \/path\/to\/job\.sh; curl -fsS .*\/ping\/[0-9a-f-]{36}\/\$\?$/);
+    await inspect("check-heartbeat");
+  }, 60_000);
+
+  it("makes a status page of the check, posts an incident and shows both on the public page", async () => {
+    await nav("Status pages").click();
+    await page.getByRole("heading", { name: "No status pages yet" }).waitFor();
+    await page.getByLabel("Title", { exact: true }).fill("Acme status");
+    expect(await page.getByLabel("Address (slug)").inputValue()).toBe("acme-status");
+    await page.getByRole("button", { name: "Create status page" }).click();
+    await page.getByRole("heading", { name: "Acme status", level: 1 }).waitFor();
+
+    await page
+      .getByLabel("Add a check or host")
+      .selectOption({ label: "check: local api v2 (made public on save)" });
+    await page.getByRole("button", { name: "Add component" }).click();
+    await page.getByLabel("Shown as").fill("Public API");
+    await page.getByLabel("Group heading").fill("Services");
+    await page.getByRole("button", { name: "Save components" }).click();
+    await page.getByRole("status").getByText("Components saved").waitFor();
+    await page.frameLocator("iframe.preview").getByText("Public API").first().waitFor();
+    await inspect("status-page-editor");
+
+    await page.getByRole("link", { name: "← Status pages" }).click();
+    await page.getByLabel("Incident title").fill("Slow responses");
+    await page.getByLabel("What is happening").fill("We are looking into slow answers.");
+    await page.locator("#new-incident-form").getByLabel("check: local api v2").check();
+    await page.getByRole("button", { name: "Post incident" }).click();
+    const card = page.getByTestId("incidents").locator(".card", { hasText: "Slow responses" });
+    await card.waitFor();
+    await card.getByRole("button", { name: "Post update" }).click();
+    await card.getByLabel("Update", { exact: true }).fill("A fix is out; watching.");
+    await card.getByRole("button", { name: "Post update" }).click();
+    await card.getByText("A fix is out; watching.").waitFor();
+
+    await page.getByLabel("Maintenance title").fill("Database upgrade");
+    await page.getByRole("button", { name: "Schedule", exact: true }).click();
+    await page.locator(".card", { hasText: "Database upgrade" }).waitFor();
+    await inspect("status-pages");
+
+    const publicPage = await context.newPage();
+    try {
+      await publicPage.goto(`${server.url}/status/acme-status`);
+      await publicPage.getByText("Public API").first().waitFor();
+      await publicPage.getByText("Slow responses").first().waitFor();
+      await publicPage.getByText("Database upgrade").first().waitFor();
+    } finally {
+      await publicPage.close();
+    }
+  }, 120_000);
+
+  it("invites a colleague who accepts from the dashboard, then changes their role", async () => {
+    await nav("Settings").click();
+    await page.getByLabel("Invite by email").fill(colleague.email);
+    await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+    await page.getByRole("button", { name: "Invite", exact: true }).click();
+    await page.locator(".copy", { hasText: "Invitation link" }).waitFor();
+
+    const theirs = await browser.newContext({ viewport: widths.desktop });
+    try {
+      const them = await theirs.newPage();
+      await them.goto(`${server.url}/sign-up`);
+      await them.getByLabel("Name").fill(colleague.name);
+      await them.getByLabel("Email").fill(colleague.email);
+      await them.getByLabel("Password").fill(colleague.password);
+      await them.getByRole("button", { name: "Create account" }).click();
+      await them.getByRole("heading", { name: "Account created" }).waitFor();
+      await them.goto(`${server.url}/sign-in`);
+      await them.getByLabel("Email").fill(colleague.email);
+      await them.getByLabel("Password").fill(colleague.password);
+      await them.getByRole("button", { name: "Sign in" }).click();
+      // No project yet: the invitation waits on the first screen, no emailed link needed.
+      await them.getByRole("heading", { name: "Your invitations" }).waitFor();
+      await them.getByRole("button", { name: /^Accept/ }).click();
+      await them.getByRole("navigation", { name: "Project" }).getByRole("link", { name: "Checks" }).click();
+      await them.getByRole("cell", { name: "local api v2" }).waitFor();
+      expect(await them.getByRole("heading", { name: "New heartbeat" }).count()).toBe(0);
+
+      const role = page.getByLabel(`Role of ${colleague.email}`);
+      await role.waitFor();
+      expect(await role.inputValue()).toBe("viewer");
+      await role.selectOption("member");
+      await page.getByRole("status").getByText(`${colleague.email} is now member`).waitFor();
+      // The colleague may now write: the create form appears on their next look.
+      await them.reload();
+      await them.getByRole("heading", { name: "New heartbeat" }).waitFor();
+    } finally {
+      await theirs.close();
+    }
+  }, 90_000);
+
+  it("creates an API key, shows its secret once, and the key works until revoked", async () => {
+    await page.getByLabel("Key name").fill("grafana");
+    await page.getByRole("button", { name: "Create API key" }).click();
+    const secret = (await page.locator(".secret code").textContent()) ?? "";
+    expect(secret).toMatch(/^vgl_key_/);
+    const ok = await fetch(`${server.url}/api/v1/checks`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("local api v2");
+    await inspect("settings");
+
+    await page.getByRole("button", { name: "I have copied it" }).click();
+    const row = page.getByRole("row", { name: /grafana/ });
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await row.getByRole("button", { name: "Yes, revoke" }).click();
+    await row.waitFor({ state: "detached" });
+    const revoked = await fetch(`${server.url}/api/v1/checks`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
+    expect(revoked.status).toBe(401);
+  }, 60_000);
+
+  it("renames the project and shows the audit log with what was done", async () => {
+    await page.getByLabel("Project name").fill("Production");
+    await page.getByRole("button", { name: "Rename project" }).click();
+    await page.locator(".switcher option", { hasText: "Production" }).waitFor({ state: "attached" });
+
+    await page.getByRole("link", { name: "open the audit log" }).click();
+    await page.getByRole("heading", { name: "Audit log" }).waitFor();
+    const log = page.getByTestId("audit-log");
+    await log.getByText("api_key.create").waitFor();
+    await log.getByText("member.role_change").waitFor();
+    await log.getByText("project.rename").waitFor();
+    await inspect("audit-log");
+  }, 60_000);
+});
