@@ -260,4 +260,25 @@ describe("the dashboard in Chromium against the self-hosted server", () => {
     await page.reload();
     await page.getByText("vic@example.test").waitFor();
   }, 60_000);
+
+  it("creates a second project from the switcher, which opens empty with its own install line", async () => {
+    const first = new URL(page.url()).pathname.split("/")[2];
+    await page
+      .getByRole("combobox", { name: "Project", exact: true })
+      .selectOption({ label: "+ New project…" });
+    await page.getByRole("heading", { name: "New project" }).waitFor();
+    await inspect("new-project");
+    await page.getByLabel("Project name").fill("staging");
+    await page.getByRole("button", { name: "Create project" }).click();
+    await page.getByRole("heading", { name: "staging", level: 1 }).waitFor();
+    const second = new URL(page.url()).pathname.split("/")[2];
+    expect(second).not.toBe(first);
+    await page.getByRole("heading", { name: "No hosts yet" }).waitFor();
+    expect(await page.locator(".copy code").first().textContent()).toMatch(
+      /install\.sh \| sudo sh -s -- --token /,
+    );
+    // The switcher takes the person back; the first project's host is still there.
+    await page.getByRole("combobox", { name: "Project", exact: true }).selectOption({ value: first });
+    await page.locator(".card a.host-name").first().waitFor();
+  }, 60_000);
 });

@@ -14,6 +14,7 @@ import { ChannelsPage } from "./pages/channels.tsx";
 import { CheckPage, ChecksPage } from "./pages/checks.tsx";
 import { HostPage } from "./pages/host.tsx";
 import { LogsPage } from "./pages/logs.tsx";
+import { NewProject } from "./pages/new-project.tsx";
 import { Overview } from "./pages/overview.tsx";
 import { AuditLogPage, MyInvitations, SettingsPage } from "./pages/settings.tsx";
 import { StatusPageEditor, StatusPagesPage } from "./pages/status-pages.tsx";
@@ -48,6 +49,9 @@ export function App() {
       <Route path="/forgot-password" component={ForgotPassword} />
       <Route path="/reset-password" component={ResetPassword} />
       <Route path="/invite/:id" component={AcceptInvite} />
+      <Route path="/new-project">
+        <Signed>{(me) => <NewProject me={me} />}</Signed>
+      </Route>
       <Route path="/p/:projectId" nest>
         <Signed>{(me) => <ProjectFrame me={me} />}</Signed>
       </Route>
@@ -188,12 +192,21 @@ function NavLink({ href, children }: { href: string; children: string }) {
   );
 }
 
+/** The switcher's last option: not a project id (ids are UUIDs), so it cannot collide with one. */
+const NEW = "new";
+
 function ProjectSwitcher({ me, current }: { me: Me; current: string }) {
   const [, navigate] = useLocation();
   return (
     <label class="switcher">
       <span class="visually-hidden">Project</span>
-      <select value={current} onChange={(e) => navigate(`~/p/${(e.target as HTMLSelectElement).value}`)}>
+      <select
+        value={current}
+        onChange={(e) => {
+          const value = (e.target as HTMLSelectElement).value;
+          navigate(value === NEW ? "~/new-project" : `~/p/${value}`);
+        }}
+      >
         {me.organizations.map((org) => (
           <optgroup key={org.id} label={org.name}>
             {org.projects.map((p) => (
@@ -203,6 +216,9 @@ function ProjectSwitcher({ me, current }: { me: Me; current: string }) {
             ))}
           </optgroup>
         ))}
+        {me.organizations.some((o) => o.role === "owner" || o.role === "admin") && (
+          <option value={NEW}>+ New project…</option>
+        )}
       </select>
     </label>
   );
