@@ -36,8 +36,8 @@ const BATCHES_PER_PROBE = 50;
 const INTERVAL_MS = 30_000;
 const START = Date.UTC(2026, 10, 1);
 
-export function makeBatch(probe: number, i: number) {
-  const ts = START + i * INTERVAL_MS;
+export function makeBatch(probe: number, i: number, start = START) {
+  const ts = start + i * INTERVAL_MS;
   return {
     v: 1,
     batchId: `p${probe}-b${i}-${Math.random().toString(36).slice(2, 10)}`,

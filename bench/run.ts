@@ -9,6 +9,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { runChecksBench } from "./checks.ts";
 import { runDashboardBench } from "./dashboard.ts";
+import { runDashboardApiBench } from "./dashboard-api.ts";
 import { benchIngest } from "./ingest.ts";
 import { benchRules } from "./rules.ts";
 import { runStatusBench } from "./status.ts";
@@ -50,7 +51,7 @@ const sections = [
   `${await benchIngest()}\nCommand: \`npx tsx bench/ingest.ts\`.\n`,
   `## Status page (issue 8)\n\nCommand: \`npx tsx bench/status.ts\`.\n\n${await runStatusBench()}\n`,
   `${await benchRules()}\nCommand: \`npx tsx bench/rules.ts\`.\n`,
-  `## Dashboard (issue 13)\n\nCommand: \`npx tsx bench/dashboard.ts\` (needs \`npm run build -w @vigil/web\`).\n\n${await runDashboardBench()}\n`,
+  `## Dashboard (issue 13)\n\nCommand: \`npx tsx bench/dashboard.ts\` (needs \`npm run build -w @vigil/web\`).\n\n${await runDashboardBench()}\n\nThe API behind each screen, self-hosted. Command: \`npx tsx bench/dashboard-api.ts\`.\n\n${await runDashboardApiBench()}\n`,
   `## Two processes on one database (issue 14)\n\nCommand: \`npx tsx bench/two-processes.ts\`.\n\n${(await runTwoProcessesBench()).table}\n`,
   probeSection(),
 ];

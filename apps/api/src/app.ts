@@ -13,6 +13,7 @@ import { meRoutes, orgRoutes, setupRoutes } from "./routes/accounts.ts";
 import { alertRoutes } from "./routes/alerts.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { authHandlerRoutes } from "./routes/auth-handler.ts";
+import { backupRoutes } from "./routes/backups.ts";
 import { channelRoutes, deliveryRoutes } from "./routes/channels.ts";
 import { checkRoutes } from "./routes/checks.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
@@ -31,16 +32,23 @@ import { setupPageRoutes } from "./routes/setup-page.tsx";
 import { maintenanceWindowRoutes, silenceRoutes } from "./routes/silences.ts";
 import { customDomainRoutes, statusJsonRoutes, statusRoutes } from "./routes/status.ts";
 import { statusIncidentRoutes, statusMaintenanceRoutes, statusPageRoutes } from "./routes/status-pages.ts";
+import { countRequests } from "./self/count-requests.ts";
+import { createRuntime } from "./self/runtime.ts";
 
 export type { AppConfig, AppDeps, WebAssets } from "./deps.ts";
 export { defaultConfig } from "./deps.ts";
 
 /** Builds the one Hono app both runtimes serve. Holds no clients of its own: everything comes in `deps`. */
 export function createApp(given: AppDeps) {
-  const deps: AppDeps = { ...given, seriesCache: given.seriesCache ?? new SeriesCache() };
+  const deps: AppDeps = {
+    ...given,
+    seriesCache: given.seriesCache ?? new SeriesCache(),
+    runtime: given.runtime ?? createRuntime(given.clock.now()),
+  };
   const auth = authProvider(deps);
   const app = new Hono<AppEnv>();
   app.use(requestId);
+  app.use(countRequests);
   app.use(async (c, next) => {
     c.set("deps", deps);
     c.set("auth", () => auth(c.req.raw));
@@ -104,6 +112,7 @@ const projectResources = [
   ["/enrollment-tokens", enrollmentTokenRoutes],
   ["/hosts", hostRoutes],
   ["/logs", logRoutes],
+  ["/backups", backupRoutes],
   ["/events", eventRoutes],
   ["/checks", checkRoutes],
   ["/channels", channelRoutes],

@@ -1,7 +1,9 @@
 import type { Db } from "@vigil/db";
 import type { Clock, ProbeRunner, SeriesCache, SignUpMode } from "@vigil/engine";
 import type { Mailer } from "@vigil/notify";
+import { defaultLimits, type Limits } from "./limits.ts";
 import type { Gunzip } from "./platform/gunzip.ts";
+import type { Runtime } from "./self/runtime.ts";
 
 /** Everything the app needs from the outside world; each entry (Node, Worker, tests) builds its own. */
 export interface AppDeps {
@@ -29,6 +31,8 @@ export interface AppDeps {
   clientAddress?: ClientAddress;
   /** the dashboard's built files (apps/web/dist); absent: the server answers API paths only */
   webAssets?: WebAssets;
+  /** what this process or isolate keeps for rate limits and self-metrics; `createApp` makes one when absent */
+  runtime?: Runtime;
 }
 
 /**
@@ -100,7 +104,40 @@ export interface AppConfig {
   siteUrl?: string;
   /** other origins whose pages may call with a session cookie (e.g. a dashboard dev server) */
   trustedOrigins?: string[];
+  /** rate limits and per-project caps (limits.ts: defaults and environment variables) */
+  limits: Limits;
+  /** readiness thresholds, the dead-man switch and who may read the self-metrics */
+  selfWatch: SelfWatchConfig;
 }
+
+export interface SelfWatchConfig {
+  /** VIGIL_HEARTBEAT_URL: fetched (GET) after a healthy tick, at most once per `heartbeatEveryMs` */
+  heartbeatUrl?: string;
+  heartbeatEveryMs: number;
+  heartbeatTimeoutMs: number;
+  /** VIGIL_METRICS_TOKEN: the bearer token that reads the self-metrics on /metrics; unset: nobody can */
+  metricsToken?: string;
+  /** /readyz answers 503 past any of these */
+  maxTickLagMs: number;
+  maxOutboxDelayMs: number;
+  maxDbLatencyMs: number;
+  maxSpoolAgeMs: number;
+  /**
+   * The scheduler runs in this process (Node), so its lag counts from this process's start at the
+   * earliest: a restart after downtime is not unready before its first tick could have run.
+   */
+  schedulerInProcess: boolean;
+}
+
+export const defaultSelfWatch: SelfWatchConfig = {
+  heartbeatEveryMs: 60_000,
+  heartbeatTimeoutMs: 10_000,
+  maxTickLagMs: 3 * 60_000,
+  maxOutboxDelayMs: 10 * 60_000,
+  maxDbLatencyMs: 1_000,
+  maxSpoolAgeMs: 10 * 60_000,
+  schedulerInProcess: false,
+};
 
 export const defaultConfig: AppConfig = {
   version: "0.1.0",
@@ -111,4 +148,6 @@ export const defaultConfig: AppConfig = {
   allowPrivateTargets: false,
   statusCacheTtlMs: 30_000,
   signUpMode: "invite",
+  limits: defaultLimits,
+  selfWatch: defaultSelfWatch,
 };

@@ -5,10 +5,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type Db, hosts } from "@vigil/db";
 import { type Clock, createEnrollmentToken } from "@vigil/engine";
 import { eq } from "drizzle-orm";
+import type { LocalProbeReport } from "./self/runtime.ts";
 
 export interface LocalProbeOptions {
   db: Db;
@@ -21,6 +23,8 @@ export interface LocalProbeOptions {
 }
 
 export interface LocalProbe {
+  /** for /readyz: running, its spool's backlog, its last delivery complaint */
+  status(): Promise<LocalProbeReport>;
   /** SIGTERM, and SIGKILL for the probe and its commands if it has not exited within `graceMs` */
   stop(graceMs: number): Promise<void>;
 }
@@ -83,8 +87,16 @@ export async function startLocalProbe(options: LocalProbeOptions): Promise<Local
   // A server that dies without stopping it (an uncaught error) must not leave the probe behind.
   const orphanGuard = () => signalGroup("SIGKILL");
   process.once("exit", orphanGuard);
+  let lastError: LocalProbeReport["lastError"] = null;
   const forward = (chunk: Buffer) => {
-    for (const line of chunk.toString().split("\n")) if (line.trim()) options.log(`[probe] ${line}`);
+    for (const line of chunk.toString().split("\n")) {
+      if (!line.trim()) continue;
+      options.log(`[probe] ${line}`);
+      // What the probe logs when its batches do not get through (delivery.ts) or the spool overflows.
+      if (/delivery paused|rejected by the server|refused the host token|spool full/.test(line)) {
+        lastError = { at: options.clock.now(), message: line.trim().slice(0, 300) };
+      }
+    }
   };
   child.stdout?.on("data", forward);
   child.stderr?.on("data", forward);
@@ -94,7 +106,19 @@ export async function startLocalProbe(options: LocalProbeOptions): Promise<Local
     if (!stopping) options.log(`local probe exited (${signal ?? code}); the server keeps running without it`);
   });
   options.log(`local probe started (pid ${child.pid}, state in ${options.stateDir})`);
+  const spool = join(options.stateDir, "spool");
   return {
+    status: async () => {
+      // Spool files are named <15-digit ms timestamp>_<seq>-<batch id>.json.gz (probe/src/spool.ts).
+      const files = (await readdir(spool).catch(() => [] as string[])).filter((f) => f.endsWith(".json.gz"));
+      const times = files.map((f) => Number(f.slice(0, 15))).filter(Number.isFinite);
+      return {
+        running: child.exitCode === null && child.signalCode === null,
+        spooled: files.length,
+        oldestSpooledAt: times.length ? Math.min(...times) : null,
+        lastError,
+      };
+    },
     // The probe finishes the collection it is in before it exits on SIGTERM, and a slow one (apt-get's
     // simulation takes many seconds) would hold up Ctrl-C; its spool makes a cut-short run lose nothing sent.
     stop: async (graceMs) => {

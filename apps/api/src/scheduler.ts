@@ -84,7 +84,13 @@ export const checksJob: ScheduledJob = {
 /** Turns the flips of this tick (and earlier ones not yet done) into notices, and sends what is due. */
 export const notifyJob: ScheduledJob = {
   name: "notify",
-  run: (deps) => dispatch(notifyDeps(deps)),
+  run: async (deps) => {
+    const report = await dispatch(notifyDeps(deps));
+    for (const result of ["sent", "retrying", "failed"] as const) {
+      deps.runtime?.metrics.count("vigil_deliveries_total", { result }, report[result]);
+    }
+    return report;
+  },
 };
 
 // Order matters: whatever flips in checks, rules and forecasts is notified in the same run.

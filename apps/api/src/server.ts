@@ -39,13 +39,16 @@ import { guardedFetch, nodeProbes } from "@vigil/engine/node";
 import { httpMailer, type Mailer } from "@vigil/notify";
 import { smtpMailer, smtpTransportOptions } from "@vigil/notify/node";
 import { createApp, defaultConfig } from "./app.ts";
-import type { AppDeps, ProbeAssetName, ProbeAssets } from "./deps.ts";
+import { type AppDeps, defaultSelfWatch, type ProbeAssetName, type ProbeAssets } from "./deps.ts";
+import { type Limits, limitsFromEnv } from "./limits.ts";
 import { startLocalProbe } from "./local-probe.ts";
 import { nodeClientAddress } from "./platform/client-address.ts";
 import { nodeGunzip } from "./platform/node-gunzip.ts";
 import { createNodeServer } from "./platform/node-http.ts";
 import { webAssetsFrom } from "./platform/web-assets.ts";
-import { runScheduledJobs, scheduledJobs, startInterval } from "./scheduler.ts";
+import { scheduledJobs, startInterval } from "./scheduler.ts";
+import { createRuntime } from "./self/runtime.ts";
+import { runWatchedTick } from "./self/watched-tick.ts";
 import { memoryStatusCache } from "./status/memory-cache.ts";
 
 export interface ServerSettings {
@@ -71,6 +74,12 @@ export interface ServerSettings {
   signUpMode: SignUpMode;
   /** VIGIL_TRUSTED_ORIGINS: comma-separated origins whose pages may call with a session cookie */
   trustedOrigins: string[];
+  /** rate limits and caps (VIGIL_LIMIT_*, VIGIL_MAX_*; limits.ts) */
+  limits: Limits;
+  /** VIGIL_HEARTBEAT_URL: the dead-man switch pinged after healthy ticks */
+  heartbeatUrl?: string;
+  /** VIGIL_METRICS_TOKEN: bearer token for the self-metrics on /metrics */
+  metricsToken?: string;
 }
 
 /** A setup problem the operator can fix; printed as one line, never as a stack trace. */
@@ -91,6 +100,12 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
         "(generate one: node -e \"console.log('vgl_key_'+require('crypto').randomBytes(33).toString('base64url').replace(/[-_]/g,'x').slice(0,44))\")",
     );
   }
+  const { limits, problems } = limitsFromEnv(env);
+  if (problems[0]) throw new StartupError(problems[0]);
+  const heartbeatUrl = env.VIGIL_HEARTBEAT_URL?.trim() || undefined;
+  if (heartbeatUrl && !/^https?:\/\/[^/]/.test(heartbeatUrl)) {
+    throw new StartupError(`VIGIL_HEARTBEAT_URL must be an http(s) URL, got "${heartbeatUrl}"`);
+  }
   return {
     host: env.VIGIL_HOST ?? "127.0.0.1",
     port,
@@ -107,6 +122,9 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
     signUpMode: signUpModeFrom(env.VIGIL_SIGNUP),
     trustedOrigins: originsFrom(env.VIGIL_TRUSTED_ORIGINS),
+    limits,
+    ...(heartbeatUrl ? { heartbeatUrl } : {}),
+    ...(env.VIGIL_METRICS_TOKEN ? { metricsToken: env.VIGIL_METRICS_TOKEN } : {}),
   };
 }
 
@@ -350,7 +368,15 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
       secretKey: secretKeyFor(settings),
       signUpMode: settings.signUpMode,
       trustedOrigins: settings.trustedOrigins,
+      limits: settings.limits,
+      selfWatch: {
+        ...defaultSelfWatch,
+        schedulerInProcess: true,
+        ...(settings.heartbeatUrl ? { heartbeatUrl: settings.heartbeatUrl } : {}),
+        ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
+      },
     },
+    runtime: createRuntime(clock.now()),
     // Connections are vetted again at connect time, by the address they go to (DNS rebinding).
     probes: nodeProbes({ allowPrivate: settings.allowPrivateTargets }),
     fetch: guardedFetch(settings.allowPrivateTargets),
@@ -400,7 +426,7 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     config: { ...deps.config, publicUrl: deps.config.publicUrl ?? url },
   };
   const stopTicking = startInterval(
-    () => runScheduledJobs(schedulerDeps, scheduledJobs, lastRun),
+    () => runWatchedTick(schedulerDeps, scheduledJobs, lastRun),
     settings.tickMs,
   );
 
@@ -447,6 +473,7 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
           log,
         })
       : null;
+  if (localProbe && deps.runtime) deps.runtime.localProbe = localProbe.status;
 
   let closing: Promise<void> | null = null;
   const graceMs = options.stopGraceMs ?? STOP_GRACE_MS;

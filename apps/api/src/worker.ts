@@ -8,8 +8,17 @@ import { createDb } from "@vigil/db";
 import { type SignUpMode, systemClock } from "@vigil/engine";
 import { httpMailer, type Mailer, socketSmtpMailer } from "@vigil/notify";
 import { createApp, defaultConfig } from "./app.ts";
-import type { AppDeps, ProbeAssets, StatusCache, WebAssets } from "./deps.ts";
-import { runScheduledJobs, scheduledJobs } from "./scheduler.ts";
+import {
+  type AppDeps,
+  defaultSelfWatch,
+  type ProbeAssets,
+  type StatusCache,
+  type WebAssets,
+} from "./deps.ts";
+import { limitsFromEnv } from "./limits.ts";
+import { scheduledJobs } from "./scheduler.ts";
+import { createRuntime, type Runtime } from "./self/runtime.ts";
+import { runWatchedTick } from "./self/watched-tick.ts";
 import { workerProbes } from "./worker-probes.ts";
 
 export interface Env {
@@ -35,6 +44,12 @@ export interface Env {
   VIGIL_TRUSTED_ORIGINS?: string;
   /** the dashboard, the probe's installer and bundle (wrangler.toml [assets]) */
   ASSETS?: Fetcher;
+  /** dead-man switch: fetched after a healthy cron tick, at most once a minute */
+  VIGIL_HEARTBEAT_URL?: string;
+  /** bearer token for the self-metrics on /metrics (a Worker secret); unset: nobody reads them */
+  VIGIL_METRICS_TOKEN?: string;
+  /** rate limits and caps: VIGIL_LIMIT_* and VIGIL_MAX_* (see limits.ts and the README) */
+  [limit: `VIGIL_LIMIT_${string}` | `VIGIL_MAX_${string}`]: string | undefined;
 }
 
 /** install.sh and the bundle from the Worker's static assets; the standalone executable is not among them. */
@@ -94,8 +109,18 @@ function edgeStatusCache(ttlMs: number): StatusCache {
   };
 }
 
+/**
+ * This isolate's rate limit windows and counters, made by the entry on first use and handed to every
+ * request and cron run it serves (DESIGN: the entry owns what an isolate keeps). Counters are per isolate;
+ * rate limit counts meet in the database, and the gauges on /metrics and /readyz are read from it.
+ */
+let isolate: Runtime | undefined;
+
 function depsFor(env: Env): AppDeps {
   const mailer = workerMailer(env);
+  isolate ??= createRuntime(Date.now());
+  const { limits, problems } = limitsFromEnv(env as unknown as Record<string, string | undefined>);
+  for (const problem of problems) console.error(`vigil: ${problem}; using the default`);
   const allowPrivateTargets = env.VIGIL_ALLOW_PRIVATE_TARGETS === "1";
   return {
     db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN }),
@@ -108,6 +133,12 @@ function depsFor(env: Env): AppDeps {
       allowPrivateTargets,
       ...(env.VIGIL_PUBLIC_URL ? { publicUrl: env.VIGIL_PUBLIC_URL.replace(/\/+$/, "") } : {}),
       signUpMode: signUpMode(env.VIGIL_SIGNUP),
+      limits,
+      selfWatch: {
+        ...defaultSelfWatch,
+        ...(env.VIGIL_HEARTBEAT_URL ? { heartbeatUrl: env.VIGIL_HEARTBEAT_URL } : {}),
+        ...(env.VIGIL_METRICS_TOKEN ? { metricsToken: env.VIGIL_METRICS_TOKEN } : {}),
+      },
       ...(env.VIGIL_TRUSTED_ORIGINS
         ? {
             trustedOrigins: env.VIGIL_TRUSTED_ORIGINS.split(",")
@@ -122,6 +153,7 @@ function depsFor(env: Env): AppDeps {
     ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS), webAssets: env.ASSETS as WebAssets } : {}),
     ...(mailer ? { mailer } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),
+    runtime: isolate,
   };
 }
 
@@ -130,6 +162,10 @@ export default {
     return createApp(depsFor(env)).fetch(request);
   },
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(runScheduledJobs(depsFor(env), scheduledJobs));
+    ctx.waitUntil(
+      runWatchedTick(depsFor(env), scheduledJobs).then(async ({ heartbeat }) => {
+        await heartbeat;
+      }),
+    );
   },
 } satisfies ExportedHandler<Env>;

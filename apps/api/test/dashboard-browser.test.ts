@@ -157,6 +157,13 @@ describe("the dashboard in Chromium against the self-hosted server", () => {
       .waitFor({ timeout: 60_000 });
     await page.getByRole("button", { name: "24h" }).click();
     await page.locator("figure.chart", { hasText: "Load" }).locator("canvas").first().waitFor();
+    // This machine's root filesystem, with its use and a forecast (too little data yet on a fresh server).
+    const root = page
+      .getByRole("region", { name: "Filesystems" })
+      .getByRole("row")
+      .filter({ hasText: /^\/\s/ });
+    await root.getByText("not enough data yet").waitFor();
+    expect(await root.textContent()).toMatch(/\d+(\.\d+)?%/);
     await inspect("host");
   }, 90_000);
 

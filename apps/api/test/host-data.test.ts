@@ -96,7 +96,73 @@ describe("host state and its history", () => {
   });
 });
 
+describe("filesystems on the host page", () => {
+  it("tells each filesystem's use and when a filling one will be full at its trend", async () => {
+    const { app, adminKey, clock } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const GB = 1e9;
+    // Six hours, one batch every 10 minutes: "/" loses 1 GB an hour from 20 GB free; "/boot" holds still.
+    for (let i = 0; i <= 36; i++) {
+      const ts = T0 - 6 * 3_600_000 + i * 600_000;
+      const fs = (mount: string, available: number) => ({
+        ts,
+        mount,
+        device: mount === "/" ? "/dev/vda1" : "/dev/vda2",
+        fstype: "ext4",
+        sizeBytes: 100 * GB,
+        usedBytes: 100 * GB - available,
+        availableBytes: available,
+      });
+      await sendBatch(
+        app,
+        host.hostToken,
+        batch({ sentAt: ts, filesystems: [fs("/", 26 * GB - (i / 6) * GB), fs("/boot", 50 * GB)] }),
+      );
+    }
+    clock.set(T0);
+    const body = await json<{ lookbackHours: number; filesystems: Record<string, unknown>[] }>(
+      app.request(`/api/v1/hosts/${host.hostId}/filesystems`, { headers: bearer(adminKey) }),
+    );
+    expect(body.lookbackHours).toBe(6);
+    expect(body.filesystems).toEqual([
+      expect.objectContaining({ mount: "/", usedPct: 80, trend: "filling", hoursUntilFull: 20 }),
+      expect.objectContaining({ mount: "/boot", usedPct: 50, trend: "steady", hoursUntilFull: null }),
+    ]);
+  });
+});
+
 describe("backups", () => {
+  it("puts each host's newest successful and failed backup on the host, for the overview's cards", async () => {
+    const { app, adminKey } = await testApp();
+    const host = await enrollHost(app, adminKey);
+    const quiet = await enrollHost(app, adminKey, { hostname: "quiet" });
+    const run = (name: string, status: string, endedAt: number) => ({
+      name,
+      tool: "restic",
+      status,
+      startedAt: endedAt - 5000,
+      endedAt,
+      exitCode: status === "success" ? 0 : 1,
+    });
+    await sendBatch(
+      app,
+      host.hostToken,
+      batch({
+        backups: [
+          run("home", "success", T0),
+          run("db", "success", T0 + 500),
+          run("home", "failure", T0 + 900),
+        ],
+      }),
+    );
+    const { hosts } = await json<{ hosts: { id: string; lastBackup: unknown }[] }>(
+      app.request("/api/v1/hosts", { headers: bearer(adminKey) }),
+    );
+    const byId = new Map(hosts.map((h) => [h.id, h.lastBackup]));
+    expect(byId.get(host.hostId)).toEqual({ successAt: T0 + 500, failureAt: T0 + 900 });
+    expect(byId.get(quiet.hostId)).toEqual({ successAt: null, failureAt: null });
+  });
+
   it("lists runs and tells the last success and the last failure per backup", async () => {
     const { app, adminKey } = await testApp();
     const host = await enrollHost(app, adminKey);

@@ -53,10 +53,12 @@ const MATRIX: Record<string, Row> = {
   "GET /hosts/:id/logs": { id: (v) => v.hostId },
   "GET /hosts/:id/logs/tail": { id: (v) => v.hostId },
   "GET /hosts/:id/backups": { id: (v) => v.hostId },
+  "GET /hosts/:id/filesystems": { id: (v) => v.hostId },
   "GET /hosts/:id/state": { id: (v) => v.hostId },
   "GET /hosts/:id/events": { id: (v) => v.hostId },
   "GET /logs": {},
   "GET /logs/tail": { stream: true },
+  "GET /backups": {},
   "GET /events": {},
   "POST /events": { body: (v) => ({ service: "web", version: "2", host: v.hostId, message: "x" }) },
   "GET /checks": {},
@@ -154,6 +156,7 @@ const ORG_ROUTES = [
 /** Not addressed by project, each for a reason of its own. */
 const EXCLUDED: Record<string, string> = {
   "GET /healthz": "public liveness",
+  "GET /readyz": "public readiness: counts and delays across the server, never a project's data",
   "GET /api/auth/*": "better-auth: acts on the signed-in person only",
   "POST /api/auth/*": "better-auth: acts on the signed-in person only (organisation calls check membership)",
   "GET /api/v1/me": "the signed-in person's own memberships",

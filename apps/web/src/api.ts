@@ -2,7 +2,7 @@
  * The dashboard's only door to Vigil: same-origin fetch to the public REST API, the session cookie riding
  * along. Errors arrive as `{"error":{"code","message"}}` and leave as ApiError.
  */
-import type { RoleName } from "@vigil/contract";
+import type { Me, RoleName } from "@vigil/contract";
 
 export class ApiError extends Error {
   constructor(
@@ -41,17 +41,7 @@ function safeJson(text: string): unknown {
 
 export const post = <T>(path: string, body: unknown = {}) => api<T>(path, { body });
 
-/** `GET /api/v1/me`: who is signed in, their organisations and each one's projects. */
-export interface Me {
-  user: { id: string; email: string; name: string; emailVerified: boolean };
-  organizations: {
-    id: string;
-    name: string;
-    slug: string;
-    role: RoleName;
-    projects: { id: string; name: string; slug: string; pingKey: string; organizationId: string }[];
-  }[];
-}
+export type { Me };
 
 /** A project-scoped REST path, the form signed-in people use. */
 export const projectPath = (projectId: string, rest: string) =>

@@ -7,10 +7,13 @@ import { createContext } from "preact";
 import { useContext, useEffect } from "preact/hooks";
 import { Link, Redirect, Route, Switch, useLocation, useParams } from "wouter-preact";
 import { ApiError, type Me, post } from "./api.ts";
+import { AlertsPage } from "./pages/alerts.tsx";
 import { AcceptInvite, ForgotPassword, ResetPassword, SignIn, SignUp } from "./pages/auth.tsx";
+import { BackupsPage } from "./pages/backups.tsx";
 import { ChannelsPage } from "./pages/channels.tsx";
 import { CheckPage, ChecksPage } from "./pages/checks.tsx";
 import { HostPage } from "./pages/host.tsx";
+import { LogsPage } from "./pages/logs.tsx";
 import { Overview } from "./pages/overview.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
 import { clearCache, useQuery } from "./query.ts";
@@ -138,6 +141,9 @@ function ProjectFrame({ me }: { me: Me }) {
         <nav aria-label="Project">
           <NavLink href="/">Overview</NavLink>
           <NavLink href="/checks">Checks</NavLink>
+          <NavLink href="/logs">Logs</NavLink>
+          <NavLink href="/backups">Backups</NavLink>
+          <NavLink href="/alerts">Alerts</NavLink>
           <NavLink href="/channels">Channels</NavLink>
           <NavLink href="/settings">Settings</NavLink>
         </nav>
@@ -153,6 +159,9 @@ function ProjectFrame({ me }: { me: Me }) {
           <Route path="/checks" component={ChecksPage} />
           <Route path="/checks/:checkId" component={CheckPage} />
           <Route path="/channels" component={ChannelsPage} />
+          <Route path="/logs" component={LogsPage} />
+          <Route path="/backups" component={BackupsPage} />
+          <Route path="/alerts/:tab?" component={AlertsPage} />
           <Route path="/settings" component={SettingsPage} />
           <Route>
             <h1>Page not found</h1>

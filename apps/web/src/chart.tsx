@@ -57,10 +57,14 @@ export function TimeChart(props: {
   max?: number;
   /** the window asked for, in ms: the x axis spans it even when data covers only part of it */
   window: [number, number];
+  /** a click within a few pixels of a marker line (the list of markers is the keyboard's way) */
+  onMarker?: (event: HostEvent) => void;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const { title, series, events, format, max, window: span } = props;
+  const onMarker = useRef(props.onMarker);
+  onMarker.current = props.onMarker;
   const shape = series.map((s) => s.label).join("|");
 
   useEffect(() => {
@@ -84,7 +88,10 @@ export function TimeChart(props: {
           stroke: axisColor,
           // wide enough for "12.5 MB/s"
           size: 76,
-          values: (_u, vals) => vals.map(fmt),
+          // Ticks closer than the format shows (0.2, 0.4… bytes on an all-zero series) would repeat a
+          // label; each label is shown once.
+          values: (_u, vals) =>
+            vals.map(fmt).map((label, i, all) => (i > 0 && all[i - 1] === label ? "" : label)),
           grid: { stroke: "rgba(128,128,128,.15)" },
         },
       ],
@@ -101,6 +108,22 @@ export function TimeChart(props: {
     };
     const chart = new uPlot(opts, align(series), el);
     plot.current = chart;
+    const nearestMarker = (clientX: number) => {
+      const rect = chart.over.getBoundingClientRect();
+      let best: { e: HostEvent; dx: number } | null = null;
+      for (const e of events) {
+        const dx = Math.abs(chart.valToPos(e.at / 1000, "x") - (clientX - rect.left));
+        if (dx <= 6 && (!best || dx < best.dx)) best = { e, dx };
+      }
+      return best?.e ?? null;
+    };
+    chart.over.addEventListener("click", (ev) => {
+      const hit = nearestMarker(ev.clientX);
+      if (hit) onMarker.current?.(hit);
+    });
+    chart.over.addEventListener("mousemove", (ev) => {
+      chart.over.style.cursor = onMarker.current && nearestMarker(ev.clientX) ? "pointer" : "";
+    });
     const resize = new ResizeObserver(() => chart.setSize({ width: el.clientWidth, height: 180 }));
     resize.observe(el);
     return () => {

@@ -22,7 +22,9 @@ export function Field(props: {
         id={id}
         name={props.name}
         type={props.type ?? "text"}
-        value={props.value}
+        // A starting value, not a controlled one: Preact puts `value` back on every re-render, and the
+        // pages re-render on each 5 s poll, which would undo what someone is typing.
+        defaultValue={props.value}
         required={props.required}
         autoComplete={props.autocomplete}
         placeholder={props.placeholder}

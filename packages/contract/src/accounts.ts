@@ -1,9 +1,25 @@
 import { z } from "zod";
+import { projectSchema } from "./api.ts";
 import { epochMs } from "./common.ts";
 
 export const roles = ["owner", "admin", "member", "viewer"] as const;
 export const roleSchema = z.enum(roles);
 export type RoleName = z.infer<typeof roleSchema>;
+
+/** `GET /api/v1/me`: who is signed in, their organisations with their role, and each one's projects. */
+export const meSchema = z.object({
+  user: z.object({ id: z.string(), email: z.string(), name: z.string(), emailVerified: z.boolean() }),
+  organizations: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      slug: z.string(),
+      role: roleSchema,
+      projects: z.array(projectSchema),
+    }),
+  ),
+});
+export type Me = z.infer<typeof meSchema>;
 
 /** Passwords: better-auth's limits as Vigil sets them (10–128 characters). */
 export const passwordSchema = z.string().min(10).max(128);

@@ -28,6 +28,7 @@ export const ErrorCode = {
   headersTooLarge: "HEADERS_TOO_LARGE",
   unsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
   rateLimited: "RATE_LIMITED",
+  capReached: "CAP_REACHED",
   internal: "INTERNAL",
   unavailable: "UNAVAILABLE",
 } as const;

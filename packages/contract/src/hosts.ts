@@ -92,8 +92,33 @@ export const hostSchema = z.object({
   config: probeRemoteConfigSchema,
   latest: hostLatestSchema,
   state: stateSnapshotSchema.nullable(),
+  /** when any backup of this host last succeeded and last failed (per backup: `GET /hosts/:id/backups`) */
+  lastBackup: z.object({ successAt: epochMs.nullable(), failureAt: epochMs.nullable() }),
 });
 export type Host = z.infer<typeof hostSchema>;
+
+/** One filesystem on the host page (`GET /hosts/:id/filesystems`): latest figures and the disk-full trend. */
+export const hostFilesystemSchema = z.object({
+  mount: z.string(),
+  device: z.string().nullable(),
+  sizeBytes: z.number().nullable(),
+  availableBytes: z.number().nullable(),
+  usedPct: z.number().nullable(),
+  at: epochMs.nullable(),
+  /** hours until full at the fitted trend; null unless `trend` is "filling" */
+  hoursUntilFull: z.number().nullable(),
+  /** "unknown" until the data covers half the lookback */
+  trend: z.enum(["filling", "steady", "unknown"]),
+});
+export type HostFilesystem = z.infer<typeof hostFilesystemSchema>;
+
+export const hostFilesystemsSchema = z.object({
+  lookbackHours: z.number(),
+  /** the forecast rule's horizon: a disk full sooner than this is alerted on */
+  withinHours: z.number().nullable(),
+  filesystems: z.array(hostFilesystemSchema),
+});
+export type HostFilesystems = z.infer<typeof hostFilesystemsSchema>;
 
 const commaList = z
   .string()
@@ -164,6 +189,8 @@ export const logsQuerySchema = z.object({
   before: z.coerce.number().int().positive().optional(),
   /** cursor: only entries newer than this id (catching up) */
   after: z.coerce.number().int().nonnegative().optional(),
+  /** only entries logged at or before this moment: the lines up to a deploy or an alert */
+  to: timeQueryParam.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export type LogsQuery = z.infer<typeof logsQuerySchema>;
@@ -180,6 +207,41 @@ export const logEntryOutSchema = z.object({
   fields: z.record(z.string(), z.string()).nullable(),
 });
 export type LogEntryOut = z.infer<typeof logEntryOutSchema>;
+
+/** A page of log entries; `nextBefore` is the cursor of the next older page, null on the last one. */
+export const logsResponseSchema = z.object({
+  entries: z.array(logEntryOutSchema),
+  nextBefore: z.number().int().nullable(),
+});
+export type LogsResponse = z.infer<typeof logsResponseSchema>;
+
+/**
+ * One backup name on one host, as the project's backups list shows it: the last success and failure,
+ * the last run's size and duration, and how stale it is against the backup rules that cover it.
+ */
+export const backupOverviewSchema = z.object({
+  hostId: z.string(),
+  hostName: z.string(),
+  name: z.string(),
+  tool: z.string(),
+  lastStatus: z.enum(["success", "failure"]),
+  lastRunAt: epochMs,
+  lastSuccessAt: epochMs.nullable(),
+  lastFailureAt: epochMs.nullable(),
+  runs: z.number().int(),
+  lastRun: z.object({
+    durationMs: z.number().int(),
+    bytesAdded: z.number().nullable(),
+    bytesProcessed: z.number().nullable(),
+    snapshotId: z.string().nullable(),
+    error: z.string().nullable(),
+  }),
+  /** the tightest `maxAgeHours` of the enabled backup rules covering it; null when no rule does */
+  maxAgeHours: z.number().nullable(),
+  /** the last success is older than `maxAgeHours` (or there is none); null when no rule says */
+  stale: z.boolean().nullable(),
+});
+export type BackupOverview = z.infer<typeof backupOverviewSchema>;
 
 export const createEventRequestSchema = z.object({
   kind: z

@@ -178,6 +178,52 @@ export const channelSchema = z.object({
 });
 export type Channel = z.infer<typeof channelSchema>;
 
+/** One entry of the delivery log (`GET /deliveries`): a notice, and what became of it on its channel. */
+export const deliveryLogEntrySchema = z.object({
+  notificationId: z.number(),
+  channelId: z.string(),
+  kind: z.string(),
+  event: z.string(),
+  title: z.string(),
+  subject: z.object({ type: z.string(), id: z.string() }).nullable(),
+  state: z.string(),
+  suppressedReason: z.string().nullable(),
+  /** why a `failed` notice could not be queued or rendered */
+  error: z.string().nullable(),
+  createdAt: epochMs,
+  delivery: z
+    .object({
+      id: z.string(),
+      state: z.string(),
+      title: z.string(),
+      sentAt: epochMs.nullable(),
+      nextAttemptAt: epochMs,
+      lastError: z.string().nullable(),
+      attempts: z.array(
+        z.object({
+          at: epochMs,
+          outcome: z.string(),
+          status: z.number().nullable(),
+          error: z.string().nullable(),
+          latencyMs: z.number(),
+        }),
+      ),
+    })
+    .nullable(),
+});
+export type DeliveryLogEntry = z.infer<typeof deliveryLogEntrySchema>;
+
+/** The answer to `POST /channels/:id/test`: the test notice's one attempt. */
+export const channelTestResultSchema = z.object({
+  deliveryId: z.string(),
+  sent: z.boolean(),
+  outcome: z.string(),
+  status: z.number().nullable(),
+  error: z.string().nullable(),
+  latencyMs: z.number(),
+});
+export type ChannelTestResult = z.infer<typeof channelTestResultSchema>;
+
 export const deliveryLogQuerySchema = z.object({
   channelId: z.string().min(1).max(64).optional(),
   incidentId: z.string().min(1).max(64).optional(),

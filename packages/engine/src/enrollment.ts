@@ -94,6 +94,8 @@ export async function enrollHost(
   db: Db,
   clock: Clock,
   input: EnrollRequest,
+  /** `beforeCreate` runs before a new host is added (not when one re-enrolls); throws to refuse (caps) */
+  options: { beforeCreate?: (projectId: string) => Promise<void> } = {},
 ): Promise<EnrollResponse & { created: boolean }> {
   const prefix = secretPrefix(input.token, "enr");
   const row = prefix
@@ -124,6 +126,7 @@ export async function enrollHost(
       );
     }
   }
+  if (!existing) await options.beforeCreate?.(row.projectId);
   const hostToken = await issueSecret("hst");
 
   let host: typeof hosts.$inferSelect | undefined;

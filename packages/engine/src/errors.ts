@@ -47,3 +47,28 @@ export class InvalidInputError extends DomainError {
     super(ErrorCode.validation, `${path}: ${message}`);
   }
 }
+
+/** Too many requests for one key (a check, an address, an API key) in the current window. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    /** whole seconds until the window frees up (the Retry-After header) */
+    readonly retryAfter: number,
+  ) {
+    super(ErrorCode.rateLimited, message);
+  }
+}
+
+/** A project already holds as many of something as it may (checks, hosts, channels, rules). */
+export class CapReachedError extends DomainError {
+  constructor(
+    readonly resource: string,
+    readonly cap: number,
+    setting: string,
+  ) {
+    super(
+      ErrorCode.capReached,
+      `this project has reached its cap of ${cap} ${resource} (${setting}); delete some, or raise the cap`,
+    );
+  }
+}

@@ -20,7 +20,7 @@ import {
   series,
   verifySecret,
 } from "@vigil/db";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, max, sql } from "drizzle-orm";
 import type { Clock } from "./clock.ts";
 import { NotFoundError } from "./errors.ts";
 import { getProjectSettings, mergeProbeConfig, resolveSettings } from "./settings.ts";
@@ -94,14 +94,38 @@ async function latestFigures(db: Db, hostIds: string[]): Promise<Map<string, Hos
   return out;
 }
 
+/** Each host's newest successful and failed backup run: the overview's "last backup" without a call per card. */
+async function lastBackups(db: Db, hostIds: string[]): Promise<Map<string, Host["lastBackup"]>> {
+  if (hostIds.length === 0) return new Map();
+  const rows = await db
+    .select({
+      hostId: backupRuns.hostId,
+      successAt: max(sql<number>`case when ${backupRuns.status} = 'success' then ${backupRuns.endedAt} end`),
+      failureAt: max(sql<number>`case when ${backupRuns.status} = 'failure' then ${backupRuns.endedAt} end`),
+    })
+    .from(backupRuns)
+    .where(inArray(backupRuns.hostId, hostIds))
+    .groupBy(backupRuns.hostId);
+  return new Map(
+    rows.map((r) => [
+      r.hostId,
+      {
+        successAt: r.successAt === null ? null : Number(r.successAt),
+        failureAt: r.failureAt === null ? null : Number(r.failureAt),
+      },
+    ]),
+  );
+}
+
 const round = (n: number) => Math.round(n * 100) / 100;
 
 async function toHosts(db: Db, clock: Clock, projectId: string, rows: HostRow[]): Promise<Host[]> {
   const settings = await getProjectSettings(db, projectId);
   const ids = rows.map((r) => r.id);
-  const [latest, states] = await Promise.all([
+  const [latest, states, backups] = await Promise.all([
     latestFigures(db, ids),
     ids.length ? db.select().from(hostState).where(inArray(hostState.hostId, ids)) : Promise.resolve([]),
+    lastBackups(db, ids),
   ]);
   const stateOf = new Map(states.map((s) => [s.hostId, s.snapshot as StateSnapshot]));
   const now = clock.now();
@@ -120,6 +144,7 @@ async function toHosts(db: Db, clock: Clock, projectId: string, rows: HostRow[])
       config,
       latest: latest.get(row.id) ?? {},
       state: stateOf.get(row.id) ?? null,
+      lastBackup: backups.get(row.id) ?? { successAt: null, failureAt: null },
     };
   });
 }

@@ -14,6 +14,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { accountsBaseUrl } from "../accounts.ts";
 import type { AppEnv } from "../env.ts";
+import { enforceRate } from "../limits.ts";
 
 function bearer(header: string | undefined): string | null {
   const match = header?.match(/^Bearer\s+(\S+)\s*$/i);
@@ -68,6 +69,7 @@ export async function authenticate(c: Context<AppEnv>, scope: ApiKeyScope): Prom
     if (!key) throw new UnauthorizedError("the API key is not valid");
     if (named && named !== "current" && named !== key.projectId) throw new NotFoundError("project");
     if (!grants(key.scopes, scope)) throw new ForbiddenError(`this API key lacks the "${scope}" scope`);
+    await enforceRate(c, "apiPerKey", key.keyId);
     c.set("principal", {
       projectId: key.projectId,
       scopes: key.scopes,

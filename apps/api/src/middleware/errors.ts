@@ -1,5 +1,5 @@
 import { type ErrorBody, ErrorCode } from "@vigil/contract";
-import { DomainError, InvalidInputError, isAPIError } from "@vigil/engine";
+import { DomainError, InvalidInputError, isAPIError, RateLimitedError } from "@vigil/engine";
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -28,6 +28,7 @@ const statusOf: Record<string, ContentfulStatusCode> = {
   [ErrorCode.payloadTooLarge]: 413,
   [ErrorCode.unsupportedMediaType]: 415,
   [ErrorCode.rateLimited]: 429,
+  [ErrorCode.capReached]: 403,
   [ErrorCode.unavailable]: 503,
 };
 
@@ -52,6 +53,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof InvalidInputError) {
     return errorResponse(c, 400, err.code, err.message, [{ path: err.path, message: err.message }]);
   }
+  if (err instanceof RateLimitedError) c.header("Retry-After", String(err.retryAfter));
   if (err instanceof DomainError) {
     return errorResponse(c, statusOf[err.code] ?? 400, err.code, err.message);
   }

@@ -1,6 +1,7 @@
 import {
   auditQuerySchema,
   createInvitationRequestSchema,
+  type Me,
   setupRequestSchema,
   transferOwnershipRequestSchema,
 } from "@vigil/contract";
@@ -46,10 +47,11 @@ async function requireOrgRole(c: Context<AppEnv>, least: Role): Promise<Role> {
 /** The signed-in person, their organisations with roles, and each organisation's projects. */
 export const meRoutes = new Hono<AppEnv>().use(requireSession).get("/", async (c) => {
   const u = c.var.user;
-  return c.json({
+  const me: Me = {
     user: { id: u.id, email: u.email, name: u.name, emailVerified: u.emailVerified },
     organizations: await listMemberships(c.var.deps.db, u.id),
-  });
+  };
+  return c.json(me);
 });
 
 /**

@@ -1,4 +1,5 @@
 import {
+  type ChannelTestResult,
   createChannelRequestSchema,
   deliveryLogQuerySchema,
   updateChannelRequestSchema,
@@ -17,6 +18,7 @@ import { sendTestNotification } from "@vigil/notify";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
+import { enforceCap } from "../limits.ts";
 import { requireScope } from "../middleware/auth.ts";
 import { validate } from "../middleware/validate.ts";
 import { notifyDeps } from "../notify.ts";
@@ -40,6 +42,7 @@ export const channelRoutes = new Hono<AppEnv>()
   .post("/", validate("json", createChannelRequestSchema), async (c) => {
     const { db, clock } = c.var.deps;
     const { projectId } = c.var.principal;
+    await enforceCap(c, "maxChannels", projectId);
     const row = await createChannel(db, clock, projectId, c.req.valid("json"), channelEnvironment(c));
     return c.json(toChannel(row), 201);
   })
@@ -66,7 +69,7 @@ export const channelRoutes = new Hono<AppEnv>()
   .post("/:id/test", validate("param", idParam), async (c) => {
     const channel = await findChannel(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
     const result = await sendTestNotification(notifyDeps(c.var.deps, new URL(c.req.url).origin), channel);
-    return c.json({
+    return c.json<ChannelTestResult>({
       deliveryId: result.deliveryId,
       sent: result.state === "sent",
       outcome: result.attempt.outcome,

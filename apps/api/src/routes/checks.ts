@@ -22,6 +22,7 @@ import {
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
+import { enforceCap } from "../limits.ts";
 import { requireScope } from "../middleware/auth.ts";
 import { validate } from "../middleware/validate.ts";
 
@@ -34,6 +35,7 @@ const pingBase = (c: Context<AppEnv>) => c.var.deps.config.publicUrl ?? new URL(
 export const checkRoutes = new Hono<AppEnv>()
   .post("/", requireScope("write"), validate("json", createCheckRequestSchema), async (c) => {
     const { db, clock, config } = c.var.deps;
+    await enforceCap(c, "maxChecks", c.var.principal.projectId);
     const row = await createCheck(db, clock, c.var.principal.projectId, c.req.valid("json"), config);
     return c.json(toCheck(row, pingBase(c)), 201);
   })

@@ -3,6 +3,7 @@ import {
   deleteHost,
   getHost,
   getHostRow,
+  hostFilesystems,
   listBackups,
   listEvents,
   listHosts,
@@ -80,6 +81,10 @@ export const hostRoutes = new Hono<AppEnv>()
     const { db } = c.var.deps;
     const hostId = (await getHostRow(db, c.var.principal.projectId, c.req.valid("param").id)).id;
     return c.json(await listBackups(db, c.var.principal.projectId, hostId));
+  })
+  .get("/:id/filesystems", requireScope("read"), validate("param", idParam), async (c) => {
+    const { db, clock } = c.var.deps;
+    return c.json(await hostFilesystems(db, clock, c.var.principal.projectId, c.req.valid("param").id));
   })
   .get("/:id/state", requireScope("read"), validate("param", idParam), async (c) => {
     const { db, clock } = c.var.deps;

@@ -28,7 +28,14 @@ export function streamLogTail(c: Context<AppEnv>, query: LogsQuery & { hostId?: 
     const deadline = Date.now() + config.tailMaxMs;
     await stream.writeSSE({ event: "ready", data: JSON.stringify({ after }) });
     while (open && Date.now() < deadline) {
-      const { entries } = await listLogs(db, projectId, { ...query, after, before: undefined, limit: 500 });
+      // A tail follows what arrives from now on: paging cursors and an end moment do not apply.
+      const { entries } = await listLogs(db, projectId, {
+        ...query,
+        after,
+        before: undefined,
+        to: undefined,
+        limit: 500,
+      });
       for (const entry of entries) {
         await stream.writeSSE({ event: "log", id: String(entry.id), data: JSON.stringify(entry) });
         after = entry.id;

@@ -9,6 +9,7 @@ import { type PingInput, recordPing } from "@vigil/engine";
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv } from "../env.ts";
+import { enforceCap, enforceRate, limitedAddress } from "../limits.ts";
 import { clientAddress } from "../middleware/client.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -83,13 +84,38 @@ export const pingRoutes = new Hono<AppEnv>()
       const slug = second ?? "";
       if (!checkSlugPattern.test(slug)) return text(c, "invalid slug format", 400);
       if (rest.length > 0) return text(c, "invalid url format", 400);
-      target = { pingKey: first, slug, create: c.req.query("create") === "1" };
+      const pingKey = first;
+      target = {
+        pingKey,
+        slug,
+        create: c.req.query("create") === "1",
+        // Auto-provisioning is counted per ping key and bounded by the project's cap on checks.
+        beforeCreate: async (projectId) => {
+          await enforceRate(c, "pingCreatesPerKey", pingKey, { exact: true });
+          await enforceCap(c, "maxChecks", projectId);
+        },
+      };
       suffix = third;
     }
     const signal = parseSignal(suffix);
     if (!signal) return text(c, "invalid url format", 400);
     const rid = c.req.query("rid") ?? null;
     if (rid !== null && !UUID.test(rid.toLowerCase())) return text(c, "invalid rid format", 400);
+
+    // Limits come before any database work: a refused ping costs a map lookup (limits.ts explains the counts).
+    const metrics = c.var.deps.runtime?.metrics;
+    try {
+      await enforceRate(
+        c,
+        "pingsPerCheck",
+        "checkId" in target ? target.checkId : `${target.pingKey}/${target.slug}`,
+      );
+      const address = limitedAddress(c);
+      if (address) await enforceRate(c, "pingsPerAddress", address);
+    } catch (err) {
+      metrics?.count("vigil_pings_total", { result: "rate_limited" });
+      throw err;
+    }
 
     const { db, clock } = c.var.deps;
     const outcome = await recordPing(db, clock, {
@@ -101,6 +127,7 @@ export const pingRoutes = new Hono<AppEnv>()
       userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
       remoteAddr: clientAddress(c),
     });
+    metrics?.count("vigil_pings_total", { result: outcome.result });
     switch (outcome.result) {
       case "ok":
         return text(c, "OK", 200);

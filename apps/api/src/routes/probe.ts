@@ -2,6 +2,7 @@ import { enrollRequestSchema, probeBatchV1Schema } from "@vigil/contract";
 import { enrollHost, evaluateBatchRules, ingestBatch } from "@vigil/engine";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
+import { enforceCap, enforceRate, limitedAddress } from "../limits.ts";
 import { requireHost } from "../middleware/auth.ts";
 import { readBatchBody } from "../middleware/batch-body.ts";
 import { parseInput, validate } from "../middleware/validate.ts";
@@ -10,13 +11,24 @@ import { parseInput, validate } from "../middleware/validate.ts";
 export const probeRoutes = new Hono<AppEnv>()
   .post("/enroll", validate("json", enrollRequestSchema), async (c) => {
     const { db, clock } = c.var.deps;
-    const { created, ...enrolled } = await enrollHost(db, clock, c.req.valid("json"));
+    const input = c.req.valid("json");
+    // Counted before the token is checked, so guessing tokens is limited too (per address; per token by
+    // its visible prefix "vgl_enr_" + 12 characters, which is all an unverified token can be keyed by).
+    const address = limitedAddress(c);
+    if (address) await enforceRate(c, "enrollPerAddress", address, { exact: true });
+    await enforceRate(c, "enrollPerToken", input.token.slice(0, 20), { exact: true });
+    const { created, ...enrolled } = await enrollHost(db, clock, input, {
+      beforeCreate: (projectId) => enforceCap(c, "maxHosts", projectId),
+    });
     return c.json(enrolled, created ? 201 : 200);
   })
   .post("/batches", requireHost, async (c) => {
     const batch = parseInput(probeBatchV1Schema, await readBatchBody(c), "body");
     const { db, clock, seriesCache } = c.var.deps;
     const result = await ingestBatch(db, clock, c.var.host, batch, seriesCache);
+    c.var.deps.runtime?.metrics.count("vigil_probe_batches_total", {
+      result: result.duplicate ? "duplicate" : "stored",
+    });
     if (!result.duplicate) {
       // The batch is durable already: a failing rule evaluation is logged, and the tick's re-checks go on.
       await evaluateBatchRules(db, clock, c.var.host, { batch, ...result }).catch((err) =>

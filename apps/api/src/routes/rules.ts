@@ -2,6 +2,7 @@ import { createRuleRequestSchema, updateRuleRequestSchema } from "@vigil/contrac
 import { createRule, deleteRule, findRuleRow, listRuleRows, toRule, updateRule } from "@vigil/engine";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
+import { enforceCap } from "../limits.ts";
 import { requireScope } from "../middleware/auth.ts";
 import { validate } from "../middleware/validate.ts";
 import { idParam } from "./params.ts";
@@ -10,6 +11,7 @@ import { idParam } from "./params.ts";
 export const ruleRoutes = new Hono<AppEnv>()
   .post("/", requireScope("write"), validate("json", createRuleRequestSchema), async (c) => {
     const { db, clock } = c.var.deps;
+    await enforceCap(c, "maxRules", c.var.principal.projectId);
     return c.json(toRule(await createRule(db, clock, c.var.principal.projectId, c.req.valid("json"))), 201);
   })
   .get("/", requireScope("read"), async (c) => {

@@ -6,8 +6,10 @@
 import type { StatusPageData } from "@vigil/contract";
 import { buildStatusPageData, findPublishedPage, NotFoundError, type PublishedPage } from "@vigil/engine";
 import { type Context, Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
+import { enforceRate, limitedAddress } from "../limits.ts";
 import { validate } from "../middleware/validate.ts";
 import { badgeSvg } from "../status/badge.ts";
 import { atomFeed } from "../status/feed.ts";
@@ -81,8 +83,19 @@ function badge(data: StatusPageData, label: string, show: "state" | "uptime", co
 
 const SVG = "image/svg+xml; charset=utf-8";
 
+/** Public pages are counted per address (cache hits too: they still cost this server a request). */
+async function limitPerAddress(c: Context<AppEnv>): Promise<void> {
+  const address = limitedAddress(c);
+  if (address) await enforceRate(c, "statusPerAddress", address);
+}
+const statusLimit = createMiddleware<AppEnv>(async (c, next) => {
+  await limitPerAddress(c);
+  await next();
+});
+
 /** Mounted at `/status`. */
 export const statusRoutes = new Hono<AppEnv>()
+  .use("*", statusLimit)
   .get("/:slug", async (c) => html(c, await pageBySlug(c)))
   .get("/:slug/feed.atom", async (c) => {
     const page = await pageBySlug(c);
@@ -108,9 +121,11 @@ export const statusRoutes = new Hono<AppEnv>()
   });
 
 /** Mounted at `/api/v1/status`: the page data as JSON, public and cacheable. */
-export const statusJsonRoutes = new Hono<AppEnv>().get("/:slug", async (c) =>
-  cached(c, await pageBySlug(c), "json", "application/json; charset=utf-8", (data) => JSON.stringify(data)),
-);
+export const statusJsonRoutes = new Hono<AppEnv>()
+  .use("*", statusLimit)
+  .get("/:slug", async (c) =>
+    cached(c, await pageBySlug(c), "json", "application/json; charset=utf-8", (data) => JSON.stringify(data)),
+  );
 
 /** `GET /` on a page's custom domain serves that page; on any other host it is the dashboard's. */
 export const customDomainRoutes = new Hono<AppEnv>().get("/", async (c, next) => {
@@ -119,5 +134,6 @@ export const customDomainRoutes = new Hono<AppEnv>().get("/", async (c, next) =>
   const page = host ? await findPublishedPage(c.var.deps.db, { domain: host }) : null;
   // Not a status page's domain: `/` is the dashboard's (or a 404 where none is built).
   if (!page) return next();
+  await limitPerAddress(c);
   return html(c, page);
 });

@@ -1,47 +1,17 @@
 /** Channels: create a webhook or email channel, send a test, and read the delivery log with every attempt. */
-import type { Channel } from "@vigil/contract";
+import type { Channel, ChannelTestResult, DeliveryLogEntry } from "@vigil/contract";
 import { useState } from "preact/hooks";
 import { can, post, projectPath } from "../api.ts";
 import { useProject } from "../app.tsx";
 import { invalidate, useQuery } from "../query.ts";
 import { ago, Badge, Empty, ErrorNote, Field, useAction, when } from "../ui.tsx";
 
-interface DeliveryEntry {
-  notificationId: number;
-  channelId: string;
-  kind: string;
-  event: string;
-  title: string;
-  state: string;
-  suppressedReason: string | null;
-  createdAt: number;
-  delivery: {
-    id: string;
-    state: string;
-    sentAt: number | null;
-    lastError: string | null;
-    attempts: {
-      at: number;
-      outcome: string;
-      status: number | null;
-      error: string | null;
-      latencyMs: number;
-    }[];
-  } | null;
-}
-
-interface TestResult {
-  sent: boolean;
-  outcome: string;
-  status: number | null;
-  error: string | null;
-  latencyMs: number;
-}
-
 export function ChannelsPage() {
   const { projectId, role } = useProject();
   const channels = useQuery<{ channels: Channel[] }>(projectPath(projectId, "/channels"));
-  const deliveries = useQuery<{ entries: DeliveryEntry[] }>(projectPath(projectId, "/deliveries?limit=50"));
+  const deliveries = useQuery<{ entries: DeliveryLogEntry[] }>(
+    projectPath(projectId, "/deliveries?limit=50"),
+  );
   const list = channels.data?.channels ?? [];
   const names = new Map(list.map((c) => [c.id, c.name]));
   return (
@@ -117,9 +87,9 @@ export function ChannelsPage() {
 
 function ChannelCard({ channel, canTest }: { channel: Channel; canTest: boolean }) {
   const { projectId } = useProject();
-  const [result, setResult] = useState<TestResult | null>(null);
+  const [result, setResult] = useState<ChannelTestResult | null>(null);
   const test = useAction(async () => {
-    setResult(await post<TestResult>(projectPath(projectId, `/channels/${channel.id}/test`)));
+    setResult(await post<ChannelTestResult>(projectPath(projectId, `/channels/${channel.id}/test`)));
     await invalidate(projectPath(projectId, "/deliveries"));
   });
   const target =

@@ -1,12 +1,13 @@
 /** One host: charts over a chosen range with deploy markers, then its state panels and history. */
-import type { Host, HostEvent, MetricsResponse } from "@vigil/contract";
+import type { Host, HostEvent, HostFilesystems, MetricsResponse } from "@vigil/contract";
 import { useMemo, useState } from "preact/hooks";
-import { Link, useParams } from "wouter-preact";
+import { Link, useLocation, useParams } from "wouter-preact";
 import { projectPath } from "../api.ts";
 import { useProject } from "../app.tsx";
 import { type ChartSeries, TimeChart } from "../chart.tsx";
 import { useQuery } from "../query.ts";
 import { ago, Badge, bytes, ErrorNote, pct, when } from "../ui.tsx";
+import { logsAround } from "./logs.tsx";
 
 const ranges = [
   ["1h", 3_600_000],
@@ -47,7 +48,12 @@ export function HostPage() {
   const [range, setRange] = useState<number>(3_600_000);
   const host = useQuery<Host>(projectPath(projectId, `/hosts/${hostId}`));
   // The window's end moves in whole steps, so polls within a step reuse one cache entry.
-  const step = Math.max(10, Math.round(range / 1000 / 360));
+  // About 360 points per chart; from 7 days on, whole hours, so the API reads hourly rollups rather than
+  // aggregating a week of raw samples on every poll.
+  const step =
+    range >= 7 * 86_400_000
+      ? Math.ceil(range / 1000 / 360 / 3600) * 3600
+      : Math.max(10, Math.round(range / 1000 / 360));
   const to = Math.ceil(Date.now() / (step * 1000)) * step * 1000;
   const metrics = useQuery<MetricsResponse>(
     projectPath(
@@ -103,6 +109,9 @@ export function HostPage() {
   );
   const span: [number, number] = [to - range, to];
   const h = host.data;
+  // A click on a deploy marker opens this host's log lines around it.
+  const [, navigate] = useLocation();
+  const openMarker = (e: HostEvent) => navigate(logsAround(e.at, hostId));
   const perSec = (v: number) => `${bytes(v)}/s`;
   return (
     <>
@@ -142,34 +151,59 @@ export function HostPage() {
           title="CPU busy (%)"
           series={charts.cpu}
           events={markers}
+          onMarker={openMarker}
           format={(v) => `${Math.round(v)}%`}
           max={100}
         />
-        <TimeChart window={span} title="Load" series={charts.load} events={markers} />
+        <TimeChart window={span} title="Load" series={charts.load} events={markers} onMarker={openMarker} />
         <TimeChart
           window={span}
           title="Memory used (%)"
           series={charts.memory}
           events={markers}
+          onMarker={openMarker}
           format={(v) => `${Math.round(v)}%`}
           max={100}
         />
-        <TimeChart window={span} title="Swap used" series={charts.swap} events={markers} format={bytes} />
+        <TimeChart
+          window={span}
+          title="Swap used"
+          series={charts.swap}
+          events={markers}
+          onMarker={openMarker}
+          format={bytes}
+        />
         <TimeChart
           window={span}
           title="Filesystems used (%)"
           series={charts.disk}
           events={markers}
+          onMarker={openMarker}
           format={(v) => `${Math.round(v)}%`}
           max={100}
         />
-        <TimeChart window={span} title="Disk I/O" series={charts.io} events={markers} format={perSec} />
-        <TimeChart window={span} title="Network" series={charts.net} events={markers} format={perSec} />
+        <TimeChart
+          window={span}
+          title="Disk I/O"
+          series={charts.io}
+          events={markers}
+          onMarker={openMarker}
+          format={perSec}
+        />
+        <TimeChart
+          window={span}
+          title="Network"
+          series={charts.net}
+          events={markers}
+          onMarker={openMarker}
+          format={perSec}
+        />
         <TimeChart
           window={span}
           title="Pressure (PSI some, %)"
           series={charts.psi}
           events={markers}
+          onMarker={openMarker}
           format={(v) => `${v.toFixed(1)}%`}
         />
       </div>
@@ -179,12 +213,13 @@ export function HostPage() {
           <ul>
             {markers.map((e) => (
               <li key={e.id}>
-                {when(e.at)} — {e.message}
+                {when(e.at)} — {e.message} · <Link href={logsAround(e.at, hostId)}>logs around it</Link>
               </li>
             ))}
           </ul>
         </section>
       )}
+      <Filesystems hostId={hostId} />
       {h && <StatePanels host={h} />}
       <section aria-labelledby="history">
         <h2 id="history">History</h2>
@@ -195,13 +230,71 @@ export function HostPage() {
             {(events.data?.events ?? []).slice(0, 50).map((e) => (
               <li key={e.id}>
                 <time dateTime={new Date(e.at).toISOString()}>{when(e.at)}</time>{" "}
-                <Badge tone="muted">{e.kind}</Badge> {e.message}
+                <Badge tone="muted">{e.kind}</Badge> {e.message} ·{" "}
+                <Link href={logsAround(e.at, hostId)}>
+                  logs<span class="visually-hidden"> around {when(e.at)}</span>
+                </Link>
               </li>
             ))}
           </ul>
         )}
       </section>
     </>
+  );
+}
+
+/** Each filesystem's size, use and free space, and when a filling one will be full at its trend. */
+function Filesystems({ hostId }: { hostId: string }) {
+  const { projectId } = useProject();
+  const fs = useQuery<HostFilesystems>(projectPath(projectId, `/hosts/${hostId}/filesystems`), {
+    pollMs: 60_000,
+  });
+  const list = fs.data?.filesystems ?? [];
+  if (list.length === 0) return null;
+  const within = fs.data?.withinHours ?? null;
+  const fullIn = (f: HostFilesystems["filesystems"][number]) => {
+    if (f.trend === "unknown") return <span class="muted">not enough data yet</span>;
+    if (f.hoursUntilFull === null) return "not filling";
+    const text =
+      f.hoursUntilFull < 48
+        ? `~${Math.round(f.hoursUntilFull)} h`
+        : `~${Math.round(f.hoursUntilFull / 24)} days`;
+    return within !== null && f.hoursUntilFull < within ? (
+      <Badge tone="bad">full in {text}</Badge>
+    ) : (
+      `full in ${text}`
+    );
+  };
+  return (
+    <section aria-labelledby="filesystems">
+      <h2 id="filesystems">Filesystems</h2>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Mount</th>
+              <th scope="col">Used</th>
+              <th scope="col">Free</th>
+              <th scope="col">Size</th>
+              <th scope="col">Forecast ({fs.data?.lookbackHours} h trend)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((f) => (
+              <tr key={f.mount}>
+                <td>
+                  {f.mount} {f.device && <span class="muted">{f.device}</span>}
+                </td>
+                <td>{pct(f.usedPct ?? undefined)}</td>
+                <td>{bytes(f.availableBytes ?? undefined)}</td>
+                <td>{bytes(f.sizeBytes ?? undefined)}</td>
+                <td>{fullIn(f)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }
 

@@ -10,12 +10,6 @@ import { useProject } from "../app.tsx";
 import { useQuery } from "../query.ts";
 import { ago, Badge, CopyField, Empty, ErrorNote, pct } from "../ui.tsx";
 
-interface BackupSummary {
-  name: string;
-  lastSuccessAt: number | null;
-  lastFailureAt: number | null;
-}
-
 export function Overview() {
   const { projectId, projectName } = useProject();
   const hosts = useQuery<{ hosts: Host[] }>(projectPath(projectId, "/hosts"));
@@ -108,17 +102,13 @@ export function Overview() {
 }
 
 function HostCard({ host }: { host: Host }) {
-  const { projectId } = useProject();
   const [ref, visible] = useVisible<HTMLLIElement>();
   const s = host.state;
   const restarting = (s?.containers ?? []).filter(
     (c) => c.state === "restarting" || (c.restartCount ?? 0) > 0,
   );
-  const backups = useQuery<{ backups: BackupSummary[] }>(
-    visible ? projectPath(projectId, `/hosts/${host.id}/backups`) : null,
-    { pollMs: 60_000 },
-  );
-  const lastBackup = Math.max(0, ...(backups.data?.backups ?? []).map((b) => b.lastSuccessAt ?? 0));
+  const backup = host.lastBackup;
+  const backupFailedLast = (backup.failureAt ?? 0) > (backup.successAt ?? 0);
   const mem = host.latest.memoryAvailablePct === undefined ? undefined : 100 - host.latest.memoryAvailablePct;
   return (
     <li class="card" ref={ref}>
@@ -169,8 +159,13 @@ function HostCard({ host }: { host: Host }) {
             <Badge tone="warn">{restarting.length} containers restarting</Badge>
           </li>
         )}
+        {backupFailedLast && (
+          <li>
+            <Badge tone="bad">last backup failed</Badge>
+          </li>
+        )}
         <li class="muted">
-          backup {lastBackup ? ago(lastBackup) : backups.data ? "none" : "…"} · seen {ago(host.lastSeenAt)}
+          backup {backup.successAt ? ago(backup.successAt) : "none"} · seen {ago(host.lastSeenAt)}
         </li>
       </ul>
     </li>
@@ -213,20 +208,38 @@ function LoadSparkline({ hostId }: { hostId: string }) {
   );
 }
 
+/**
+ * One IntersectionObserver for every card rather than one each: with 500 hosts, creating and tearing
+ * down 500 observers was a measurable share of the overview's first draw.
+ */
+const watched = new Map<Element, () => void>();
+let sharedObserver: IntersectionObserver | undefined;
+
+function watchVisible(el: Element, onVisible: () => void): () => void {
+  sharedObserver ??= new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      watched.get(entry.target)?.();
+      watched.delete(entry.target);
+      sharedObserver?.unobserve(entry.target);
+    }
+  });
+  watched.set(el, onVisible);
+  sharedObserver.observe(el);
+  return () => {
+    watched.delete(el);
+    sharedObserver?.unobserve(el);
+  };
+}
+
+/** True once the element has scrolled into view (and stays true: a card's data is fetched once seen). */
 function useVisible<T extends Element>() {
   const ref = useRef<T>(null);
   const [visible, setVisible] = useState(false);
   useEffect(() => {
     const el = ref.current;
     if (!el || visible) return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) {
-        setVisible(true);
-        observer.disconnect();
-      }
-    });
-    observer.observe(el);
-    return () => observer.disconnect();
+    return watchVisible(el, () => setVisible(true));
   }, [visible]);
   return [ref, visible] as const;
 }
@@ -239,10 +252,21 @@ function InstallProbe() {
   const admin = can(role, "admin");
   useEffect(() => {
     if (!admin) return;
+    // Reused for this tab's session while it has an hour left: revisiting the empty overview must not
+    // leave a trail of fresh tokens in Settings. Session storage, so it does not outlive the tab.
+    const key = `vigil.install-token.${projectId}`;
+    const kept = JSON.parse(sessionStorage.getItem(key) ?? "null") as { token: string; until: number } | null;
+    if (kept && kept.until - Date.now() > 3_600_000) {
+      setToken(kept.token);
+      return;
+    }
     post<{ token: string }>(projectPath(projectId, "/enrollment-tokens"), {
       name: "dashboard install line",
       expiresInSec: 86_400,
-    }).then((t) => setToken(t.token), setError);
+    }).then((t) => {
+      sessionStorage.setItem(key, JSON.stringify({ token: t.token, until: Date.now() + 86_400_000 }));
+      setToken(t.token);
+    }, setError);
   }, [projectId, admin]);
   return (
     <Empty title="No hosts yet">

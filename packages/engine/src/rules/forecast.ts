@@ -58,32 +58,67 @@ export function hoursUntilFull(points: readonly [number, number][], now: number)
   return available / -trend.slope / HOUR;
 }
 
-async function forecastReadings(
+/** One filesystem's trend: hours until full at the fitted line (null when not filling or too little data). */
+export interface FilesystemTrend {
+  labelsKey: string;
+  labels: Record<string, string>;
+  hoursLeft: number | null;
+  /** false when the data covers less than half the lookback: a burst of writes is not a trend */
+  enoughData: boolean;
+}
+
+/**
+ * Fits each filesystem's available bytes over the lookback (5-minute averages, one indexed range read
+ * per filesystem). Shared by the forecast rule and the host page's filesystem table.
+ */
+export async function filesystemTrends(
   db: Db,
   hostId: string,
-  p: RuleParams<"forecast">,
+  lookbackHours: number,
   now: number,
-): Promise<Reading[]> {
+): Promise<FilesystemTrend[]> {
   const seriesRows = await db.$client.execute({
     sql: "select id, labels from series where host_id = ? and name = 'fs.available_bytes'",
     args: [hostId],
   });
-  const readings: Reading[] = [];
+  const trends: FilesystemTrend[] = [];
   for (const s of seriesRows.rows) {
     const labelsKey = String(s.labels);
-    const labels = JSON.parse(labelsKey) as Record<string, string>;
-    if (p.mount && labels.mount !== p.mount) continue;
-    const from = now - p.lookbackHours * HOUR;
+    const from = now - lookbackHours * HOUR;
     const buckets = await db.$client.execute({
       sql: `select (ts / ?) * ? as t, avg(value) as v from samples where series_id = ? and ts > ? and ts <= ?
             group by ts / ? order by t`,
       args: [BUCKET_MS, BUCKET_MS, Number(s.id), from, now, BUCKET_MS],
     });
     const points = buckets.rows.map((r) => [Number(r.t) + BUCKET_MS / 2, Number(r.v)] as [number, number]);
-    // A trend needs data over at least half the lookback, or a burst of writes would read as a disk filling.
     const first = points[0]?.[0];
-    if (first === undefined || now - first < (p.lookbackHours * HOUR) / 2) continue;
-    const left = hoursUntilFull(points, now);
+    const enoughData = first !== undefined && now - first >= (lookbackHours * HOUR) / 2;
+    trends.push({
+      labelsKey,
+      labels: JSON.parse(labelsKey) as Record<string, string>,
+      hoursLeft: enoughData ? hoursUntilFull(points, now) : null,
+      enoughData,
+    });
+  }
+  return trends;
+}
+
+async function forecastReadings(
+  db: Db,
+  hostId: string,
+  p: RuleParams<"forecast">,
+  now: number,
+): Promise<Reading[]> {
+  const readings: Reading[] = [];
+  for (const { labelsKey, labels, hoursLeft: left, enoughData } of await filesystemTrends(
+    db,
+    hostId,
+    p.lookbackHours,
+    now,
+  )) {
+    if (p.mount && labels.mount !== p.mount) continue;
+    // A trend needs data over at least half the lookback, or a burst of writes would read as a disk filling.
+    if (!enoughData) continue;
     const label = metricLabel("fs.available_bytes", labels);
     const breach = left !== null && left < p.withinHours;
     const leftText = left === null ? "not filling" : `full in ~${Math.round(left * 10) / 10} h`;

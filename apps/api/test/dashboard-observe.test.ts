@@ -1,0 +1,445 @@
+/**
+ * The dashboard's observe screens (Logs, Backups, Alerts) end to end in headless Chromium against the real
+ * self-hosted server on a fresh data dir. Besides the local probe reporting this machine, a second host is
+ * enrolled over HTTP and sends batches with a host token: log lines, backup runs (one failing, which fires
+ * the built-in backup rule) and a deploy marker. The screens must show them, the live tail must show a line
+ * sent after it opened, and a rule, a silence and a maintenance window made in the page must be there
+ * through the API. Each screen is checked with axe-core in light and dark and photographed at two widths.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { migrationsFolder } from "@vigil/db/migrate";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, settingsFromEnv, startServer } from "../src/server.ts";
+import { launchChromium } from "./browser.ts";
+
+const root = resolve(import.meta.dirname, "../../..");
+const artifacts = join(root, "apps/web/test-artifacts");
+const axePath = createRequire(import.meta.url).resolve("axe-core");
+const widths = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
+const owner = { name: "Olive Owner", email: "olive@example.test", password: "correct horse battery" };
+
+let server: RunningServer;
+let setupLink: string;
+let browser: Browser;
+let page: Page;
+let dataDir: string;
+let projectId = "";
+let adminKey = "";
+let host = { hostId: "", hostToken: "" };
+/** When the seeded lines were logged: the moment the logs screen is asked to open around. */
+let moment = 0;
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), "vigil-observe-"));
+  const lines: string[] = [];
+  server = await startServer(
+    settingsFromEnv({ VIGIL_DATA_DIR: dataDir, VIGIL_PORT: "0", VIGIL_TICK_MS: "250" }),
+    {
+      migrationsFolder,
+      probeDir: join(root, "probe"),
+      webDir: join(root, "apps/web/dist"),
+      log: (line) => lines.push(line),
+    },
+  );
+  const link = lines.join("\n").match(/http:\/\/\S+\/setup\?token=\S+/)?.[0];
+  if (!link) throw new Error(`no setup link in the server's output:\n${lines.join("\n")}`);
+  setupLink = link;
+  browser = await launchChromium();
+  const context = await browser.newContext({ viewport: widths.desktop });
+  page = await context.newPage();
+  // Deleting and ending ask first; the person in this test says yes.
+  page.on("dialog", (dialog) => void dialog.accept());
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function seriousViolations(p: Page): Promise<string[]> {
+  await p.addScriptTag({ path: axePath });
+  const violations = await p.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+    return (await axe.run()).violations;
+  });
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  nodes: { target: string[] }[];
+}
+
+/** axe in light and dark; no sideways scrolling and a screenshot at desktop and phone widths. */
+async function inspect(name: string) {
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    expect(await seriousViolations(page), `${name} in ${colorScheme}`).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  for (const [label, size] of Object.entries(widths)) {
+    await page.setViewportSize(size);
+    await page.evaluate(
+      () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
+    );
+    const overflow = await page.evaluate(() =>
+      document.documentElement.scrollWidth <= window.innerWidth
+        ? []
+        : Array.from(document.querySelectorAll("body *"))
+            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(-5)
+            .map(
+              (e) =>
+                `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`,
+            ),
+    );
+    expect(overflow, `${name} scrolls sideways at ${label} width`).toEqual([]);
+    await page.screenshot({ path: join(artifacts, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize(widths.desktop);
+}
+
+/** The REST API with the test's admin key, as a script would call it. */
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${server.url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+/** One batch from the second host, as its probe would send it (plain JSON is accepted too). */
+async function sendBatch(fields: Record<string, unknown>) {
+  const res = await fetch(`${server.url}/api/v1/probe/batches`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${host.hostToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ v: 1, batchId: crypto.randomUUID(), sentAt: Date.now(), ...fields }),
+  });
+  if (res.status !== 200) throw new Error(`batch answered ${res.status}: ${await res.text()}`);
+}
+
+/** The project's navigation, where "Logs" is the one link of that name. */
+const nav = {
+  getByRole: (role: "link", options: { name: string }) =>
+    page.getByRole("navigation", { name: "Project" }).getByRole(role, { ...options, exact: true }),
+};
+
+const at = (path: string) => `${server.url}/p/${projectId}${path}`;
+
+describe("the observe screens in Chromium against the self-hosted server", () => {
+  it("signs the owner in through the setup link", async () => {
+    await page.goto(setupLink);
+    await page.fill("#name", owner.name);
+    await page.fill("#email", owner.email);
+    await page.fill("#password", owner.password);
+    await page.click("button[type=submit]");
+    await page.waitForURL((url) => !url.pathname.startsWith("/setup"));
+    if (new URL(page.url()).pathname === "/sign-in") {
+      await page.getByLabel("Email").fill(owner.email);
+      await page.getByLabel("Password").fill(owner.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+    }
+    await page.waitForURL(/\/p\/[^/]+\/?$/);
+    projectId = new URL(page.url()).pathname.split("/")[2] ?? "";
+    // A key for the script side of the test, made with the session as the settings screen would.
+    adminKey = await page.evaluate(async (id) => {
+      const res = await fetch(`/api/v1/projects/${id}/api-keys`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "test script", scopes: ["admin"] }),
+      });
+      return ((await res.json()) as { key: string }).key;
+    }, projectId);
+    expect(adminKey).not.toBe("");
+  }, 30_000);
+
+  it("teaches how to report restic runs while no backup has been reported", async () => {
+    await nav.getByRole("link", { name: "Backups" }).click();
+    await page.getByRole("heading", { name: "No backups reported yet" }).waitFor();
+    await page.getByText("vigil-probe backup --name files -- restic backup /srv --json").waitFor();
+    await inspect("backups-empty");
+  }, 30_000);
+
+  it("shows a second host's log lines newest first, filtered by host and text", async () => {
+    const { token } = await call<{ token: string }>("POST", "/enrollment-tokens", { name: "db" });
+    const enrolled = await fetch(`${server.url}/api/v1/probe/enroll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, facts: { hostname: "db-7", machineId: crypto.randomUUID() } }),
+    });
+    host = (await enrolled.json()) as typeof host;
+    moment = Date.now() - 10 * 60_000;
+    const now = Date.now();
+    await sendBatch({
+      facts: { hostname: "db-7", cpuCount: 2 },
+      logs: [
+        { ts: moment - 60_000, priority: 6, unit: "postgresql.service", message: "checkpoint starting" },
+        {
+          ts: moment,
+          priority: 3,
+          unit: "postgresql.service",
+          message: "could not extend file: No space left",
+        },
+        { ts: moment + 60_000, priority: 4, unit: "cron.service", message: "backup job took 40 min" },
+      ],
+      backups: [
+        {
+          name: "postgres",
+          tool: "restic",
+          status: "success",
+          startedAt: now - 3 * 60_000,
+          endedAt: now - 60_000,
+          bytesAdded: 12_500_000,
+          bytesProcessed: 4_200_000_000,
+        },
+        {
+          name: "uploads",
+          tool: "restic",
+          status: "failure",
+          startedAt: now - 2 * 60_000,
+          endedAt: now - 30_000,
+          exitCode: 1,
+          error: "Fatal: unable to open repository: lock held",
+        },
+      ],
+    });
+
+    await nav.getByRole("link", { name: "Logs" }).click();
+    const lines = page.getByRole("list", { name: "Log lines, newest first" });
+    await lines.getByText("could not extend file: No space left").waitFor();
+    const order = await lines.locator(".log-message").allTextContents();
+    expect(order.indexOf("backup job took 40 min")).toBeLessThan(order.indexOf("checkpoint starting"));
+
+    await page.getByLabel("Host").selectOption({ label: "db-7" });
+    await page.getByLabel("Text").fill("checkpoint");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForURL(/\/logs\?host=.+&q=checkpoint/);
+    await lines.getByText("checkpoint starting").waitFor();
+    await expect.poll(() => lines.locator(".log-message").allTextContents()).toEqual(["checkpoint starting"]);
+    await inspect("logs");
+  }, 60_000);
+
+  it("shows a line sent after the live tail opened", async () => {
+    await page.goto(at(`/logs?host=${host.hostId}`));
+    const tailOpened = page.waitForResponse(
+      (res) => res.url().includes("/logs/tail") && res.status() === 200,
+    );
+    await page.getByRole("button", { name: "Live tail" }).click();
+    const tail = await tailOpened;
+    expect(tail.headers()["content-type"]).toContain("text/event-stream");
+    await page.getByRole("status").getByText("Live: new lines appear").waitFor();
+    const fresh = `tailed ${crypto.randomUUID()}`;
+    await sendBatch({ logs: [{ ts: Date.now(), priority: 5, unit: "app.service", message: fresh }] });
+    await page.getByRole("list", { name: "Log lines, newest first" }).getByText(fresh).waitFor();
+    await page.getByRole("button", { name: "Live tail" }).click();
+  }, 60_000);
+
+  it("opens the lines around a moment from its URL", async () => {
+    await page.goto(at(`/logs?host=${host.hostId}&at=${moment}`));
+    const around = page.getByRole("list", { name: "Log lines around the moment" });
+    await around.getByText("could not extend file: No space left").waitFor();
+    const texts = await around.locator("li").allTextContents();
+    const marker = texts.findIndex((t) => t.includes("after ·"));
+    expect(texts.findIndex((t) => t.includes("backup job took 40 min"))).toBeLessThan(marker);
+    expect(texts.findIndex((t) => t.includes("No space left"))).toBeGreaterThan(marker);
+    await inspect("logs-moment");
+  }, 30_000);
+
+  it("opens the logs around a deploy from the host page", async () => {
+    await call("POST", "/events", {
+      service: "db",
+      version: "16.2",
+      host: host.hostId,
+      message: "deployed db 16.2",
+      at: moment,
+    });
+    await page.goto(at(`/hosts/${host.hostId}`));
+    await page.getByRole("button", { name: "24h" }).click();
+    const deploys = page.locator("section", {
+      has: page.getByRole("heading", { name: "Deploys in this range" }),
+    });
+    await deploys.getByRole("link", { name: "logs around it" }).click();
+    await page.waitForURL(new RegExp(`/logs\\?host=${host.hostId}&at=${moment}`));
+    await page
+      .getByRole("list", { name: "Log lines around the moment" })
+      .getByText("No space left")
+      .waitFor();
+  }, 30_000);
+
+  it("shows each backup with its status, size, duration and expected interval", async () => {
+    await nav.getByRole("link", { name: "Backups" }).click();
+    const postgres = page.getByRole("row", { name: /postgres/ });
+    await postgres.getByText("ok", { exact: true }).waitFor();
+    await postgres.getByText("13 MB added of 4.2 GB").waitFor();
+    await postgres.getByText("26 h").waitFor();
+    const uploads = page.getByRole("row", { name: /uploads/ });
+    await uploads.getByText("failed", { exact: true }).waitFor();
+    await uploads.getByText("lock held").waitFor();
+    await inspect("backups");
+  }, 30_000);
+
+  it("shows the failed backup's alert firing, and from it the logs around its moment", async () => {
+    await nav.getByRole("link", { name: "Alerts" }).click();
+    const firing = page.getByRole("table", { name: "Alerts firing or pending" });
+    const row = firing.getByRole("row", { name: /uploads/ });
+    await row.getByText("firing", { exact: true }).waitFor({ timeout: 30_000 });
+    await row.locator("summary").click();
+    await row.getByRole("listitem").getByText("→ firing").waitFor();
+    await inspect("alerts");
+    await row.getByRole("link", { name: /Lines around/ }).click();
+    await page.waitForURL(new RegExp(`/logs\\?host=${host.hostId}&at=\\d+`));
+    await page.getByRole("list", { name: "Log lines around the moment" }).waitFor();
+  }, 60_000);
+
+  it("creates, switches off and deletes a custom rule from the page", async () => {
+    await page.goto(at("/alerts/rules"));
+    await page.getByRole("heading", { name: "No custom rules yet" }).waitFor();
+    await page.getByRole("rowheader", { name: /Backup older than 26 hours/ }).waitFor();
+    await inspect("alerts-rules");
+
+    await page.getByLabel("Rule name").fill("/srv above 80%");
+    await page.getByLabel("Metric").fill("fs.used_pct");
+    await page.getByLabel("Comparison").selectOption(">");
+    await page.getByLabel("Threshold").fill("80");
+    await page.getByLabel("For (minutes)").fill("10");
+    await page.getByRole("button", { name: "Create rule" }).click();
+    const row = page.getByRole("row", { name: /srv above 80%/ });
+    await row.getByText("fs.used_pct > 80").waitFor();
+    const { rules } = await call<{
+      rules: {
+        id: string;
+        name: string;
+        params: Record<string, unknown>;
+        forSec: number;
+        enabled: boolean;
+      }[];
+    }>("GET", "/rules");
+    const made = rules.find((r) => r.name === "/srv above 80%");
+    expect(made).toMatchObject({
+      params: { metric: "fs.used_pct", op: ">", value: 80 },
+      forSec: 600,
+      enabled: true,
+    });
+
+    await row.getByRole("button", { name: "Switch off /srv above 80%" }).click();
+    await row.getByText("off", { exact: true }).waitFor();
+    expect((await call<{ enabled: boolean }>("GET", `/rules/${made?.id}`)).enabled).toBe(false);
+
+    await row.getByRole("button", { name: "Edit /srv above 80%" }).click();
+    await page.getByRole("heading", { name: "Edit rule: /srv above 80%" }).waitFor();
+    await page.getByLabel("Threshold").fill("85");
+    await page.getByRole("button", { name: "Save rule" }).click();
+    await row.getByText("fs.used_pct > 85").waitFor();
+
+    await row.getByRole("button", { name: "Delete /srv above 80%" }).click();
+    await page.getByRole("heading", { name: "No custom rules yet" }).waitFor();
+    expect(
+      (await call<{ rules: { name: string }[] }>("GET", "/rules")).rules.map((r) => r.name),
+    ).not.toContain("/srv above 80%");
+  }, 60_000);
+
+  it("creates a silence for a host from the page and expires it", async () => {
+    await page.goto(at("/alerts/silences"));
+    await page.getByRole("heading", { name: "No silences" }).waitFor();
+    await inspect("alerts-silences-empty");
+    await page.getByLabel("Host").selectOption({ label: "db-7" });
+    await page.getByLabel("Duration (hours)").fill("3");
+    await page.getByLabel("Comment").fill("moving the database");
+    await page.getByRole("button", { name: "Create silence" }).click();
+    const row = page.getByRole("row", { name: /moving the database/ });
+    await row.getByText("active").waitFor();
+    const { silences } = await call<{
+      silences: {
+        id: string;
+        matchers: Record<string, string>;
+        startsAt: number;
+        endsAt: number;
+        comment: string;
+      }[];
+    }>("GET", "/silences");
+    expect(silences).toHaveLength(1);
+    expect(silences[0]?.matchers).toEqual({ hostId: host.hostId });
+    expect((silences[0]?.endsAt ?? 0) - (silences[0]?.startsAt ?? 0)).toBe(3 * 3_600_000);
+    await inspect("alerts-silences");
+
+    await row.getByRole("button", { name: /Expire/ }).click();
+    await row.getByText("expired").waitFor();
+    expect((await call<{ silences: unknown[] }>("GET", "/silences")).silences).toEqual([]);
+  }, 60_000);
+
+  it("creates a weekly maintenance window from the page and ends it", async () => {
+    await page.goto(at("/alerts/maintenance"));
+    await page.getByRole("heading", { name: "No maintenance windows" }).waitFor();
+    await page.getByLabel("Window name").fill("Sunday upgrades");
+    await page.getByLabel("Host").selectOption({ label: "db-7" });
+    await page.getByLabel("Time zone").fill("UTC");
+    await page.getByRole("button", { name: "Create window" }).click();
+    const row = page.getByRole("row", { name: /Sunday upgrades/ });
+    await row.getByText("(UTC)").waitFor();
+    const { maintenanceWindows } = await call<{
+      maintenanceWindows: { name: string; durationMinutes: number }[];
+    }>("GET", "/maintenance-windows");
+    expect(maintenanceWindows).toMatchObject([{ name: "Sunday upgrades", durationMinutes: 60 }]);
+    await inspect("alerts-maintenance");
+    await row.getByRole("button", { name: "End Sunday upgrades" }).click();
+    await page.getByRole("heading", { name: "No maintenance windows" }).waitFor();
+  }, 60_000);
+
+  it("shows a viewer the logs, backups, rules and silences without a way to change them", async () => {
+    await call("POST", "/silences", {
+      hostId: host.hostId,
+      durationMinutes: 30,
+      comment: "viewer sees this",
+    });
+    await page.goto(at("/settings"));
+    await page.getByLabel("Invite by email").fill("vic@example.test");
+    await page.getByLabel("Role").selectOption("viewer");
+    await page.getByRole("button", { name: "Invite", exact: true }).click();
+    const link = (await page.locator(".copy code").first().textContent()) ?? "";
+    expect(link).toMatch(/\/invite\/[0-9a-f-]{36}$/);
+
+    const colleague = await browser.newContext({ viewport: widths.desktop });
+    try {
+      const theirs = await colleague.newPage();
+      await theirs.goto(link);
+      await theirs.getByRole("link", { name: "Create an account" }).click();
+      await theirs.getByLabel("Name").fill("Vic Viewer");
+      await theirs.getByLabel("Email").fill("vic@example.test");
+      await theirs.getByLabel("Password").fill("vic's long password");
+      await theirs.getByRole("button", { name: "Create account" }).click();
+      await theirs.getByRole("heading", { name: "Account created" }).waitFor();
+      await theirs.goto(link);
+      await theirs.getByRole("button", { name: "Accept invitation" }).click();
+      await theirs.getByLabel("Email").fill("vic@example.test");
+      await theirs.getByLabel("Password").fill("vic's long password");
+      await theirs.getByRole("button", { name: "Sign in" }).click();
+      await theirs.getByRole("button", { name: "Accept invitation" }).click();
+      await theirs.getByRole("navigation", { name: "Project" }).waitFor();
+
+      await theirs.goto(at("/logs"));
+      await theirs.getByText("could not extend file: No space left").waitFor();
+      await theirs.goto(at("/backups"));
+      await theirs.getByRole("row", { name: /uploads/ }).waitFor();
+      await theirs.goto(at("/alerts/rules"));
+      await theirs.getByRole("rowheader", { name: /Backup older than 26 hours/ }).waitFor();
+      expect(await theirs.getByRole("button", { name: /Switch off|Edit|Delete/ }).count()).toBe(0);
+      expect(await theirs.getByRole("heading", { name: "New rule" }).count()).toBe(0);
+      await theirs.goto(at("/alerts/silences"));
+      await theirs.getByRole("row", { name: /viewer sees this/ }).waitFor();
+      expect(await theirs.getByRole("button", { name: /Expire/ }).count()).toBe(0);
+      expect(await theirs.getByRole("heading", { name: "New silence" }).count()).toBe(0);
+    } finally {
+      await colleague.close();
+    }
+  }, 90_000);
+});
