@@ -12,7 +12,13 @@ import { migrateDb } from "@vigil/db/migrate";
 import { createApiKey, createProject } from "@vigil/db/testing";
 import { takeLease } from "@vigil/engine";
 import { manualClock } from "@vigil/engine/testing";
-import { claimFlips, dispatch } from "@vigil/notify";
+import {
+  claimFlips,
+  composeDeliveries,
+  dispatch,
+  queueFlipNotifications,
+  sendDueDeliveries,
+} from "@vigil/notify";
 import { startWebhookReceiver, type WebhookReceiver } from "@vigil/notify/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp, defaultConfig } from "../src/app.ts";
@@ -133,6 +139,41 @@ describe("two schedulers on one database", () => {
     const seen = arrivals(receiver);
     expect(seen.size).toBe(states.length);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("does not send a delivery again at once when another dispatcher tried it and put it back for a retry", {
+    timeout: 60_000,
+  }, async () => {
+    const { a, b, clock, receiver } = await twoSchedulers({ channels: 1, checks: 1 });
+    receiver.answers.push(503); // A's try fails: the delivery goes back to pending, retry in 30 s
+    clock.advance(121_000);
+    await runScheduledJobs(
+      a,
+      scheduledJobs.filter((j) => j.name === "checks"),
+    );
+    await queueFlipNotifications(notifyDeps(a));
+    clock.advance(60_000); // past the channel's grouping window
+    await composeDeliveries(notifyDeps(a));
+    // B reads the due delivery, then is held just before its claim until A has claimed, tried and put it
+    // back: the row then looks as B read it (pending, unclaimed) except for its attempt count.
+    let aDone: () => void = () => {};
+    const aFinished = new Promise<void>((done) => {
+      aDone = done;
+    });
+    const batch = b.db.$client.batch.bind(b.db.$client);
+    Object.assign(b.db.$client, {
+      batch: async (...args: Parameters<typeof batch>) => {
+        if (JSON.stringify(args[0]).includes("set state = 'sending'")) await aFinished;
+        return batch(...args);
+      },
+    });
+    const bRun = sendDueDeliveries(notifyDeps(b));
+    await sendDueDeliveries(notifyDeps(a));
+    aDone();
+    await bRun;
+    expect(receiver.requests).toHaveLength(1);
+    const [row] = await deliveryStates(a.db);
+    expect(row?.state).toBe("pending");
   });
 
   it("a scheduler that dies holding the notify job and its flips delays a notice by one lease, not minutes", {
