@@ -13,6 +13,7 @@ import { runDashboardApiBench } from "./dashboard-api.ts";
 import { benchIngest } from "./ingest.ts";
 import { benchRules } from "./rules.ts";
 import { runStatusBench } from "./status.ts";
+import { runTwoProcessesBench } from "./two-processes.ts";
 
 const BEGIN = "<!-- bench:begin (written by npm run bench) -->";
 const END = "<!-- bench:end -->";
@@ -51,6 +52,7 @@ const sections = [
   `## Status page (issue 8)\n\nCommand: \`npx tsx bench/status.ts\`.\n\n${await runStatusBench()}\n`,
   `${await benchRules()}\nCommand: \`npx tsx bench/rules.ts\`.\n`,
   `## Dashboard (issue 13)\n\nCommand: \`npx tsx bench/dashboard.ts\` (needs \`npm run build -w @vigil/web\`).\n\n${await runDashboardBench()}\n\nThe API behind each screen, self-hosted. Command: \`npx tsx bench/dashboard-api.ts\`.\n\n${await runDashboardApiBench()}\n`,
+  `## Two processes on one database (issue 14)\n\nCommand: \`npx tsx bench/two-processes.ts\`.\n\n${(await runTwoProcessesBench()).table}\n`,
   probeSection(),
 ];
 const generated = `${BEGIN}\n\n${sections.join("\n")}\n${END}`;

@@ -8,6 +8,7 @@ import {
   removeEmptyOrganizations,
   rollUpDirtyHours,
   tick,
+  withLease,
 } from "@vigil/engine";
 import { dispatch, pruneDeliveryLog } from "@vigil/notify";
 import type { AppDeps } from "./deps.ts";
@@ -22,9 +23,17 @@ export interface ScheduledJob {
 }
 
 /**
+ * How long a job's lease lasts without renewal. A running job renews it every third of this, so only a
+ * scheduler that died (or lost the database) lets it lapse; then another takes the job within this long.
+ */
+export const JOB_LEASE_MS = 60_000;
+
+/**
  * The periodic work both runtimes share: the Worker's cron trigger and the Node interval call this.
- * Jobs run one after another; a failing job is logged and does not stop the others, since the next tick
- * retries it anyway. `lastRun` (kept by a long-lived caller) spaces out jobs that need not run every tick.
+ * Jobs run one after another, each under its lease (job_leases), so two processes or isolates on one
+ * database never run the same job at once: the one that finds the lease held skips that job this tick.
+ * A failing job is logged and does not stop the others, since the next tick retries it anyway.
+ * `lastRun` (kept by a long-lived caller) spaces out jobs that need not run every tick.
  */
 export async function runScheduledJobs(
   deps: AppDeps,
@@ -33,13 +42,22 @@ export async function runScheduledJobs(
 ): Promise<string[]> {
   const failed: string[] = [];
   const now = deps.clock.now();
+  // One owner per run: a lease this run took is released before the next run starts.
+  const owner = crypto.randomUUID();
   for (const job of jobs) {
     const previous = lastRun.get(job.name);
     if (job.everyMs && previous !== undefined && now - previous < job.everyMs) continue;
-    lastRun.set(job.name, now);
     try {
-      await job.run(deps);
+      const outcome = await withLease(
+        deps.db,
+        { job: job.name, owner },
+        { now: () => deps.clock.now(), ttlMs: JOB_LEASE_MS },
+        () => job.run(deps),
+      );
+      // Spaced from its last run here; a job another scheduler held is tried again next tick.
+      if (outcome.ran) lastRun.set(job.name, now);
     } catch (err) {
+      lastRun.set(job.name, now);
       failed.push(job.name);
       console.error(`scheduled job ${job.name} failed`, err);
     }

@@ -238,7 +238,7 @@ function restrictEmbeddedDbFile(url: string): void {
 export async function tuneEmbeddedDb(db: Db, url: string): Promise<void> {
   if (!url.startsWith("file:")) return;
   await db.$client.execute("pragma journal_mode = wal");
-  await db.$client.execute("pragma busy_timeout = 5000");
+  // No busy_timeout pragma: it would reach one pooled connection only; createDb sets it on every one.
 }
 
 /** What `credentials.json` holds; `shown` is false until the key has been printed (absent in older files). */

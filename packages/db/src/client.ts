@@ -1,6 +1,7 @@
 import { type Client, createClient as createNodeClient } from "@libsql/client";
 import { createClient as createWebClient } from "@libsql/client/web";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { BUSY_TIMEOUT_MS, withBusyRetry } from "./busy.ts";
 import * as schema from "./schema/index.ts";
 
 export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
@@ -18,11 +19,16 @@ const embedded = (url: string) => url === ":memory:" || url.startsWith("file:");
  * Opens a database. Embedded URLs use the native client; remote ones the web client, which is the only
  * one workerd can run (in workerd `@libsql/client` itself resolves to the web build, so nothing native is
  * bundled into the Worker). The caller owns the handle: close it with `closeDb`.
+ * Another process (or replica) holding the write lock is waited out, never answered with an error (busy.ts).
  */
 export function createDb(config: DbConfig): Db {
   const options = { url: config.url, ...(config.authToken ? { authToken: config.authToken } : {}) };
-  const client = embedded(config.url) ? createNodeClient(options) : createWebClient(options);
-  return drizzle(client, { schema });
+  // The timeout is a client option, not a pragma: the client pools connections and opens more under load,
+  // and a pragma would reach only the one connection it ran on.
+  const client = embedded(config.url)
+    ? createNodeClient({ ...options, timeout: BUSY_TIMEOUT_MS })
+    : createWebClient(options);
+  return drizzle(withBusyRetry(client), { schema });
 }
 
 export function closeDb(db: Db): void {

@@ -1,4 +1,5 @@
 export type { InStatement } from "@libsql/client";
+export { BUSY_TIMEOUT_MS, isBusyError, retryOnBusy } from "./busy.ts";
 export { closeDb, createDb, type Db, type DbConfig, pingDb } from "./client.ts";
 export * as schema from "./schema/index.ts";
 export * from "./schema/index.ts";

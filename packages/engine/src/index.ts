@@ -18,6 +18,7 @@ export * from "./ingest/retention.ts";
 export * from "./ingest/rollups.ts";
 export * from "./ingest/state-changes.ts";
 export type { WritePlan } from "./ingest/write-plan.ts";
+export * from "./leases.ts";
 export { assertBelowCap, type Cap, type CappedResource } from "./limits/caps.ts";
 export { RateLimiter, type RateLimiterOptions } from "./limits/rate-limiter.ts";
 export * from "./notify/index.ts";

@@ -40,7 +40,7 @@ import {
 } from "@vigil/db";
 import { and, asc, eq, inArray, lte } from "drizzle-orm";
 import { TransportError } from "./errors.ts";
-import { claimFlips } from "./outbox.ts";
+import { claimFlips, unclaimFlip } from "./outbox.ts";
 import { changeTitle, groupTitle, renderAll } from "./render.ts";
 import { type SendResult, sendToChannel, type TransportDeps } from "./transports.ts";
 
@@ -169,9 +169,10 @@ export async function queueFlipNotifications(
     try {
       await queueFlip(deps, flip, now, enabledChannels, attempt, report);
     } catch (err) {
-      // A database hiccup is no fault of the flip: it stays claimed and is tried again after the lease.
-      if (!isDatabaseError(err))
-        await failFlip(deps, flip, now, enabledChannels, attempt.targets, err, report);
+      // A database hiccup is no fault of the flip: it is handed back for the next run (or, should even
+      // that fail, stays claimed until the lease runs out).
+      if (isDatabaseError(err)) await unclaimFlip(db, flip).catch(() => {});
+      else await failFlip(deps, flip, now, enabledChannels, attempt.targets, err, report);
     }
   }
   return report;
@@ -577,9 +578,14 @@ export function retryDelayMs(attempts: number, retryAfterMs: number | null): num
   return Math.min(RETRY_MAX_MS, Math.max(backoff, retryAfterMs ?? 0));
 }
 
+/**
+ * Claims due deliveries with compare-and-set. The claim compares the attempt count as well as state and
+ * claim time: a delivery that another dispatcher sent and put back to pending (a failed try, retry later)
+ * looks exactly as it did when read, except that its attempts went up, and must not be sent again now.
+ */
 async function claimDeliveries(db: Db, now: number): Promise<DeliveryRow[]> {
   const candidates = await db.$client.execute({
-    sql: `select id, state, claimed_at from deliveries
+    sql: `select id, state, claimed_at, attempts from deliveries
           where (state = 'pending' and next_attempt_at <= ?) or (state = 'sending' and claimed_at < ?)
           order by next_attempt_at limit 50`,
     args: [now, now - SEND_LEASE_MS],
@@ -588,8 +594,8 @@ async function claimDeliveries(db: Db, now: number): Promise<DeliveryRow[]> {
   const results = await db.$client.batch(
     candidates.rows.map((r) => ({
       sql: `update deliveries set state = 'sending', claimed_at = ?
-            where id = ? and state = ? and coalesce(claimed_at, -1) = ?`,
-      args: [now, String(r.id), String(r.state), Number(r.claimed_at ?? -1)],
+            where id = ? and state = ? and coalesce(claimed_at, -1) = ? and attempts = ?`,
+      args: [now, String(r.id), String(r.state), Number(r.claimed_at ?? -1), Number(r.attempts)],
     })),
     "write",
   );

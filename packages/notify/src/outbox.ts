@@ -7,8 +7,13 @@
 import { type Db, type FlipRow, flips } from "@vigil/db";
 import { and, asc, eq, isNull, lt, or } from "drizzle-orm";
 
-/** A claim not marked processed within this long is taken over by the next dispatcher. */
-export const FLIP_CLAIM_LEASE_MS = 5 * 60_000;
+/**
+ * A claim not marked processed within this long is taken over by the next dispatcher. The dispatcher runs
+ * under the scheduler's job lease (a minute, renewed while it runs), so a claim older than that belongs to
+ * a run that died; waiting longer would only make its notices late. Taking over a live run's flip is
+ * harmless anyway: notifications are unique per (flip, channel).
+ */
+export const FLIP_CLAIM_LEASE_MS = 60_000;
 
 export async function claimFlips(db: Db, now: number, limit = 100): Promise<FlipRow[]> {
   const candidates = await db.query.flips.findMany({
@@ -31,6 +36,15 @@ export async function claimFlips(db: Db, now: number, limit = 100): Promise<Flip
     "write",
   );
   return candidates.filter((_, i) => results[i]?.rowsAffected === 1).map((f) => ({ ...f, claimedAt: now }));
+}
+
+/** Gives a claimed flip back at once (its run hit a database error), so the next run needs no lease expiry. */
+export async function unclaimFlip(db: Db, flip: FlipRow): Promise<void> {
+  if (flip.claimedAt === null) return;
+  await db
+    .update(flips)
+    .set({ claimedAt: null })
+    .where(and(eq(flips.id, flip.id), eq(flips.claimedAt, flip.claimedAt), isNull(flips.processedAt)));
 }
 
 /** Marks a claimed flip delivered, so no lease expiry hands it out again. */

@@ -29,7 +29,12 @@ function parseSignal(suffix: string | undefined): Signal | null {
   return null;
 }
 
-/** Reads at most `limit` bytes of the body and drops the rest unread, so a huge upload costs nothing. */
+/**
+ * Reads at most `limit` bytes of the body and leaves the rest unread, so a huge upload costs nothing. The
+ * stream is released, not cancelled: cancelling destroys the request on Node, and the connection reset
+ * then wipes the answer before a client still sending (curl posting a big log) can read it. The server
+ * drains or closes an unread rest itself (platform/node-http.ts).
+ */
 async function readBodyPrefix(request: Request, limit: number): Promise<string | null> {
   if (!request.body) return null;
   const reader = request.body.getReader();
@@ -41,7 +46,7 @@ async function readBodyPrefix(request: Request, limit: number): Promise<string |
     chunks.push(value.subarray(0, limit - size));
     size += Math.min(value.byteLength, limit - size);
   }
-  await reader.cancel().catch(() => {});
+  reader.releaseLock();
   if (size === 0) return null;
   const all = new Uint8Array(size);
   let offset = 0;

@@ -6,4 +6,5 @@ export * from "./core.ts";
 export * from "./ingest.ts";
 export * from "./notify.ts";
 export * from "./rules.ts";
+export * from "./scheduler.ts";
 export * from "./status.ts";
