@@ -5,52 +5,31 @@
  * a webhook channel's test landing in a local receiver and in the delivery log. Every screen is checked
  * with axe-core (no serious or critical violations) and photographed at desktop and phone widths.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { hostname, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { migrationsFolder } from "@vigil/db/migrate";
+import { hostname } from "node:os";
 import { startWebhookReceiver, type WebhookReceiver } from "@vigil/notify/testing";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, settingsFromEnv, startServer } from "../src/server.ts";
+import type { RunningServer } from "../src/server.ts";
 import { launchChromium } from "./browser.ts";
+import {
+  type DashboardServer,
+  inspect as inspectScreen,
+  owner,
+  startDashboardServer,
+  widths,
+} from "./dashboard-helpers.ts";
 
-const root = resolve(import.meta.dirname, "../../..");
-const artifacts = join(root, "apps/web/test-artifacts");
-const axePath = createRequire(import.meta.url).resolve("axe-core");
-const widths = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
-const owner = { name: "Olive Owner", email: "olive@example.test", password: "correct horse battery" };
-
+let dashboard: DashboardServer;
 let server: RunningServer;
 let setupLink: string;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let receiver: WebhookReceiver;
-let dataDir: string;
 
 beforeAll(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), "vigil-dashboard-"));
-  const lines: string[] = [];
-  server = await startServer(
-    settingsFromEnv({
-      VIGIL_DATA_DIR: dataDir,
-      VIGIL_PORT: "0",
-      VIGIL_TICK_MS: "250",
-      VIGIL_ALLOW_PRIVATE_TARGETS: "1",
-    }),
-    {
-      migrationsFolder,
-      probeDir: join(root, "probe"),
-      webDir: join(root, "apps/web/dist"),
-      log: (line) => lines.push(line),
-    },
-  );
-  const link = lines.join("\n").match(/http:\/\/\S+\/setup\?token=\S+/)?.[0];
-  if (!link) throw new Error(`no setup link in the server's output:\n${lines.join("\n")}`);
-  setupLink = link;
+  dashboard = await startDashboardServer("dashboard", { VIGIL_ALLOW_PRIVATE_TARGETS: "1" });
+  ({ server, setupLink } = dashboard);
   receiver = await startWebhookReceiver();
   browser = await launchChromium();
   context = await browser.newContext({ viewport: widths.desktop });
@@ -61,57 +40,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await receiver?.close();
-  await server?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await dashboard?.close();
 });
 
-/** axe-core on the page as it is now: the serious and critical violations, by rule and target. */
-async function seriousViolations(p: Page): Promise<string[]> {
-  await p.addScriptTag({ path: axePath });
-  const violations = await p.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
-    return (await axe.run()).violations;
-  });
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
-
-/** Checks a screen with axe in light and dark, and saves it at desktop and phone widths. */
-async function inspect(name: string) {
-  for (const colorScheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme });
-    expect(await seriousViolations(page), `${name} in ${colorScheme}`).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-  for (const [label, size] of Object.entries(widths)) {
-    await page.setViewportSize(size);
-    // Layout and ResizeObservers (the charts) settle within two frames of a resize.
-    await page.evaluate(
-      () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
-    );
-    // The elements reaching past the right edge, named so a failure says what to fix.
-    const overflow = await page.evaluate(() =>
-      document.documentElement.scrollWidth <= window.innerWidth
-        ? []
-        : Array.from(document.querySelectorAll("body *"))
-            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
-            .slice(-5)
-            .map(
-              (e) =>
-                `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`,
-            ),
-    );
-    expect(overflow, `${name} scrolls sideways at ${label} width`).toEqual([]);
-    await page.screenshot({ path: join(artifacts, `${name}-${label}.png`), fullPage: true });
-  }
-  await page.setViewportSize(widths.desktop);
-}
+const inspect = (name: string) => inspectScreen(page, name);
 
 describe("the dashboard in Chromium against the self-hosted server", () => {
   it("shows an accessible sign-in page before anyone has an account", async () => {
@@ -231,7 +163,8 @@ describe("the dashboard in Chromium against the self-hosted server", () => {
     await page.getByLabel("Invite by email").fill("vic@example.test");
     await page.getByLabel("Role").selectOption("viewer");
     await page.getByRole("button", { name: "Invite", exact: true }).click();
-    const link = (await page.locator(".copy code").first().textContent()) ?? "";
+    const link =
+      (await page.locator(".copy", { hasText: "Invitation link" }).locator("code").textContent()) ?? "";
     expect(link).toMatch(new RegExp(`^${server.url}/invite/[0-9a-f-]{36}$`));
 
     // The colleague, in a browser of their own: no mail server here, so no confirmation to wait for.

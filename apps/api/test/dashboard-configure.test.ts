@@ -7,25 +7,23 @@
  * project renamed; the audit log. Every new screen is checked with axe-core in light and dark (no serious
  * or critical violations) and photographed at desktop and phone widths.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { migrationsFolder } from "@vigil/db/migrate";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, settingsFromEnv, startServer } from "../src/server.ts";
+import type { RunningServer } from "../src/server.ts";
 import { launchChromium } from "./browser.ts";
+import {
+  type DashboardServer,
+  inspect as inspectScreen,
+  owner,
+  startDashboardServer,
+  widths,
+} from "./dashboard-helpers.ts";
 
-const root = resolve(import.meta.dirname, "../../..");
-const artifacts = join(root, "apps/web/test-artifacts");
-const axePath = createRequire(import.meta.url).resolve("axe-core");
-const widths = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
-const owner = { name: "Olive Owner", email: "olive@example.test", password: "correct horse battery" };
 const colleague = { name: "Mia Member", email: "mia@example.test", password: "mia's long password" };
 
+let dashboard: DashboardServer;
 let server: RunningServer;
 let target: Server;
 let targetUrl: string;
@@ -33,31 +31,14 @@ let setupLink: string;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-let dataDir: string;
 
 beforeAll(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), "vigil-configure-"));
-  const lines: string[] = [];
-  server = await startServer(
-    settingsFromEnv({
-      VIGIL_DATA_DIR: dataDir,
-      VIGIL_PORT: "0",
-      VIGIL_TICK_MS: "250",
-      VIGIL_ALLOW_PRIVATE_TARGETS: "1",
-      // No host data is needed here; the probe would only add load on shared cores.
-      VIGIL_LOCAL_PROBE: "0",
-    }),
-    {
-      migrationsFolder,
-      probeDir: join(root, "probe"),
-      webDir: join(root, "apps/web/dist"),
-      log: (line) => lines.push(line),
-    },
-  );
-  const link = lines.join("\n").match(/http:\/\/\S+\/setup\?token=\S+/)?.[0];
-  if (!link) throw new Error(`no setup link in the server's output:\n${lines.join("\n")}`);
-  setupLink = link;
+  dashboard = await startDashboardServer("configure", {
+    VIGIL_ALLOW_PRIVATE_TARGETS: "1",
+    // No host data is needed here; the probe would only add load on shared cores.
+    VIGIL_LOCAL_PROBE: "0",
+  });
+  ({ server, setupLink } = dashboard);
   // The endpoint the HTTP check watches: a real server on the loopback address.
   target = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/plain" });
@@ -74,56 +55,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await new Promise((done) => (target ? target.close(done) : done(undefined)));
-  await server?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await dashboard?.close();
 });
 
-/** axe-core on the page as it is now (frames included): the serious and critical violations. */
-async function seriousViolations(p: Page): Promise<string[]> {
-  // Into every frame, so the status page's preview is checked too and axe need not wait for frames without it.
-  for (const frame of p.frames()) await frame.addScriptTag({ path: axePath });
-  const violations = await p.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
-    return (await axe.run()).violations;
-  });
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
-
-/** Checks a screen with axe in light and dark, and saves it at desktop and phone widths. */
-async function inspect(name: string) {
-  for (const colorScheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme });
-    expect(await seriousViolations(page), `${name} in ${colorScheme}`).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-  for (const [label, size] of Object.entries(widths)) {
-    await page.setViewportSize(size);
-    await page.evaluate(
-      () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
-    );
-    const overflow = await page.evaluate(() =>
-      document.documentElement.scrollWidth <= window.innerWidth
-        ? []
-        : Array.from(document.querySelectorAll("body *"))
-            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
-            .slice(-5)
-            .map(
-              (e) =>
-                `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`,
-            ),
-    );
-    expect(overflow, `${name} scrolls sideways at ${label} width`).toEqual([]);
-    await page.screenshot({ path: join(artifacts, `${name}-${label}.png`), fullPage: true });
-  }
-  await page.setViewportSize(widths.desktop);
-}
+const inspect = (name: string) => inspectScreen(page, name);
 
 const nav = (name: string) => page.getByRole("navigation", { name: "Project" }).getByRole("link", { name });
 

@@ -6,27 +6,23 @@
  * sent after it opened, and a rule, a silence and a maintenance window made in the page must be there
  * through the API. Each screen is checked with axe-core in light and dark and photographed at two widths.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { migrationsFolder } from "@vigil/db/migrate";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, settingsFromEnv, startServer } from "../src/server.ts";
+import type { RunningServer } from "../src/server.ts";
 import { launchChromium } from "./browser.ts";
+import {
+  type DashboardServer,
+  inspect as inspectScreen,
+  owner,
+  startDashboardServer,
+  widths,
+} from "./dashboard-helpers.ts";
 
-const root = resolve(import.meta.dirname, "../../..");
-const artifacts = join(root, "apps/web/test-artifacts");
-const axePath = createRequire(import.meta.url).resolve("axe-core");
-const widths = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
-const owner = { name: "Olive Owner", email: "olive@example.test", password: "correct horse battery" };
-
+let dashboard: DashboardServer;
 let server: RunningServer;
 let setupLink: string;
 let browser: Browser;
 let page: Page;
-let dataDir: string;
 let projectId = "";
 let adminKey = "";
 let host = { hostId: "", hostToken: "" };
@@ -34,21 +30,8 @@ let host = { hostId: "", hostToken: "" };
 let moment = 0;
 
 beforeAll(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), "vigil-observe-"));
-  const lines: string[] = [];
-  server = await startServer(
-    settingsFromEnv({ VIGIL_DATA_DIR: dataDir, VIGIL_PORT: "0", VIGIL_TICK_MS: "250" }),
-    {
-      migrationsFolder,
-      probeDir: join(root, "probe"),
-      webDir: join(root, "apps/web/dist"),
-      log: (line) => lines.push(line),
-    },
-  );
-  const link = lines.join("\n").match(/http:\/\/\S+\/setup\?token=\S+/)?.[0];
-  if (!link) throw new Error(`no setup link in the server's output:\n${lines.join("\n")}`);
-  setupLink = link;
+  dashboard = await startDashboardServer("observe");
+  ({ server, setupLink } = dashboard);
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: widths.desktop });
   page = await context.newPage();
@@ -58,54 +41,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await dashboard?.close();
 });
 
-async function seriousViolations(p: Page): Promise<string[]> {
-  await p.addScriptTag({ path: axePath });
-  const violations = await p.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
-    return (await axe.run()).violations;
-  });
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  nodes: { target: string[] }[];
-}
-
-/** axe in light and dark; no sideways scrolling and a screenshot at desktop and phone widths. */
-async function inspect(name: string) {
-  for (const colorScheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme });
-    expect(await seriousViolations(page), `${name} in ${colorScheme}`).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-  for (const [label, size] of Object.entries(widths)) {
-    await page.setViewportSize(size);
-    await page.evaluate(
-      () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
-    );
-    const overflow = await page.evaluate(() =>
-      document.documentElement.scrollWidth <= window.innerWidth
-        ? []
-        : Array.from(document.querySelectorAll("body *"))
-            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
-            .slice(-5)
-            .map(
-              (e) =>
-                `${e.tagName.toLowerCase()}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`,
-            ),
-    );
-    expect(overflow, `${name} scrolls sideways at ${label} width`).toEqual([]);
-    await page.screenshot({ path: join(artifacts, `${name}-${label}.png`), fullPage: true });
-  }
-  await page.setViewportSize(widths.desktop);
-}
+const inspect = (name: string) => inspectScreen(page, name);
 
 /** The REST API with the test's admin key, as a script would call it. */
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {

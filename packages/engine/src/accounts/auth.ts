@@ -329,7 +329,8 @@ export function createAuth(settings: AuthSettings) {
       }),
       after: createAuthMiddleware(async (ctx) => {
         const returned = ctx.context.returned;
-        const failed = returned instanceof APIError;
+        // Refusals arrive as thrown APIErrors or, from some endpoints, as plain error responses.
+        const failed = returned instanceof APIError || (returned instanceof Response && !returned.ok);
         const origin = clientOrigin(ctx.request);
         if (ctx.path === "/sign-in/email" && failed) {
           const email = emailOf(ctx.body);
@@ -348,10 +349,16 @@ export function createAuth(settings: AuthSettings) {
           ctx.context.session?.user ??
           ctx.context.newSession?.user ??
           (await getSessionFromCtx(ctx).catch(() => null))?.user;
+        // The organisation the call names, only when it exists: a request may name any string, and the
+        // audit row must not fail (and fail the request) on its foreign key.
+        const named = ctx.path.startsWith("/organization/") ? organizationIdOf(ctx.body, returned) : null;
+        const organizationId = named
+          ? ((await db.query.organization.findFirst({ where: eq(organizationTable.id, named) }))?.id ?? null)
+          : null;
         await audit({
           action,
           actor: { type: "user", id: actor?.id ?? null, label: actor?.email ?? emailOf(ctx.body) },
-          organizationId: ctx.path.startsWith("/organization/") ? organizationIdOf(ctx.body, returned) : null,
+          organizationId,
           detail: auditDetail(ctx.body),
           origin,
         });
