@@ -3,7 +3,7 @@
  * teaches the install line with a fresh enrollment token.
  */
 import type { Alert, Check, Host, MetricsResponse } from "@vigil/contract";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Link } from "wouter-preact";
 import { can, post, projectPath } from "../api.ts";
 import { useProject } from "../app.tsx";
@@ -19,16 +19,23 @@ export function Overview() {
   const [sort, setSort] = useState<"name" | "cpu" | "disk">("name");
 
   const all = hosts.data?.hosts ?? [];
-  const tags = [...new Set(all.flatMap((h) => h.tags))].sort();
-  const shown = all
-    .filter((h) => !tag || h.tags.includes(tag))
-    .sort((a, b) =>
-      sort === "name"
-        ? a.name.localeCompare(b.name)
-        : sort === "cpu"
-          ? (b.latest.cpuBusyPct ?? -1) - (a.latest.cpuBusyPct ?? -1)
-          : (b.latest.diskUsedPctMax ?? -1) - (a.latest.diskUsedPctMax ?? -1),
-    );
+  const tags = useMemo(() => [...new Set(all.flatMap((h) => h.tags))].sort(), [hosts.data]);
+  // The cards as elements, made again only when the hosts, the filter or the order change: when the
+  // alerts or checks answer, the 500 cards of a large fleet are reused as they are, not compared again.
+  const cards = useMemo(
+    () =>
+      all
+        .filter((h) => !tag || h.tags.includes(tag))
+        .sort((a, b) =>
+          sort === "name"
+            ? a.name.localeCompare(b.name)
+            : sort === "cpu"
+              ? (b.latest.cpuBusyPct ?? -1) - (a.latest.cpuBusyPct ?? -1)
+              : (b.latest.diskUsedPctMax ?? -1) - (a.latest.diskUsedPctMax ?? -1),
+        )
+        .map((h) => <HostCard key={h.id} host={h} />),
+    [hosts.data, tag, sort],
+  );
   const firing = alerts.data?.alerts ?? [];
   const down = (checks.data?.checks ?? []).filter((c) => c.status === "down" || c.status === "late");
 
@@ -87,15 +94,7 @@ export function Overview() {
             </div>
           )}
         </div>
-        {hosts.data && all.length === 0 ? (
-          <InstallProbe />
-        ) : (
-          <ul class="cards">
-            {shown.map((h) => (
-              <HostCard key={h.id} host={h} />
-            ))}
-          </ul>
-        )}
+        {hosts.data && all.length === 0 ? <InstallProbe /> : <ul class="cards">{cards}</ul>}
       </section>
     </>
   );
