@@ -10,6 +10,16 @@ import { useProject } from "../app.tsx";
 import { useQuery } from "../query.ts";
 import { ago, Badge, CopyField, Empty, ErrorNote, pct } from "../ui.tsx";
 
+/**
+ * One collator for every comparison: `localeCompare` builds one per call, which made sorting 500 host
+ * names take over 100 ms of the overview's first draw. Numeric, so web-2 comes before web-10.
+ */
+const byName = new Intl.Collator(undefined, { numeric: true }).compare;
+
+/** Cards drawn with the first frame (more than a large screen holds), then per following frame. */
+const FIRST_CARDS = 48;
+const MORE_CARDS = 150;
+
 export function Overview() {
   const { projectId, projectName } = useProject();
   const hosts = useQuery<{ hosts: Host[] }>(projectPath(projectId, "/hosts"));
@@ -28,7 +38,7 @@ export function Overview() {
         .filter((h) => !tag || h.tags.includes(tag))
         .sort((a, b) =>
           sort === "name"
-            ? a.name.localeCompare(b.name)
+            ? byName(a.name, b.name)
             : sort === "cpu"
               ? (b.latest.cpuBusyPct ?? -1) - (a.latest.cpuBusyPct ?? -1)
               : (b.latest.diskUsedPctMax ?? -1) - (a.latest.diskUsedPctMax ?? -1),
@@ -36,6 +46,14 @@ export function Overview() {
         .map((h) => <HostCard key={h.id} host={h} />),
     [hosts.data, tag, sort],
   );
+  // A large fleet is drawn a screenful first, then the rest a chunk per frame: the person sees the top
+  // of the overview at once instead of after every card of 500 is made and laid out.
+  const [limit, setLimit] = useState(FIRST_CARDS);
+  useEffect(() => {
+    if (limit >= cards.length) return;
+    const frame = requestAnimationFrame(() => setLimit((n) => n + MORE_CARDS));
+    return () => cancelAnimationFrame(frame);
+  }, [limit, cards.length]);
   const firing = alerts.data?.alerts ?? [];
   const down = (checks.data?.checks ?? []).filter((c) => c.status === "down" || c.status === "late");
 
