@@ -207,7 +207,7 @@ describe("the dashboard in Chromium against the self-hosted server", () => {
     const second = new URL(page.url()).pathname.split("/")[2];
     expect(second).not.toBe(first);
     await page.getByRole("heading", { name: "No hosts yet" }).waitFor();
-    expect(await page.locator(".copy code").first().textContent()).toMatch(
+    expect(await page.locator(".copy", { hasText: "Install line" }).locator("code").textContent()).toMatch(
       /install\.sh \| sudo sh -s -- --token /,
     );
     // The switcher takes the person back; the first project's host is still there.

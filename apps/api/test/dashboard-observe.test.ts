@@ -344,7 +344,8 @@ describe("the observe screens in Chromium against the self-hosted server", () =>
     await page.getByLabel("Invite by email").fill("vic@example.test");
     await page.getByLabel("Role").selectOption("viewer");
     await page.getByRole("button", { name: "Invite", exact: true }).click();
-    const link = (await page.locator(".copy code").first().textContent()) ?? "";
+    const link =
+      (await page.locator(".copy", { hasText: "Invitation link" }).locator("code").textContent()) ?? "";
     expect(link).toMatch(/\/invite\/[0-9a-f-]{36}$/);
 
     const colleague = await browser.newContext({ viewport: widths.desktop });

@@ -4,7 +4,7 @@
  */
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError } from "./api.ts";
+import { useAction } from "./ui.tsx";
 import "./configure.css";
 
 interface Common {
@@ -142,20 +142,7 @@ export function Checkbox(p: Common & { checked?: boolean; value?: string }) {
  * refusal names: its messages start with the path (`body.url: …`, `body.components.2.id: …`).
  */
 export function useForm<T>(run: (form: FormData) => Promise<T>) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const onSubmit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await run(new FormData(e.currentTarget as HTMLFormElement));
-    } catch (err) {
-      setError(err instanceof ApiError || err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, onSubmit, setError } = useAction(run);
   const field = error?.match(/^(?:body|query)\.([A-Za-z]+)/)?.[1] ?? null;
   /** the refusal when it names `name`, for that field to show */
   const errorFor = (name: string) => (field === name ? error : null);

@@ -56,7 +56,7 @@ export function useAction<T>(run: (form: FormData) => Promise<T>) {
       setBusy(false);
     }
   };
-  return { busy, error, onSubmit };
+  return { busy, error, onSubmit, setError };
 }
 
 export function ErrorNote({ error }: { error: string | Error | null | undefined }) {

@@ -20,9 +20,10 @@ import {
   series,
   verifySecret,
 } from "@vigil/db";
-import { and, eq, inArray, max, sql } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Clock } from "./clock.ts";
 import { NotFoundError } from "./errors.ts";
+import { backupRunFigures } from "./queries/backups.ts";
 import { getProjectSettings, mergeProbeConfig, resolveSettings } from "./settings.ts";
 
 /** A host as its probe's token identifies it, with its project's settings (read in the same query). */
@@ -100,8 +101,8 @@ async function lastBackups(db: Db, hostIds: string[]): Promise<Map<string, Host[
   const rows = await db
     .select({
       hostId: backupRuns.hostId,
-      successAt: max(sql<number>`case when ${backupRuns.status} = 'success' then ${backupRuns.endedAt} end`),
-      failureAt: max(sql<number>`case when ${backupRuns.status} = 'failure' then ${backupRuns.endedAt} end`),
+      successAt: backupRunFigures.lastSuccessAt,
+      failureAt: backupRunFigures.lastFailureAt,
     })
     .from(backupRuns)
     .where(inArray(backupRuns.hostId, hostIds))

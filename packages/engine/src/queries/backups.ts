@@ -50,6 +50,18 @@ function toRun(r: typeof backupRuns.$inferSelect): BackupRunOut {
   };
 }
 
+/** Per group of backup runs: the newest run's end, the newest success's and failure's, and the count. */
+export const backupRunFigures = {
+  lastRunAt: sql<number>`max(${backupRuns.endedAt})`,
+  lastSuccessAt: sql<
+    number | null
+  >`max(case when ${backupRuns.status} = 'success' then ${backupRuns.endedAt} end)`,
+  lastFailureAt: sql<
+    number | null
+  >`max(case when ${backupRuns.status} = 'failure' then ${backupRuns.endedAt} end)`,
+  runs: sql<number>`count(*)`,
+};
+
 /** A host's backups: one summary per backup name (last success, last failure) and the recent runs. */
 export async function listBackups(
   db: Db,
@@ -61,14 +73,7 @@ export async function listBackups(
   const summaries = await db
     .select({
       name: backupRuns.name,
-      lastRunAt: sql<number>`max(${backupRuns.endedAt})`,
-      lastSuccessAt: sql<
-        number | null
-      >`max(case when ${backupRuns.status} = 'success' then ${backupRuns.endedAt} end)`,
-      lastFailureAt: sql<
-        number | null
-      >`max(case when ${backupRuns.status} = 'failure' then ${backupRuns.endedAt} end)`,
-      runs: sql<number>`count(*)`,
+      ...backupRunFigures,
     })
     .from(backupRuns)
     .where(scope)
@@ -112,14 +117,7 @@ export async function listProjectBackups(db: Db, clock: Clock, projectId: string
     .select({
       hostId: backupRuns.hostId,
       name: backupRuns.name,
-      lastRunAt: sql<number>`max(${backupRuns.endedAt})`,
-      lastSuccessAt: sql<
-        number | null
-      >`max(case when ${backupRuns.status} = 'success' then ${backupRuns.endedAt} end)`,
-      lastFailureAt: sql<
-        number | null
-      >`max(case when ${backupRuns.status} = 'failure' then ${backupRuns.endedAt} end)`,
-      runs: sql<number>`count(*)`,
+      ...backupRunFigures,
     })
     .from(backupRuns)
     .where(scope)
