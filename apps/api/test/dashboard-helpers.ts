@@ -106,3 +106,28 @@ export async function inspect(page: Page, name: string) {
   }
   await page.setViewportSize(widths.desktop);
 }
+
+/**
+ * A colleague taking an invitation link in a browser of their own: creates their account (no mail server
+ * in these suites, so no confirmation to wait for), signs in and accepts. Leaves them in the project.
+ */
+export async function acceptAsNewAccount(
+  theirs: Page,
+  link: string,
+  person = { name: "Vic Viewer", email: "vic@example.test", password: "vic's long password" },
+) {
+  await theirs.goto(link);
+  await theirs.getByRole("link", { name: "Create an account" }).click();
+  await theirs.getByLabel("Name").fill(person.name);
+  await theirs.getByLabel("Email").fill(person.email);
+  await theirs.getByLabel("Password").fill(person.password);
+  await theirs.getByRole("button", { name: "Create account" }).click();
+  await theirs.getByRole("heading", { name: "Account created" }).waitFor();
+  await theirs.goto(link);
+  await theirs.getByRole("button", { name: "Accept invitation" }).click();
+  await theirs.getByLabel("Email").fill(person.email);
+  await theirs.getByLabel("Password").fill(person.password);
+  await theirs.getByRole("button", { name: "Sign in" }).click();
+  await theirs.getByRole("button", { name: "Accept invitation" }).click();
+  await theirs.getByRole("navigation", { name: "Project" }).waitFor();
+}

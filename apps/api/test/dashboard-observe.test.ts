@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src/server.ts";
 import { launchChromium } from "./browser.ts";
 import {
+  acceptAsNewAccount,
   type DashboardServer,
   inspect as inspectScreen,
   owner,
@@ -351,20 +352,7 @@ describe("the observe screens in Chromium against the self-hosted server", () =>
     const colleague = await browser.newContext({ viewport: widths.desktop });
     try {
       const theirs = await colleague.newPage();
-      await theirs.goto(link);
-      await theirs.getByRole("link", { name: "Create an account" }).click();
-      await theirs.getByLabel("Name").fill("Vic Viewer");
-      await theirs.getByLabel("Email").fill("vic@example.test");
-      await theirs.getByLabel("Password").fill("vic's long password");
-      await theirs.getByRole("button", { name: "Create account" }).click();
-      await theirs.getByRole("heading", { name: "Account created" }).waitFor();
-      await theirs.goto(link);
-      await theirs.getByRole("button", { name: "Accept invitation" }).click();
-      await theirs.getByLabel("Email").fill("vic@example.test");
-      await theirs.getByLabel("Password").fill("vic's long password");
-      await theirs.getByRole("button", { name: "Sign in" }).click();
-      await theirs.getByRole("button", { name: "Accept invitation" }).click();
-      await theirs.getByRole("navigation", { name: "Project" }).waitFor();
+      await acceptAsNewAccount(theirs, link);
 
       await theirs.goto(at("/logs"));
       await theirs.getByText("could not extend file: No space left").waitFor();
