@@ -14,7 +14,7 @@ import { createInterface } from "node:readline";
 import { closeDb, createDb } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { createProject } from "@vigil/db/testing";
-import { systemClock, tick } from "@vigil/engine";
+import { createEngineState, systemClock, tick } from "@vigil/engine";
 import { tuneEmbeddedDb } from "../apps/api/src/server.ts";
 
 /** `--quick` for a smoke run while developing; the recorded figures use the defaults. */
@@ -149,6 +149,7 @@ async function seedChecks(total: number) {
 async function tickCost(total: number, duePerTick: number, ticks: number) {
   const { db } = await seedChecks(total);
   const times: number[] = [];
+  const state = createEngineState();
   for (let t = 0; t < ticks + 2; t++) {
     // Make a few checks due: their deadline passes a moment before the tick.
     const now = Date.now();
@@ -158,7 +159,7 @@ async function tickCost(total: number, duePerTick: number, ticks: number) {
       args: [now - 1, now - 1, duePerTick],
     });
     const t0 = performance.now();
-    const report = await tick({ db, clock: systemClock }, now);
+    const report = await tick({ db, clock: systemClock, state }, now);
     const ms = performance.now() - t0;
     if (report.due !== duePerTick) throw new Error(`expected ${duePerTick} due, got ${report.due}`);
     if (t >= 2) times.push(ms); // the first ticks warm caches and the JIT

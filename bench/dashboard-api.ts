@@ -17,11 +17,11 @@ import { migrateDb, migrationsFolder } from "@vigil/db/migrate";
 import {
   authenticateHost,
   bootstrapProject,
+  createEngineState,
   createEnrollmentToken,
   enrollHost,
   ingestBatch,
   rollUpDirtyHours,
-  SeriesCache,
   systemClock,
 } from "@vigil/engine";
 import { settingsFromEnv, startServer, tuneEmbeddedDb } from "../apps/api/src/server.ts";
@@ -49,7 +49,7 @@ async function seedHosts(dir: string): Promise<string[]> {
     const { token } = await createEnrollmentToken(db, systemClock, project.id, { name: "bench" });
     const start = Date.now() - HOURS * 3_600_000;
     const ids: string[] = [];
-    const cache = new SeriesCache();
+    const engine = createEngineState();
     for (let h = 0; h < HOSTS; h++) {
       const { hostToken, hostId } = await enrollHost(db, systemClock, {
         token,
@@ -61,11 +61,11 @@ async function seedHosts(dir: string): Promise<string[]> {
       if (h === 0) {
         const weekStart = start - 7 * 86_400_000;
         for (let t = weekStart; t < start; t += WEEK_STEP_MS) {
-          await ingestBatch(db, systemClock, host, probeBatchV1Schema.parse(makeBatch(h, 0, t)), cache);
+          await ingestBatch(db, systemClock, host, probeBatchV1Schema.parse(makeBatch(h, 0, t)), engine);
         }
       }
       for (let i = 0; i < (HOURS * 3_600_000) / INTERVAL_MS; i++) {
-        await ingestBatch(db, systemClock, host, probeBatchV1Schema.parse(makeBatch(h, i, start)), cache);
+        await ingestBatch(db, systemClock, host, probeBatchV1Schema.parse(makeBatch(h, i, start)), engine);
       }
     }
     while ((await rollUpDirtyHours(db, Date.now(), 1000)) > 0) {}

@@ -22,6 +22,7 @@ import { migrateDb, migrationsFolder } from "@vigil/db/migrate";
 import { createProject } from "@vigil/db/testing";
 import {
   authenticateHost,
+  createEngineState,
   createEnrollmentToken,
   enrollHost,
   flattenMetrics,
@@ -347,10 +348,11 @@ async function storagePerHostDay() {
     facts: { hostname: "size", machineId: "size" },
   });
   const perDay = 86_400_000 / INTERVAL_MS;
+  const engine = createEngineState();
   for (let i = 0; i < perDay; i++) {
     const host = await authenticateHost(db, hostToken);
     if (!host) throw new Error("host token rejected");
-    await ingestBatch(db, clock, host, probeBatchV1Schema.parse(makeBatch(0, i)));
+    await ingestBatch(db, clock, host, probeBatchV1Schema.parse(makeBatch(0, i)), engine);
   }
   clock.set(START + 2 * 86_400_000);
   while ((await rollUpDirtyHours(db, clock.now(), 1000)) > 0) {}

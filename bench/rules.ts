@@ -17,12 +17,12 @@ import { migrateDb, migrationsFolder } from "@vigil/db/migrate";
 import { createProject } from "@vigil/db/testing";
 import {
   authenticateHost,
+  createEngineState,
   createEnrollmentToken,
   enrollHost,
   ensureBuiltinRules,
   evaluateBatchRules,
   ingestBatch,
-  SeriesCache,
 } from "@vigil/engine";
 import { manualClock } from "@vigil/engine/testing";
 import { tuneEmbeddedDb } from "../apps/api/src/server.ts";
@@ -58,7 +58,7 @@ async function run(fillPct: number | null): Promise<Timing> {
     if (!principal) throw new Error("host token rejected");
     hosts.push(principal);
   }
-  const cache = new SeriesCache();
+  const engine = createEngineState();
   const timing: Timing = { storeMs: [], rulesMs: [] };
   for (let i = 0; i < BATCHES; i++) {
     clock.set(START + i * INTERVAL_MS);
@@ -75,9 +75,9 @@ async function run(fillPct: number | null): Promise<Timing> {
       const host = hosts[h];
       if (!host) continue;
       const t0 = performance.now();
-      const result = await ingestBatch(db, clock, host, batch, cache);
+      const result = await ingestBatch(db, clock, host, batch, engine);
       const t1 = performance.now();
-      await evaluateBatchRules(db, clock, host, { batch, ...result });
+      await evaluateBatchRules(db, clock, engine, host, { batch, ...result });
       const t2 = performance.now();
       // The first batches create series, the host check and the alerts: warm-up, not the steady state.
       if (i >= 5) {

@@ -1,10 +1,9 @@
 import { ErrorCode } from "@vigil/contract";
-import { SeriesCache } from "@vigil/engine";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { compress } from "hono/compress";
 import { authProvider } from "./accounts.ts";
-import type { AppDeps } from "./deps.ts";
+import { type AppDeps, withRuntime } from "./deps.ts";
 import type { AppEnv, SessionUser } from "./env.ts";
 import { auditWrites } from "./middleware/audit.ts";
 import { errorResponse, notFound, onError } from "./middleware/errors.ts";
@@ -33,18 +32,13 @@ import { maintenanceWindowRoutes, silenceRoutes } from "./routes/silences.ts";
 import { customDomainRoutes, statusJsonRoutes, statusRoutes } from "./routes/status.ts";
 import { statusIncidentRoutes, statusMaintenanceRoutes, statusPageRoutes } from "./routes/status-pages.ts";
 import { countRequests } from "./self/count-requests.ts";
-import { createRuntime } from "./self/runtime.ts";
 
 export type { AppConfig, AppDeps, WebAssets } from "./deps.ts";
 export { defaultConfig } from "./deps.ts";
 
 /** Builds the one Hono app both runtimes serve. Holds no clients of its own: everything comes in `deps`. */
 export function createApp(given: AppDeps) {
-  const deps: AppDeps = {
-    ...given,
-    seriesCache: given.seriesCache ?? new SeriesCache(),
-    runtime: given.runtime ?? createRuntime(given.clock.now()),
-  };
+  const deps = withRuntime(given);
   const auth = authProvider(deps);
   const app = new Hono<AppEnv>();
   app.use(requestId);

@@ -1,9 +1,9 @@
 import type { Db } from "@vigil/db";
-import type { Clock, ProbeRunner, SeriesCache, SignUpMode } from "@vigil/engine";
+import type { Clock, ProbeRunner, SignUpMode } from "@vigil/engine";
 import type { Mailer } from "@vigil/notify";
 import { defaultLimits, type Limits } from "./limits.ts";
 import type { Gunzip } from "./platform/gunzip.ts";
-import type { Runtime } from "./self/runtime.ts";
+import { createRuntime, type Runtime } from "./self/runtime.ts";
 
 /** Everything the app needs from the outside world; each entry (Node, Worker, tests) builds its own. */
 export interface AppDeps {
@@ -12,8 +12,6 @@ export interface AppDeps {
   config: AppConfig;
   /** how active checks reach their targets (Node: fetch, net, tls, dns; Workers: fetch, sockets) */
   probes?: ProbeRunner;
-  /** series ids of hosts seen by this process; `createApp` makes one when absent */
-  seriesCache?: SeriesCache;
   /** inflates gzip bodies within a size limit; DecompressionStream when absent */
   gunzip?: Gunzip;
   /** the probe installer and bundle this server hands out; absent where they were not built */
@@ -31,8 +29,18 @@ export interface AppDeps {
   clientAddress?: ClientAddress;
   /** the dashboard's built files (apps/web/dist); absent: the server answers API paths only */
   webAssets?: WebAssets;
-  /** what this process or isolate keeps for rate limits and self-metrics; `createApp` makes one when absent */
+  /**
+   * What this process or isolate keeps between requests (engine caches and committers, rate limits,
+   * self-metrics). Each entry makes one and passes it in; absent (tests), `withRuntime` makes a fresh one.
+   */
   runtime?: Runtime;
+}
+
+/** Deps as the app and the scheduler use them: with the runtime state in place. */
+export type LiveDeps = AppDeps & { runtime: Runtime };
+
+export function withRuntime(deps: AppDeps): LiveDeps {
+  return deps.runtime ? (deps as LiveDeps) : { ...deps, runtime: createRuntime(deps.clock.now()) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ApiKeyScope } from "@vigil/contract";
 import type { Actor, Auth, HostPrincipal, Role } from "@vigil/engine";
-import type { AppDeps } from "./deps.ts";
+import type { LiveDeps } from "./deps.ts";
 
 /** Who a request acts for in one project: an API key, or a person through their role. */
 export interface Principal {
@@ -22,7 +22,7 @@ export interface SessionUser {
 /** Hono's typed context: what middleware puts on `c.var`. */
 export interface AppEnv {
   Variables: {
-    deps: AppDeps;
+    deps: LiveDeps;
     requestId: string;
     principal: Principal;
     host: HostPrincipal;

@@ -11,7 +11,7 @@ import {
   withLease,
 } from "@vigil/engine";
 import { dispatch, pruneDeliveryLog } from "@vigil/notify";
-import type { AppDeps } from "./deps.ts";
+import { type AppDeps, type LiveDeps, withRuntime } from "./deps.ts";
 import { notifyDeps } from "./notify.ts";
 
 /** One unit of periodic work (checks, rules, alert delivery, rollups, retention). */
@@ -19,7 +19,7 @@ export interface ScheduledJob {
   name: string;
   /** least time between two runs in one process; the Worker's per-minute cron runs every job each time */
   everyMs?: number;
-  run(deps: AppDeps): Promise<unknown>;
+  run(deps: LiveDeps): Promise<unknown>;
 }
 
 /**
@@ -36,10 +36,11 @@ export const JOB_LEASE_MS = 60_000;
  * `lastRun` (kept by a long-lived caller) spaces out jobs that need not run every tick.
  */
 export async function runScheduledJobs(
-  deps: AppDeps,
+  given: AppDeps,
   jobs: readonly ScheduledJob[],
   lastRun: Map<string, number> = new Map(),
 ): Promise<string[]> {
+  const deps = withRuntime(given);
   const failed: string[] = [];
   const now = deps.clock.now();
   // One owner per run: a lease this run took is released before the next run starts.
@@ -70,10 +71,11 @@ const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 /** Evaluates every check whose deadline has passed: heartbeats, HTTP/TCP/TLS runs, host liveness. */
 export const checksJob: ScheduledJob = {
   name: "checks",
-  async run({ db, clock, probes, config }) {
+  async run({ db, clock, probes, config, runtime }) {
     await tick({
       db,
       clock,
+      state: runtime.engine,
       ...(probes ? { probes } : {}),
       allowPrivateTargets: config.allowPrivateTargets,
       ...(config.checkSpreadMs ? { spreadMs: config.checkSpreadMs, sleep } : {}),

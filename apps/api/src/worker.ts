@@ -110,15 +110,25 @@ function edgeStatusCache(ttlMs: number): StatusCache {
 }
 
 /**
- * This isolate's rate limit windows and counters, made by the entry on first use and handed to every
- * request and cron run it serves (DESIGN: the entry owns what an isolate keeps). Counters are per isolate;
- * rate limit counts meet in the database, and the gauges on /metrics and /readyz are read from it.
+ * What this isolate keeps between the requests and cron runs it serves (DESIGN: the entry owns it): the
+ * engine's caches, turn queues and group committers, rate limit windows and self-metrics. One per
+ * database URL, since an engine state must not mix two databases (tests point one isolate at several).
+ * Limits are those of `createRuntime` and EngineState; counters are per isolate, while rate limit counts
+ * meet in the database, and the gauges on /metrics and /readyz are read from it.
  */
-let isolate: Runtime | undefined;
+const isolateRuntimes = new Map<string, Runtime>();
+
+function isolateRuntime(databaseUrl: string): Runtime {
+  let runtime = isolateRuntimes.get(databaseUrl);
+  if (!runtime) {
+    runtime = createRuntime(Date.now());
+    isolateRuntimes.set(databaseUrl, runtime);
+  }
+  return runtime;
+}
 
 function depsFor(env: Env): AppDeps {
   const mailer = workerMailer(env);
-  isolate ??= createRuntime(Date.now());
   const { limits, problems } = limitsFromEnv(env as unknown as Record<string, string | undefined>);
   for (const problem of problems) console.error(`vigil: ${problem}; using the default`);
   const allowPrivateTargets = env.VIGIL_ALLOW_PRIVATE_TARGETS === "1";
@@ -153,7 +163,7 @@ function depsFor(env: Env): AppDeps {
     ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS), webAssets: env.ASSETS as WebAssets } : {}),
     ...(mailer ? { mailer } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),
-    runtime: isolate,
+    runtime: isolateRuntime(env.LIBSQL_URL),
   };
 }
 

@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { createApiKey, createProject } from "@vigil/db/testing";
-import { applyRetention, rollUpDirtyHours, tick } from "@vigil/engine";
+import { applyRetention, createEngineState, rollUpDirtyHours, tick } from "@vigil/engine";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
 import { defaultConfig } from "../src/deps.ts";
@@ -517,15 +517,15 @@ describe("host checks and ingest", () => {
       (await json<{ status: string }>(app.request(`/api/v1/checks/${id}`, { headers: bearer(adminKey) })))
         .status;
 
-    await tick({ db, clock });
+    await tick({ db, clock, state: createEngineState() });
     expect(await status()).toBe("up");
     clock.advance(10 * MIN);
-    await tick({ db, clock });
+    await tick({ db, clock, state: createEngineState() });
     expect(await status()).toBe("down");
 
     clock.advance(1_000);
     await sendBatch(app, host.hostToken, batch());
-    await tick({ db, clock });
+    await tick({ db, clock, state: createEngineState() });
     expect(await status()).toBe("up");
   });
 });

@@ -211,6 +211,21 @@ describe("/metrics, Vigil's own", () => {
     expect(lint.status).toBe(0);
   });
 
+  it("counts what the process's caches saved and how its writes were grouped", async () => {
+    const { app, adminKey } = await watchedApp();
+    const check = await publicHeartbeat(app, adminKey, "nightly");
+    // The first ping reads the check and flips it up; the next two find it in the cache and only move
+    // its deadlines, each in a group commit of its own (they are sent one after another).
+    for (let i = 0; i < 3; i++) expect((await app.request(`/ping/${check.id}`)).status).toBe(200);
+
+    const lines = (await (await scrape(app)).text()).split("\n");
+    expect(lines).toContain('vigil_cache_lookups_total{cache="pingChecks",result="miss"} 1');
+    expect(lines).toContain('vigil_cache_lookups_total{cache="pingChecks",result="hit"} 2');
+    expect(lines).toContain('vigil_group_commits_total{purpose="check-state"} 1');
+    expect(lines).toContain('vigil_group_commits_total{purpose="pings"} 2');
+    expect(lines).toContain('vigil_group_commit_items_total{purpose="pings"} 2');
+  });
+
   it("counts batches by result and refusals by limit", async () => {
     const { app, deps, adminKey } = await watchedApp({}, {});
     deps.config.limits = { ...deps.config.limits, pingsPerCheck: { max: 1, window: 60 } };

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { errorBodySchema, type StatusPageData, statusPageDataSchema } from "@vigil/contract";
 import { createApiKey, createProject } from "@vigil/db/testing";
-import { tick } from "@vigil/engine";
+import { createEngineState, tick } from "@vigil/engine";
 import { nodeProbes } from "@vigil/engine/node";
 import { describe, expect, it } from "vitest";
 import { createApp, defaultConfig } from "../src/app.ts";
@@ -470,7 +470,13 @@ describe("status page response times", () => {
         title: "Acme",
         components: [{ type: "check", id: check.id, name: "Website" }],
       });
-      const ctx = { db, clock, probes: nodeProbes({ allowPrivate: true }), allowPrivateTargets: true };
+      const ctx = {
+        db,
+        clock,
+        state: createEngineState(),
+        probes: nodeProbes({ allowPrivate: true }),
+        allowPrivateTargets: true,
+      };
       for (let i = 0; i < 3; i++) {
         await tick(ctx);
         clock.advance(61_000);

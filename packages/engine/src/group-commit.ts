@@ -5,8 +5,12 @@
  * each. Every caller still learns its own result only after the commit that holds its item.
  * When a group fails and `replay` is on, its items are written one by one, so one bad item (a repeated
  * batch id, a constraint) never fails the others.
+ *
+ * Each group is written by one of its own submitters (the first in it), which then hands the lead to the
+ * first waiting item's submitter. On Node that changes nothing; on Workers, where one committer serves
+ * every request of an isolate, it means a request's I/O is only ever done for a group the request is in
+ * and waits for, never after it has answered (the runtime cancels a finished request's work).
  */
-import type { Db } from "@vigil/db";
 
 export interface GroupCommitOptions {
   /** items per group at most; keeps statements under SQLite's bound-parameter limit */
@@ -22,12 +26,16 @@ interface Pending<I, R> {
   item: I;
   resolve: (result: R) => void;
   reject: (err: unknown) => void;
+  /** makes this item's submitter write the next group */
+  lead: () => void;
 }
 
 export class GroupCommit<I, R> {
   private queue: Pending<I, R>[] = [];
-  private scheduled = false;
-  private flushing = false;
+  /** a group is being written, or its writer has been chosen */
+  private busy = false;
+  /** told the size of every group written (the engine state tallies them) */
+  onGroup?: (size: number) => void;
 
   /** `write` stores the items in one transaction and answers one result per item, in order. */
   constructor(
@@ -36,61 +44,45 @@ export class GroupCommit<I, R> {
   ) {}
 
   submit(item: I): Promise<R> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
-      if (!this.scheduled && !this.flushing) {
-        this.scheduled = true;
-        defer(() => {
-          this.scheduled = false;
-          void this.flush();
-        });
-      }
+    let lead!: () => void;
+    // Resolved only if this submitter is handed the lead; its continuation runs in the submitter's context.
+    void new Promise<void>((become) => {
+      lead = become;
+    }).then(() => this.writeGroup());
+    const result = new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject, lead });
     });
+    if (!this.busy) {
+      this.busy = true;
+      // Wait out this turn of the event loop, so what arrives with this item joins its group.
+      defer(() => this.queue[0]?.lead());
+    }
+    return result;
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
+  private async writeGroup(): Promise<void> {
+    const group = this.queue.splice(0, this.options.maxGroup);
+    this.onGroup?.(group.length);
     try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, this.options.maxGroup);
-        try {
-          const results = await this.write(group.map((p) => p.item));
-          for (const [i, p] of group.entries()) p.resolve(results[i] as R);
-        } catch (err) {
-          if (!this.options.replay || group.length === 1) {
-            for (const p of group) p.reject(err);
-          } else {
-            for (const p of group) {
-              try {
-                const [result] = await this.write([p.item]);
-                p.resolve(result as R);
-              } catch (single) {
-                p.reject(single);
-              }
-            }
+      const results = await this.write(group.map((p) => p.item));
+      for (const [i, p] of group.entries()) p.resolve(results[i] as R);
+    } catch (err) {
+      if (!this.options.replay || group.length === 1) {
+        for (const p of group) p.reject(err);
+      } else {
+        for (const p of group) {
+          try {
+            const [result] = await this.write([p.item]);
+            p.resolve(result as R);
+          } catch (single) {
+            p.reject(single);
           }
         }
       }
     } finally {
-      this.flushing = false;
+      const next = this.queue[0];
+      if (next) next.lead();
+      else this.busy = false;
     }
   }
-}
-
-/**
- * One committer per database handle and purpose, so every request on a server shares it while tests and
- * Worker invocations (each with their own handle) never share one. Keyed weakly: a closed handle's
- * committer goes with it.
- */
-export function committerFor<I, R>(
-  registry: WeakMap<Db["$client"], GroupCommit<I, R>>,
-  db: Db,
-  make: () => GroupCommit<I, R>,
-): GroupCommit<I, R> {
-  let committer = registry.get(db.$client);
-  if (!committer) {
-    committer = make();
-    registry.set(db.$client, committer);
-  }
-  return committer;
 }

@@ -2,6 +2,15 @@ export * from "./accounts/index.ts";
 export * from "./api-keys.ts";
 export * from "./checks/index.ts";
 export * from "./clock.ts";
+export {
+  type CacheCounts,
+  type CacheName,
+  createEngineState,
+  type EngineState,
+  PING_CACHE,
+  RULE_CACHE,
+  SeriesCache,
+} from "./engine-state.ts";
 export * from "./enrollment.ts";
 export * from "./errors.ts";
 export * from "./health.ts";

@@ -9,6 +9,7 @@ import { createProject, createTestDb } from "@vigil/db/testing";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
+  createEngineState,
   findCheckRow,
   noteHostSeen,
   type ProbeRunner,
@@ -100,7 +101,14 @@ async function setup(tickOptions: Partial<TickContext> = {}) {
   const project = await createProject(db);
   const allowPrivateTargets = tickOptions.allowPrivateTargets ?? true;
   const probes = nodeProbes({ allowPrivate: allowPrivateTargets });
-  const ctx: TickContext = { db, clock, probes, allowPrivateTargets, ...tickOptions };
+  const ctx: TickContext = {
+    db,
+    clock,
+    state: createEngineState(),
+    probes,
+    allowPrivateTargets,
+    ...tickOptions,
+  };
   const add = (input: Parameters<typeof createTestCheck>[3]) => createTestCheck(db, clock, project.id, input);
   const status = (checkId: string) => findCheckRow(db, project.id, checkId);
   /** one tick, then the clock moves to the next slot */

@@ -3,6 +3,8 @@ import { createProject, createTestDb } from "@vigil/db/testing";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import {
+  createEngineState,
+  type EngineState,
   findCheckRow,
   getUptime,
   listFlips,
@@ -25,8 +27,14 @@ async function setup(input: Parameters<typeof createTestCheck>[3] = {}) {
   const clock = manualClock(Date.UTC(2026, 0, 10, 12));
   const project = await createProject(db);
   const check = await createTestCheck(db, clock, project.id, { period: 3600, grace: 600, ...input });
-  const ping = (action: PingInput["action"] = "success", extra: Partial<PingInput> = {}) =>
-    recordPing(db, clock, {
+  const engine = createEngineState();
+  /** a ping; `from` is another process's engine state (its own cache, turns and commits) */
+  const ping = (
+    action: PingInput["action"] = "success",
+    extra: Partial<PingInput> = {},
+    from: EngineState = engine,
+  ) =>
+    recordPing(db, clock, from, {
       target: { checkId: check.id },
       action,
       exitStatus: null,
@@ -38,8 +46,8 @@ async function setup(input: Parameters<typeof createTestCheck>[3] = {}) {
       ...extra,
     });
   const state = async () => toCheck(await findCheckRow(db, project.id, check.id), "https://vigil.test");
-  const run = () => tick({ db, clock });
-  return { db, clock, project, check, ping, state, run };
+  const run = () => tick({ db, clock, state: engine });
+  return { db, clock, project, check, ping, state, run, engine };
 }
 
 const flipsOf = (db: Db, checkId: string) =>
@@ -154,6 +162,43 @@ describe("pings arriving together", () => {
     expect(outcomes.every((o) => o.result === "ok")).toBe(true);
     expect(await listPings(db, project.id, check.id, 100)).toHaveLength(40);
     expect((await state()).status).toBe("up");
+  });
+
+  it("are all accepted when a fleet of servers pings one check at once, each through its own process", async () => {
+    // Twenty processes (or Worker isolates) share the database but no turns and no commits: each plain ping
+    // writes against the same read of the row, and none of them may be turned away as a conflict.
+    const { db, project, check, clock, ping, state } = await setup();
+    await ping();
+    clock.advance(MIN);
+    const fleet = Array.from({ length: 20 }, () => createEngineState());
+    for (const process of fleet) await ping("log", {}, process);
+    const outcomes = await Promise.all(fleet.map((process) => ping("success", {}, process)));
+    expect(outcomes.every((o) => o.result === "ok")).toBe(true);
+    expect((await listPings(db, project.id, check.id, 100)).filter((p) => p.kind === "success")).toHaveLength(
+      21,
+    );
+    expect(await state()).toMatchObject({ status: "up", nextDueAt: clock.now() + HOUR });
+  });
+
+  it("are all accepted from many processes while the first of them brings a new check up", async () => {
+    const { db, project, check, ping, state } = await setup();
+    const fleet = Array.from({ length: 20 }, () => createEngineState());
+    const outcomes = await Promise.all(
+      fleet.map((process, i) => ping(i % 2 ? "success" : "fail", {}, process)),
+    );
+    expect(outcomes.every((o) => o.result === "ok")).toBe(true);
+    expect(await listPings(db, project.id, check.id, 100)).toHaveLength(20);
+    expect(["up", "down"]).toContain((await state()).status);
+  });
+
+  it("moves a plain ping's deadlines by the settings the check has now, not those another process cached", async () => {
+    const { db, project, check, clock, ping, state } = await setup();
+    const other = createEngineState();
+    await ping("success", {}, other);
+    await updateCheck(db, clock, project.id, check.id, { period: 2 * 3600 });
+    clock.advance(MIN);
+    await ping("success", {}, other);
+    expect(await state()).toMatchObject({ status: "up", nextDueAt: clock.now() + 2 * HOUR });
   });
 
   it("lose nothing when the scheduler changes the check at the same moment", async () => {
@@ -294,7 +339,7 @@ describe("a heartbeat on a cron schedule", () => {
 
 describe("slug-form pings", () => {
   it("create a missing check when asked to, and say so", async () => {
-    const { db, clock, project } = await setup();
+    const { db, clock, project, engine } = await setup();
     const base = {
       action: "success" as const,
       exitStatus: null,
@@ -304,17 +349,17 @@ describe("slug-form pings", () => {
       userAgent: null,
       remoteAddr: null,
     };
-    const missing = await recordPing(db, clock, {
+    const missing = await recordPing(db, clock, engine, {
       ...base,
       target: { pingKey: project.pingKey, slug: "db-dump", create: false },
     });
     expect(missing).toEqual({ result: "not_found" });
-    const created = await recordPing(db, clock, {
+    const created = await recordPing(db, clock, engine, {
       ...base,
       target: { pingKey: project.pingKey, slug: "db-dump", create: true },
     });
     expect(created.result).toBe("created");
-    const again = await recordPing(db, clock, {
+    const again = await recordPing(db, clock, engine, {
       ...base,
       target: { pingKey: project.pingKey, slug: "db-dump", create: true },
     });
@@ -322,9 +367,9 @@ describe("slug-form pings", () => {
   });
 
   it("refuse an ambiguous slug", async () => {
-    const { db, clock, project } = await setup({ slug: "twin" });
+    const { db, clock, project, engine } = await setup({ slug: "twin" });
     await createTestCheck(db, clock, project.id, { slug: "twin" });
-    const outcome = await recordPing(db, clock, {
+    const outcome = await recordPing(db, clock, engine, {
       target: { pingKey: project.pingKey, slug: "twin", create: false },
       action: "success",
       exitStatus: null,

@@ -5,6 +5,7 @@ import { createProject, createTestDb } from "@vigil/db/testing";
 import { and, asc, eq } from "drizzle-orm";
 import {
   authenticateHost,
+  createEngineState,
   createEnrollmentToken,
   enrollHost,
   ensureBuiltinRules,
@@ -12,7 +13,6 @@ import {
   evaluateDueAlerts,
   evaluateForecasts,
   ingestBatch,
-  SeriesCache,
   updateRule,
 } from "../src/index.ts";
 import { manualClock } from "../src/testing.ts";
@@ -75,7 +75,7 @@ export async function ruleFixture(options: { only?: string[]; tags?: string[] } 
     const { hosts } = await import("@vigil/db");
     await db.update(hosts).set({ tags: options.tags }).where(eq(hosts.id, enrolled.hostId));
   }
-  const cache = new SeriesCache();
+  const engine = createEngineState();
 
   /** Sends one batch at the clock's time (its readings stamped now unless given) and evaluates rules on it. */
   async function send(fields: Partial<ProbeBatchV1Input> = healthy(clock.now())) {
@@ -87,8 +87,8 @@ export async function ruleFixture(options: { only?: string[]; tags?: string[] } 
       sentAt: clock.now(),
       ...fields,
     });
-    const result = await ingestBatch(db, clock, principal, batch, cache);
-    return evaluateBatchRules(db, clock, principal, { batch, ...result });
+    const result = await ingestBatch(db, clock, principal, batch, engine);
+    return evaluateBatchRules(db, clock, engine, principal, { batch, ...result });
   }
 
   async function rule(key: string) {
@@ -121,7 +121,7 @@ export async function ruleFixture(options: { only?: string[]; tags?: string[] } 
 
   /** Changes a built-in rule as the API does (`PATCH /rules/:id`). */
   async function tune(key: string, patch: UpdateRuleRequest) {
-    return updateRule(db, clock, project.id, (await rule(key)).id, patch);
+    return updateRule(db, clock, engine, project.id, (await rule(key)).id, patch);
   }
 
   /** A healthy batch at the clock's time, but with the root filesystem `pct` percent full. */
@@ -133,6 +133,7 @@ export async function ruleFixture(options: { only?: string[]; tags?: string[] } 
   return {
     db,
     clock,
+    engine,
     project,
     hostId: enrolled.hostId,
     send,

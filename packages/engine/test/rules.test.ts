@@ -121,7 +121,9 @@ describe("the alert lifecycle", () => {
     );
     expect(await f.stateOf("failed-units")).toBe("firing");
     const { updateRule } = await import("../src/index.ts");
-    await updateRule(f.db, f.clock, f.project.id, (await f.rule("failed-units")).id, { enabled: false });
+    await updateRule(f.db, f.clock, f.engine, f.project.id, (await f.rule("failed-units")).id, {
+      enabled: false,
+    });
     await f.due();
     expect(await f.stateOf("failed-units")).toBe("inactive");
   });
@@ -335,10 +337,10 @@ describe("the built-in rule pack", () => {
     const check = await f.hostCheck();
     expect(check?.tags).toEqual(["host-down-rule"]);
     const { tick } = await import("../src/index.ts");
-    await tick({ db: f.db, clock: f.clock });
+    await tick({ db: f.db, clock: f.clock, state: f.engine });
     expect((await f.hostCheck())?.status).toBe("up");
     f.clock.advance(3 * MIN);
-    await tick({ db: f.db, clock: f.clock });
+    await tick({ db: f.db, clock: f.clock, state: f.engine });
     expect((await f.hostCheck())?.status).toBe("down");
   });
 
@@ -361,7 +363,7 @@ describe("the built-in rule pack", () => {
     expect(await f.flipsOf()).toEqual([]);
     await f.send();
     const { tick } = await import("../src/index.ts");
-    await tick({ db: f.db, clock: f.clock });
+    await tick({ db: f.db, clock: f.clock, state: f.engine });
     expect((await f.hostCheck())?.status).toBe("up");
   }, 60_000);
 

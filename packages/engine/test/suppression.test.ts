@@ -175,7 +175,7 @@ describe("suppressionFor", () => {
     const hostCheck = await f.hostCheck();
     if (!hostCheck) throw new Error("no host check");
     f.clock.advance(3 * MIN);
-    await tick({ db: f.db, clock: f.clock });
+    await tick({ db: f.db, clock: f.clock, state: f.engine });
     expect((await f.hostCheck())?.status).toBe("down");
 
     expect(await suppressionFor(f.db, f.project.id, f.subject, f.clock.now())).toEqual({
@@ -193,7 +193,7 @@ describe("suppressionFor", () => {
     expect(await suppressionFor(f.db, f.project.id, hostSubject, f.clock.now())).toBeNull();
 
     await f.send();
-    await tick({ db: f.db, clock: f.clock });
+    await tick({ db: f.db, clock: f.clock, state: f.engine });
     expect(await suppressionFor(f.db, f.project.id, f.subject, f.clock.now())).toBeNull();
   });
 });

@@ -7,6 +7,7 @@ import { type Db, deliveries, deliveryAttempts, flips, notifications, silences }
 import { createProject, createTestDb } from "@vigil/db/testing";
 import {
   createChannel,
+  createEngineState,
   describeCheckSubject,
   findChannel,
   type PingInput,
@@ -71,8 +72,9 @@ async function setup(
     tags: ["backups"],
     runbookUrl: "https://wiki.test.example/backups",
   });
+  const engine = createEngineState();
   const ping = (action: PingInput["action"], checkId = check.id) =>
-    recordPing(db, clock, {
+    recordPing(db, clock, engine, {
       target: { checkId },
       action,
       exitStatus: null,

@@ -42,7 +42,7 @@ export const hostRoutes = new Hono<AppEnv>()
   .delete("/:id", requireScope("admin"), validate("param", idParam), async (c) => {
     const { id } = c.req.valid("param");
     await deleteHost(c.var.deps.db, c.var.principal.projectId, id);
-    c.var.deps.seriesCache?.forget(id);
+    c.var.deps.runtime.engine.series.forget(id);
     return c.body(null, 204);
   })
   .get(

@@ -118,7 +118,7 @@ export const pingRoutes = new Hono<AppEnv>()
     }
 
     const { db, clock } = c.var.deps;
-    const outcome = await recordPing(db, clock, {
+    const outcome = await recordPing(db, clock, c.var.deps.runtime.engine, {
       target,
       ...signal,
       rid: rid?.toLowerCase() ?? null,

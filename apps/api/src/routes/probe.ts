@@ -24,14 +24,14 @@ export const probeRoutes = new Hono<AppEnv>()
   })
   .post("/batches", requireHost, async (c) => {
     const batch = parseInput(probeBatchV1Schema, await readBatchBody(c), "body");
-    const { db, clock, seriesCache } = c.var.deps;
-    const result = await ingestBatch(db, clock, c.var.host, batch, seriesCache);
+    const { db, clock, runtime } = c.var.deps;
+    const result = await ingestBatch(db, clock, c.var.host, batch, runtime.engine);
     c.var.deps.runtime?.metrics.count("vigil_probe_batches_total", {
       result: result.duplicate ? "duplicate" : "stored",
     });
     if (!result.duplicate) {
       // The batch is durable already: a failing rule evaluation is logged, and the tick's re-checks go on.
-      await evaluateBatchRules(db, clock, c.var.host, { batch, ...result }).catch((err) =>
+      await evaluateBatchRules(db, clock, runtime.engine, c.var.host, { batch, ...result }).catch((err) =>
         console.error("rule evaluation failed", err),
       );
     }

@@ -12,7 +12,18 @@ export const ruleRoutes = new Hono<AppEnv>()
   .post("/", requireScope("write"), validate("json", createRuleRequestSchema), async (c) => {
     const { db, clock } = c.var.deps;
     await enforceCap(c, "maxRules", c.var.principal.projectId);
-    return c.json(toRule(await createRule(db, clock, c.var.principal.projectId, c.req.valid("json"))), 201);
+    return c.json(
+      toRule(
+        await createRule(
+          db,
+          clock,
+          c.var.deps.runtime.engine,
+          c.var.principal.projectId,
+          c.req.valid("json"),
+        ),
+      ),
+      201,
+    );
   })
   .get("/", requireScope("read"), async (c) => {
     const { db, clock } = c.var.deps;
@@ -32,12 +43,27 @@ export const ruleRoutes = new Hono<AppEnv>()
       const { db, clock } = c.var.deps;
       const { projectId } = c.var.principal;
       return c.json(
-        toRule(await updateRule(db, clock, projectId, c.req.valid("param").id, c.req.valid("json"))),
+        toRule(
+          await updateRule(
+            db,
+            clock,
+            c.var.deps.runtime.engine,
+            projectId,
+            c.req.valid("param").id,
+            c.req.valid("json"),
+          ),
+        ),
       );
     },
   )
   .delete("/:id", requireScope("write"), validate("param", idParam), async (c) => {
     const { db, clock } = c.var.deps;
-    await deleteRule(db, c.var.principal.projectId, c.req.valid("param").id, clock.now());
+    await deleteRule(
+      db,
+      c.var.deps.runtime.engine,
+      c.var.principal.projectId,
+      c.req.valid("param").id,
+      clock.now(),
+    );
     return c.body(null, 204);
   });

@@ -3,7 +3,7 @@
  * scraped (the same in every process and isolate): readiness figures, and each check's status and uptime
  * and each pending or firing alert, labelled by project and id.
  */
-import { selfGauges } from "@vigil/engine";
+import { type EngineState, selfGauges } from "@vigil/engine";
 import type { AppDeps } from "../deps.ts";
 import { Exposition } from "./metrics.ts";
 import { readiness } from "./readiness.ts";
@@ -25,6 +25,7 @@ export async function renderSelfMetrics(deps: AppDeps): Promise<string> {
       [{ labels: {}, value: runtime.startedAt / 1000 }],
     );
   }
+  if (runtime) renderEngineState(out, runtime.engine);
   if (ready.db.latencyMs !== null) {
     out.gauge("vigil_db_latency_seconds", "Round trip of `select 1` at this scrape", [
       { labels: {}, value: ready.db.latencyMs / 1000 },
@@ -92,4 +93,21 @@ export async function renderSelfMetrics(deps: AppDeps): Promise<string> {
     })),
   );
   return out.toString();
+}
+
+/** This process's (or isolate's) caches and group commits: how often they saved a read, how much they grouped. */
+function renderEngineState(out: Exposition, engine: EngineState): void {
+  const caches = Object.entries(engine.counts);
+  out.family("vigil_cache_lookups_total", "counter", "Lookups in this process's caches, by cache and result");
+  for (const [cache, { hits, misses }] of caches) {
+    out.sample("vigil_cache_lookups_total", { cache, result: "hit" }, hits);
+    out.sample("vigil_cache_lookups_total", { cache, result: "miss" }, misses);
+  }
+  const groups = [...engine.groups];
+  if (groups.length === 0) return;
+  out.family("vigil_group_commits_total", "counter", "Transactions written by group commit, by purpose");
+  for (const [purpose, tally] of groups) out.sample("vigil_group_commits_total", { purpose }, tally.groups);
+  out.family("vigil_group_commit_items_total", "counter", "Writes carried by those transactions, by purpose");
+  for (const [purpose, tally] of groups)
+    out.sample("vigil_group_commit_items_total", { purpose }, tally.items);
 }

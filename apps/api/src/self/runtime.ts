@@ -1,10 +1,11 @@
 /**
- * What one process (Node) or one isolate (Workers) keeps between requests for limits and self-watching:
- * made once by the entry and passed in `deps.runtime`, never held in module scope. On Workers each isolate
- * has its own, so its counters cover the requests that isolate served; what must be global (rate limit
- * counts, the last tick, the outbox, checks' states) is read from or handed to the database.
+ * What one process (Node) or one isolate (Workers) keeps between requests: the engine's caches, turn
+ * queues and group committers, rate limit windows and self-metrics. Made once by the entry and passed in
+ * `deps.runtime`, never held in module scope. On Workers each isolate has its own, so its counters cover
+ * the requests that isolate served; what must be global (rate limit counts, the last tick, the outbox,
+ * checks' states) is read from or handed to the database.
  */
-import type { RateLimiter } from "@vigil/engine";
+import { createEngineState, type EngineState, type RateLimiter } from "@vigil/engine";
 import { createRateLimiter } from "../limits.ts";
 import { SelfMetrics } from "./metrics.ts";
 
@@ -21,6 +22,8 @@ export interface LocalProbeReport {
 export interface Runtime {
   /** when this process or isolate started, ms */
   startedAt: number;
+  /** caches, turns and committers of the engine's hot paths (see EngineState for their limits) */
+  engine: EngineState;
   limiter: RateLimiter;
   metrics: SelfMetrics;
   /** when this process last sent the dead-man ping (VIGIL_HEARTBEAT_URL), ms */
@@ -30,5 +33,11 @@ export interface Runtime {
 }
 
 export function createRuntime(now: number): Runtime {
-  return { startedAt: now, limiter: createRateLimiter(), metrics: new SelfMetrics(), lastHeartbeatAt: null };
+  return {
+    startedAt: now,
+    engine: createEngineState(),
+    limiter: createRateLimiter(),
+    metrics: new SelfMetrics(),
+    lastHeartbeatAt: null,
+  };
 }

@@ -199,7 +199,11 @@ export async function runActiveCheck(
 ): Promise<"ran" | "flipped" | "skipped"> {
   if (!isActiveKind(due.kind)) return "skipped";
   const lease = (ctx.spreadMs ?? 0) + (due.timeoutMs ?? 10_000) * (MAX_REDIRECTS + 1) + LEASE_SLACK_MS;
-  const claimed = await writeCheckState(ctx.db, { check: due, now, patch: { alertAfter: now + lease } });
+  const claimed = await writeCheckState(
+    ctx.db,
+    { check: due, now, patch: { alertAfter: now + lease } },
+    ctx.state,
+  );
   if (!claimed) return "skipped";
 
   await delay(claimed);
@@ -210,36 +214,44 @@ export async function runActiveCheck(
   const nextRun = Math.max((due.alertAfter ?? now) + period, startedAt + 1000);
   const schedule: CheckPatch = { alertAfter: nextRun, nextDueAt: nextRun, lastRunAt: startedAt };
   if (run.unsupported) {
-    const written = await writeCheckState(ctx.db, {
-      check: claimed,
-      now: startedAt,
-      patch: { ...schedule, lastError: run.error },
-    });
+    const written = await writeCheckState(
+      ctx.db,
+      {
+        check: claimed,
+        now: startedAt,
+        patch: { ...schedule, lastError: run.error },
+      },
+      ctx.state,
+    );
     return written ? "ran" : "skipped";
   }
   const weighed = weighRun(claimed, run);
-  const written = await writeCheckState(ctx.db, {
-    check: claimed,
-    now: startedAt,
-    patch: { ...weighed.patch, ...schedule },
-    ...(weighed.cause ? { cause: weighed.cause } : {}),
-    inserts: [
-      {
-        table: "check_runs",
-        values: {
-          project_id: claimed.projectId,
-          check_id: claimed.id,
-          at: startedAt,
-          result: run.result,
-          response_ms: run.responseMs,
-          http_status: run.httpStatus,
-          tls_days_left: run.tlsDaysLeft,
-          error: run.error,
+  const written = await writeCheckState(
+    ctx.db,
+    {
+      check: claimed,
+      now: startedAt,
+      patch: { ...weighed.patch, ...schedule },
+      ...(weighed.cause ? { cause: weighed.cause } : {}),
+      inserts: [
+        {
+          table: "check_runs",
+          values: {
+            project_id: claimed.projectId,
+            check_id: claimed.id,
+            at: startedAt,
+            result: run.result,
+            response_ms: run.responseMs,
+            http_status: run.httpStatus,
+            tls_days_left: run.tlsDaysLeft,
+            error: run.error,
+          },
         },
-      },
-    ],
-    upkeep: occasionalPrune("check_runs", claimed.id),
-  });
+      ],
+      upkeep: occasionalPrune("check_runs", claimed.id),
+    },
+    ctx.state,
+  );
   if (!written) return "skipped";
   return weighed.patch.status !== undefined ? "flipped" : "ran";
 }

@@ -3,22 +3,43 @@
  * status (an up check pinged on time). Pings arriving together are written with three statements per
  * group instead of two per ping, because each statement through the libSQL client costs tens of
  * microseconds however small it is:
- * 1. one UPDATE … FROM (VALUES …) that moves every check whose `cas` is still the one its ping read;
+ * 1. one UPDATE … FROM (VALUES …) that moves every check whose `cas` is still the one its ping read, or,
+ *    for a plain ping, whose status and settings are still those its new deadlines were computed from;
  * 2. one INSERT … SELECT of the ping rows, each kept only if its check now carries that ping's new token;
  * 3. one SELECT of the tokens, telling each ping whether it won. A loser (another writer changed the
  *    check, or two pings to one check in one group) wrote nothing and takes the general path.
  * Status changes never come here: they need flips, incidents and uptime (see state.ts).
  */
 import type { Db } from "@vigil/db";
-import { committerFor, GroupCommit } from "../group-commit.ts";
+import { type EngineState, leaderDb } from "../engine-state.ts";
+import { GroupCommit } from "../group-commit.ts";
 import { newCasToken, occasionalPrune, type Statement } from "./state.ts";
 
 type Value = string | number | null;
+
+/**
+ * What a plain ping's write depends on: a success or fail with no run open that keeps the status. Its new
+ * fields follow from these and the time alone, so it may land whatever else changed the row meanwhile
+ * (another process's plain ping to the same check, above all: a job run by a fleet of servers pings one
+ * check from all of them at once). Compare-and-set on `cas` alone would make all but one of them re-read
+ * and retry, round after round.
+ */
+export interface PlainPing {
+  status: string;
+  periodSec: number | null;
+  graceSec: number | null;
+  schedule: string | null;
+  tz: string;
+  postOnly: boolean;
+  keepPaused: boolean;
+}
 
 export interface PingWrite {
   checkId: string;
   projectId: string;
   oldCas: string;
+  /** set for a plain ping: the write also lands while the row still matches this */
+  plain: PlainPing | null;
   /** the check's heartbeat fields after the ping */
   lastPingAt: number | null;
   nextDueAt: number | null;
@@ -60,6 +81,17 @@ export function pingGroupStatements(group: { write: PingWrite; token: string }[]
       w.lastStartAt,
     );
     updateArgs.push(w.lastStartRid, w.now);
+    const p0 = w.plain;
+    updateArgs.push(
+      p0 ? 1 : 0,
+      p0?.status ?? null,
+      p0?.periodSec ?? null,
+      p0?.graceSec ?? null,
+      p0?.schedule ?? null,
+      p0?.tz ?? null,
+      p0 ? Number(p0.postOnly) : null,
+      p0 ? Number(p0.keepPaused) : null,
+    );
     const p = w.ping;
     insertArgs.push(w.projectId, w.checkId, p.kind, p.exitStatus, p.rid, p.durationMs, p.method, p.body);
     insertArgs.push(p.userAgent, p.remoteAddr, w.now, token);
@@ -69,11 +101,16 @@ export function pingGroupStatements(group: { write: PingWrite; token: string }[]
   return [
     {
       sql: `with v(id, project_id, old_cas, new_cas, last_ping_at, next_due_at, alert_after, last_start_at, last_start_rid,
-              updated_at) as (values ${placeholders(group.length, 10)})
+              updated_at, plain, status, period_sec, grace_sec, schedule, tz, post_only, keep_paused)
+              as (values ${placeholders(group.length, 18)})
             update checks set last_ping_at = v.last_ping_at, next_due_at = v.next_due_at,
               alert_after = v.alert_after, last_start_at = v.last_start_at, last_start_rid = v.last_start_rid,
               updated_at = v.updated_at, cas = v.new_cas
-            from v where checks.id = v.id and checks.project_id = v.project_id and checks.cas = v.old_cas`,
+            from v where checks.id = v.id and checks.project_id = v.project_id and (checks.cas = v.old_cas
+              or (v.plain = 1 and checks.status = v.status and checks.last_start_at is null
+                and checks.period_sec is v.period_sec and checks.grace_sec is v.grace_sec
+                and checks.schedule is v.schedule and checks.tz = v.tz and checks.post_only = v.post_only
+                and checks.keep_paused = v.keep_paused))`,
       args: updateArgs,
     },
     {
@@ -91,29 +128,24 @@ export function pingGroupStatements(group: { write: PingWrite; token: string }[]
   ];
 }
 
-const pingCommitters = new WeakMap<
-  Db["$client"],
-  GroupCommit<{ write: PingWrite; token: string }, string | null>
->();
-
 /**
  * Writes a status-preserving ping, group-committed with the others in flight. Resolves with the check's
  * new token when the write won, null when it lost (nothing written). A failed group fails all its pings:
  * each caller then takes the general path.
  */
-export function writePing(db: Db, write: PingWrite): Promise<string | null> {
-  const committer = committerFor(
-    pingCommitters,
-    db,
+export function writePing(db: Db, state: EngineState, write: PingWrite): Promise<string | null> {
+  const committer = state.committer<{ write: PingWrite; token: string }, string | null>(
+    "pings",
     () =>
-      new GroupCommit<{ write: PingWrite; token: string }, string | null>(
+      new GroupCommit(
         async (group) => {
-          const results = await db.$client.batch(pingGroupStatements(group), "write");
+          const statements = pingGroupStatements(group.map((g) => g.item));
+          const results = await leaderDb(group).$client.batch(statements, "write");
           const tokens = new Map((results.at(-1)?.rows ?? []).map((r) => [String(r.id), String(r.cas)]));
-          return group.map((g) => (tokens.get(g.write.checkId) === g.token ? g.token : null));
+          return group.map(({ item }) => (tokens.get(item.write.checkId) === item.token ? item.token : null));
         },
         { maxGroup: MAX_GROUP, replay: false },
       ),
   );
-  return committer.submit({ write, token: newCasToken() });
+  return committer.submit({ db, item: { write, token: newCasToken() } });
 }

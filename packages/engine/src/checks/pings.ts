@@ -9,6 +9,7 @@
  */
 import { type CheckRow, type CheckStatus, type Db, type PingKind, pings } from "@vigil/db";
 import type { Clock } from "../clock.ts";
+import type { EngineState } from "../engine-state.ts";
 import { ConflictError } from "../errors.ts";
 import { createCheck, slugify } from "./checks.ts";
 import { heartbeatDeadline } from "./heartbeat.ts";
@@ -43,6 +44,13 @@ export type PingOutcome =
   | { result: "created"; checkId: string }
   | { result: "not_found" }
   | { result: "ambiguous" };
+
+/**
+ * Writes a ping tries before it answers 409. Within a process pings to one check take turns, and plain
+ * pings from other processes land together (ping-writer.ts), so only status changes race: each round of
+ * them has a winner, so this many other processes flipping one check at the same moment still get through.
+ */
+const MAX_ATTEMPTS = 32;
 
 /** A start older than this is not paired with its end (Healthchecks uses the same bound). */
 const MAX_RUN_MS = 12 * 3600_000;
@@ -208,86 +216,53 @@ function pingState(
 }
 
 /**
- * Heartbeat rows this process wrote last, per database handle, so a ping to a check needs no read before
- * its write. Safe because every state write replaces the row's `cas`: if anything changed the check since
- * (a tick, an API update, another process), the compare-and-set fails and the ping re-reads. Only pings
- * that change state use it; pings that would be ignored or only logged read the row fresh, since their
- * meaning depends on settings and they write nothing the compare-and-set could catch.
+ * The ping cache (EngineState.pingChecks) holds heartbeat rows this process or isolate wrote last, so a
+ * ping to a check needs no read before its write. Safe because every state write replaces the row's
+ * `cas`: if anything changed the check since (a tick, an API update, another process), the compare-and-set
+ * fails and the ping re-reads. Only pings that change state use it; pings that would be ignored or only
+ * logged read the row fresh, since their meaning depends on settings and they write nothing the
+ * compare-and-set could catch.
  */
-const CACHE_ENTRIES = 10_000;
-const CACHE_TTL_MS = 60_000;
-const pingCache = new WeakMap<Db["$client"], Map<string, { check: PingCheck; at: number }>>();
-
-function cacheFor(db: Db) {
-  let cache = pingCache.get(db.$client);
-  if (!cache) {
-    cache = new Map();
-    pingCache.set(db.$client, cache);
-  }
-  return cache;
+function cachedCheck(state: EngineState, checkId: string, now: number): PingCheck | undefined {
+  return state.pingChecks.get(checkId, now) as PingCheck | undefined;
 }
 
-function remember(db: Db, check: PingCheck, now: number): void {
-  const cache = cacheFor(db);
-  cache.delete(check.id);
-  if (cache.size >= CACHE_ENTRIES) {
-    const oldest = cache.keys().next().value;
-    if (oldest !== undefined) cache.delete(oldest);
-  }
-  cache.set(check.id, { check, at: now });
+function remember(state: EngineState, check: PingCheck, now: number): void {
+  state.pingChecks.set(check.id, check, now);
 }
 
 /** Drops a check from the ping cache (after API changes in this process, so they apply at once). */
-export function forgetPingCheck(db: Db, checkId: string): void {
-  pingCache.get(db.$client)?.delete(checkId);
+export function forgetPingCheck(state: EngineState, checkId: string): void {
+  state.pingChecks.delete(checkId);
 }
 
-/**
- * Pings to one check from this process take turns. Concurrent ones would otherwise all read the same
- * state and all but one lose the compare-and-set, again and again (a burst of N pings costs N² attempts);
- * taking turns costs one commit each. Other processes are still kept honest by compare-and-set.
- */
-const turns = new WeakMap<Db["$client"], Map<string, Promise<unknown>>>();
-
-async function inTurn<T>(db: Db, key: string, work: () => Promise<T>): Promise<T> {
-  let queue = turns.get(db.$client);
-  if (!queue) {
-    queue = new Map();
-    turns.set(db.$client, queue);
-  }
-  const previous = queue.get(key) ?? Promise.resolve();
-  const mine = previous.then(work, work);
-  const settled = mine.then(
-    () => {},
-    () => {},
-  );
-  queue.set(key, settled);
-  try {
-    return await mine;
-  } finally {
-    if (queue.get(key) === settled) queue.delete(key);
-  }
-}
-
-export async function recordPing(db: Db, clock: Clock, input: PingInput): Promise<PingOutcome> {
+/** Pings to one check from this process or isolate take turns (EngineState.pingTurns). */
+export async function recordPing(
+  db: Db,
+  clock: Clock,
+  state: EngineState,
+  input: PingInput,
+): Promise<PingOutcome> {
   const key =
     "checkId" in input.target ? input.target.checkId : `${input.target.pingKey}/${input.target.slug}`;
-  return inTurn(db, key, () => recordPingNow(db, clock, input));
+  return state.pingTurns.run(key, () => recordPingNow(db, clock, state, input));
 }
 
-async function recordPingNow(db: Db, clock: Clock, input: PingInput): Promise<PingOutcome> {
+async function recordPingNow(
+  db: Db,
+  clock: Clock,
+  state: EngineState,
+  input: PingInput,
+): Promise<PingOutcome> {
   const now = clock.now();
-  const cached = "checkId" in input.target ? cacheFor(db).get(input.target.checkId) : undefined;
-  const found =
-    cached && now - cached.at < CACHE_TTL_MS
-      ? { check: cached.check, created: false }
-      : await findTarget(db, clock, input.target);
+  const cached = "checkId" in input.target ? cachedCheck(state, input.target.checkId, now) : undefined;
+  const found = cached ? { check: cached, created: false } : await findTarget(db, clock, input.target);
   if (found === "not_found" || found === "ambiguous") return { result: found };
   let check = found.check;
   let fresh = !cached;
   const outcome = { result: found.created ? "created" : "ok", checkId: check.id } as const;
 
-  for (let attempt = 0; attempt < 8; attempt++) {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const kind = pingKindFor(check, input);
     if (!fresh && (kind === "log" || kind === "ignored")) {
       const reread = await readPingCheck(db, check.id);
@@ -319,10 +294,22 @@ async function recordPingNow(db: Db, clock: Clock, input: PingInput): Promise<Pi
     if ((next.patch.status ?? check.status) === check.status) {
       // Deadlines move, status stays: the grouped fast path (no flip, incident or uptime to write).
       const after = { ...check, ...next.patch };
-      const token = await writePing(db, {
+      const plain = (kind === "success" || kind === "fail") && check.lastStartAt === null;
+      const token = await writePing(db, state, {
         checkId: check.id,
         projectId: check.projectId,
         oldCas: check.cas,
+        plain: plain
+          ? {
+              status: check.status,
+              periodSec: check.periodSec,
+              graceSec: check.graceSec,
+              schedule: check.schedule,
+              tz: check.tz,
+              postOnly: check.postOnly,
+              keepPaused: check.keepPaused,
+            }
+          : null,
         lastPingAt: after.lastPingAt,
         nextDueAt: after.nextDueAt,
         alertAfter: after.alertAfter ?? null,
@@ -341,40 +328,44 @@ async function recordPingNow(db: Db, clock: Clock, input: PingInput): Promise<Pi
         },
       });
       if (token) {
-        remember(db, { ...after, cas: token }, now);
+        remember(state, { ...after, cas: token }, now);
         return outcome;
       }
     } else {
-      const written = await writeCheckState(db, {
-        check,
-        now,
-        ...next,
-        inserts: [
-          {
-            table: "pings",
-            values: {
-              project_id: check.projectId,
-              check_id: check.id,
-              kind,
-              exit_status: input.exitStatus,
-              rid: input.rid,
-              duration_ms: durationMs,
-              method: input.method,
-              body: input.body,
-              user_agent: input.userAgent,
-              remote_addr: input.remoteAddr,
-              at: now,
+      const written = await writeCheckState(
+        db,
+        {
+          check,
+          now,
+          ...next,
+          inserts: [
+            {
+              table: "pings",
+              values: {
+                project_id: check.projectId,
+                check_id: check.id,
+                kind,
+                exit_status: input.exitStatus,
+                rid: input.rid,
+                duration_ms: durationMs,
+                method: input.method,
+                body: input.body,
+                user_agent: input.userAgent,
+                remote_addr: input.remoteAddr,
+                at: now,
+              },
             },
-          },
-        ],
-        upkeep: occasionalPrune("pings", check.id),
-      });
+          ],
+          upkeep: occasionalPrune("pings", check.id),
+        },
+        state,
+      );
       if (written) {
-        remember(db, written, now);
+        remember(state, written, now);
         return outcome;
       }
     }
-    forgetPingCheck(db, check.id);
+    forgetPingCheck(state, check.id);
     const reread = await readPingCheck(db, check.id);
     if (!reread) return { result: "not_found" };
     check = reread;

@@ -6,7 +6,8 @@
  */
 import { type CheckRow, type CheckStatus, checks, type Db, type SubjectType } from "@vigil/db";
 import { getTableColumns } from "drizzle-orm";
-import { committerFor, GroupCommit } from "../group-commit.ts";
+import { type EngineState, leaderDb } from "../engine-state.ts";
+import { GroupCommit } from "../group-commit.ts";
 
 export type Statement = { sql: string; args: (string | number | null)[] };
 type CheckColumns = Omit<CheckRow, "id" | "projectId" | "cas" | "createdAt">;
@@ -225,17 +226,18 @@ const MAX_GROUP = 256;
  * to one check in a group leave the second with a stale token, so it changes nothing and its caller
  * retries. Each item answers the rows its first statement changed (0: it lost the compare-and-set).
  */
-const stateCommitters = new WeakMap<Db["$client"], GroupCommit<Statement[], number>>();
-const stateCommitter = (db: Db) =>
-  committerFor(
-    stateCommitters,
-    db,
+const stateCommitter = (state: EngineState) =>
+  state.committer<Statement[], number>(
+    "check-state",
     () =>
-      new GroupCommit<Statement[], number>(
+      new GroupCommit(
         async (items) => {
-          const results = await db.$client.batch(items.flat(), "write");
+          const results = await leaderDb(items).$client.batch(
+            items.flatMap((i) => i.item),
+            "write",
+          );
           let offset = 0;
-          return items.map((statements) => {
+          return items.map(({ item: statements }) => {
             const affected = results[offset]?.rowsAffected ?? 0;
             offset += statements.length;
             return affected;
@@ -246,15 +248,20 @@ const stateCommitter = (db: Db) =>
   );
 
 /**
- * Applies one state write atomically (group-committed with concurrent ones). Returns the row as written,
- * or null when another writer changed the check first (nothing was written then).
+ * Applies one state write atomically. Returns the row as written, or null when another writer changed the
+ * check first (nothing was written then). The hot paths (pings, ticks) pass the engine state, so concurrent
+ * writes share commits; edits through the API, one at a time, are written alone.
  */
 export async function writeCheckState<T extends StateSubject>(
   db: Db,
   write: StateWrite<T>,
+  state?: EngineState,
 ): Promise<T | null> {
   const token = newCasToken();
-  const rowsAffected = await stateCommitter(db).submit(stateWriteStatements(write, token));
+  const statements = stateWriteStatements(write, token);
+  const rowsAffected = state
+    ? await stateCommitter(state).submit({ db, item: statements })
+    : ((await db.$client.batch(statements, "write"))[0]?.rowsAffected ?? 0);
   if (rowsAffected !== 1) return null;
   const statusChanges = write.patch.status !== undefined && write.patch.status !== write.check.status;
   return {

@@ -11,6 +11,7 @@
 import { type CheckRow, checks, type Db, hosts, uptimeDaily } from "@vigil/db";
 import { and, asc, eq, lt, lte, notInArray } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
+import type { EngineState } from "../engine-state.ts";
 import { runActiveCheck } from "./active.ts";
 import { isActiveKind } from "./checks.ts";
 import { evaluateHeartbeat } from "./heartbeat.ts";
@@ -20,6 +21,8 @@ import { type CheckPatch, writeCheckState } from "./state.ts";
 export interface TickContext {
   db: Db;
   clock: Clock;
+  /** what this process or isolate keeps between ticks: here, the committer concurrent writes share */
+  state: EngineState;
   /** how active checks reach their targets; without it they are left due */
   probes?: ProbeRunner;
   /** operator setting: let active checks reach private, loopback and link-local addresses */
@@ -121,7 +124,7 @@ export async function tick(ctx: TickContext, now = ctx.clock.now()): Promise<Tic
       .map(async (check) => {
         const next =
           check.kind === "host" ? await evaluateHost(db, check, now) : evaluateHeartbeat(check, now);
-        const written = await writeCheckState(db, { check, now, ...next });
+        const written = await writeCheckState(db, { check, now, ...next }, ctx.state);
         return { written, flipped: next.patch.status !== undefined && next.patch.status !== check.status };
       }),
   );

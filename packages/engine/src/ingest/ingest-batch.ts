@@ -2,6 +2,7 @@ import type { ProbeBatchV1, ProbeRemoteConfig, StateSnapshot } from "@vigil/cont
 import { type Db, hostState, ingestedBatches, series } from "@vigil/db";
 import { and, eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
+import type { EngineState, SeriesCache } from "../engine-state.ts";
 import { effectiveHostConfig, type HostPrincipal } from "../hosts.ts";
 import { flattenMetrics, type MetricPoint } from "./metrics.ts";
 import { type StateChange, stateChanges } from "./state-changes.ts";
@@ -28,28 +29,6 @@ function chunks<T>(rows: readonly T[], size = CHUNK): T[][] {
 
 const seriesKey = (name: string, labels: string) => `${name}\u0000${labels}`;
 
-/**
- * Series ids by host, kept by a long-lived server between batches: a host's series rarely change, so
- * most batches need no series read at all. Ids never change once made, so an entry cannot go stale;
- * a deleted host's entry is dropped with `forget`.
- */
-export class SeriesCache {
-  private hosts = new Map<string, Map<string, number>>();
-  constructor(private readonly maxHosts = 10_000) {}
-  get(hostId: string): Map<string, number> {
-    let ids = this.hosts.get(hostId);
-    if (!ids) {
-      if (this.hosts.size >= this.maxHosts) this.hosts.clear();
-      ids = new Map();
-      this.hosts.set(hostId, ids);
-    }
-    return ids;
-  }
-  forget(hostId: string): void {
-    this.hosts.delete(hostId);
-  }
-}
-
 /** Ids of every series the points need, creating missing ones (idempotent, so outside the transaction). */
 async function resolveSeries(
   db: Db,
@@ -58,7 +37,9 @@ async function resolveSeries(
   cache: SeriesCache,
 ): Promise<Map<string, number>> {
   const ids = cache.get(host.hostId);
-  if (points.every((p) => ids.has(seriesKey(p.name, p.labels)))) return ids;
+  const known = points.every((p) => ids.has(seriesKey(p.name, p.labels)));
+  cache.count(known);
+  if (known) return ids;
   const load = async () => {
     const rows = await db
       .select({ id: series.id, name: series.name, labels: series.labels })
@@ -104,12 +85,12 @@ export async function ingestBatch(
   clock: Clock,
   host: HostPrincipal,
   batch: ProbeBatchV1,
-  cache: SeriesCache = new SeriesCache(),
+  state: EngineState,
 ): Promise<IngestResult> {
   const config = effectiveHostConfig(host.settings, host.row.config);
   const now = clock.now();
   const points = flattenMetrics(batch);
-  const seriesIds = await resolveSeries(db, host, points, cache);
+  const seriesIds = await resolveSeries(db, host, points, state.series);
   const prevState = batch.state
     ? ((await db.query.hostState.findFirst({ where: eq(hostState.hostId, host.hostId) }))?.snapshot as
         | StateSnapshot
@@ -171,7 +152,7 @@ export async function ingestBatch(
   };
 
   try {
-    await commitPlan(db, plan);
+    await commitPlan(db, state, plan);
   } catch (err) {
     // The same batch committed before (a retry of a batch whose answer was lost): answer as a repeat.
     const stored = await alreadyStored(db, host.hostId, batch.batchId);

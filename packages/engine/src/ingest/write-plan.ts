@@ -7,7 +7,8 @@
 
 import type { BackupRun, LogEntry, StateSnapshot } from "@vigil/contract";
 import type { Db, InStatement } from "@vigil/db";
-import { committerFor, GroupCommit } from "../group-commit.ts";
+import { type EngineState, leaderDb } from "../engine-state.ts";
+import { GroupCommit } from "../group-commit.ts";
 
 import type { StateChange } from "./state-changes.ts";
 
@@ -188,25 +189,25 @@ export async function writePlans(db: Db, plans: readonly WritePlan[]): Promise<v
   await db.$client.batch(planStatements(plans), "write");
 }
 
-const planCommitters = new WeakMap<Db["$client"], GroupCommit<WritePlan, void>>();
-
 /**
  * Writes one plan, group-committed with the plans of other batches in flight: concurrent probes share
  * transactions and statements. A group that fails (a repeated batch id fails the whole transaction) is
  * replayed plan by plan, so only the repeat fails.
  */
-export function commitPlan(db: Db, plan: WritePlan): Promise<void> {
-  const committer = committerFor(
-    planCommitters,
-    db,
+export function commitPlan(db: Db, state: EngineState, plan: WritePlan): Promise<void> {
+  const committer = state.committer<WritePlan, undefined>(
+    "batches",
     () =>
-      new GroupCommit<WritePlan, void>(
-        async (plans) => {
-          await writePlans(db, plans);
-          return plans.map(() => undefined);
+      new GroupCommit(
+        async (items) => {
+          await writePlans(
+            leaderDb(items),
+            items.map((i) => i.item),
+          );
+          return items.map(() => undefined);
         },
         { maxGroup: 64, replay: true },
       ),
   );
-  return committer.submit(plan);
+  return committer.submit({ db, item: plan });
 }

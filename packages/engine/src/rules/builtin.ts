@@ -8,6 +8,7 @@
  */
 import { type CreateRuleRequest, ruleParamsSchemas } from "@vigil/contract";
 import { type Db, rules } from "@vigil/db";
+import type { KnownIds } from "../engine-state.ts";
 
 type BuiltinRule = Pick<CreateRuleRequest, "name" | "kind" | "params" | "forSec" | "description"> & {
   key: string;
@@ -112,17 +113,17 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
   },
 ];
 
-/** Projects this process has already given the pack (it never needs adding twice). */
-const seeded = new WeakMap<Db["$client"], Set<string>>();
-
-/** Adds the built-in rules a project lacks; idempotent and cheap after the first call in a process. */
-export async function ensureBuiltinRules(db: Db, projectId: string, now: number): Promise<void> {
-  let done = seeded.get(db.$client);
-  if (!done) {
-    done = new Set();
-    seeded.set(db.$client, done);
-  }
-  if (done.has(projectId)) return;
+/**
+ * Adds the built-in rules a project lacks; idempotent. The hot path (every batch) passes the projects this
+ * process or isolate already gave the pack (EngineState.builtinRules), so it costs no write after the first.
+ */
+export async function ensureBuiltinRules(
+  db: Db,
+  projectId: string,
+  now: number,
+  done?: KnownIds,
+): Promise<void> {
+  if (done?.has(projectId)) return;
   await db
     .insert(rules)
     .values(
@@ -140,6 +141,5 @@ export async function ensureBuiltinRules(db: Db, projectId: string, now: number)
       })),
     )
     .onConflictDoNothing();
-  if (done.size > 100_000) done.clear();
-  done.add(projectId);
+  done?.add(projectId);
 }

@@ -16,6 +16,7 @@ import { type AlertRow, alerts, type Db, hostState, hosts, type RuleRow, rules }
 import { and, asc, eq, inArray, lte } from "drizzle-orm";
 import { newCasToken, type Statement, transitionStatements } from "../checks/state.ts";
 import type { Clock } from "../clock.ts";
+import type { EngineState } from "../engine-state.ts";
 import type { HostPrincipal } from "../hosts.ts";
 import type { MetricPoint } from "../ingest/metrics.ts";
 import { ensureBuiltinRules } from "./builtin.ts";
@@ -287,31 +288,22 @@ export interface BatchInput {
 }
 
 /**
- * Enabled rules by project, kept by a long-lived process for RULES_TTL_MS: rules change rarely, batches
+ * Enabled rules by project, kept in the engine state for RULE_CACHE.ttlMs: rules change rarely, batches
  * arrive every few seconds. This process's own rule writes drop the entry (`forgetRules`); another
  * process's (another Worker isolate) show within the TTL.
  */
-export const RULES_TTL_MS = 10_000;
-const ruleCache = new WeakMap<Db["$client"], Map<string, { at: number; rows: RuleRow[] }>>();
-
-export function forgetRules(db: Db, projectId: string): void {
-  ruleCache.get(db.$client)?.delete(projectId);
+export function forgetRules(state: EngineState, projectId: string): void {
+  state.rules.delete(projectId);
 }
 
-async function enabledRules(db: Db, projectId: string): Promise<RuleRow[]> {
-  let byProject = ruleCache.get(db.$client);
-  if (!byProject) {
-    byProject = new Map();
-    ruleCache.set(db.$client, byProject);
-  }
-  const cached = byProject.get(projectId);
+async function enabledRules(db: Db, state: EngineState, projectId: string): Promise<RuleRow[]> {
   // Wall time on purpose: this bounds how stale a cache is, whatever clock the domain is given.
-  if (cached && Date.now() - cached.at < RULES_TTL_MS) return cached.rows;
+  const cached = state.rules.get(projectId, Date.now());
+  if (cached) return cached;
   const rows = await db.query.rules.findMany({
     where: and(eq(rules.projectId, projectId), eq(rules.enabled, true)),
   });
-  if (byProject.size > 10_000) byProject.clear();
-  byProject.set(projectId, { at: Date.now(), rows });
+  state.rules.set(projectId, rows, Date.now());
   return rows;
 }
 
@@ -319,19 +311,22 @@ async function enabledRules(db: Db, projectId: string): Promise<RuleRow[]> {
 export async function evaluateBatchRules(
   db: Db,
   clock: Clock,
+  state: EngineState,
   principal: HostPrincipal,
   input: BatchInput,
 ): Promise<RuleReport> {
   const report: RuleReport = { evaluated: 0, written: 0, flips: 0, skipped: 0 };
   const now = clock.now();
-  await ensureBuiltinRules(db, principal.projectId, now);
+  await ensureBuiltinRules(db, principal.projectId, now, state.builtinRules);
   const row = principal.row;
   const host = hostContext({ ...row, facts: { ...row.facts, ...input.batch.facts } });
-  const applicable = (await enabledRules(db, principal.projectId)).filter((r) => ruleCoversHost(r, host));
+  const applicable = (await enabledRules(db, state, principal.projectId)).filter((r) =>
+    ruleCoversHost(r, host),
+  );
 
   for (const rule of applicable) {
     if (rule.kind === "host_down") {
-      await ensureHostCheck(db, clock, host, Number(rule.params.periodSec ?? 30));
+      await ensureHostCheck(db, clock, state.hostChecks, host, Number(rule.params.periodSec ?? 30));
     }
   }
   const ctx: EvalContext = {

@@ -12,23 +12,21 @@ import { checks, type Db } from "@vigil/db";
 import { and, eq } from "drizzle-orm";
 import { createCheck } from "../checks/checks.ts";
 import type { Clock } from "../clock.ts";
+import type { KnownIds } from "../engine-state.ts";
 
 export const HOST_DOWN_TAG = "host-down-rule";
 
-/** Hosts this process knows to have a liveness check, so the common case costs no read. */
-const provisioned = new WeakMap<Db["$client"], Set<string>>();
-
+/**
+ * Makes the host's liveness check unless it has one. `known` holds the hosts this process or isolate knows
+ * to have one (EngineState.hostChecks), so the common case costs no read.
+ */
 export async function ensureHostCheck(
   db: Db,
   clock: Clock,
+  known: KnownIds,
   host: { projectId: string; hostId: string; name: string },
   periodSec: number,
 ): Promise<void> {
-  let known = provisioned.get(db.$client);
-  if (!known) {
-    known = new Set();
-    provisioned.set(db.$client, known);
-  }
   if (known.has(host.hostId)) return;
   const existing = await db.query.checks.findFirst({
     where: and(eq(checks.hostId, host.hostId), eq(checks.kind, "host")),
@@ -50,6 +48,5 @@ export async function ensureHostCheck(
       }),
     );
   }
-  if (known.size > 100_000) known.clear();
   known.add(host.hostId);
 }

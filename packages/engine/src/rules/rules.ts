@@ -10,6 +10,7 @@ import { alerts, checks, type Db, hosts, type RuleRow, rules } from "@vigil/db";
 import { and, asc, eq } from "drizzle-orm";
 import { pauseCheck, resumeCheck, updateCheck } from "../checks/checks.ts";
 import type { Clock } from "../clock.ts";
+import type { EngineState } from "../engine-state.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { ensureBuiltinRules } from "./builtin.ts";
 import { forgetRules } from "./evaluate.ts";
@@ -58,9 +59,11 @@ export async function assertScopeHost(db: Db, projectId: string, hostId: string 
   if (!host) throw new InvalidInputError("body.hostId", "no such host in this project");
 }
 
+/** `state` is this process's engine state: its cache of the project's rules is dropped, so the change applies at once. */
 export async function createRule(
   db: Db,
   clock: Clock,
+  state: EngineState,
   projectId: string,
   input: CreateRuleRequest,
 ): Promise<RuleRow> {
@@ -89,7 +92,7 @@ export async function createRule(
     })
     .returning();
   if (!row) throw new Error("rule insert returned nothing");
-  forgetRules(db, projectId);
+  forgetRules(state, projectId);
   return row;
 }
 
@@ -112,6 +115,7 @@ export async function findRuleRow(db: Db, projectId: string, ruleId: string): Pr
 export async function updateRule(
   db: Db,
   clock: Clock,
+  state: EngineState,
   projectId: string,
   ruleId: string,
   input: UpdateRuleRequest,
@@ -142,7 +146,7 @@ export async function updateRule(
     .where(and(eq(rules.projectId, projectId), eq(rules.id, ruleId)))
     .returning();
   if (!updated) throw new NotFoundError("rule");
-  forgetRules(db, projectId);
+  forgetRules(state, projectId);
   const scopeChanged = updated.scopeTag !== row.scopeTag || updated.scopeHostId !== row.scopeHostId;
   if ((!updated.enabled && row.enabled) || scopeChanged) {
     // The scheduler resolves the alerts of a switched-off rule (or of hosts it no longer covers) next tick.
@@ -174,7 +178,13 @@ async function syncHostChecks(db: Db, clock: Clock, projectId: string, before: R
   }
 }
 
-export async function deleteRule(db: Db, projectId: string, ruleId: string, now: number): Promise<void> {
+export async function deleteRule(
+  db: Db,
+  state: EngineState,
+  projectId: string,
+  ruleId: string,
+  now: number,
+): Promise<void> {
   const row = await findRuleRow(db, projectId, ruleId);
   if (row.builtin) {
     throw new ConflictError('a built-in rule cannot be deleted; switch it off with {"enabled": false}');
@@ -187,5 +197,5 @@ export async function deleteRule(db: Db, projectId: string, ruleId: string, now:
     args: [now, ruleId, projectId],
   });
   await db.delete(rules).where(and(eq(rules.projectId, projectId), eq(rules.id, ruleId)));
-  forgetRules(db, projectId);
+  forgetRules(state, projectId);
 }
