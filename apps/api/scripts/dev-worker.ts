@@ -3,7 +3,7 @@
  * migrated and bootstrapped like the self-hosted server, then `wrangler dev` pointed at it.
  * Fire the cron tick with: curl "http://127.0.0.1:8787/__scheduled?cron=*+*+*+*+*"
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -12,6 +12,7 @@ import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, systemClock } from "@vigil/engine";
 import { nextStep, prepareDeployment } from "./deployment.ts";
 import { startSqld } from "./sqld.ts";
+import { startWorkerProcess } from "./worker-process.ts";
 
 const root = resolve(import.meta.dirname, "../../..");
 const dataDir = resolve(process.env.VIGIL_DATA_DIR ?? resolve(root, "data"));
@@ -50,37 +51,22 @@ for (const [file, args] of steps) {
 const merged = spawnSync("npm", ["run", "assets", "-w", "@vigil/api"], { cwd: root, stdio: "inherit" });
 if (merged.status !== 0) process.exit(merged.status ?? 1);
 
-const wrangler = spawn(
-  resolve(root, "node_modules/.bin/wrangler"),
-  [
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    port,
-    "--test-scheduled",
-    "--var",
-    `LIBSQL_URL:${sqld.url}`,
-    "--var",
-    `VIGIL_SECRET_KEY:${secretKey}`,
-    "--var",
-    `VIGIL_PUBLIC_URL:${publicUrl}`,
-  ],
-  {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
-  },
-);
+const worker = await startWorkerProcess({
+  port: Number(port),
+  persistTo: resolve(dataDir, "wrangler"),
+  inherit: true,
+  vars: { LIBSQL_URL: sqld.url, VIGIL_SECRET_KEY: secretKey, VIGIL_PUBLIC_URL: publicUrl },
+});
+console.log(`\nThe Worker is ready on ${worker.url}`);
 
 const stop = async () => {
-  wrangler.kill("SIGTERM");
+  await worker.stop();
   await sqld.stop();
   process.exit(0);
 };
 process.once("SIGINT", stop);
 process.once("SIGTERM", stop);
-wrangler.once("exit", async (code) => {
+worker.process.once("exit", async (code) => {
   await sqld.stop();
   process.exit(code ?? 0);
 });

@@ -114,14 +114,15 @@ function edgeStatusCache(ttlMs: number): StatusCache {
  * engine's caches, turn queues and group committers, rate limit windows and self-metrics. One per
  * database URL, since an engine state must not mix two databases (tests point one isolate at several).
  * Limits are those of `createRuntime` and EngineState; counters are per isolate, while rate limit counts
- * meet in the database, and the gauges on /metrics and /readyz are read from it.
+ * meet in the database, and the gauges on /metrics and /readyz are read from it. Caches are shared by
+ * the isolate's requests, turns and group commits are not (the runtime forbids waiting across requests).
  */
 const isolateRuntimes = new Map<string, Runtime>();
 
 function isolateRuntime(databaseUrl: string): Runtime {
   let runtime = isolateRuntimes.get(databaseUrl);
   if (!runtime) {
-    runtime = createRuntime(Date.now());
+    runtime = createRuntime(Date.now(), "request");
     isolateRuntimes.set(databaseUrl, runtime);
   }
   return runtime;

@@ -16,6 +16,12 @@
  *   when full: the next batch re-reads, which is cheap and idempotent).
  * A state belongs to one database: two handles to the same database may share it (every request of a
  * Worker isolate makes its own handle), handles to two databases must not.
+ *
+ * Sharing work (`share`): in a Node process, concurrent requests take turns and share commits. In a
+ * Worker isolate they must not: the runtime cancels a request that waits on a promise only another
+ * request can settle ("the code had hung"), so there turns and committers are per request (per database
+ * handle, which each request makes), and concurrent requests meet only in the database, through
+ * compare-and-set and writes that cannot conflict (a plain ping). Caches are shared either way.
  */
 import type { Db, RuleRow } from "@vigil/db";
 import type { GroupCommit } from "./group-commit.ts";
@@ -130,7 +136,11 @@ export class SeriesCache {
 export class Turns {
   private queues = new Map<string, Promise<unknown>>();
 
+  /** `enabled` false: work runs at once (a Worker isolate, where requests must not wait on each other) */
+  constructor(private readonly enabled = true) {}
+
   async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    if (!this.enabled) return work();
     const previous = this.queues.get(key) ?? Promise.resolve();
     const mine = previous.then(work, work);
     const settled = mine.then(
@@ -175,12 +185,14 @@ export interface EngineState {
   readonly builtinRules: KnownIds;
   /** hosts known to have a liveness check (rules/host-down.ts) */
   readonly hostChecks: KnownIds;
+  /** how widely work is shared: by every request of the process, or only within one request */
+  readonly share: WorkSharing;
   /**
-   * Group committers by purpose, made on first use (checks/ping-writer.ts, checks/state.ts, ingest). Each
-   * item carries the database handle of the request that submitted it; a group is written with the handle
-   * of the request leading it (group-commit.ts), which on Workers is one of the group's own requests.
+   * The group committer for a purpose, made on first use (checks/ping-writer.ts, checks/state.ts, ingest):
+   * one per process, or one per request's database handle when `share` is "request". Each item carries
+   * the handle of the request that submitted it; a group is written with its leader's (group-commit.ts).
    */
-  committer<I, R>(purpose: string, make: () => GroupCommit<DbItem<I>, R>): GroupCommit<DbItem<I>, R>;
+  committer<I, R>(purpose: string, db: Db, make: () => GroupCommit<DbItem<I>, R>): GroupCommit<DbItem<I>, R>;
   /** hits and misses by cache, for /metrics and the benchmarks */
   readonly counts: Readonly<Record<CacheName, CacheCounts>>;
   /** groups written and items in them, by committer purpose (items / groups = the mean group) */
@@ -191,7 +203,11 @@ export const PING_CACHE = { maxEntries: 10_000, ttlMs: 60_000 } as const;
 export const RULE_CACHE = { maxEntries: 10_000, ttlMs: 10_000 } as const;
 const KNOWN_IDS = 100_000;
 
-export function createEngineState(): EngineState {
+/** "process": Node, requests share turns and commits; "request": a Worker isolate, they must not. */
+export type WorkSharing = "process" | "request";
+
+export function createEngineState(options: { share?: WorkSharing } = {}): EngineState {
+  const share = options.share ?? "process";
   const counts: Record<CacheName, CacheCounts> = {
     pingChecks: { hits: 0, misses: 0 },
     rules: { hits: 0, misses: 0 },
@@ -199,24 +215,42 @@ export function createEngineState(): EngineState {
     builtinRules: { hits: 0, misses: 0 },
     hostChecks: { hits: 0, misses: 0 },
   };
-  const committers = new Map<string, GroupCommit<DbItem<unknown>, unknown>>();
+  type Committers = Map<string, GroupCommit<DbItem<unknown>, unknown>>;
+  const shared: Committers = new Map();
+  // Per request: keyed weakly by the request's handle, so they go when the request's handle does.
+  const perRequest = new WeakMap<Db, Committers>();
+  const committersFor = (db: Db): Committers => {
+    if (share === "process") return shared;
+    let mine = perRequest.get(db);
+    if (!mine) {
+      mine = new Map();
+      perRequest.set(db, mine);
+    }
+    return mine;
+  };
   const groups = new Map<string, { groups: number; items: number }>();
   return {
     pingChecks: new BoundedCache(counts.pingChecks, PING_CACHE.maxEntries, PING_CACHE.ttlMs),
-    pingTurns: new Turns(),
+    pingTurns: new Turns(share === "process"),
     rules: new BoundedCache(counts.rules, RULE_CACHE.maxEntries, RULE_CACHE.ttlMs),
     series: new SeriesCache(counts.series),
     builtinRules: new KnownIds(counts.builtinRules, KNOWN_IDS),
     hostChecks: new KnownIds(counts.hostChecks, KNOWN_IDS),
-    committer<I, R>(purpose: string, make: () => GroupCommit<DbItem<I>, R>) {
+    share,
+    committer<I, R>(purpose: string, db: Db, make: () => GroupCommit<DbItem<I>, R>) {
+      const committers = committersFor(db);
       let committer = committers.get(purpose) as GroupCommit<DbItem<I>, R> | undefined;
       if (!committer) {
         committer = make();
-        const tally = { groups: 0, items: 0 };
-        groups.set(purpose, tally);
+        let tally = groups.get(purpose);
+        if (!tally) {
+          tally = { groups: 0, items: 0 };
+          groups.set(purpose, tally);
+        }
+        const counted = tally;
         committer.onGroup = (size) => {
-          tally.groups++;
-          tally.items += size;
+          counted.groups++;
+          counted.items += size;
         };
         committers.set(purpose, committer as unknown as GroupCommit<DbItem<unknown>, unknown>);
       }

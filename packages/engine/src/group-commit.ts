@@ -7,9 +7,10 @@
  * batch id, a constraint) never fails the others.
  *
  * Each group is written by one of its own submitters (the first in it), which then hands the lead to the
- * first waiting item's submitter. On Node that changes nothing; on Workers, where one committer serves
- * every request of an isolate, it means a request's I/O is only ever done for a group the request is in
- * and waits for, never after it has answered (the runtime cancels a finished request's work).
+ * first waiting item's submitter, so every write is done by a caller that waits for it. On Workers a
+ * committer serves one request only (EngineState `share: "request"`): the runtime cancels a request that
+ * waits on another request's promise, so there groups form from the concurrent writes of one request
+ * (a tick's many checks), not across requests.
  */
 
 export interface GroupCommitOptions {

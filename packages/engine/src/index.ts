@@ -10,6 +10,7 @@ export {
   PING_CACHE,
   RULE_CACHE,
   SeriesCache,
+  type WorkSharing,
 } from "./engine-state.ts";
 export * from "./enrollment.ts";
 export * from "./errors.ts";

@@ -5,7 +5,7 @@
  * the requests that isolate served; what must be global (rate limit counts, the last tick, the outbox,
  * checks' states) is read from or handed to the database.
  */
-import { createEngineState, type EngineState, type RateLimiter } from "@vigil/engine";
+import { createEngineState, type EngineState, type RateLimiter, type WorkSharing } from "@vigil/engine";
 import { createRateLimiter } from "../limits.ts";
 import { SelfMetrics } from "./metrics.ts";
 
@@ -32,10 +32,11 @@ export interface Runtime {
   localProbe?: () => Promise<LocalProbeReport>;
 }
 
-export function createRuntime(now: number): Runtime {
+/** `share`: "request" in a Worker isolate, where requests must not wait on each other (engine-state.ts). */
+export function createRuntime(now: number, share: WorkSharing = "process"): Runtime {
   return {
     startedAt: now,
-    engine: createEngineState(),
+    engine: createEngineState({ share }),
     limiter: createRateLimiter(),
     metrics: new SelfMetrics(),
     lastHeartbeatAt: null,

@@ -136,6 +136,7 @@ export function pingGroupStatements(group: { write: PingWrite; token: string }[]
 export function writePing(db: Db, state: EngineState, write: PingWrite): Promise<string | null> {
   const committer = state.committer<{ write: PingWrite; token: string }, string | null>(
     "pings",
+    db,
     () =>
       new GroupCommit(
         async (group) => {

@@ -226,9 +226,10 @@ const MAX_GROUP = 256;
  * to one check in a group leave the second with a stale token, so it changes nothing and its caller
  * retries. Each item answers the rows its first statement changed (0: it lost the compare-and-set).
  */
-const stateCommitter = (state: EngineState) =>
+const stateCommitter = (state: EngineState, db: Db) =>
   state.committer<Statement[], number>(
     "check-state",
+    db,
     () =>
       new GroupCommit(
         async (items) => {
@@ -260,7 +261,7 @@ export async function writeCheckState<T extends StateSubject>(
   const token = newCasToken();
   const statements = stateWriteStatements(write, token);
   const rowsAffected = state
-    ? await stateCommitter(state).submit({ db, item: statements })
+    ? await stateCommitter(state, db).submit({ db, item: statements })
     : ((await db.$client.batch(statements, "write"))[0]?.rowsAffected ?? 0);
   if (rowsAffected !== 1) return null;
   const statusChanges = write.patch.status !== undefined && write.patch.status !== write.check.status;

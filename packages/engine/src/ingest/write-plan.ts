@@ -197,6 +197,7 @@ export async function writePlans(db: Db, plans: readonly WritePlan[]): Promise<v
 export function commitPlan(db: Db, state: EngineState, plan: WritePlan): Promise<void> {
   const committer = state.committer<WritePlan, undefined>(
     "batches",
+    db,
     () =>
       new GroupCommit(
         async (items) => {

@@ -1,0 +1,351 @@
+/**
+ * The edge path beside the self-hosted one (issue 16). Run: `npx tsx bench/edge.ts` (or `npm run bench`).
+ * Three targets in one run, each a real server over loopback:
+ *   - self-hosted: the Node server on its libSQL file (what `npm start` runs), the baseline;
+ *   - Node + sqld: the same server on a local libSQL server, so the database's cost shows on its own;
+ *   - Worker: the Worker in workerd under `wrangler dev` (offline) on sqld, as a deployment on Turso runs.
+ * For each: POST pings to one check from 10 and from 20 clients at once (a fleet's cron job), pings spread
+ * over 20 checks, probe batches from 20 hosts, the status page under 16 clients, and the scheduler's whole
+ * tick with 100,000 heartbeat checks (10 due per tick), read from the tick mark the scheduler writes. Then
+ * the hit rate of each runtime's caches from its /metrics. Ratios are against the self-hosted server.
+ * The per-check and per-address rate limits are off (all load comes from 127.0.0.1); the Worker's checks
+ * are not spread over the minute (VIGIL_CHECK_SPREAD_MS=0), so a tick is timed whole. The Node servers tick
+ * every second and the Worker's cron is fired every second during load, so all three carry the same work.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { closeDb, createDb, type Db } from "@vigil/db";
+import { migrateDb } from "@vigil/db/migrate";
+import { bootstrapProject, systemClock } from "@vigil/engine";
+import { type ServerProcess, savedAdminKey, startServerProcess } from "../apps/api/scripts/server-process.ts";
+import { type Sqld, startSqld } from "../apps/api/scripts/sqld.ts";
+import { startWorkerProcess, type WorkerProcess } from "../apps/api/scripts/worker-process.ts";
+import { answered, drive, type LoadReport, percentile } from "./http-load.ts";
+import { makeBatch } from "./ingest.ts";
+
+const quick = process.argv.includes("--quick");
+const ROUND_MS = quick ? 1000 : 3000;
+const WARM_MS = 500;
+const TICK_CHECKS = quick ? 10_000 : 100_000;
+const TICKS = quick ? 4 : 10;
+const METRICS_TOKEN = "bench-metrics-token";
+const SECRET_KEY = "bench-secret-key-0123456789abcdefghijklmnop";
+
+/** What every target runs with: limits meant for the internet are off, the self-metrics readable. */
+const sharedEnv = {
+  VIGIL_LIMIT_PINGS_PER_CHECK: "0",
+  VIGIL_LIMIT_PINGS_PER_ADDRESS: "0",
+  VIGIL_LIMIT_STATUS_PER_ADDRESS: "0",
+  VIGIL_LIMIT_API_PER_KEY: "0",
+  VIGIL_METRICS_TOKEN: METRICS_TOKEN,
+  VIGIL_SECRET_KEY: SECRET_KEY,
+};
+
+interface Target {
+  name: string;
+  url: string;
+  db: Db;
+  adminKey: string;
+  /** makes the scheduler tick as production would while load runs (the Node servers tick on their own) */
+  keepTicking(): () => void;
+  /** lets one tick happen (fires the cron on the Worker; waits for the next on Node) */
+  nudge(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function nodeTarget(name: string, dbUrl: string | null): Promise<Target> {
+  const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-edge-"));
+  const server: ServerProcess = await startServerProcess({
+    ...sharedEnv,
+    VIGIL_DATA_DIR: dataDir,
+    VIGIL_TICK_MS: "1000",
+    ...(dbUrl ? { VIGIL_DB_URL: dbUrl } : {}),
+  });
+  return {
+    name,
+    url: server.url,
+    db: createDb({ url: dbUrl ?? `file:${join(dataDir, "vigil.db")}` }),
+    adminKey: savedAdminKey(dataDir),
+    keepTicking: () => () => undefined,
+    nudge: async () => undefined,
+    stop: () => server.stop(),
+  };
+}
+
+async function workerTarget(sqld: Sqld): Promise<Target> {
+  const setup = createDb({ url: sqld.url });
+  await migrateDb(setup);
+  const boot = await bootstrapProject(setup, systemClock);
+  closeDb(setup);
+  if (!boot.adminKey) throw new Error("a fresh database must give an admin key");
+  const worker: WorkerProcess = await startWorkerProcess({
+    vars: { ...sharedEnv, LIBSQL_URL: sqld.url, VIGIL_CHECK_SPREAD_MS: "0" },
+  });
+  const fire = () => worker.scheduled().then((res) => res.body?.cancel());
+  return {
+    name: "Worker (workerd + sqld)",
+    url: worker.url,
+    db: createDb({ url: sqld.url }),
+    adminKey: boot.adminKey,
+    keepTicking() {
+      const timer = setInterval(() => void fire().catch(() => undefined), 1000);
+      return () => clearInterval(timer);
+    },
+    nudge: fire,
+    stop: () => worker.stop(),
+  };
+}
+
+async function api<T>(target: Target, path: string, body: unknown): Promise<T> {
+  const res = await fetch(`${target.url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${target.adminKey}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+const heartbeats = (target: Target, n: number, tag: string, extra: object = {}) =>
+  Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      api<{ id: string }>(target, "/api/v1/checks", {
+        kind: "heartbeat",
+        name: `${tag} ${i}`,
+        period: 3600,
+        ...extra,
+      }).then((c) => c.id),
+    ),
+  );
+
+/** Warm-up, then the measured round, with the scheduler ticking as in production. */
+async function measure(
+  target: Target,
+  clients: number,
+  next: Parameters<typeof drive>[3],
+): Promise<LoadReport> {
+  const stopTicking = target.keepTicking();
+  try {
+    await drive(target.url, clients, WARM_MS, next);
+    return await drive(target.url, clients, ROUND_MS, next);
+  } finally {
+    stopTicking();
+  }
+}
+
+const pingTo = (ids: string[], tag: string) => (client: number, n: number) => ({
+  path: `/ping/${ids[n % ids.length]}`,
+  method: "POST",
+  headers: { "content-type": "text/plain" },
+  body: `${tag} client ${client} ping ${n}`,
+});
+
+async function enrolledHosts(target: Target, n: number): Promise<string[]> {
+  const { token } = await api<{ token: string }>(target, "/api/v1/enrollment-tokens", { name: "bench" });
+  const tokens: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${target.url}/api/v1/probe/enroll`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, facts: { hostname: `bench-${i}`, machineId: crypto.randomUUID() } }),
+    });
+    if (res.status !== 201) throw new Error(`enroll answered ${res.status}: ${await res.text()}`);
+    tokens.push(((await res.json()) as { hostToken: string }).hostToken);
+  }
+  return tokens;
+}
+
+/** Inserts heartbeats straight into the database (the API caps a project at 10,000 checks). */
+async function seedHeartbeats(db: Db, total: number) {
+  const { rows } = await db.$client.execute("select id from projects limit 1");
+  const projectId = String(rows[0]?.id);
+  const now = Date.now();
+  for (let start = 0; start < total; start += 500) {
+    const values: string[] = [];
+    const args: (string | number)[] = [];
+    for (let k = 0; k < Math.min(500, total - start); k++) {
+      const due = now + 3600_000 + ((start + k) % 3600) * 1000;
+      values.push("(?, ?, 'heartbeat', ?, 'up', ?, ?, ?, 3600, 600, ?, ?, ?, ?)");
+      args.push(crypto.randomUUID(), projectId, `seeded ${start + k}`, now, crypto.randomUUID());
+      args.push(due, now, due, now, now);
+    }
+    await db.$client.execute({
+      sql: `insert into checks (id, project_id, kind, name, status, status_changed_at, cas, alert_after,
+            period_sec, grace_sec, last_ping_at, next_due_at, created_at, updated_at) values ${values.join(", ")}`,
+      args,
+    });
+  }
+}
+
+/** The mark each completed tick writes: when, and how long the whole tick took (ms). */
+async function tickMark(db: Db): Promise<{ at: number; ms: number }> {
+  const { rows } = await db.$client.execute(
+    "select window_start, count from rate_limits where key = 'mark:scheduler-tick'",
+  );
+  return { at: Number(rows[0]?.window_start ?? 0), ms: Number(rows[0]?.count ?? 0) };
+}
+
+async function nextTick(target: Target, after: number): Promise<{ at: number; ms: number }> {
+  const deadline = Date.now() + 30_000;
+  await target.nudge();
+  for (;;) {
+    const mark = await tickMark(target.db);
+    if (mark.at > after) return mark;
+    if (Date.now() > deadline) throw new Error(`${target.name}: no tick completed within 30 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Whole-tick times with TICK_CHECKS heartbeats, 10 made due before each tick; the first two warm up. */
+async function tickTimes(target: Target): Promise<number[]> {
+  await seedHeartbeats(target.db, TICK_CHECKS);
+  let last = (await nextTick(target, (await tickMark(target.db)).at)).at;
+  const times: number[] = [];
+  for (let t = 0; t < TICKS + 2; t++) {
+    const now = Date.now();
+    await target.db.$client.execute({
+      sql: `update checks set alert_after = ?, next_due_at = ? where id in
+            (select id from checks where status = 'up' and name like 'seeded %' order by random() limit 10)`,
+      args: [now - 1, now - 1],
+    });
+    const mark = await nextTick(target, last);
+    last = mark.at;
+    if (t >= 2) times.push(mark.ms);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+/** Hit rate per cache from /metrics (vigil_cache_lookups_total). */
+async function cacheHitRates(target: Target): Promise<Map<string, { hits: number; lookups: number }>> {
+  const res = await fetch(`${target.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const text = await res.text();
+  const rates = new Map<string, { hits: number; lookups: number }>();
+  for (const m of text.matchAll(
+    /^vigil_cache_lookups_total\{cache="([^"]+)",result="(hit|miss)"\} (\d+)/gm,
+  )) {
+    const [, cache = "", result, n] = m;
+    const rate = rates.get(cache) ?? { hits: 0, lookups: 0 };
+    rate.lookups += Number(n);
+    if (result === "hit") rate.hits += Number(n);
+    rates.set(cache, rate);
+  }
+  return rates;
+}
+
+interface Figures {
+  name: string;
+  loads: Record<string, LoadReport>;
+  tick: number[];
+  caches: Map<string, { hits: number; lookups: number }>;
+}
+
+/** Progress on stderr, so a long run shows where it is. */
+const step = (target: Target, what: string) => console.error(`edge bench: ${target.name}: ${what}`);
+
+async function benchTarget(target: Target): Promise<Figures> {
+  const loads: Record<string, LoadReport> = {};
+  try {
+    step(target, "pings");
+    const [fleetCheck] = await heartbeats(target, 1, "fleet job");
+    for (const clients of [10, 20]) {
+      loads[`ping1x${clients}`] = await measure(
+        target,
+        clients,
+        pingTo([fleetCheck ?? ""], `one ${clients}`),
+      );
+    }
+    const spread = await heartbeats(target, 20, "job");
+    loads.ping20 = await measure(target, 20, pingTo(spread, "spread"));
+    step(target, "batches");
+    const hosts = await enrolledHosts(target, 20);
+    loads.batches = await measure(target, 20, (client, n) => ({
+      path: "/api/v1/probe/batches",
+      method: "POST",
+      headers: { authorization: `Bearer ${hosts[client]}`, "content-type": "application/json" },
+      body: JSON.stringify(makeBatch(client, n, Date.now() - 3600_000)),
+    }));
+    step(target, "status page");
+    const shown = await heartbeats(target, 20, "service", { public: true });
+    await api(target, "/api/v1/status-pages", {
+      slug: "bench",
+      title: "Bench",
+      components: shown.map((id, i) => ({ type: "check", id, name: `service ${i}` })),
+    });
+    loads.status = await measure(target, 16, () => ({ path: "/status/bench" }));
+    const caches = await cacheHitRates(target);
+    step(target, `tick with ${int(TICK_CHECKS)} checks`);
+    const tick = await tickTimes(target);
+    return { name: target.name, loads, tick, caches };
+  } finally {
+    closeDb(target.db);
+    await target.stop();
+  }
+}
+
+const int = (n: number) => Math.round(n).toLocaleString("en");
+const ms = (n: number) => n.toFixed(1);
+
+function table(all: Figures[]): string {
+  const base = all[0] as Figures;
+  const ratio = (f: Figures, value: (x: Figures) => number) =>
+    f === base ? "1.00×" : `${(value(f) / value(base)).toFixed(2)}×`;
+  const row = (label: string, value: (f: Figures) => number, show: (n: number) => string) =>
+    `| ${label} | ${all.map((f) => `${show(value(f))} (${ratio(f, value)})`).join(" | ")} |`;
+  const rejected = (key: string) => (f: Figures) => {
+    const r = f.loads[key] as LoadReport;
+    return `${answered(r, 409, 409)} / ${answered(r, 500, 599) + answered(r, 0, 0)}`;
+  };
+  const perSec = (key: string) => (f: Figures) => (f.loads[key] as LoadReport).perSec;
+  const p95 = (key: string) => (f: Figures) => percentile((f.loads[key] as LoadReport).latencies, 0.95);
+  const caches = [...new Set(all.flatMap((f) => [...f.caches.keys()]))].sort();
+  return [
+    `${ROUND_MS} ms per scenario after ${WARM_MS} ms of warm-up, closed-loop keep-alive clients; ratios against the self-hosted server:`,
+    "",
+    `| measure | ${all.map((f) => f.name).join(" | ")} |`,
+    `|---|${all.map(() => "---").join("|")}|`,
+    row("pings/s, 1 check, 10 clients", perSec("ping1x10"), int),
+    `| 409 / 5xx+errors, 1 check, 10 clients | ${all.map(rejected("ping1x10")).join(" | ")} |`,
+    row("pings/s, 1 check, 20 clients", perSec("ping1x20"), int),
+    `| 409 / 5xx+errors, 1 check, 20 clients | ${all.map(rejected("ping1x20")).join(" | ")} |`,
+    row("pings/s, 20 checks, 20 clients", perSec("ping20"), int),
+    `| 409 / 5xx+errors, 20 checks | ${all.map(rejected("ping20")).join(" | ")} |`,
+    row("ping p95 ms, 20 checks", p95("ping20"), ms),
+    row("batches/s, 20 hosts", perSec("batches"), int),
+    row("batch p95 ms", p95("batches"), ms),
+    `| batch 5xx+errors | ${all.map((f) => answered(f.loads.batches as LoadReport, 500, 599) + answered(f.loads.batches as LoadReport, 0, 0)).join(" | ")} |`,
+    row("status page req/s, 16 clients", perSec("status"), int),
+    row("status page p95 ms", p95("status"), ms),
+    row(`whole tick p50 ms, ${int(TICK_CHECKS)} checks`, (f) => percentile(f.tick, 0.5), ms),
+    row(`whole tick max ms, ${int(TICK_CHECKS)} checks`, (f) => f.tick.at(-1) ?? 0, ms),
+    ...caches.map(
+      (cache) =>
+        `| cache hit rate: ${cache} | ${all
+          .map((f) => {
+            const c = f.caches.get(cache);
+            return c?.lookups ? `${((c.hits / c.lookups) * 100).toFixed(1)} % of ${int(c.lookups)}` : "–";
+          })
+          .join(" | ")} |`,
+    ),
+  ].join("\n");
+}
+
+export async function runEdgeBench(): Promise<string> {
+  const all: Figures[] = [];
+  const selfHosted = await nodeTarget("self-hosted (Node + file)", null);
+  all.push(await benchTarget(selfHosted));
+  for (const worker of [false, true]) {
+    const sqld = await startSqld();
+    try {
+      const target = worker ? await workerTarget(sqld) : await nodeTarget("Node + sqld", sqld.url);
+      all.push(await benchTarget(target));
+    } finally {
+      await sqld.stop();
+    }
+  }
+  return table(all);
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("bench/edge.ts")) {
+  console.log(await runEdgeBench());
+}
