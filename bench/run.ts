@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { runChecksBench } from "./checks.ts";
 import { runDashboardBench } from "./dashboard.ts";
 import { runDashboardApiBench } from "./dashboard-api.ts";
+import { runEdgeBench } from "./edge.ts";
 import { benchIngest } from "./ingest.ts";
 import { benchRules } from "./rules.ts";
 import { runStatusBench } from "./status.ts";
@@ -53,6 +54,7 @@ const sections = [
   `${await benchRules()}\nCommand: \`npx tsx bench/rules.ts\`.\n`,
   `## Dashboard (issue 13)\n\nCommand: \`npx tsx bench/dashboard.ts\` (needs \`npm run build -w @vigil/web\`).\n\n${await runDashboardBench()}\n\nThe API behind each screen, self-hosted. Command: \`npx tsx bench/dashboard-api.ts\`.\n\n${await runDashboardApiBench()}\n`,
   `## Two processes on one database (issue 14)\n\nCommand: \`npx tsx bench/two-processes.ts\`.\n\n${(await runTwoProcessesBench()).table}\n`,
+  `## Edge beside self-hosted (issue 16)\n\nCommand: \`npx tsx bench/edge.ts\` (\`--quick\` for 1 s rounds and 10,000 checks).\n\n${await runEdgeBench()}\n`,
   probeSection(),
 ];
 const generated = `${BEGIN}\n\n${sections.join("\n")}\n${END}`;

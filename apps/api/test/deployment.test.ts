@@ -3,7 +3,13 @@
 import { closeDb, createDb } from "@vigil/db";
 import { completeSetup, createAuth, systemClock } from "@vigil/engine";
 import { describe, expect, it } from "vitest";
-import { nextStep, prepareDeployment } from "../scripts/deployment.ts";
+import {
+  nextStep,
+  planSecrets,
+  prepareDeployment,
+  secretNames,
+  wranglerEnvArgs,
+} from "../scripts/deployment.ts";
 import { startSqld } from "../scripts/sqld.ts";
 
 describe("preparing a Worker deployment", () => {
@@ -54,5 +60,69 @@ describe("preparing a Worker deployment", () => {
     } finally {
       await sqld.stop();
     }
+  });
+});
+
+describe("the secrets a deploy uploads", () => {
+  const generate = () => "generated-key";
+
+  it("generates a secret key for a Worker that has none and uploads the database token it is given", () => {
+    const plan = planSecrets({
+      existing: new Set(),
+      given: { LIBSQL_AUTH_TOKEN: "turso-token" },
+      dbUrl: "libsql://vigil-acme.turso.io",
+      generate,
+    });
+    expect(plan.put).toEqual([
+      ["LIBSQL_AUTH_TOKEN", "turso-token"],
+      ["VIGIL_SECRET_KEY", "generated-key"],
+    ]);
+    expect(plan.notes.join()).toContain("generated VIGIL_SECRET_KEY");
+  });
+
+  it("leaves the secrets a Worker holds alone unless new values are given", () => {
+    const existing = secretNames(
+      JSON.stringify([
+        { name: "VIGIL_SECRET_KEY", type: "secret_text" },
+        { name: "LIBSQL_AUTH_TOKEN", type: "secret_text" },
+      ]),
+    );
+    const again = planSecrets({ existing, given: {}, dbUrl: "libsql://vigil-acme.turso.io", generate });
+    expect(again).toEqual({ put: [], notes: [] });
+
+    const rotated = planSecrets({
+      existing,
+      given: { VIGIL_METRICS_TOKEN: "scrape-me" },
+      dbUrl: "libsql://vigil-acme.turso.io",
+      generate,
+    });
+    expect(rotated.put).toEqual([["VIGIL_METRICS_TOKEN", "scrape-me"]]);
+  });
+
+  it("refuses to deploy against Turso without a token stored or given, before anything changes", () => {
+    expect(() =>
+      planSecrets({
+        existing: new Set(["VIGIL_SECRET_KEY"]),
+        given: {},
+        dbUrl: "libsql://a-b.turso.io",
+        generate,
+      }),
+    ).toThrow(/LIBSQL_AUTH_TOKEN/);
+    // A local sqld over http needs none.
+    expect(
+      planSecrets({
+        existing: new Set(["VIGIL_SECRET_KEY"]),
+        given: {},
+        dbUrl: "http://127.0.0.1:8080",
+        generate,
+      }).put,
+    ).toEqual([]);
+  });
+
+  it("reads a missing Worker's secret list as empty, and picks the environment by name only", () => {
+    expect(secretNames("✘ [ERROR] This Worker does not exist")).toEqual(new Set());
+    expect(wranglerEnvArgs({ VIGIL_WRANGLER_ENV: "staging" })).toEqual(["--env", "staging"]);
+    expect(wranglerEnvArgs({})).toEqual([]);
+    expect(() => wranglerEnvArgs({ VIGIL_WRANGLER_ENV: "prod; rm -rf /" })).toThrow(/environment/);
   });
 });

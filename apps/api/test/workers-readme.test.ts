@@ -129,17 +129,37 @@ describe("the README's Cloudflare Workers section, run offline", () => {
   });
 });
 
+/** `wrangler deploy --dry-run` into a fresh directory: what it printed and the bundle it wrote. */
+function dryRun(envArgs: string[]): { printed: string; bundle: string } {
+  const outdir = mkdtempSync(join(tmpdir(), "vigil-dry-run-"));
+  const run = spawnSync(
+    resolve(root, "node_modules/.bin/wrangler"),
+    ["deploy", "--dry-run", "--outdir", outdir, ...envArgs],
+    { cwd: root, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  );
+  expect(run.status, run.stderr).toBe(0);
+  return { printed: run.stdout, bundle: join(outdir, "worker.js") };
+}
+
 describe("wrangler deploy --dry-run", () => {
+  let defaultRun: ReturnType<typeof dryRun> | undefined;
+  const byDefault = () => {
+    defaultRun ??= dryRun([]);
+    return defaultRun;
+  };
+
   it(`bundles the Worker within its budget of ${BUNDLE_BUDGET_BYTES / 1024} KiB gzipped`, () => {
-    const outdir = mkdtempSync(join(tmpdir(), "vigil-dry-run-"));
-    const run = spawnSync(
-      resolve(root, "node_modules/.bin/wrangler"),
-      ["deploy", "--dry-run", "--outdir", outdir],
-      { cwd: root, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-    );
-    expect(run.status, run.stderr).toBe(0);
-    const gzipped = gzipSync(readFileSync(join(outdir, "worker.js"))).length;
+    const gzipped = gzipSync(readFileSync(byDefault().bundle)).length;
     expect(gzipped).toBeGreaterThan(0);
     expect(gzipped).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
   }, 120_000);
+
+  it.each(["staging", "production"])(
+    "gives the %s environment the bindings of the default one",
+    (name) => {
+      const bindings = (printed: string) => [...printed.matchAll(/^env\.(\w+)/gm)].map((m) => m[1]).sort();
+      expect(bindings(dryRun(["--env", name]).printed)).toEqual(bindings(byDefault().printed));
+    },
+    120_000,
+  );
 });
