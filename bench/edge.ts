@@ -21,6 +21,7 @@ import { bootstrapProject, systemClock } from "@vigil/engine";
 import { type ServerProcess, savedAdminKey, startServerProcess } from "../apps/api/scripts/server-process.ts";
 import { type Sqld, startSqld } from "../apps/api/scripts/sqld.ts";
 import { startWorkerProcess, type WorkerProcess } from "../apps/api/scripts/worker-process.ts";
+import { type DbCounters, type DbMeter, meterSqld, perOperation } from "./db-meter.ts";
 import { answered, drive, type LoadReport, percentile } from "./http-load.ts";
 import { makeBatch } from "./ingest.ts";
 
@@ -47,6 +48,10 @@ interface Target {
   url: string;
   db: Db;
   adminKey: string;
+  /** on sqld: the app's round trips and sqld's CPU time (the bench's own queries bypass it) */
+  meter?: DbMeter;
+  /** what sqld does per ms with no requests, measured when the bench starts on this target */
+  idle?: DbCounters;
   /** makes the scheduler tick as production would while load runs (the Node servers tick on their own) */
   keepTicking(): () => void;
   /** lets one tick happen (fires the cron on the Worker; waits for the next on Node) */
@@ -54,22 +59,27 @@ interface Target {
   stop(): Promise<void>;
 }
 
-async function nodeTarget(name: string, dbUrl: string | null): Promise<Target> {
+async function nodeTarget(name: string, sqld: Sqld | null): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), "vigil-bench-edge-"));
+  const meter = sqld ? await meterSqld(sqld) : undefined;
   const server: ServerProcess = await startServerProcess({
     ...sharedEnv,
     VIGIL_DATA_DIR: dataDir,
     VIGIL_TICK_MS: "1000",
-    ...(dbUrl ? { VIGIL_DB_URL: dbUrl } : {}),
+    ...(meter ? { VIGIL_DB_URL: meter.url } : {}),
   });
   return {
     name,
     url: server.url,
-    db: createDb({ url: dbUrl ?? `file:${join(dataDir, "vigil.db")}` }),
+    db: createDb({ url: sqld?.url ?? `file:${join(dataDir, "vigil.db")}` }),
     adminKey: savedAdminKey(dataDir),
+    ...(meter ? { meter } : {}),
     keepTicking: () => () => undefined,
     nudge: async () => undefined,
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      await meter?.stop();
+    },
   };
 }
 
@@ -79,8 +89,9 @@ async function workerTarget(sqld: Sqld): Promise<Target> {
   const boot = await bootstrapProject(setup, systemClock);
   closeDb(setup);
   if (!boot.adminKey) throw new Error("a fresh database must give an admin key");
+  const meter = await meterSqld(sqld);
   const worker: WorkerProcess = await startWorkerProcess({
-    vars: { ...sharedEnv, LIBSQL_URL: sqld.url, VIGIL_CHECK_SPREAD_MS: "0" },
+    vars: { ...sharedEnv, LIBSQL_URL: meter.url, VIGIL_CHECK_SPREAD_MS: "0" },
   });
   const fire = () => worker.scheduled().then((res) => res.body?.cancel());
   return {
@@ -88,12 +99,16 @@ async function workerTarget(sqld: Sqld): Promise<Target> {
     url: worker.url,
     db: createDb({ url: sqld.url }),
     adminKey: boot.adminKey,
+    meter,
     keepTicking() {
       const timer = setInterval(() => void fire().catch(() => undefined), 1000);
       return () => clearInterval(timer);
     },
     nudge: fire,
-    stop: () => worker.stop(),
+    stop: async () => {
+      await worker.stop();
+      await meter.stop();
+    },
   };
 }
 
@@ -119,19 +134,56 @@ const heartbeats = (target: Target, n: number, tag: string, extra: object = {}) 
     ),
   );
 
-/** Warm-up, then the measured round, with the scheduler ticking as in production. */
-async function measure(
+/**
+ * A load round and, on sqld, what the database did per accepted request: during the round (`db`, the
+ * scheduler's ticks included), and with one client and no cron fired (`dbAlone`, less what the database
+ * does idle in that time), which is the operation's own cost.
+ */
+type Round = LoadReport & { db?: DbCounters; dbAlone?: DbCounters };
+
+/** What sqld does with no requests coming in (a Node server still ticks), per millisecond. */
+async function idleRate(meter: DbMeter): Promise<DbCounters> {
+  const before = meter.read();
+  await new Promise((r) => setTimeout(r, 2000));
+  return perOperation(before, meter.read(), 2000);
+}
+
+async function aloneCost(
   target: Target,
-  clients: number,
+  meter: DbMeter,
+  idle: DbCounters,
   next: Parameters<typeof drive>[3],
-): Promise<LoadReport> {
+) {
+  const before = meter.read();
+  const started = performance.now();
+  const report = await drive(target.url, 1, ROUND_MS, next);
+  const after = meter.read();
+  const elapsed = performance.now() - started;
+  const less = (k: keyof DbCounters) => Math.max(0, after[k] - idle[k] * elapsed);
+  const corrected = {
+    requests: less("requests"),
+    bytesToDb: less("bytesToDb"),
+    bytesFromDb: less("bytesFromDb"),
+    cpuMs: less("cpuMs"),
+  };
+  return perOperation(before, corrected, report.accepted.length);
+}
+
+/** Warm-up, then the measured round, with the scheduler ticking as in production. */
+async function measure(target: Target, clients: number, next: Parameters<typeof drive>[3]): Promise<Round> {
   const stopTicking = target.keepTicking();
+  let round: Round;
   try {
     await drive(target.url, clients, WARM_MS, next);
-    return await drive(target.url, clients, ROUND_MS, next);
+    const before = target.meter?.read();
+    round = await drive(target.url, clients, ROUND_MS, next);
+    const after = target.meter?.read();
+    if (before && after) round.db = perOperation(before, after, round.accepted.length);
   } finally {
     stopTicking();
   }
+  if (target.meter && target.idle) round.dbAlone = await aloneCost(target, target.meter, target.idle, next);
+  return round;
 }
 
 const pingTo = (ids: string[], tag: string) => (client: number, n: number) => ({
@@ -197,12 +249,18 @@ async function nextTick(target: Target, after: number): Promise<{ at: number; ms
   }
 }
 
-/** Whole-tick times with TICK_CHECKS heartbeats, 10 made due before each tick; the first two warm up. */
-async function tickTimes(target: Target): Promise<number[]> {
+/**
+ * Whole-tick times with TICK_CHECKS heartbeats, 10 made due before each tick; the first two warm up. On
+ * sqld, the database's work per measured tick too (the bench's own polling for the mark bypasses the
+ * meter's count but not sqld's CPU: a few cheap reads per tick).
+ */
+async function tickTimes(target: Target): Promise<{ times: number[]; db?: DbCounters }> {
   await seedHeartbeats(target.db, TICK_CHECKS);
   let last = (await nextTick(target, (await tickMark(target.db)).at)).at;
   const times: number[] = [];
+  let before: DbCounters | undefined;
   for (let t = 0; t < TICKS + 2; t++) {
+    if (t === 2) before = target.meter?.read();
     const now = Date.now();
     await target.db.$client.execute({
       sql: `update checks set alert_after = ?, next_due_at = ? where id in
@@ -213,7 +271,9 @@ async function tickTimes(target: Target): Promise<number[]> {
     last = mark.at;
     if (t >= 2) times.push(mark.ms);
   }
-  return times.sort((a, b) => a - b);
+  const after = target.meter?.read();
+  times.sort((a, b) => a - b);
+  return before && after ? { times, db: perOperation(before, after, TICKS) } : { times };
 }
 
 /** Hit rate per cache from /metrics (vigil_cache_lookups_total). */
@@ -235,8 +295,9 @@ async function cacheHitRates(target: Target): Promise<Map<string, { hits: number
 
 interface Figures {
   name: string;
-  loads: Record<string, LoadReport>;
+  loads: Record<string, Round>;
   tick: number[];
+  tickDb?: DbCounters;
   caches: Map<string, { hits: number; lookups: number }>;
 }
 
@@ -244,8 +305,9 @@ interface Figures {
 const step = (target: Target, what: string) => console.error(`edge bench: ${target.name}: ${what}`);
 
 async function benchTarget(target: Target): Promise<Figures> {
-  const loads: Record<string, LoadReport> = {};
+  const loads: Record<string, Round> = {};
   try {
+    if (target.meter) target.idle = await idleRate(target.meter);
     step(target, "pings");
     const [fleetCheck] = await heartbeats(target, 1, "fleet job");
     for (const clients of [10, 20]) {
@@ -276,7 +338,7 @@ async function benchTarget(target: Target): Promise<Figures> {
     const caches = await cacheHitRates(target);
     step(target, `tick with ${int(TICK_CHECKS)} checks`);
     const tick = await tickTimes(target);
-    return { name: target.name, loads, tick, caches };
+    return { name: target.name, loads, tick: tick.times, ...(tick.db ? { tickDb: tick.db } : {}), caches };
   } finally {
     closeDb(target.db);
     await target.stop();
@@ -327,6 +389,39 @@ function table(all: Figures[]): string {
           })
           .join(" | ")} |`,
     ),
+    "",
+    dbCostTable(all.filter((f) => f.tickDb)),
+  ].join("\n");
+}
+
+/**
+ * The database's work per accepted request on sqld, under the load above (the scheduler ticking once a
+ * second is included), and per whole tick. "ceiling" is how many of that operation one sqld core could
+ * serve if it did nothing else: 1000 / CPU ms. Input for docs/capacity.md.
+ */
+function dbCostTable(metered: Figures[]): string {
+  const operations: Array<[string, (f: Figures) => Round | undefined]> = [
+    ["ping, 1 check", (f) => f.loads.ping1x20],
+    ["ping, 20 checks", (f) => f.loads.ping20],
+    ["probe batch", (f) => f.loads.batches],
+    ["status page view", (f) => f.loads.status],
+  ];
+  const cost = (c: DbCounters | undefined) =>
+    c
+      ? `${c.requests.toFixed(2)} · ${c.cpuMs.toFixed(2)} ms · ${(c.bytesToDb / 1024).toFixed(1)} KiB · ${c.cpuMs > 0 ? int(1000 / c.cpuMs) : "∞"}/s`
+      : "–";
+  const underLoad = (c: DbCounters | undefined) =>
+    c ? `${c.requests.toFixed(2)} · ${c.cpuMs.toFixed(2)} ms` : "–";
+  return [
+    "Database work per operation on sqld: alone (one client, no cron fired, less sqld's idle work) as round trips · sqld CPU · bytes sent to it · what one sqld core could serve at that CPU; then under the load above (ticks included):",
+    "",
+    `| operation | ${metered.map((f) => `${f.name}, alone | under load`).join(" | ")} |`,
+    `|---|${metered.map(() => "---|---").join("|")}|`,
+    ...operations.map(
+      ([label, of]) =>
+        `| ${label} | ${metered.map((f) => `${cost(of(f)?.dbAlone)} | ${underLoad(of(f)?.db)}`).join(" | ")} |`,
+    ),
+    `| whole tick, ${int(TICK_CHECKS)} checks | ${metered.map((f) => `${cost(f.tickDb)} | –`).join(" | ")} |`,
   ].join("\n");
 }
 
@@ -337,7 +432,7 @@ export async function runEdgeBench(): Promise<string> {
   for (const worker of [false, true]) {
     const sqld = await startSqld();
     try {
-      const target = worker ? await workerTarget(sqld) : await nodeTarget("Node + sqld", sqld.url);
+      const target = worker ? await workerTarget(sqld) : await nodeTarget("Node + sqld", sqld);
       all.push(await benchTarget(target));
     } finally {
       await sqld.stop();
