@@ -197,6 +197,8 @@ export interface EngineState {
   readonly counts: Readonly<Record<CacheName, CacheCounts>>;
   /** groups written and items in them, by committer purpose (items / groups = the mean group) */
   readonly groups: ReadonlyMap<string, { groups: number; items: number }>;
+  /** tallies a group written without a committer (a queue consumer's batch of messages) */
+  countGroup(purpose: string, size: number): void;
 }
 
 export const PING_CACHE = { maxEntries: 10_000, ttlMs: 60_000 } as const;
@@ -229,6 +231,14 @@ export function createEngineState(options: { share?: WorkSharing } = {}): Engine
     return mine;
   };
   const groups = new Map<string, { groups: number; items: number }>();
+  const tallyFor = (purpose: string) => {
+    let tally = groups.get(purpose);
+    if (!tally) {
+      tally = { groups: 0, items: 0 };
+      groups.set(purpose, tally);
+    }
+    return tally;
+  };
   return {
     pingChecks: new BoundedCache(counts.pingChecks, PING_CACHE.maxEntries, PING_CACHE.ttlMs),
     pingTurns: new Turns(share === "process"),
@@ -242,12 +252,7 @@ export function createEngineState(options: { share?: WorkSharing } = {}): Engine
       let committer = committers.get(purpose) as GroupCommit<DbItem<I>, R> | undefined;
       if (!committer) {
         committer = make();
-        let tally = groups.get(purpose);
-        if (!tally) {
-          tally = { groups: 0, items: 0 };
-          groups.set(purpose, tally);
-        }
-        const counted = tally;
+        const counted = tallyFor(purpose);
         committer.onGroup = (size) => {
           counted.groups++;
           counted.items += size;
@@ -258,5 +263,10 @@ export function createEngineState(options: { share?: WorkSharing } = {}): Engine
     },
     counts,
     groups,
+    countGroup(purpose, size) {
+      const tally = tallyFor(purpose);
+      tally.groups++;
+      tally.items += size;
+    },
   };
 }

@@ -52,6 +52,30 @@ export async function authenticateHost(db: Db, token: string): Promise<HostPrinc
   };
 }
 
+/**
+ * Hosts by id, each as its probe's token identified it, for work that authenticated earlier (a queued
+ * batch carries the host and project ids the route checked). A host that is gone, or that belongs to
+ * another project than the one named, is left out.
+ */
+export async function hostPrincipals(
+  db: Db,
+  ids: readonly { hostId: string; projectId: string }[],
+): Promise<Map<string, HostPrincipal>> {
+  const out = new Map<string, HostPrincipal>();
+  const wanted = new Map(ids.map((i) => [i.hostId, i.projectId]));
+  if (wanted.size === 0) return out;
+  const rows = await db
+    .select({ row: hosts, settings: projects.settings })
+    .from(hosts)
+    .innerJoin(projects, eq(projects.id, hosts.projectId))
+    .where(inArray(hosts.id, [...wanted.keys()]));
+  for (const { row, settings } of rows) {
+    if (wanted.get(row.id) !== row.projectId) continue;
+    out.set(row.id, { hostId: row.id, projectId: row.projectId, row, settings: resolveSettings(settings) });
+  }
+  return out;
+}
+
 export function effectiveHostConfig(settings: ProjectSettings, hostConfig: unknown): ProbeRemoteConfig {
   return mergeProbeConfig(settings.probe, hostConfig as Parameters<typeof mergeProbeConfig>[1]);
 }

@@ -18,6 +18,12 @@ export * from "./health.ts";
 export * from "./hosts.ts";
 export * from "./ingest/ingest-batch.ts";
 export {
+  type AcceptedBatch,
+  type GroupOutcome,
+  QUEUED_GROUP_PURPOSE,
+  storeBatchGroup,
+} from "./ingest/ingest-group.ts";
+export {
   canonicalLabels,
   flattenMetrics,
   METRICS,

@@ -71,32 +71,46 @@ async function alreadyStored(db: Db, hostId: string, batchId: string) {
   });
 }
 
+/** A batch turned into rows, with what the caller answers and what rule evaluation reads afterwards. */
+export interface PlannedBatch {
+  plan: WritePlan;
+  result: IngestResult;
+}
+
+export interface PlanOptions {
+  /** when the batch was accepted (ms): its received-at, and the time of a reboot without a boot time */
+  receivedAt: number;
+  /**
+   * The host's state before this batch, when the caller knows it better than the database does (a group
+   * holding two batches of one host plans the second against the first); undefined: read it.
+   */
+  previousState?: StateSnapshot | null;
+}
+
 /**
- * Stores one probe batch, exactly once.
- * 1. Metric numbers become series points; series rows are created first (harmless if the batch fails).
- * 2. Everything else — the batch marker, samples, rollup marks, logs, backups, state, events and the
- *    host's last-seen — goes in one transaction. The batch marker is its first statement and has a
- *    primary key, so a repeated batch id fails the whole transaction instead of storing twice; the
- *    repeat is then answered with the stored summary. (No read first: repeats are rare, writes are not.)
- * 3. The caller answers 2xx only after this returns, so an acknowledged batch is durable.
+ * The plan step of storing a batch: metric numbers become series points (series rows are created here,
+ * idempotently, outside any transaction), state snapshots are compared with the previous one for change
+ * events, and everything else becomes the rows of one `WritePlan`. Nothing of the batch is stored yet.
  */
-export async function ingestBatch(
+export async function planBatch(
   db: Db,
-  clock: Clock,
   host: HostPrincipal,
   batch: ProbeBatchV1,
   state: EngineState,
-): Promise<IngestResult> {
+  options: PlanOptions,
+): Promise<PlannedBatch> {
   const config = effectiveHostConfig(host.settings, host.row.config);
-  const now = clock.now();
+  const now = options.receivedAt;
   const points = flattenMetrics(batch);
   const seriesIds = await resolveSeries(db, host, points, state.series);
-  const prevState = batch.state
-    ? ((await db.query.hostState.findFirst({ where: eq(hostState.hostId, host.hostId) }))?.snapshot as
-        | StateSnapshot
-        | undefined)
-    : undefined;
-
+  const prevState =
+    options.previousState !== undefined
+      ? (options.previousState ?? undefined)
+      : batch.state
+        ? ((await db.query.hostState.findFirst({ where: eq(hostState.hostId, host.hostId) }))?.snapshot as
+            | StateSnapshot
+            | undefined)
+        : undefined;
   const events: (StateChange & { at: number })[] = [];
   if (batch.state) {
     for (const change of stateChanges(prevState ?? null, batch.state))
@@ -151,6 +165,30 @@ export async function ingestBatch(
     machineId: batch.facts?.machineId,
   };
 
+  return {
+    plan,
+    result: { batchId: batch.batchId, duplicate: false, stored: summary, config, points, events },
+  };
+}
+
+/**
+ * Stores one probe batch, exactly once.
+ * 1. `planBatch` turns it into rows (series rows are created first, harmless if the batch fails).
+ * 2. Everything else — the batch marker, samples, rollup marks, logs, backups, state, events and the
+ *    host's last-seen — goes in one transaction, group-committed with other batches in flight. The batch
+ *    marker is its first statement and has a primary key, so a repeated batch id fails the transaction
+ *    instead of storing twice; the repeat is then answered with the stored summary. (No read first:
+ *    repeats are rare, writes are not.)
+ * 3. The caller answers 2xx only after this returns, so an acknowledged batch is durable.
+ */
+export async function ingestBatch(
+  db: Db,
+  clock: Clock,
+  host: HostPrincipal,
+  batch: ProbeBatchV1,
+  state: EngineState,
+): Promise<IngestResult> {
+  const { plan, result } = await planBatch(db, host, batch, state, { receivedAt: clock.now() });
   try {
     await commitPlan(db, state, plan);
   } catch (err) {
@@ -161,12 +199,12 @@ export async function ingestBatch(
         batchId: batch.batchId,
         duplicate: true,
         stored: stored.summary,
-        config,
+        config: result.config,
         points: [],
         events: [],
       };
     }
     throw err;
   }
-  return { batchId: batch.batchId, duplicate: false, stored: summary, config, points, events };
+  return result;
 }
