@@ -1,6 +1,7 @@
 import type { Db } from "@vigil/db";
 import type { Clock, ProbeRunner, SignUpMode } from "@vigil/engine";
 import type { Mailer } from "@vigil/notify";
+import type { IngestQueue } from "./ingest-queue.ts";
 import { defaultLimits, type Limits } from "./limits.ts";
 import type { Gunzip } from "./platform/gunzip.ts";
 import { createRuntime, type Runtime } from "./self/runtime.ts";
@@ -29,6 +30,12 @@ export interface AppDeps {
   clientAddress?: ClientAddress;
   /** the dashboard's built files (apps/web/dist); absent: the server answers API paths only */
   webAssets?: WebAssets;
+  /**
+   * Where probe batches wait to be stored in groups (Workers: the INGEST_QUEUE binding). Present: the batch
+   * endpoint answers 202 once a batch is queued (batches too large for a message are written directly);
+   * absent: every batch is written before the answer.
+   */
+  ingestQueue?: IngestQueue;
   /**
    * What this process or isolate keeps between requests (engine caches and committers, rate limits,
    * self-metrics). Each entry makes one and passes it in; absent (tests), `withRuntime` makes a fresh one.

@@ -14,7 +14,9 @@ import {
   type ProbeAssets,
   type StatusCache,
   type WebAssets,
+  withRuntime,
 } from "./deps.ts";
+import { consumeQueuedBatches, type IngestQueue } from "./ingest-queue.ts";
 import { limitsFromEnv } from "./limits.ts";
 import { scheduledJobs } from "./scheduler.ts";
 import { createRuntime, type Runtime } from "./self/runtime.ts";
@@ -48,6 +50,11 @@ export interface Env {
   VIGIL_HEARTBEAT_URL?: string;
   /** bearer token for the self-metrics on /metrics (a Worker secret); unset: nobody reads them */
   VIGIL_METRICS_TOKEN?: string;
+  /**
+   * Optional: the queue probe batches wait in (wrangler.toml [env.queued]); with it the batch endpoint
+   * answers 202 once a batch is queued, and `queue` below stores them in groups.
+   */
+  INGEST_QUEUE?: Queue;
   /** rate limits and caps: VIGIL_LIMIT_* and VIGIL_MAX_* (see limits.ts and the README) */
   [limit: `VIGIL_LIMIT_${string}` | `VIGIL_MAX_${string}`]: string | undefined;
 }
@@ -78,6 +85,15 @@ function workerMailer(env: Env): Mailer | undefined {
     return httpMailer({ url: env.VIGIL_EMAIL_API_URL, key: env.VIGIL_EMAIL_API_KEY, from });
   }
   return undefined;
+}
+
+/** JSON, not the default structured clone: the consumer validates plain data, whatever wrote it. */
+function queueProducer(queue: Queue): IngestQueue {
+  return {
+    send: async (message) => {
+      await queue.send(message, { contentType: "json" });
+    },
+  };
 }
 
 const DEFAULT_SPREAD_MS = 45_000;
@@ -163,6 +179,7 @@ function depsFor(env: Env): AppDeps {
     clientAddress: (request) => request.headers.get("cf-connecting-ip"),
     ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS), webAssets: env.ASSETS as WebAssets } : {}),
     ...(mailer ? { mailer } : {}),
+    ...(env.INGEST_QUEUE ? { ingestQueue: queueProducer(env.INGEST_QUEUE) } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),
     runtime: isolateRuntime(env.LIBSQL_URL),
   };
@@ -178,5 +195,9 @@ export default {
         await heartbeat;
       }),
     );
+  },
+  /** Deliveries of the ingest queue (consumer settings in wrangler.toml [env.queued]). */
+  async queue(batch, env, _ctx) {
+    await consumeQueuedBatches(withRuntime(depsFor(env)), batch);
   },
 } satisfies ExportedHandler<Env>;

@@ -258,6 +258,31 @@ export const probeBatchResponseSchema = z.object({
 });
 export type ProbeBatchResponse = z.infer<typeof probeBatchResponseSchema>;
 
+/**
+ * The answer when the server has put the batch in its ingest queue (202, Workers with a queue bound):
+ * the batch is durable there and will be stored once; the probe must not send it again. Whether it
+ * repeats an earlier batch is only known when the queue is consumed, so `duplicate` is false here.
+ */
+export const probeBatchQueuedResponseSchema = probeBatchResponseSchema.extend({
+  accepted: z.literal(true),
+  queued: z.literal(true),
+  duplicate: z.literal(false),
+});
+export type ProbeBatchQueuedResponse = z.infer<typeof probeBatchQueuedResponseSchema>;
+
+/**
+ * A probe batch in the ingest queue: the batch as the route validated it, with the host the route
+ * authenticated and when it was accepted. The consumer validates it again (messages outlive deploys).
+ */
+export const queuedProbeBatchSchema = z.object({
+  v: z.literal(1),
+  hostId: z.string().min(1).max(64),
+  projectId: z.string().min(1).max(64),
+  receivedAt: wireTime.describe("when the API accepted the batch"),
+  batch: probeBatchV1Schema,
+});
+export type QueuedProbeBatch = z.infer<typeof queuedProbeBatchSchema>;
+
 export const enrollRequestSchema = z.object({
   token: z.string().min(8).max(256).describe("an enrollment token"),
   facts: hostFactsSchema,

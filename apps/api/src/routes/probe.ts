@@ -2,6 +2,7 @@ import { enrollRequestSchema, probeBatchV1Schema } from "@vigil/contract";
 import { enrollHost, evaluateBatchRules, ingestBatch } from "@vigil/engine";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
+import { queueBatch } from "../ingest-queue.ts";
 import { enforceCap, enforceRate, limitedAddress } from "../limits.ts";
 import { requireHost } from "../middleware/auth.ts";
 import { readBatchBody } from "../middleware/batch-body.ts";
@@ -24,9 +25,14 @@ export const probeRoutes = new Hono<AppEnv>()
   })
   .post("/batches", requireHost, async (c) => {
     const batch = parseInput(probeBatchV1Schema, await readBatchBody(c), "body");
-    const { db, clock, runtime } = c.var.deps;
+    const { db, clock, runtime, ingestQueue } = c.var.deps;
+    const queued = ingestQueue ? await queueBatch(ingestQueue, clock.now(), c.var.host, batch) : null;
+    if (queued) {
+      runtime.metrics.count("vigil_probe_batches_total", { result: "queued" });
+      return c.json(queued, 202);
+    }
     const result = await ingestBatch(db, clock, c.var.host, batch, runtime.engine);
-    c.var.deps.runtime?.metrics.count("vigil_probe_batches_total", {
+    runtime.metrics.count("vigil_probe_batches_total", {
       result: result.duplicate ? "duplicate" : "stored",
     });
     if (!result.duplicate) {

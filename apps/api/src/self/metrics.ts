@@ -7,7 +7,10 @@
 const COUNTERS = {
   vigil_http_requests_total: "HTTP requests answered, by route pattern, method and status",
   vigil_pings_total: "Heartbeat pings, by outcome",
-  vigil_probe_batches_total: "Probe batches accepted, by result (stored or duplicate)",
+  vigil_probe_batches_total:
+    "Probe batches accepted, by result (stored, duplicate, or queued for the consumer)",
+  vigil_queued_batches_total:
+    "Queued probe batches consumed, by result (stored, duplicate, invalid: acked unstored, retried)",
   vigil_rate_limited_total: "Requests refused with 429, by limit",
   vigil_scheduler_ticks_total: "Scheduler ticks completed, by result (ok, or failed when a job failed)",
   vigil_deliveries_total: "Notice deliveries attempted by the dispatcher, by result",

@@ -1,0 +1,100 @@
+// The queued ingest path in-process on Node: the route and the consumer around an in-memory queue. The
+// same path runs against Cloudflare's Queues emulation in test/workers-queue/.
+import type { QueuedProbeBatch } from "@vigil/contract";
+import { ingestedBatches } from "@vigil/db";
+import { describe, expect, it } from "vitest";
+import { type LiveDeps, withRuntime } from "../src/deps.ts";
+import { consumeQueuedBatches, type IngestQueue, type QueuedDelivery } from "../src/ingest-queue.ts";
+import { batch, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
+
+/** A queue that keeps what it is sent, and a delivery of it that records each message's fate. */
+function memoryQueue(options: { refuse?: boolean } = {}) {
+  const messages: QueuedProbeBatch[] = [];
+  const queue: IngestQueue = {
+    async send(message) {
+      if (options.refuse) throw new Error("queue unavailable");
+      messages.push(structuredClone(message));
+    },
+  };
+  const fates: string[] = [];
+  const deliver = (bodies: unknown[] = messages.splice(0)): QueuedDelivery => ({
+    messages: bodies.map((body, i) => ({
+      id: `m${i}`,
+      body,
+      ack: () => void fates.push(`ack m${i}`),
+      retry: () => void fates.push(`retry m${i}`),
+    })),
+    retryAll: () => void fates.push("retry all"),
+  });
+  return { queue, messages, fates, deliver };
+}
+
+async function queuedApp(options: { refuse?: boolean } = {}) {
+  const q = memoryQueue(options);
+  const t = await testApp({ ingestQueue: q.queue });
+  const deps: LiveDeps = withRuntime(t.deps);
+  const { app } = t;
+  const host = await enrollHost(app, t.adminKey);
+  const storedIds = async () => (await t.db.select().from(ingestedBatches)).map((r) => r.batchId).sort();
+  return { ...t, ...q, deps, host, storedIds, app };
+}
+
+describe("queued ingest on Node", () => {
+  it("answers 202 once the batch is queued, and stores it when the delivery is consumed", async () => {
+    const { app, host, messages, deliver, deps, storedIds, fates } = await queuedApp();
+    const res = await sendBatch(app, host.hostToken, batch({ batchId: "queued-0001" }));
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({
+      batchId: "queued-0001",
+      accepted: true,
+      queued: true,
+      duplicate: false,
+      config: { intervalSec: expect.any(Number) },
+    });
+    expect(messages).toEqual([expect.objectContaining({ hostId: host.hostId, batch: expect.any(Object) })]);
+    expect(await storedIds()).toEqual([]);
+    await consumeQueuedBatches(deps, deliver());
+    expect(fates).toEqual(["ack m0"]);
+    expect(await storedIds()).toEqual(["queued-0001"]);
+  });
+
+  it("writes a batch too large for a queue message directly and answers 200", async () => {
+    const { app, host, messages, storedIds } = await queuedApp();
+    const logs = Array.from({ length: 200 }, (_, i) => ({
+      ts: Date.UTC(2026, 10, 27, 12) + i,
+      priority: 6,
+      message: "x".repeat(1_000),
+    }));
+    const res = await sendBatch(app, host.hostToken, batch({ batchId: "large-0001", logs }));
+    expect(res.status).toBe(200);
+    expect(messages).toEqual([]);
+    expect(await storedIds()).toEqual(["large-0001"]);
+  });
+
+  it("writes the batch directly when the queue refuses it", async () => {
+    const { app, host, storedIds } = await queuedApp({ refuse: true });
+    const res = await sendBatch(app, host.hostToken, batch({ batchId: "refused-0001" }));
+    expect(res.status).toBe(200);
+    expect(await storedIds()).toEqual(["refused-0001"]);
+  });
+
+  it("acknowledges and counts a message that is no queued batch, and one whose host was deleted", async () => {
+    const { app, adminKey, host, messages, deliver, deps, fates, storedIds } = await queuedApp();
+    await sendBatch(app, host.hostToken, batch({ batchId: "orphan-0001" }));
+    const deleted = await app.request(`/api/v1/hosts/${host.hostId}`, jsonRequest("DELETE", "", adminKey));
+    expect(deleted.status).toBe(204);
+    await consumeQueuedBatches(deps, deliver([{ v: 1, hostId: "h" }, ...messages.splice(0)]));
+    expect(fates).toEqual(["ack m0", "ack m1"]);
+    expect(deps.runtime.metrics.value("vigil_queued_batches_total", { result: "invalid" })).toBe(2);
+    expect(await storedIds()).toEqual([]);
+  });
+
+  it("retries the whole delivery while the database cannot be reached", async () => {
+    const { app, host, deliver, deps, fates, db } = await queuedApp();
+    await sendBatch(app, host.hostToken, batch({ batchId: "retry-0001" }));
+    db.$client.close();
+    await consumeQueuedBatches(deps, deliver());
+    expect(fates).toEqual(["retry all"]);
+    expect(deps.runtime.metrics.value("vigil_queued_batches_total", { result: "retried" })).toBe(1);
+  });
+});
