@@ -1,5 +1,6 @@
 // The database side of `npm run deploy` against a real sqld, as the Worker's Turso would be.
 
+import { resolve } from "node:path";
 import { closeDb, createDb } from "@vigil/db";
 import { completeSetup, createAuth, systemClock } from "@vigil/engine";
 import { describe, expect, it } from "vitest";
@@ -124,5 +125,23 @@ describe("the secrets a deploy uploads", () => {
     expect(wranglerEnvArgs({ VIGIL_WRANGLER_ENV: "staging" })).toEqual(["--env", "staging"]);
     expect(wranglerEnvArgs({})).toEqual([]);
     expect(() => wranglerEnvArgs({ VIGIL_WRANGLER_ENV: "prod; rm -rf /" })).toThrow(/environment/);
+  });
+});
+
+describe("the queued environment of wrangler.toml", () => {
+  it("repeats the top level's vars, assets and triggers, and alone binds the ingest queue", async () => {
+    const { experimental_readRawConfig } = await import("wrangler");
+    const { rawConfig } = experimental_readRawConfig({
+      config: resolve(import.meta.dirname, "../../../wrangler.toml"),
+    });
+    const queued = rawConfig.env?.queued;
+    expect(queued?.vars).toEqual(rawConfig.vars);
+    expect(queued?.assets).toEqual(rawConfig.assets);
+    expect(queued?.triggers).toEqual(rawConfig.triggers);
+    expect(rawConfig.queues).toBeUndefined();
+    for (const other of ["staging", "production"]) expect(rawConfig.env?.[other]?.queues).toBeUndefined();
+    expect(queued?.queues?.producers).toEqual([{ binding: "INGEST_QUEUE", queue: "vigil-ingest" }]);
+    expect(queued?.queues?.consumers).toEqual([expect.objectContaining({ queue: "vigil-ingest" })]);
+    expect(wranglerEnvArgs({ VIGIL_WRANGLER_ENV: "queued" })).toEqual(["--env", "queued"]);
   });
 });

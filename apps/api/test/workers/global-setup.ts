@@ -54,7 +54,9 @@ async function startSinks() {
 }
 
 export default async function setup(project: TestProject) {
-  const sqld = await startSqld();
+  // vitest.queue.config.ts picks the port, since the queue consumer's bindings are fixed before this runs.
+  const port = process.env.VIGIL_TEST_SQLD_PORT;
+  const sqld = await startSqld(port ? { port: Number(port) } : {});
   const db = createDb({ url: sqld.url });
   await migrateDb(db);
   const tenant = await createProject(db);
