@@ -79,7 +79,8 @@ export async function sendBatch(options: TransportOptions, gzippedBody: Buffer):
     } catch {
       body = undefined;
     }
-    // A 2xx means the batch is durable on the server even if its body is odd: never resend it.
+    // A 2xx means the batch is durable on the server even if its body is odd: never resend it. That
+    // includes 202 (a Worker with an ingest queue: the batch waits there and is stored exactly once).
     if (isBatchResponse(body)) return { kind: "accepted", duplicate: body.duplicate, config: body.config };
     return { kind: "accepted", duplicate: false };
   }

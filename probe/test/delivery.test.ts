@@ -9,7 +9,15 @@ import { Spool } from "../src/spool.ts";
 import { parseRetryAfter, sendBatch } from "../src/transport.ts";
 import { defined, temporaryDirectory } from "./helpers.ts";
 
-type Behaviour = "ok" | "fail" | "reset" | "store-then-reset" | "throttle" | "unauthorized" | "reject";
+type Behaviour =
+  | "ok"
+  | "queued"
+  | "fail"
+  | "reset"
+  | "store-then-reset"
+  | "throttle"
+  | "unauthorized"
+  | "reject";
 
 /** Sample times are written as small offsets from T0: the server takes times from the year 2000 on only. */
 const T0 = 1_795_000_000_000;
@@ -77,12 +85,14 @@ class IngestServer {
     const duplicate = this.stored.has(batch.batchId);
     if (!duplicate) this.stored.set(batch.batchId, batch);
     if (behaviour === "store-then-reset") return void req.socket.destroy();
-    res.writeHead(200, { "Content-Type": "application/json" });
+    // "queued": a Worker with an ingest queue answers 202 once the batch is in the queue.
+    res.writeHead(behaviour === "queued" ? 202 : 200, { "Content-Type": "application/json" });
     res.end(
       JSON.stringify({
         batchId: batch.batchId,
         accepted: true,
-        duplicate,
+        duplicate: behaviour === "queued" ? false : duplicate,
+        ...(behaviour === "queued" ? { queued: true } : {}),
         config: { intervalSec: 60, journal: { minPriority: 3, units: ["web.service"] } },
       }),
     );
@@ -163,6 +173,21 @@ describe("spool and delivery", () => {
     // Exponential backoff with jitter (random() is fixed at 0.5 here), then the server's Retry-After.
     expect(sleeps).toEqual([750, 1_500, 3_000, 7_000, 12_000]);
     expect(configs.at(-1)).toEqual({ intervalSec: 60, journal: { minPriority: 3, units: ["web.service"] } });
+  });
+
+  it("takes a 202 (queued on the server) as delivered: the batch leaves the spool and is never sent again", async () => {
+    const server = await startServer();
+    server.script = ["queued", "queued"];
+    const { spool, delivery, configs } = await probe(server);
+    await spool.add(collectionWithSamples([0]));
+    await spool.add(collectionWithSamples([1_000]));
+
+    await delivery.drainUntilEmpty();
+
+    expect((await spool.list()).length).toBe(0);
+    expect(server.requests).toHaveLength(2);
+    expect(new Set(server.requests).size).toBe(2);
+    expect(configs).toHaveLength(2);
   });
 
   it("sends oldest first and keeps the order of split halves", async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { PROBE_BATCH_LIMITS, probeBatchV1Schema, TIME_BOUNDS } from "../src/index.ts";
+import {
+  PROBE_BATCH_LIMITS,
+  probeBatchQueuedResponseSchema,
+  probeBatchV1Schema,
+  queuedProbeBatchSchema,
+  TIME_BOUNDS,
+} from "../src/index.ts";
 
 const T = 1_795_000_000_000;
 const minimal = { v: 1, batchId: "b_0123456789", sentAt: 1_795_000_000_000 };
@@ -107,5 +113,27 @@ describe("probe batch v1", () => {
 
   it("rejects a batch id that could not be a key", () => {
     expect(probeBatchV1Schema.safeParse({ ...minimal, batchId: "../../etc" }).success).toBe(false);
+  });
+});
+
+describe("a queued probe batch", () => {
+  const message = { v: 1, hostId: "h-1", projectId: "p-1", receivedAt: T, batch: minimal };
+
+  it("carries the batch with the host and project the route authenticated", () => {
+    const parsed = queuedProbeBatchSchema.parse(message);
+    expect(parsed).toMatchObject({ hostId: "h-1", projectId: "p-1", batch: { batchId: minimal.batchId } });
+    expect(parsed.batch.logs).toEqual([]);
+  });
+
+  it("refuses a message without its host, or with a batch that is not valid", () => {
+    expect(queuedProbeBatchSchema.safeParse({ ...message, hostId: undefined }).success).toBe(false);
+    expect(queuedProbeBatchSchema.safeParse({ ...message, batch: { ...minimal, v: 2 } }).success).toBe(false);
+  });
+
+  it("is answered 202 with queued true and no duplicate verdict yet", () => {
+    const config = { intervalSec: 60, journal: { minPriority: 4, units: [] } };
+    const answer = { batchId: minimal.batchId, accepted: true, queued: true, duplicate: false, config };
+    expect(probeBatchQueuedResponseSchema.parse(answer)).toEqual(answer);
+    expect(probeBatchQueuedResponseSchema.safeParse({ ...answer, queued: false }).success).toBe(false);
   });
 });
