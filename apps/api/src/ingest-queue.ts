@@ -73,21 +73,35 @@ export async function queueBatch(
 export interface QueuedMessage {
   readonly id: string;
   readonly body: unknown;
+  /** deliveries so far, this one included (1 the first time) */
+  readonly attempts: number;
   ack(): void;
-  retry(): void;
+  retry(options?: { delaySeconds?: number }): void;
 }
 
 /** One delivery of messages (Cloudflare's `MessageBatch`). */
 export interface QueuedDelivery {
   readonly messages: readonly QueuedMessage[];
-  retryAll(): void;
 }
+
+/**
+ * How long a message waits before its next delivery: 10 s, doubling, at most an hour. Immediate retries
+ * would spend the consumer's `max_retries` (10) within seconds of a database outage; these span about
+ * two and a half hours before Queues give the message up.
+ */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(10 * 2 ** Math.max(0, attempts - 1), 3600);
+}
+
+const retryLater = (message: QueuedMessage) =>
+  message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
 
 /**
  * Consumes one delivery of queued batches.
  * 1. A message that fails validation, or whose host is gone, is acknowledged and counted `invalid`:
  *    retrying could never store it.
- * 2. The hosts are read in one query; if that fails (the database away) every message is retried.
+ * 2. The hosts are read in one query; if that fails (the database away) every message is retried, later
+ *    each time (`retryDelaySeconds`).
  * 3. The batches are stored in one transaction (`storeBatchGroup`); stored and repeated ones are
  *    acknowledged, a batch that failed is retried alone.
  * 4. Stored batches' rules are evaluated, as after a direct write; a failure there is logged, the batch
@@ -122,7 +136,7 @@ export async function consumeQueuedBatches(deps: LiveDeps, delivery: QueuedDeliv
     );
   } catch (err) {
     console.error("ingest queue: cannot read hosts; retrying the delivery", err);
-    delivery.retryAll();
+    for (const v of valid) retryLater(v.message);
     count("retried", valid.length);
     return;
   }
@@ -144,7 +158,7 @@ export async function consumeQueuedBatches(deps: LiveDeps, delivery: QueuedDeliv
     outcomes = await storeBatchGroup(db, runtime.engine, accepted);
   } catch (err) {
     console.error("ingest queue: storing a delivery failed; retrying it", err);
-    for (const a of accepted) a.message.retry();
+    for (const a of accepted) retryLater(a.message);
     count("retried", accepted.length);
     return;
   }
@@ -154,7 +168,7 @@ export async function consumeQueuedBatches(deps: LiveDeps, delivery: QueuedDeliv
     if (!item) continue;
     if (outcome.outcome === "failed") {
       console.error(`ingest queue: batch ${item.batch.batchId} not stored; retrying it`, outcome.error);
-      item.message.retry();
+      retryLater(item.message);
       count("retried");
       continue;
     }

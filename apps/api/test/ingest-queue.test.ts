@@ -4,7 +4,12 @@ import type { QueuedProbeBatch } from "@vigil/contract";
 import { ingestedBatches } from "@vigil/db";
 import { describe, expect, it } from "vitest";
 import { type LiveDeps, withRuntime } from "../src/deps.ts";
-import { consumeQueuedBatches, type IngestQueue, type QueuedDelivery } from "../src/ingest-queue.ts";
+import {
+  consumeQueuedBatches,
+  type IngestQueue,
+  type QueuedDelivery,
+  retryDelaySeconds,
+} from "../src/ingest-queue.ts";
 import { batch, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
 
 /** A queue that keeps what it is sent, and a delivery of it that records each message's fate. */
@@ -17,14 +22,14 @@ function memoryQueue(options: { refuse?: boolean } = {}) {
     },
   };
   const fates: string[] = [];
-  const deliver = (bodies: unknown[] = messages.splice(0)): QueuedDelivery => ({
+  const deliver = (bodies: unknown[] = messages.splice(0), attempts = 1): QueuedDelivery => ({
     messages: bodies.map((body, i) => ({
       id: `m${i}`,
       body,
+      attempts,
       ack: () => void fates.push(`ack m${i}`),
-      retry: () => void fates.push(`retry m${i}`),
+      retry: (options) => void fates.push(`retry m${i} in ${options?.delaySeconds ?? 0} s`),
     })),
-    retryAll: () => void fates.push("retry all"),
   });
   return { queue, messages, fates, deliver };
 }
@@ -89,12 +94,19 @@ describe("queued ingest on Node", () => {
     expect(await storedIds()).toEqual([]);
   });
 
-  it("retries the whole delivery while the database cannot be reached", async () => {
-    const { app, host, deliver, deps, fates, db } = await queuedApp();
+  it("retries the delivery later, and later each time, while the database cannot be reached", async () => {
+    const { app, host, messages, deliver, deps, fates, db } = await queuedApp();
     await sendBatch(app, host.hostToken, batch({ batchId: "retry-0001" }));
+    await sendBatch(app, host.hostToken, batch({ batchId: "retry-0002" }));
+    const queued = messages.splice(0);
     db.$client.close();
-    await consumeQueuedBatches(deps, deliver());
-    expect(fates).toEqual(["retry all"]);
-    expect(deps.runtime.metrics.value("vigil_queued_batches_total", { result: "retried" })).toBe(1);
+    await consumeQueuedBatches(deps, deliver(queued, 1));
+    await consumeQueuedBatches(deps, deliver(queued, 4));
+    expect(fates).toEqual(["retry m0 in 10 s", "retry m1 in 10 s", "retry m0 in 80 s", "retry m1 in 80 s"]);
+    expect(deps.runtime.metrics.value("vigil_queued_batches_total", { result: "retried" })).toBe(4);
+  });
+
+  it("waits at most an hour between deliveries of a message", () => {
+    expect([1, 2, 3, 9, 10, 50].map(retryDelaySeconds)).toEqual([10, 20, 40, 2560, 3600, 3600]);
   });
 });

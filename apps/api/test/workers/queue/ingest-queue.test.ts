@@ -118,7 +118,7 @@ describe("queued ingest on the Worker", () => {
     expect(await logCount(host.hostId)).toBe(1);
   });
 
-  it("stores a batch repeated within one delivery once", async () => {
+  it("stores a batch sent twice at the same moment once", async () => {
     const host = await enroll("web-twice-at-once");
     const body = batch();
     const answers = await Promise.all([send(host.hostToken, body), send(host.hostToken, body)]);
