@@ -95,13 +95,9 @@ describe("two schedulers on one database", () => {
     const { a, b, clock, receiver } = await twoSchedulers({ channels: 4, checks: 12 });
     // A few receivers fail first, so deliveries also go back to pending and are claimed again later.
     receiver.answers.push(503, 503, 503);
-    const lastRun = [new Map<string, number>(), new Map<string, number>()];
     clock.advance(121_000); // every heartbeat is past its grace: down
     for (let round = 0; round < 12; round++) {
-      await Promise.all([
-        runScheduledJobs(a, scheduledJobs, lastRun[0]),
-        runScheduledJobs(b, scheduledJobs, lastRun[1]),
-      ]);
+      await Promise.all([runScheduledJobs(a, scheduledJobs), runScheduledJobs(b, scheduledJobs)]);
       clock.advance(31_000);
     }
     const states = await deliveryStates(a.db);
@@ -194,10 +190,9 @@ describe("two schedulers on one database", () => {
     closeDb(a.db);
 
     // B ticks on: while A's lease holds, B never runs notify (one dispatcher at a time) ...
-    const lastRun = new Map<string, number>();
     while (receiver.accepted.length === 0 && clock.now() - wentDown <= 10 * 60_000) {
       clock.advance(TICK_MS);
-      await runScheduledJobs(b, scheduledJobs, lastRun);
+      await runScheduledJobs(b, scheduledJobs);
       if (clock.now() - wentDown < JOB_LEASE_MS) expect(receiver.requests).toHaveLength(0);
     }
     // ... and once it lapses, B takes the job and A's flip, and the notice goes out on that tick.
