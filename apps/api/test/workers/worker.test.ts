@@ -1,18 +1,14 @@
 // Runs inside workerd: the real Worker entry, talking to sqld over HTTP like a deployed Worker to Turso.
-import {
-  createExecutionContext,
-  createScheduledController,
-  env,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { createDb } from "@vigil/db";
 import { describe, expect, inject, it } from "vitest";
 import worker, { type Env } from "../../src/worker.ts";
 import { workerProbes } from "../../src/worker-probes.ts";
+import { cronOnlyEnv } from "./bindings.ts";
 
 // No spreading of HTTP runs over the minute in tests: scheduled() should finish at once.
 const workerEnv = (): Env => ({
-  ...(env as unknown as Env),
+  ...cronOnlyEnv(),
   LIBSQL_URL: inject("sqldUrl"),
   VIGIL_CHECK_SPREAD_MS: "0",
 });
