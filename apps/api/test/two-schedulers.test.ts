@@ -116,6 +116,37 @@ describe("two schedulers on one database", () => {
     expect(new Set(notices).size).toBe(4 * 12);
   });
 
+  it("fired for the same moment, run each job once between them, and only one of them retention in ten minutes", {
+    timeout: 60_000,
+  }, async () => {
+    const { a, b, clock } = await twoSchedulers({ channels: 1, checks: 2 });
+    const ran: string[] = [];
+    const counting = scheduledJobs.map((job) => ({
+      ...job,
+      run: async (deps: Parameters<typeof job.run>[0]) => {
+        ran.push(job.name);
+        return job.run(deps);
+      },
+    }));
+    const firedAt = clock.now();
+    await Promise.all([
+      runScheduledJobs(a, counting, { firedAt }),
+      runScheduledJobs(b, counting, { firedAt }),
+    ]);
+    expect(ran.sort()).toEqual(scheduledJobs.map((job) => job.name).sort());
+
+    ran.length = 0;
+    for (let tick = 1; tick * TICK_MS < 10 * 60_000; tick++) {
+      clock.advance(TICK_MS);
+      await Promise.all([runScheduledJobs(a, counting), runScheduledJobs(b, counting)]);
+    }
+    expect(ran.filter((job) => job === "retention")).toEqual([]);
+    expect(ran.filter((job) => job === "forecasts")).toHaveLength(1);
+    clock.advance(TICK_MS);
+    await Promise.all([runScheduledJobs(a, counting), runScheduledJobs(b, counting)]);
+    expect(ran.filter((job) => job === "retention")).toHaveLength(1);
+  });
+
   it("racing dispatchers without the job lease still never send a delivery twice", {
     timeout: 60_000,
   }, async () => {

@@ -6,7 +6,7 @@
  *    last successful run is at least its interval before this firing); a conditional UPDATE through the
  *    upsert's WHERE, so the write either changed one row (ours) or none (someone else's, or not due);
  * 2. renew while the job runs, each renewal guarded by owner, so a run that lost its lease learns so;
- * 3. release when done (expires now), recording the firing time as `last_run_at` if the run succeeded,
+ * 3. release when done (the lease expires), recording the firing time as `last_run_at` if the run succeeded,
  *    so the next tick anywhere may take it at once, but a second invocation of the same firing may not.
  * A holder that dies stops renewing: its lease lapses after `ttlMs` and the next scheduler takes the job.
  */
@@ -62,16 +62,17 @@ export async function renewLease(db: Db, lease: LeaseHandle, now: number, ttlMs:
 }
 
 /**
- * Gives the lease up (it expires now), unless someone else holds it by now. `ranAt`, given after a
- * successful run only, is recorded as the job's last run (never moving it back).
+ * Gives the lease up, unless someone else holds it by now. A released lease expires at 0, not at this
+ * scheduler's now, so one whose clock runs behind this one's (another isolate, a Durable Object) may take
+ * it at once. `ranAt`, given after a successful run only, is recorded as the job's last run (never moving
+ * it back).
  */
-export async function releaseLease(db: Db, lease: LeaseHandle, now: number, ranAt?: number): Promise<void> {
+export async function releaseLease(db: Db, lease: LeaseHandle, ranAt?: number): Promise<void> {
   const at = ranAt ?? null;
   await db.$client.execute({
-    sql: `update job_leases set expires_at = min(expires_at, ?),
-            last_run_at = coalesce(max(last_run_at, ?), ?, last_run_at)
+    sql: `update job_leases set expires_at = 0, last_run_at = coalesce(max(last_run_at, ?), ?, last_run_at)
           where job = ? and owner = ?`,
-    args: [now, at, at, lease.job, lease.owner],
+    args: [at, at, lease.job, lease.owner],
   });
 }
 
@@ -128,6 +129,6 @@ export async function withLease<T>(
   } finally {
     clearInterval(renewing);
     const ranAt = succeeded ? options.due?.firedAt : undefined;
-    await releaseLease(db, lease, options.now(), ranAt).catch(() => {});
+    await releaseLease(db, lease, ranAt).catch(() => {});
   }
 }

@@ -80,9 +80,19 @@ describe("job leases with a due-check", () => {
     expect(await takeLease(db, { job: "rollups", owner: "late" }, T0, TTL, { firedAt: T0, everyMs: 0 })).toBe(
       true,
     );
-    await releaseLease(db, { job: "rollups", owner: "late" }, T0 + 2 * MIN, T0 + MIN);
-    await releaseLease(db, { job: "rollups", owner: "late" }, T0 + 3 * MIN, T0);
+    await releaseLease(db, { job: "rollups", owner: "late" }, T0 + MIN);
+    await releaseLease(db, { job: "rollups", owner: "late" }, T0);
     expect(Number(await lastRunAt(db, "rollups"))).toBe(T0 + MIN);
+  });
+
+  it("free a released lease even for a scheduler whose clock runs behind the releaser's", async () => {
+    const db = await createTestDb();
+    const due = { firedAt: T0 + MIN, everyMs: 0 };
+    expect(await takeLease(db, { job: "notify", owner: "ahead" }, T0 + MIN, TTL, due)).toBe(true);
+    await releaseLease(db, { job: "notify", owner: "ahead" }, due.firedAt);
+    expect(
+      await takeLease(db, { job: "notify", owner: "behind" }, T0, TTL, { firedAt: T0 + 2 * MIN, everyMs: 0 }),
+    ).toBe(true);
   });
 
   it("take a job without a due-check whenever its lease is free, as before", async () => {
@@ -90,7 +100,7 @@ describe("job leases with a due-check", () => {
     const lease = { job: "notify", owner: "a" };
     expect(await takeLease(db, lease, T0, TTL)).toBe(true);
     expect(await takeLease(db, { job: "notify", owner: "b" }, T0 + 1, TTL)).toBe(false);
-    await releaseLease(db, lease, T0 + 2);
+    await releaseLease(db, lease);
     expect(await takeLease(db, { job: "notify", owner: "b" }, T0 + 3, TTL)).toBe(true);
   });
 });
