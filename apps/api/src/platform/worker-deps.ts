@@ -25,7 +25,7 @@ export interface Env {
   LIBSQL_URL: string;
   LIBSQL_AUTH_TOKEN?: string;
   VIGIL_VERSION?: string;
-  /** ms over which each minute's HTTP/TCP runs are spread; default 45000 */
+  /** ms over which each minute's HTTP/TCP runs are spread when the cron runs them (no CHECK_RUNNER); default 45000 */
   VIGIL_CHECK_SPREAD_MS?: string;
   /** seals webhook signing secrets (a Worker secret: `wrangler secret put VIGIL_SECRET_KEY`) */
   VIGIL_SECRET_KEY?: string;
