@@ -2,7 +2,18 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  plugins: [cloudflareTest({ main: "./src/worker.ts", wrangler: { configPath: "../../wrangler.toml" } })],
+  plugins: [
+    // The check runner (a Durable Object) sees only the bindings: its own sqld (from global-setup), and
+    // private targets allowed, since the test's HTTP target is on 127.0.0.1. Tests that pass their own env
+    // to the handlers leave CHECK_RUNNER out of it, so the cron runs their checks as before.
+    cloudflareTest(({ inject }) => ({
+      main: "./src/worker.ts",
+      wrangler: { configPath: "../../wrangler.toml" },
+      miniflare: {
+        bindings: { LIBSQL_URL: inject("runnerSqldUrl"), VIGIL_ALLOW_PRIVATE_TARGETS: "1" },
+      },
+    })),
+  ],
   test: {
     include: ["test/workers/**/*.test.ts"],
     // the queued ingest path needs [env.queued]'s queue bindings: vitest.queue.config.ts

@@ -17,7 +17,10 @@ import { notifyDeps } from "./notify.ts";
 /** One unit of periodic work (checks, rules, alert delivery, rollups, retention). */
 export interface ScheduledJob {
   name: string;
-  /** least time between two runs in one process; the Worker's per-minute cron runs every job each time */
+  /**
+   * Least time between two successful runs, wherever they ran (job_leases.last_run_at); without it a job
+   * runs once per firing of the scheduler.
+   */
   everyMs?: number;
   run(deps: LiveDeps): Promise<unknown>;
 }
@@ -28,38 +31,50 @@ export interface ScheduledJob {
  */
 export const JOB_LEASE_MS = 60_000;
 
+export interface ScheduledRun {
+  /**
+   * The moment this run was fired for: a cron trigger's scheduled time (the same for two invocations of one
+   * firing, so the second finds every job done), or the clock's now on the Node timer.
+   */
+  firedAt?: number;
+}
+
 /**
- * The periodic work both runtimes share: the Worker's cron trigger and the Node interval call this.
- * Jobs run one after another, each under its lease (job_leases), so two processes or isolates on one
- * database never run the same job at once: the one that finds the lease held skips that job this tick.
- * A failing job is logged and does not stop the others, since the next tick retries it anyway.
- * `lastRun` (kept by a long-lived caller) spaces out jobs that need not run every tick.
+ * The periodic work both runtimes share: the Worker's cron trigger and check runner and the Node interval
+ * call this. Jobs run one after another, each under its lease (job_leases), so two processes or isolates
+ * on one database never run the same job at once, and a job runs only when due: its last successful run is
+ * at least its interval (or, without one, this firing) behind. A job found held or not due is skipped.
+ * A failing job is logged and does not stop the others; it is not recorded as run, so it is tried again
+ * on the next firing.
  */
 export async function runScheduledJobs(
   given: AppDeps,
   jobs: readonly ScheduledJob[],
-  lastRun: Map<string, number> = new Map(),
+  { firedAt }: ScheduledRun = {},
 ): Promise<string[]> {
   const deps = withRuntime(given);
   const failed: string[] = [];
-  const now = deps.clock.now();
+  const fired = firedAt ?? deps.clock.now();
   // One owner per run: a lease this run took is released before the next run starts.
   const owner = crypto.randomUUID();
+  const count = (job: string, result: "ran" | "skipped-not-due" | "skipped-leased" | "failed") =>
+    deps.runtime.metrics.count("vigil_scheduler_jobs_total", { job, result });
   for (const job of jobs) {
-    const previous = lastRun.get(job.name);
-    if (job.everyMs && previous !== undefined && now - previous < job.everyMs) continue;
     try {
       const outcome = await withLease(
         deps.db,
         { job: job.name, owner },
-        { now: () => deps.clock.now(), ttlMs: JOB_LEASE_MS },
+        {
+          now: () => deps.clock.now(),
+          ttlMs: JOB_LEASE_MS,
+          due: { firedAt: fired, everyMs: job.everyMs ?? 0 },
+        },
         () => job.run(deps),
       );
-      // Spaced from its last run here; a job another scheduler held is tried again next tick.
-      if (outcome.ran) lastRun.set(job.name, now);
+      count(job.name, outcome.ran ? "ran" : `skipped-${outcome.reason}`);
     } catch (err) {
-      lastRun.set(job.name, now);
       failed.push(job.name);
+      count(job.name, "failed");
       console.error(`scheduled job ${job.name} failed`, err);
     }
   }

@@ -419,16 +419,12 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
   deps.config = { ...deps.config, siteUrl };
   app = createApp(deps);
 
-  const lastRun = new Map<string, number>();
   // Links in alerts point at the listen URL unless the operator set VIGIL_PUBLIC_URL.
   const schedulerDeps: AppDeps = {
     ...deps,
     config: { ...deps.config, publicUrl: deps.config.publicUrl ?? url },
   };
-  const stopTicking = startInterval(
-    () => runWatchedTick(schedulerDeps, scheduledJobs, lastRun),
-    settings.tickMs,
-  );
+  const stopTicking = startInterval(() => runWatchedTick(schedulerDeps, scheduledJobs), settings.tickMs);
 
   // credentials.json is complete before anything is logged, so automation that waits for the first line can read it.
   const unshown = credentialsToShow(credentialsFile);

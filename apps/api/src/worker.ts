@@ -1,200 +1,24 @@
 /**
- * Cloudflare Workers entry. Builds deps per invocation from the bindings (no module-scope clients: a
- * Worker isolate is reused across requests, and a client created at import time would outlive its env).
+ * Cloudflare Workers entry: the fetch, cron and ingest queue handlers, and the check runner (a Durable Object) whose alarm
+ * runs HTTP/TCP checks at their period. Deps are built per invocation from the bindings (worker-deps.ts).
  */
 
-import { connect } from "cloudflare:sockets";
-import { createDb } from "@vigil/db";
-import { type SignUpMode, systemClock } from "@vigil/engine";
-import { httpMailer, type Mailer, socketSmtpMailer } from "@vigil/notify";
-import { createApp, defaultConfig } from "./app.ts";
-import {
-  type AppDeps,
-  defaultSelfWatch,
-  type ProbeAssets,
-  type StatusCache,
-  type WebAssets,
-  withRuntime,
-} from "./deps.ts";
-import { consumeQueuedBatches, type IngestQueue } from "./ingest-queue.ts";
-import { limitsFromEnv } from "./limits.ts";
-import { scheduledJobs } from "./scheduler.ts";
-import { createRuntime, type Runtime } from "./self/runtime.ts";
-import { runWatchedTick } from "./self/watched-tick.ts";
-import { workerProbes } from "./worker-probes.ts";
+import { createApp } from "./app.ts";
+import { withRuntime } from "./deps.ts";
+import { consumeQueuedBatches } from "./ingest-queue.ts";
+import { cronTick } from "./platform/check-runner.ts";
+import { depsFor, type Env } from "./platform/worker-deps.ts";
 
-export interface Env {
-  LIBSQL_URL: string;
-  LIBSQL_AUTH_TOKEN?: string;
-  VIGIL_VERSION?: string;
-  /** ms over which each minute's HTTP/TCP runs are spread; default 45000 */
-  VIGIL_CHECK_SPREAD_MS?: string;
-  /** seals webhook signing secrets (a Worker secret: `wrangler secret put VIGIL_SECRET_KEY`) */
-  VIGIL_SECRET_KEY?: string;
-  /** alert email through an HTTP email API (Workers have no SMTP client here) */
-  VIGIL_EMAIL_API_URL?: string;
-  VIGIL_EMAIL_API_KEY?: string;
-  VIGIL_MAIL_FROM?: string;
-  VIGIL_PUBLIC_URL?: string;
-  /** SMTP from the Worker over `cloudflare:sockets` (smtp://… STARTTLS, smtps://… TLS) */
-  VIGIL_SMTP_URL?: string;
-  /** "1" lets webhooks and checks reach private addresses (local development and tests only) */
-  VIGIL_ALLOW_PRIVATE_TARGETS?: string;
-  /** who may create an account: open, invite (default) or closed (only the setup link) */
-  VIGIL_SIGNUP?: string;
-  /** comma-separated origins whose pages may call with a session cookie */
-  VIGIL_TRUSTED_ORIGINS?: string;
-  /** the dashboard, the probe's installer and bundle (wrangler.toml [assets]) */
-  ASSETS?: Fetcher;
-  /** dead-man switch: fetched after a healthy cron tick, at most once a minute */
-  VIGIL_HEARTBEAT_URL?: string;
-  /** bearer token for the self-metrics on /metrics (a Worker secret); unset: nobody reads them */
-  VIGIL_METRICS_TOKEN?: string;
-  /**
-   * Optional: the queue probe batches wait in (wrangler.toml [env.queued]); with it the batch endpoint
-   * answers 202 once a batch is queued, and `queue` below stores them in groups.
-   */
-  INGEST_QUEUE?: Queue;
-  /** rate limits and caps: VIGIL_LIMIT_* and VIGIL_MAX_* (see limits.ts and the README) */
-  [limit: `VIGIL_LIMIT_${string}` | `VIGIL_MAX_${string}`]: string | undefined;
-}
-
-/** install.sh and the bundle from the Worker's static assets; the standalone executable is not among them. */
-function assetsFrom(assets: Fetcher): ProbeAssets {
-  return {
-    async read(name) {
-      const res = await assets.fetch(new Request(`https://assets.invalid/${name}`));
-      // The single-page fallback answers a missing file with the dashboard's index.html.
-      const html = res.headers.get("content-type")?.startsWith("text/html");
-      return res.ok && !html ? res.text() : null;
-    },
-  };
-}
-
-function workerMailer(env: Env): Mailer | undefined {
-  const from = env.VIGIL_MAIL_FROM ?? "Vigil <vigil@localhost>";
-  if (env.VIGIL_SMTP_URL) {
-    return socketSmtpMailer({
-      url: env.VIGIL_SMTP_URL,
-      from,
-      connect: (hostname, port, tls) =>
-        connect({ hostname, port }, { secureTransport: tls, allowHalfOpen: false }),
-    });
-  }
-  if (env.VIGIL_EMAIL_API_URL && env.VIGIL_EMAIL_API_KEY) {
-    return httpMailer({ url: env.VIGIL_EMAIL_API_URL, key: env.VIGIL_EMAIL_API_KEY, from });
-  }
-  return undefined;
-}
-
-/** JSON, not the default structured clone: the consumer validates plain data, whatever wrote it. */
-function queueProducer(queue: Queue): IngestQueue {
-  return {
-    send: async (message) => {
-      await queue.send(message, { contentType: "json" });
-    },
-  };
-}
-
-const DEFAULT_SPREAD_MS = 45_000;
-
-/** An unknown mode falls back to invite-only: the Worker has no startup to refuse it at. */
-function signUpMode(value: string | undefined): SignUpMode {
-  return value === "open" || value === "closed" ? value : "invite";
-}
-
-/**
- * Status page renders in the Cache API of the data centre serving the request. Keys carry the page's
- * version, so after a state change the next request misses and renders afresh; old entries expire.
- */
-function edgeStatusCache(ttlMs: number): StatusCache {
-  const url = (key: string) => `https://status-cache.vigil.invalid/${encodeURIComponent(key)}`;
-  return {
-    async get(key) {
-      const res = await caches.default.match(url(key));
-      if (!res) return null;
-      return { body: await res.text(), contentType: res.headers.get("content-type") ?? "text/plain" };
-    },
-    async put(key, render) {
-      const headers = {
-        "content-type": render.contentType,
-        "cache-control": `max-age=${Math.ceil(ttlMs / 1000)}`,
-      };
-      await caches.default.put(url(key), new Response(render.body, { headers }));
-    },
-  };
-}
-
-/**
- * What this isolate keeps between the requests and cron runs it serves (DESIGN: the entry owns it): the
- * engine's caches, turn queues and group committers, rate limit windows and self-metrics. One per
- * database URL, since an engine state must not mix two databases (tests point one isolate at several).
- * Limits are those of `createRuntime` and EngineState; counters are per isolate, while rate limit counts
- * meet in the database, and the gauges on /metrics and /readyz are read from it. Caches are shared by
- * the isolate's requests, turns and group commits are not (the runtime forbids waiting across requests).
- */
-const isolateRuntimes = new Map<string, Runtime>();
-
-function isolateRuntime(databaseUrl: string): Runtime {
-  let runtime = isolateRuntimes.get(databaseUrl);
-  if (!runtime) {
-    runtime = createRuntime(Date.now(), "request");
-    isolateRuntimes.set(databaseUrl, runtime);
-  }
-  return runtime;
-}
-
-function depsFor(env: Env): AppDeps {
-  const mailer = workerMailer(env);
-  const { limits, problems } = limitsFromEnv(env as unknown as Record<string, string | undefined>);
-  for (const problem of problems) console.error(`vigil: ${problem}; using the default`);
-  const allowPrivateTargets = env.VIGIL_ALLOW_PRIVATE_TARGETS === "1";
-  return {
-    db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN }),
-    clock: systemClock,
-    config: {
-      ...defaultConfig,
-      version: env.VIGIL_VERSION ?? defaultConfig.version,
-      checkSpreadMs: env.VIGIL_CHECK_SPREAD_MS ? Number(env.VIGIL_CHECK_SPREAD_MS) : DEFAULT_SPREAD_MS,
-      ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
-      allowPrivateTargets,
-      ...(env.VIGIL_PUBLIC_URL ? { publicUrl: env.VIGIL_PUBLIC_URL.replace(/\/+$/, "") } : {}),
-      signUpMode: signUpMode(env.VIGIL_SIGNUP),
-      limits,
-      selfWatch: {
-        ...defaultSelfWatch,
-        ...(env.VIGIL_HEARTBEAT_URL ? { heartbeatUrl: env.VIGIL_HEARTBEAT_URL } : {}),
-        ...(env.VIGIL_METRICS_TOKEN ? { metricsToken: env.VIGIL_METRICS_TOKEN } : {}),
-      },
-      ...(env.VIGIL_TRUSTED_ORIGINS
-        ? {
-            trustedOrigins: env.VIGIL_TRUSTED_ORIGINS.split(",")
-              .map((o) => o.trim())
-              .filter(Boolean),
-          }
-        : {}),
-    },
-    probes: workerProbes(allowPrivateTargets),
-    // Cloudflare sets this header itself, replacing whatever a client sent.
-    clientAddress: (request) => request.headers.get("cf-connecting-ip"),
-    ...(env.ASSETS ? { probeAssets: assetsFrom(env.ASSETS), webAssets: env.ASSETS as WebAssets } : {}),
-    ...(mailer ? { mailer } : {}),
-    ...(env.INGEST_QUEUE ? { ingestQueue: queueProducer(env.INGEST_QUEUE) } : {}),
-    statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),
-    runtime: isolateRuntime(env.LIBSQL_URL),
-  };
-}
+export { CheckRunner } from "./platform/check-runner.ts";
+export type { Env } from "./platform/worker-deps.ts";
 
 export default {
   async fetch(request, env, _ctx) {
     return createApp(depsFor(env)).fetch(request);
   },
-  async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(
-      runWatchedTick(depsFor(env), scheduledJobs).then(async ({ heartbeat }) => {
-        await heartbeat;
-      }),
-    );
+  async scheduled(controller, env, ctx) {
+    // The scheduled time, not now: two invocations of one firing then find the same jobs done.
+    ctx.waitUntil(cronTick(depsFor(env), env.CHECK_RUNNER, controller.scheduledTime));
   },
   /** Deliveries of the ingest queue (consumer settings in wrangler.toml [env.queued]). */
   async queue(batch, env, _ctx) {

@@ -129,15 +129,12 @@ describe("the secrets a deploy uploads", () => {
 });
 
 describe("the queued environment of wrangler.toml", () => {
-  it("repeats the top level's vars, assets and triggers, and alone binds the ingest queue", async () => {
+  it("alone binds the ingest queue", async () => {
     const { experimental_readRawConfig } = await import("wrangler");
     const { rawConfig } = experimental_readRawConfig({
       config: resolve(import.meta.dirname, "../../../wrangler.toml"),
     });
     const queued = rawConfig.env?.queued;
-    expect(queued?.vars).toEqual(rawConfig.vars);
-    expect(queued?.assets).toEqual(rawConfig.assets);
-    expect(queued?.triggers).toEqual(rawConfig.triggers);
     expect(rawConfig.queues).toBeUndefined();
     for (const other of ["staging", "production"]) expect(rawConfig.env?.[other]?.queues).toBeUndefined();
     expect(queued?.queues?.producers).toEqual([{ binding: "INGEST_QUEUE", queue: "vigil-ingest" }]);

@@ -193,6 +193,8 @@ describe("/metrics, Vigil's own", () => {
     expect(lines).toContain("vigil_scheduler_tick_duration_seconds_count 1");
     expect(lines).toContain('vigil_scheduler_tick_duration_seconds_bucket{le="+Inf"} 1');
     expect(lines).toContain('vigil_deliveries_total{result="sent"} 1');
+    expect(lines).toContain('vigil_scheduler_jobs_total{job="checks",result="ran"} 1');
+    expect(lines).toContain('vigil_scheduler_jobs_total{job="retention",result="ran"} 1');
     expect(lines).toContain(
       `vigil_check_status{project_id="${project.id}",check_id="${up.id}",kind="heartbeat",status="up"} 1`,
     );

@@ -95,13 +95,9 @@ describe("two schedulers on one database", () => {
     const { a, b, clock, receiver } = await twoSchedulers({ channels: 4, checks: 12 });
     // A few receivers fail first, so deliveries also go back to pending and are claimed again later.
     receiver.answers.push(503, 503, 503);
-    const lastRun = [new Map<string, number>(), new Map<string, number>()];
     clock.advance(121_000); // every heartbeat is past its grace: down
     for (let round = 0; round < 12; round++) {
-      await Promise.all([
-        runScheduledJobs(a, scheduledJobs, lastRun[0]),
-        runScheduledJobs(b, scheduledJobs, lastRun[1]),
-      ]);
+      await Promise.all([runScheduledJobs(a, scheduledJobs), runScheduledJobs(b, scheduledJobs)]);
       clock.advance(31_000);
     }
     const states = await deliveryStates(a.db);
@@ -118,6 +114,37 @@ describe("two schedulers on one database", () => {
     );
     expect(notices).toHaveLength(4 * 12);
     expect(new Set(notices).size).toBe(4 * 12);
+  });
+
+  it("fired for the same moment, run each job once between them, and only one of them retention in ten minutes", {
+    timeout: 60_000,
+  }, async () => {
+    const { a, b, clock } = await twoSchedulers({ channels: 1, checks: 2 });
+    const ran: string[] = [];
+    const counting = scheduledJobs.map((job) => ({
+      ...job,
+      run: async (deps: Parameters<typeof job.run>[0]) => {
+        ran.push(job.name);
+        return job.run(deps);
+      },
+    }));
+    const firedAt = clock.now();
+    await Promise.all([
+      runScheduledJobs(a, counting, { firedAt }),
+      runScheduledJobs(b, counting, { firedAt }),
+    ]);
+    expect(ran.sort()).toEqual(scheduledJobs.map((job) => job.name).sort());
+
+    ran.length = 0;
+    for (let tick = 1; tick * TICK_MS < 10 * 60_000; tick++) {
+      clock.advance(TICK_MS);
+      await Promise.all([runScheduledJobs(a, counting), runScheduledJobs(b, counting)]);
+    }
+    expect(ran.filter((job) => job === "retention")).toEqual([]);
+    expect(ran.filter((job) => job === "forecasts")).toHaveLength(1);
+    clock.advance(TICK_MS);
+    await Promise.all([runScheduledJobs(a, counting), runScheduledJobs(b, counting)]);
+    expect(ran.filter((job) => job === "retention")).toHaveLength(1);
   });
 
   it("racing dispatchers without the job lease still never send a delivery twice", {
@@ -194,10 +221,9 @@ describe("two schedulers on one database", () => {
     closeDb(a.db);
 
     // B ticks on: while A's lease holds, B never runs notify (one dispatcher at a time) ...
-    const lastRun = new Map<string, number>();
     while (receiver.accepted.length === 0 && clock.now() - wentDown <= 10 * 60_000) {
       clock.advance(TICK_MS);
-      await runScheduledJobs(b, scheduledJobs, lastRun);
+      await runScheduledJobs(b, scheduledJobs);
       if (clock.now() - wentDown < JOB_LEASE_MS) expect(receiver.requests).toHaveLength(0);
     }
     // ... and once it lapses, B takes the job and A's flip, and the notice goes out on that tick.

@@ -13,6 +13,8 @@ const COUNTERS = {
     "Queued probe batches consumed, by result (stored, duplicate, invalid: acked unstored, retried)",
   vigil_rate_limited_total: "Requests refused with 429, by limit",
   vigil_scheduler_ticks_total: "Scheduler ticks completed, by result (ok, or failed when a job failed)",
+  vigil_scheduler_jobs_total:
+    "Scheduled jobs by job and result: ran, skipped-not-due (ran within its interval or this firing), skipped-leased (held elsewhere), failed",
   vigil_deliveries_total: "Notice deliveries attempted by the dispatcher, by result",
   vigil_heartbeat_pings_total: "Dead-man pings sent to VIGIL_HEARTBEAT_URL, by result",
 } as const;

@@ -8,7 +8,7 @@
  */
 import { markTickCompleted } from "@vigil/engine";
 import type { AppDeps } from "../deps.ts";
-import { runScheduledJobs, type ScheduledJob } from "../scheduler.ts";
+import { runScheduledJobs, type ScheduledJob, type ScheduledRun } from "../scheduler.ts";
 
 export interface WatchedTick {
   failed: string[];
@@ -19,10 +19,10 @@ export interface WatchedTick {
 export async function runWatchedTick(
   deps: AppDeps,
   jobs: readonly ScheduledJob[],
-  lastRun?: Map<string, number>,
+  run: ScheduledRun = {},
 ): Promise<WatchedTick> {
   const started = performance.now();
-  const failed = await runScheduledJobs(deps, jobs, lastRun);
+  const failed = await runScheduledJobs(deps, jobs, run);
   const durationMs = performance.now() - started;
   const metrics = deps.runtime?.metrics;
   metrics?.observe("vigil_scheduler_tick_duration_seconds", durationMs / 1000);

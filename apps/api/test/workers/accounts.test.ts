@@ -1,12 +1,13 @@
 // Accounts inside workerd against sqld: the setup link, an invitation mailed over cloudflare:sockets SMTP,
 // sign-up with email verification, sign-in, a role applied, sign-out.
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import worker, { type Env } from "../../src/worker.ts";
+import { cronOnlyEnv } from "./bindings.ts";
 
 const SITE = "https://vigil.test";
 const workerEnv = (): Env => ({
-  ...(env as unknown as Env),
+  ...cronOnlyEnv(),
   LIBSQL_URL: inject("sqldUrl"),
   VIGIL_SECRET_KEY: "workerd-test-secret-0123456789abcdef",
   VIGIL_PUBLIC_URL: SITE,

@@ -1,11 +1,12 @@
 // Runs inside workerd: concurrent pings through the real Worker entry, against sqld. Every request of the
 // isolate shares its runtime state (turns, caches, group commits), as in production.
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import worker, { type Env } from "../../src/worker.ts";
+import { cronOnlyEnv } from "./bindings.ts";
 
 const workerEnv = (): Env => ({
-  ...(env as unknown as Env),
+  ...cronOnlyEnv(),
   LIBSQL_URL: inject("sqldUrl"),
   VIGIL_CHECK_SPREAD_MS: "0",
   // Every ping here comes from one address: the per-address ping limit is not what is tested.

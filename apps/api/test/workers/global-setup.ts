@@ -1,4 +1,6 @@
-// Runs in Node before the workerd tests: a real sqld, migrated, with one project and an admin key.
+// Runs in Node before the workerd tests: a real sqld, migrated, with one project and an admin key; a
+// second one for the check runner (a Durable Object reads its database URL from the bindings, not from a
+// test's env), and a real HTTP target on 127.0.0.1 for its checks.
 
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -22,6 +24,11 @@ declare module "vitest" {
     logUrl: string;
     /** the one-time setup link's token, minted on the sqld database as `npm run deploy` does */
     setupToken: string;
+    /** the check runner's database (the LIBSQL_URL binding) and the project in it */
+    runnerSqldUrl: string;
+    runnerProjectId: string;
+    /** an HTTP target answering 200; GET `${targetUrl}/__hits` counts the other requests it had */
+    targetUrl: string;
   }
 }
 
@@ -53,7 +60,38 @@ async function startSinks() {
   };
 }
 
+/** A real HTTP target for checks: answers 200 and counts what it answered. */
+async function startTarget() {
+  let hits = 0;
+  const server = createServer((req, res) => {
+    if (req.url === "/__hits") {
+      res.end(String(hits));
+      return;
+    }
+    hits++;
+    res.end("ok");
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+async function migratedWithProject(url: string) {
+  const db = createDb({ url });
+  await migrateDb(db);
+  const tenant = await createProject(db);
+  closeDb(db);
+  return tenant.id;
+}
+
 export default async function setup(project: TestProject) {
+  const runnerSqld = await startSqld();
+  project.provide("runnerSqldUrl", runnerSqld.url);
+  project.provide("runnerProjectId", await migratedWithProject(runnerSqld.url));
+  const target = await startTarget();
+  project.provide("targetUrl", target.url);
   // vitest.queue.config.ts picks the port, since the queue consumer's bindings are fixed before this runs.
   const port = process.env.VIGIL_TEST_SQLD_PORT;
   const sqld = await startSqld(port ? { port: Number(port) } : {});
@@ -76,6 +114,8 @@ export default async function setup(project: TestProject) {
   project.provide("logUrl", sinks.logUrl);
   return async () => {
     await sinks.stop();
+    await target.stop();
     await sqld.stop();
+    await runnerSqld.stop();
   };
 }

@@ -1,18 +1,14 @@
 // Limits and self-watching inside workerd, against sqld: counts that must be global meet in the database.
-import {
-  createExecutionContext,
-  createScheduledController,
-  env,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { errorBodySchema } from "@vigil/contract";
 import { describe, expect, inject, it } from "vitest";
 import worker, { type Env } from "../../src/worker.ts";
+import { cronOnlyEnv } from "./bindings.ts";
 
 const METRICS_TOKEN = "workers-metrics-token-0123456789";
 
 const workerEnv = (extra: Partial<Env> = {}): Env => ({
-  ...(env as unknown as Env),
+  ...cronOnlyEnv(),
   LIBSQL_URL: inject("sqldUrl"),
   VIGIL_CHECK_SPREAD_MS: "0",
   VIGIL_METRICS_TOKEN: METRICS_TOKEN,

@@ -1,9 +1,10 @@
 // The status page served by the Worker entry inside workerd, with renders kept in the Cache API.
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import worker, { type Env } from "../../src/worker.ts";
+import { cronOnlyEnv } from "./bindings.ts";
 
-const workerEnv = (): Env => ({ ...(env as unknown as Env), LIBSQL_URL: inject("sqldUrl") });
+const workerEnv = (): Env => ({ ...cronOnlyEnv(), LIBSQL_URL: inject("sqldUrl") });
 
 async function call(path: string, init?: RequestInit) {
   const ctx = createExecutionContext();

@@ -9,7 +9,7 @@
  * Every state write is compare-and-set, so two overlapping ticks never record the same change twice.
  */
 import { type CheckRow, checks, type Db, hosts, uptimeDaily } from "@vigil/db";
-import { and, asc, eq, lt, lte, notInArray } from "drizzle-orm";
+import { and, asc, eq, lt, lte, min, notInArray } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { EngineState } from "../engine-state.ts";
 import { runActiveCheck } from "./active.ts";
@@ -95,6 +95,15 @@ export async function noteHostSeen(db: Db, projectId: string, hostId: string, no
     .update(checks)
     .set({ alertAfter: now })
     .where(and(eq(checks.projectId, projectId), eq(checks.hostId, hostId), eq(checks.status, "down")));
+}
+
+/**
+ * The earliest deadline among all checks (`alert_after`), or null when none has one: when the next tick has
+ * work, read from the deadline index. The Workers check runner sets its next alarm by it.
+ */
+export async function nextCheckDeadline(db: Db): Promise<number | null> {
+  const [row] = await db.select({ at: min(checks.alertAfter) }).from(checks);
+  return row?.at ?? null;
 }
 
 function stableOffset(id: string, spreadMs: number): number {
