@@ -128,7 +128,11 @@ function isolateRuntime(databaseUrl: string): Runtime {
   return runtime;
 }
 
-function depsFor(env: Env): AppDeps {
+/**
+ * The Worker's dependencies from its bindings. `overrides` replaces single parts (the behaviour suite
+ * injects a clock it moves); everything else stays the Worker's own.
+ */
+export function workerDeps(env: Env, overrides: Partial<AppDeps> = {}): AppDeps {
   const mailer = workerMailer(env);
   const { limits, problems } = limitsFromEnv(env as unknown as Record<string, string | undefined>);
   for (const problem of problems) console.error(`vigil: ${problem}; using the default`);
@@ -165,16 +169,17 @@ function depsFor(env: Env): AppDeps {
     ...(mailer ? { mailer } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),
     runtime: isolateRuntime(env.LIBSQL_URL),
+    ...overrides,
   };
 }
 
 export default {
   async fetch(request, env, _ctx) {
-    return createApp(depsFor(env)).fetch(request);
+    return createApp(workerDeps(env)).fetch(request);
   },
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(
-      runWatchedTick(depsFor(env), scheduledJobs).then(async ({ heartbeat }) => {
+      runWatchedTick(workerDeps(env), scheduledJobs).then(async ({ heartbeat }) => {
         await heartbeat;
       }),
     );

@@ -9,6 +9,7 @@ import { issueSetupToken, systemClock } from "@vigil/engine";
 import { startSmtpSink, startWebhookReceiver } from "@vigil/notify/testing";
 import type { TestProject } from "vitest/node";
 import { startSqld } from "../../scripts/sqld.ts";
+import { startFixtures } from "../behaviour/fixtures.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -22,6 +23,8 @@ declare module "vitest" {
     logUrl: string;
     /** the one-time setup link's token, minted on the sqld database as `npm run deploy` does */
     setupToken: string;
+    /** the behaviour suite's outside servers and fresh sqld databases (test/behaviour/fixtures.ts) */
+    behaviourControlUrl: string;
   }
 }
 
@@ -72,7 +75,10 @@ export default async function setup(project: TestProject) {
   project.provide("smtpUrl", sinks.smtpUrl);
   project.provide("receiverUrl", sinks.receiverUrl);
   project.provide("logUrl", sinks.logUrl);
+  const behaviour = await startFixtures({ databases: true });
+  project.provide("behaviourControlUrl", behaviour.controlUrl);
   return async () => {
+    await behaviour.stop();
     await sinks.stop();
     await sqld.stop();
   };
