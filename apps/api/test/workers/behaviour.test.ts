@@ -34,9 +34,13 @@ async function workerTarget(): Promise<{ target: Target; drop: () => Promise<voi
   const deps = () => workerDeps(workerEnv, { clock });
   const target: Target = {
     runtime: "worker",
+    // Absolute URLs as given (a case may name the host); paths on http://localhost, as app.request does.
     request: async (path, init) =>
       createApp(deps()).fetch(
-        new Request(`http://localhost${path}`, init) as Request<unknown, IncomingRequestCfProperties>,
+        new Request(/^https?:/.test(path) ? path : `http://localhost${path}`, init) as Request<
+          unknown,
+          IncomingRequestCfProperties
+        >,
       ),
     clock,
     async tick() {
