@@ -57,7 +57,8 @@ async function nodeTarget(): Promise<{ target: Target; db: Db }> {
     request: async (path, init) => app.request(path, init),
     clock,
     async tick() {
-      await runWatchedTick(deps, scheduledJobs);
+      const { failed } = await runWatchedTick(deps, scheduledJobs);
+      if (failed.length) throw new Error(`scheduled jobs failed: ${failed.join(", ")}`);
     },
     adminKey: admin.key,
     projectId: project.id,

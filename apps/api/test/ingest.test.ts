@@ -8,7 +8,6 @@ import { batch, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts
 
 const T0 = Date.UTC(2026, 10, 27, 12);
 const MIN = 60_000;
-const _HOUR = 60 * MIN;
 
 const sample = (ts: number, fields: Record<string, unknown> = {}) => ({
   ts,
@@ -17,10 +16,6 @@ const sample = (ts: number, fields: Record<string, unknown> = {}) => ({
   memory: { totalBytes: 4e9, availableBytes: 1e9 },
   ...fields,
 });
-
-async function _json<T>(res: Response | Promise<Response>): Promise<T> {
-  return (await (await res).json()) as T;
-}
 
 describe("rollups and retention", () => {
   it("keep raw samples and logs within their bounds while rollups stay", async () => {

@@ -1,6 +1,16 @@
 /** Every behaviour case, by area: the Node runner (test/behaviour.test.ts) and the Worker runner run these. */
+import { apiCases } from "./api.cases.ts";
 import { checksCases } from "./checks.cases.ts";
+import { configureCases } from "./configure-routes.cases.ts";
 import { ingestCases } from "./ingest.cases.ts";
 import { pingsCases } from "./ping.cases.ts";
+import { rulesCases } from "./rules.cases.ts";
 
-export const areas = [...pingsCases, ...checksCases, ...ingestCases];
+export const areas = [
+  ...pingsCases,
+  ...checksCases,
+  ...ingestCases,
+  ...rulesCases,
+  ...apiCases,
+  ...configureCases,
+];

@@ -103,8 +103,12 @@ export async function ping(t: Target, path: string, init?: RequestInit): Promise
 }
 
 export async function createKey(t: Target, scopes: string[], name = "key"): Promise<string> {
-  const { key } = await write<{ key: string }>(t, "POST", "/api/v1/api-keys", { name, scopes });
-  return key;
+  return (await newKey(t, scopes, name)).key;
+}
+
+/** A key made over the API with an admin key (the target's unless `adminKey` names another project's). */
+export async function newKey(t: Target, scopes: string[], name = "key", adminKey = t.adminKey) {
+  return write<{ key: string; id: string }>(t, "POST", "/api/v1/api-keys", { name, scopes }, 201, adminKey);
 }
 
 /** Enrols a host as install.sh does: an enrolment token, then /probe/enroll. */

@@ -13,7 +13,10 @@ export interface Target {
   request(path: string, init?: RequestInit): Promise<Response>;
   /** the clock the app and its scheduler read */
   clock: { now(): number; advance(ms: number): void; set(ms: number): void };
-  /** runs every scheduled job once at the current clock (checks, rules, notify, rollups, retention, purge) */
+  /**
+   * runs every scheduled job once at the current clock (checks, rules, notify, rollups, retention, purge);
+   * throws when one of them failed
+   */
   tick(): Promise<void>;
   adminKey: string;
   projectId: string;

@@ -44,7 +44,8 @@ async function workerTarget(): Promise<{ target: Target; drop: () => Promise<voi
       ),
     clock,
     async tick() {
-      await runWatchedTick(deps(), scheduledJobs);
+      const { failed } = await runWatchedTick(deps(), scheduledJobs);
+      if (failed.length) throw new Error(`scheduled jobs failed: ${failed.join(", ")}`);
     },
     adminKey: db.adminKey,
     projectId: db.projectId,
