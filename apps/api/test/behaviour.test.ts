@@ -57,7 +57,9 @@ async function nodeTarget(): Promise<{ target: Target; db: Db }> {
     request: async (path, init) => app.request(path, init),
     clock,
     async tick() {
-      const { failed } = await runWatchedTick(deps, scheduledJobs);
+      // As server.ts does: links in alerts name the listen URL (here the one app.request uses).
+      const scheduler = { ...deps, config: { ...deps.config, publicUrl: "http://localhost" } };
+      const { failed } = await runWatchedTick(scheduler, scheduledJobs);
       if (failed.length) throw new Error(`scheduled jobs failed: ${failed.join(", ")}`);
     },
     adminKey: admin.key,

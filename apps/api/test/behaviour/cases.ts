@@ -1,4 +1,5 @@
 /** Every behaviour case, by area: the Node runner (test/behaviour.test.ts) and the Worker runner run these. */
+import { alertsCases } from "./alerts.cases.ts";
 import { apiCases } from "./api.cases.ts";
 import { checksCases } from "./checks.cases.ts";
 import { configureCases } from "./configure-routes.cases.ts";
@@ -11,6 +12,7 @@ export const areas = [
   ...checksCases,
   ...ingestCases,
   ...rulesCases,
+  ...alertsCases,
   ...apiCases,
   ...configureCases,
 ];

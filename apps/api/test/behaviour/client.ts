@@ -126,7 +126,7 @@ export async function enrollHost(t: Requester, adminKey: string, facts: Record<s
   return (await res.json()) as { hostId: string; hostToken: string; config: { intervalSec: number } };
 }
 
-async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
   const stream = new Response(bytes).body?.pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
@@ -138,7 +138,7 @@ export async function sendBatch(
   body: unknown,
   options: { gzip?: boolean } = {},
 ): Promise<Response> {
-  const json = new TextEncoder().encode(JSON.stringify(body));
+  const json = new TextEncoder().encode(JSON.stringify(body)) as Uint8Array<ArrayBuffer>;
   const plain = options.gzip === false;
   return t.request("/api/v1/probe/batches", {
     method: "POST",

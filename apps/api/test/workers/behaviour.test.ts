@@ -44,7 +44,9 @@ async function workerTarget(): Promise<{ target: Target; drop: () => Promise<voi
       ),
     clock,
     async tick() {
-      const { failed } = await runWatchedTick(deps(), scheduledJobs);
+      // A cron run has no request to take a URL from: links in alerts need VIGIL_PUBLIC_URL.
+      const scheduler = workerDeps({ ...workerEnv, VIGIL_PUBLIC_URL: "http://localhost" }, { clock });
+      const { failed } = await runWatchedTick(scheduler, scheduledJobs);
       if (failed.length) throw new Error(`scheduled jobs failed: ${failed.join(", ")}`);
     },
     adminKey: db.adminKey,
