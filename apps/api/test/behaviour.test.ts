@@ -1,5 +1,6 @@
 // The behaviour suite (test/behaviour/) against the self-hosted server's app: the deps server.ts builds,
 // on a fresh libSQL :memory: database per case, with a clock the cases move.
+import { resolve } from "node:path";
 import { closeDb, type Db } from "@vigil/db";
 import { createApiKey, createProject, createTestDb } from "@vigil/db/testing";
 import { issueSetupToken } from "@vigil/engine";
@@ -11,6 +12,7 @@ import { createApp, defaultConfig } from "../src/app.ts";
 import { type AppDeps, defaultSelfWatch } from "../src/deps.ts";
 import { nodeClientAddress } from "../src/platform/client-address.ts";
 import { nodeGunzip } from "../src/platform/node-gunzip.ts";
+import { webAssetsFrom } from "../src/platform/web-assets.ts";
 import { scheduledJobs } from "../src/scheduler.ts";
 import { createRuntime } from "../src/self/runtime.ts";
 import { runWatchedTick } from "../src/self/watched-tick.ts";
@@ -18,6 +20,8 @@ import { memoryStatusCache } from "../src/status/memory-cache.ts";
 import { areas } from "./behaviour/cases.ts";
 import { type Fixtures, startFixtures } from "./behaviour/fixtures.ts";
 import { Outside, START, type Target } from "./behaviour/target.ts";
+
+const webDir = resolve(import.meta.dirname, "../../web/dist");
 
 let fixtures: Fixtures;
 beforeAll(async () => {
@@ -49,6 +53,9 @@ async function nodeTarget(): Promise<{ target: Target; db: Db }> {
     statusCache: memoryStatusCache(clock, defaultConfig.statusCacheTtlMs),
     clientAddress: nodeClientAddress(false),
   };
+  // The dashboard, as node.ts serves it (the Worker has it from its ASSETS binding).
+  const webAssets = webAssetsFrom(webDir);
+  if (webAssets) deps.webAssets = webAssets;
   const app = createApp(deps);
   const project = await createProject(db);
   const admin = await createApiKey(db, project.id, ["admin"]);

@@ -6,6 +6,7 @@ import { configureCases } from "./configure-routes.cases.ts";
 import { ingestCases } from "./ingest.cases.ts";
 import { pingsCases } from "./ping.cases.ts";
 import { rulesCases } from "./rules.cases.ts";
+import { statusCases } from "./status.cases.ts";
 
 export const areas = [
   ...pingsCases,
@@ -13,6 +14,7 @@ export const areas = [
   ...ingestCases,
   ...rulesCases,
   ...alertsCases,
+  ...statusCases,
   ...apiCases,
   ...configureCases,
 ];
