@@ -3,7 +3,9 @@ import { alertsCases } from "./alerts.cases.ts";
 import { apiCases } from "./api.cases.ts";
 import { checksCases } from "./checks.cases.ts";
 import { configureCases } from "./configure-routes.cases.ts";
+import { hostDataCases } from "./host-data.cases.ts";
 import { ingestCases } from "./ingest.cases.ts";
+import { observeCases } from "./observe-api.cases.ts";
 import { pingsCases } from "./ping.cases.ts";
 import { rulesCases } from "./rules.cases.ts";
 import { statusCases } from "./status.cases.ts";
@@ -12,6 +14,8 @@ export const areas = [
   ...pingsCases,
   ...checksCases,
   ...ingestCases,
+  ...hostDataCases,
+  ...observeCases,
   ...rulesCases,
   ...alertsCases,
   ...statusCases,
