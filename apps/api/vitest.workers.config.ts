@@ -6,5 +6,8 @@ export default defineConfig({
   test: {
     include: ["test/workers/**/*.test.ts"],
     globalSetup: ["test/workers/global-setup.ts"],
+    // The behaviour suite starts a fresh sqld per case and runs real checks and deliveries: a budget per
+    // test, not a timing assert.
+    testTimeout: 20_000,
   },
 });

@@ -1,4 +1,5 @@
 /** Every behaviour case, by area: the Node runner (test/behaviour.test.ts) and the Worker runner run these. */
+import { accountsCases } from "./accounts.cases.ts";
 import { alertsCases } from "./alerts.cases.ts";
 import { apiCases } from "./api.cases.ts";
 import { checksCases } from "./checks.cases.ts";
@@ -21,4 +22,5 @@ export const areas = [
   ...statusCases,
   ...apiCases,
   ...configureCases,
+  ...accountsCases,
 ];

@@ -344,6 +344,36 @@ const checks1 = area("the checks API", [
       });
     },
   },
+  {
+    name: "runs an HTTP check against a real server and takes it down when its host no longer resolves",
+    run: async (t) => {
+      const { app, adminKey, clock } = legacy(t);
+      const up = await createCheck(app, adminKey, { kind: "http", name: "site", url: t.outside.url("site") });
+      const gone = await createCheck(app, adminKey, {
+        kind: "http",
+        name: "gone",
+        url: "http://no-such-host.invalid/",
+      });
+      for (let i = 0; i < 2; i++) {
+        await t.tick();
+        clock.advance(61_000);
+      }
+      const status = async (id: string) =>
+        (
+          (await (
+            await app.request(`/api/v1/checks/${id}`, { headers: bearer(adminKey) })
+          ).json()) as CheckBody
+        ).status;
+      expect(await status(up.id)).toBe("up");
+      expect(await t.outside.requests("site")).toHaveLength(2);
+      expect(await status(gone.id)).toBe("down");
+      const { runs } = (await (
+        await app.request(`/api/v1/checks/${gone.id}/runs`, { headers: bearer(adminKey) })
+      ).json()) as { runs: { ok: boolean; error: string | null }[] };
+      expect(runs).toHaveLength(2);
+      expect(runs.every((r) => !r.ok && r.error)).toBe(true);
+    },
+  },
 ]);
 
 export const checksCases = [checks1];
