@@ -232,6 +232,56 @@ const alerts2 = area("alerts end to end in one process", [
   },
 ]);
 
+const delivery = area("webhook delivery", [
+  {
+    name: "retries a webhook that answered 500 after its backoff, once, and logs both attempts; a 4xx is not retried",
+    run: async (t) => {
+      const { app, adminKey, clock, post } = alertingApp(t);
+      await post("/api/v1/channels", {
+        kind: "webhook",
+        name: "flaky",
+        url: t.outside.url("flaky"),
+        isDefault: true,
+      });
+      const check = (await (
+        await post("/api/v1/checks", { kind: "heartbeat", name: "job", period: 60, grace: 60 })
+      ).json()) as { id: string };
+      await app.request(`/ping/${check.id}`);
+      await t.outside.answer([500]);
+      clock.advance(121_000);
+      await t.tick();
+      expect(await t.outside.requests("flaky")).toHaveLength(1);
+      clock.advance(10_000);
+      await t.tick();
+      expect(await t.outside.requests("flaky")).toHaveLength(1);
+      clock.advance(30_000);
+      await t.tick();
+      await t.tick();
+      expect(await t.outside.requests("flaky")).toHaveLength(2);
+      const log = (await (await app.request("/api/v1/deliveries", { headers: bearer(adminKey) })).json()) as {
+        entries: { title: string; delivery: { state: string; attempts: unknown[] } }[];
+      };
+      expect(log.entries.map((e) => [e.title, e.delivery.state, e.delivery.attempts.length])).toEqual([
+        ["DOWN: job", "sent", 2],
+      ]);
+
+      await t.outside.answer([410]);
+      await app.request(`/ping/${check.id}`);
+      await t.tick();
+      clock.advance(60_000);
+      await t.tick();
+      expect(await t.outside.requests("flaky")).toHaveLength(3);
+      const after = (await (
+        await app.request("/api/v1/deliveries", { headers: bearer(adminKey) })
+      ).json()) as {
+        entries: { title: string; delivery: { state: string; attempts: unknown[] } }[];
+      };
+      expect(after.entries[0]).toMatchObject({ title: "UP: job", delivery: { state: "failed" } });
+      expect(after.entries[0]?.delivery.attempts).toHaveLength(1);
+    },
+  },
+]);
+
 type Hook = {
   title: string;
   changes: { event: string; heldBack: string[]; subject: { facts: { label: string; value: string }[] } }[];
@@ -335,4 +385,4 @@ const alerts3 = area("rule alerts through delivery", [
   },
 ]);
 
-export const alertsCases = [alerts1, alerts2, alerts3];
+export const alertsCases = [alerts1, alerts2, delivery, alerts3];
