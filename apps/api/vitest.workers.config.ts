@@ -19,5 +19,8 @@ export default defineConfig({
     // the queued ingest path needs [env.queued]'s queue bindings: vitest.queue.config.ts
     exclude: ["test/workers/queue/**"],
     globalSetup: ["test/workers/global-setup.ts"],
+    // The behaviour suite starts a fresh sqld per case and runs real checks and deliveries: a budget per
+    // test, not a timing assert.
+    testTimeout: 20_000,
   },
 });

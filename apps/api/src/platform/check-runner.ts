@@ -16,7 +16,7 @@ import { type Clock, nextCheckDeadline, systemClock } from "@vigil/engine";
 import type { AppDeps } from "../deps.ts";
 import { checksJob, notifyJob, runScheduledJobs, scheduledJobs } from "../scheduler.ts";
 import { runWatchedTick } from "../self/watched-tick.ts";
-import { depsFor, type Env } from "./worker-deps.ts";
+import { type Env, workerDeps } from "./worker-deps.ts";
 
 /** The one runner of a deployment: every cron firing addresses it by this name. */
 export const CHECK_RUNNER_NAME = "checks";
@@ -43,7 +43,7 @@ export class CheckRunner extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const base = depsFor(this.env, this.clock);
+    const base = workerDeps(this.env, { clock: this.clock });
     // No spreading over a minute here: the alarm wakes at each check's deadline.
     const deps: AppDeps = { ...base, config: { ...base.config, checkSpreadMs: 0 } };
     await runScheduledJobs(deps, [checksJob, notifyJob], { firedAt: this.clock.now() });

@@ -6,7 +6,7 @@
 
 import { connect } from "cloudflare:sockets";
 import { createDb } from "@vigil/db";
-import { type Clock, type SignUpMode, systemClock } from "@vigil/engine";
+import { type SignUpMode, systemClock } from "@vigil/engine";
 import { httpMailer, type Mailer, socketSmtpMailer } from "@vigil/notify";
 import { defaultConfig } from "../app.ts";
 import {
@@ -148,14 +148,18 @@ function isolateRuntime(databaseUrl: string): Runtime {
   return runtime;
 }
 
-export function depsFor(env: Env, clock: Clock = systemClock): AppDeps {
+/**
+ * The Worker's dependencies from its bindings. `overrides` replaces single parts (the check runner and the
+ * behaviour suite inject a clock); everything else stays the Worker's own.
+ */
+export function workerDeps(env: Env, overrides: Partial<AppDeps> = {}): AppDeps {
   const mailer = workerMailer(env);
   const { limits, problems } = limitsFromEnv(env as unknown as Record<string, string | undefined>);
   for (const problem of problems) console.error(`vigil: ${problem}; using the default`);
   const allowPrivateTargets = env.VIGIL_ALLOW_PRIVATE_TARGETS === "1";
   return {
     db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN }),
-    clock,
+    clock: systemClock,
     config: {
       ...defaultConfig,
       version: env.VIGIL_VERSION ?? defaultConfig.version,
@@ -186,5 +190,6 @@ export function depsFor(env: Env, clock: Clock = systemClock): AppDeps {
     ...(env.INGEST_QUEUE ? { ingestQueue: queueProducer(env.INGEST_QUEUE) } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),
     runtime: isolateRuntime(env.LIBSQL_URL),
+    ...overrides,
   };
 }

@@ -11,6 +11,7 @@ import { issueSetupToken, systemClock } from "@vigil/engine";
 import { startSmtpSink, startWebhookReceiver } from "@vigil/notify/testing";
 import type { TestProject } from "vitest/node";
 import { startSqld } from "../../scripts/sqld.ts";
+import { startFixtures } from "../behaviour/fixtures.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -29,6 +30,8 @@ declare module "vitest" {
     runnerProjectId: string;
     /** an HTTP target answering 200; GET `${targetUrl}/__hits` counts the other requests it had */
     targetUrl: string;
+    /** the behaviour suite's outside servers and fresh sqld databases (test/behaviour/fixtures.ts) */
+    behaviourControlUrl: string;
   }
 }
 
@@ -112,7 +115,10 @@ export default async function setup(project: TestProject) {
   project.provide("smtpUrl", sinks.smtpUrl);
   project.provide("receiverUrl", sinks.receiverUrl);
   project.provide("logUrl", sinks.logUrl);
+  const behaviour = await startFixtures({ databases: true });
+  project.provide("behaviourControlUrl", behaviour.controlUrl);
   return async () => {
+    await behaviour.stop();
     await sinks.stop();
     await target.stop();
     await sqld.stop();
