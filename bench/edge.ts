@@ -83,7 +83,7 @@ async function nodeTarget(name: string, sqld: Sqld | null): Promise<Target> {
   };
 }
 
-async function workerTarget(sqld: Sqld): Promise<Target> {
+async function workerTarget(sqld: Sqld, env?: string): Promise<Target> {
   const setup = createDb({ url: sqld.url });
   await migrateDb(setup);
   const boot = await bootstrapProject(setup, systemClock);
@@ -92,10 +92,11 @@ async function workerTarget(sqld: Sqld): Promise<Target> {
   const meter = await meterSqld(sqld);
   const worker: WorkerProcess = await startWorkerProcess({
     vars: { ...sharedEnv, LIBSQL_URL: meter.url, VIGIL_CHECK_SPREAD_MS: "0" },
+    ...(env ? { env } : {}),
   });
   const fire = () => worker.scheduled().then((res) => res.body?.cancel());
   return {
-    name: "Worker (workerd + sqld)",
+    name: env ? `Worker [env.${env}]` : "Worker (workerd + sqld)",
     url: worker.url,
     db: createDb({ url: sqld.url }),
     adminKey: boot.adminKey,
@@ -302,7 +303,7 @@ interface Figures {
 }
 
 /** Progress on stderr, so a long run shows where it is. */
-const step = (target: Target, what: string) => console.error(`edge bench: ${target.name}: ${what}`);
+const step = (target: { name: string }, what: string) => console.error(`edge bench: ${target.name}: ${what}`);
 
 async function benchTarget(target: Target): Promise<Figures> {
   const loads: Record<string, Round> = {};
@@ -425,6 +426,79 @@ function dbCostTable(metered: Figures[]): string {
   ].join("\n");
 }
 
+interface QueuedFigures {
+  /** batches answered 202 per second by the endpoint */
+  acceptedPerSec: number;
+  /** batches stored per second, from the first send until the queue was drained */
+  storedPerSec: number;
+  accepted: number;
+  /** the database's work per stored batch, less what sqld does idle */
+  db: DbCounters;
+}
+
+/**
+ * Queued ingest ([env.queued] under wrangler dev, miniflare's queue): 20 hosts send batches for one round,
+ * answered 202 once queued; the consumer stores deliveries of up to 100 in one transaction. Measured until
+ * every accepted batch is in the database.
+ */
+async function queuedBatches(): Promise<QueuedFigures> {
+  const sqld = await startSqld();
+  const target = await workerTarget(sqld, "queued");
+  try {
+    const meter = target.meter as DbMeter;
+    const idle = await idleRate(meter);
+    const hosts = await enrolledHosts(target, 20);
+    const stored = async () =>
+      Number((await target.db.$client.execute("select count(*) as n from ingested_batches")).rows[0]?.n);
+    const already = await stored();
+    const before = meter.read();
+    const started = performance.now();
+    const report = await drive(target.url, 20, ROUND_MS, (client, n) => ({
+      path: "/api/v1/probe/batches",
+      method: "POST",
+      headers: { authorization: `Bearer ${hosts[client]}`, "content-type": "application/json" },
+      body: JSON.stringify(makeBatch(client, n, Date.now() - 3600_000)),
+    }));
+    const accepted = answered(report, 202, 202);
+    const deadline = Date.now() + 120_000;
+    while ((await stored()) - already < accepted) {
+      if (Date.now() > deadline) throw new Error("the queue was not drained within 120 s");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const elapsed = performance.now() - started;
+    const after = meter.read();
+    const less = (k: keyof DbCounters) => Math.max(0, after[k] - idle[k] * elapsed);
+    const db = perOperation(
+      before,
+      {
+        requests: less("requests"),
+        bytesToDb: less("bytesToDb"),
+        bytesFromDb: less("bytesFromDb"),
+        cpuMs: less("cpuMs"),
+      },
+      accepted,
+    );
+    return { acceptedPerSec: report.perSec, storedPerSec: (accepted / elapsed) * 1000, accepted, db };
+  } finally {
+    closeDb(target.db);
+    await target.stop();
+    await sqld.stop();
+  }
+}
+
+function queuedTable(q: QueuedFigures): string {
+  return [
+    `Queued ingest ([env.queued], 20 hosts for ${ROUND_MS} ms, then until the queue is drained; deliveries of up to 100 batches per transaction):`,
+    "",
+    "| measure | Worker [env.queued] |",
+    "|---|---|",
+    `| batches answered 202/s | ${int(q.acceptedPerSec)} |`,
+    `| batches stored/s, first send to drained | ${int(q.storedPerSec)} (${int(q.accepted)} batches) |`,
+    `| per stored batch: round trips · sqld CPU · bytes sent | ${q.db.requests.toFixed(2)} · ${q.db.cpuMs.toFixed(2)} ms · ${(q.db.bytesToDb / 1024).toFixed(1)} KiB |`,
+    `| one sqld core at that CPU | ${q.db.cpuMs > 0 ? int(1000 / q.db.cpuMs) : "∞"} batches/s |`,
+  ].join("\n");
+}
+
 export async function runEdgeBench(): Promise<string> {
   const all: Figures[] = [];
   const selfHosted = await nodeTarget("self-hosted (Node + file)", null);
@@ -438,7 +512,9 @@ export async function runEdgeBench(): Promise<string> {
       await sqld.stop();
     }
   }
-  return table(all);
+  step({ name: "Worker [env.queued]" }, "queued batches");
+  const queued = await queuedBatches();
+  return `${table(all)}\n\n${queuedTable(queued)}`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("bench/edge.ts")) {

@@ -32,6 +32,8 @@ export interface WorkerOptions {
   persistTo?: string;
   /** print wrangler's output as it comes (dev:worker) instead of only keeping it */
   inherit?: boolean;
+  /** one of wrangler.toml's environments (`--env`), e.g. "queued" */
+  env?: string;
 }
 
 export async function startWorkerProcess(options: WorkerOptions): Promise<WorkerProcess> {
@@ -50,6 +52,7 @@ export async function startWorkerProcess(options: WorkerOptions): Promise<Worker
     "--show-interactive-dev-session=false",
     "--persist-to",
     options.persistTo ?? mkdtempSync(join(tmpdir(), "vigil-wrangler-")),
+    ...(options.env ? ["--env", options.env] : []),
     ...vars,
   ];
   const child = spawn(wranglerBin, args, {
