@@ -9,8 +9,9 @@
  * tick with 100,000 heartbeat checks (10 due per tick), read from the tick mark the scheduler writes. Then
  * the hit rate of each runtime's caches from its /metrics. Ratios are against the self-hosted server.
  * The per-check and per-address rate limits are off (all load comes from 127.0.0.1); the Worker's checks
- * are not spread over the minute (VIGIL_CHECK_SPREAD_MS=0), so a tick is timed whole. The Node servers tick
- * every second and the Worker's cron is fired every second during load, so all three carry the same work.
+ * run on the cron (VIGIL_CHECK_RUNNER=off) and are not spread over the minute (VIGIL_CHECK_SPREAD_MS=0), so
+ * a tick is timed whole. The Node servers tick every second and the Worker's cron is fired every second
+ * during load, so all three carry the same work.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -91,7 +92,8 @@ async function workerTarget(sqld: Sqld, env?: string): Promise<Target> {
   if (!boot.adminKey) throw new Error("a fresh database must give an admin key");
   const meter = await meterSqld(sqld);
   const worker: WorkerProcess = await startWorkerProcess({
-    vars: { ...sharedEnv, LIBSQL_URL: meter.url, VIGIL_CHECK_SPREAD_MS: "0" },
+    // The checks on the cron, unspread, so one fired cron is one whole tick, timed as on Node.
+    vars: { ...sharedEnv, LIBSQL_URL: meter.url, VIGIL_CHECK_SPREAD_MS: "0", VIGIL_CHECK_RUNNER: "off" },
     ...(env ? { env } : {}),
   });
   const fire = () => worker.scheduled().then((res) => res.body?.cancel());

@@ -18,7 +18,8 @@ export default {
   },
   async scheduled(controller, env, ctx) {
     // The scheduled time, not now: two invocations of one firing then find the same jobs done.
-    ctx.waitUntil(cronTick(workerDeps(env), env.CHECK_RUNNER, controller.scheduledTime));
+    const runner = env.VIGIL_CHECK_RUNNER === "off" ? undefined : env.CHECK_RUNNER;
+    ctx.waitUntil(cronTick(workerDeps(env), runner, controller.scheduledTime));
   },
   /** Deliveries of the ingest queue (consumer settings in wrangler.toml [env.queued]). */
   async queue(batch, env, _ctx) {

@@ -55,6 +55,11 @@ export interface Env {
    */
   CHECK_RUNNER?: DurableObjectNamespace<CheckRunner>;
   /**
+   * "off": the cron runs the checks once a minute although CHECK_RUNNER is bound (a switch back without
+   * changing bindings; bench/edge.ts uses it to time a whole tick as the self-hosted server runs one)
+   */
+  VIGIL_CHECK_RUNNER?: string;
+  /**
    * Optional: the queue probe batches wait in (wrangler.toml [env.queued]); with it the batch endpoint
    * answers 202 once a batch is queued, and the Worker's `queue` handler stores them in groups.
    */

@@ -31,13 +31,9 @@ function runner() {
 const alarmAt = () => runInDurableObject(runner(), (_runner, state) => state.storage.getAlarm());
 
 /** One cron invocation, as Cloudflare makes it for the minute `firedAt`. */
-async function cron(firedAt: number) {
+async function cron(firedAt: number, env: Env = bindings) {
   const ctx = createExecutionContext();
-  await worker.scheduled(
-    createScheduledController({ cron: "* * * * *", scheduledTime: firedAt }),
-    bindings,
-    ctx,
-  );
+  await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: firedAt }), env, ctx);
   await waitOnExecutionContext(ctx);
 }
 
@@ -149,5 +145,11 @@ describe("scheduling on Workers", () => {
     });
     const { rows } = await db.$client.execute("select last_run_at from job_leases where job = 'retention'");
     expect(Number(rows[0]?.last_run_at)).toBe(base + 10 * MIN);
+  });
+
+  it("runs the checks on the cron itself when VIGIL_CHECK_RUNNER is off, though the runner is bound", async () => {
+    const before = await jobCounts();
+    await cron(clock.now() + 7 * 24 * 60 * MIN, { ...bindings, VIGIL_CHECK_RUNNER: "off" });
+    expect(delta(before, await jobCounts())["checks ran"]).toBe(1);
   });
 });
