@@ -120,6 +120,8 @@ async function api<T>(target: Target, path: string, body: unknown): Promise<T> {
     method: "POST",
     headers: { authorization: `Bearer ${target.adminKey}`, "content-type": "application/json" },
     body: JSON.stringify(body),
+    // a wedged database fails the bench with a reason instead of hanging it
+    signal: AbortSignal.timeout(60_000),
   });
   if (!res.ok) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as T;
