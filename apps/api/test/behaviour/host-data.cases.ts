@@ -9,17 +9,6 @@ async function json<T>(res: Response | Promise<Response>): Promise<T> {
   return (await (await res).json()) as T;
 }
 
-const _fullSample = {
-  ts: T0,
-  cpu: { userPct: 12.5, systemPct: 3, iowaitPct: 0.5, stealPct: 0, idlePct: 84 },
-  load1: 0.4,
-  load5: 0.3,
-  load15: 0.2,
-  memory: { totalBytes: 4e9, availableBytes: 2e9, usedBytes: 1.5e9, swapTotalBytes: 0, swapUsedBytes: 0 },
-  pressure: { ioSomePct: 1.5 },
-  uptimeSec: 3600,
-};
-
 const hostData1 = area("host state and its history", [
   {
     name: "keeps the latest snapshot and records what changed",

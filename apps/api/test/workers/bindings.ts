@@ -1,5 +1,5 @@
-import { env } from "cloudflare:test";
-import type { Env } from "../../src/worker.ts";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import worker, { type Env } from "../../src/worker.ts";
 
 /**
  * The Worker's bindings for tests that hand the handlers their own env: without the check runner (their
@@ -9,4 +9,16 @@ import type { Env } from "../../src/worker.ts";
 export function cronOnlyEnv(): Env {
   const { CHECK_RUNNER, VIGIL_ALLOW_PRIVATE_TARGETS, ...bindings } = env as unknown as Env;
   return bindings as Env;
+}
+
+/** One request through the Worker's own fetch export with the given bindings, its waitUntil work done. */
+export async function callWorker(bindings: Env, path: string, init?: RequestInit): Promise<Response> {
+  const ctx = createExecutionContext();
+  const request = new Request(`https://vigil.test${path}`, init) as Request<
+    unknown,
+    IncomingRequestCfProperties
+  >;
+  const res = await worker.fetch(request, bindings, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }

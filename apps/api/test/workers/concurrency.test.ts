@@ -1,9 +1,8 @@
-// Runs inside workerd: concurrent pings through the real Worker entry, against sqld. Every request of the
-// isolate shares its runtime state (turns, caches, group commits), as in production.
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+// Runs inside workerd: concurrent pings through the real Worker entry, against sqld. The isolate's requests
+// share its caches; work in flight (turns, group commits) stays with each request, as in production.
 import { describe, expect, inject, it } from "vitest";
-import worker, { type Env } from "../../src/worker.ts";
-import { cronOnlyEnv } from "./bindings.ts";
+import type { Env } from "../../src/worker.ts";
+import { callWorker, cronOnlyEnv } from "./bindings.ts";
 
 const workerEnv = (): Env => ({
   ...cronOnlyEnv(),
@@ -13,16 +12,7 @@ const workerEnv = (): Env => ({
   VIGIL_LIMIT_PINGS_PER_ADDRESS: "0",
 });
 
-async function call(path: string, init?: RequestInit) {
-  const ctx = createExecutionContext();
-  const request = new Request(`https://vigil.test${path}`, init) as Request<
-    unknown,
-    IncomingRequestCfProperties
-  >;
-  const res = await worker.fetch(request, workerEnv(), ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+const call = (path: string, init?: RequestInit) => callWorker(workerEnv(), path, init);
 
 const admin = () => ({ authorization: `Bearer ${inject("adminKey")}`, "content-type": "application/json" });
 

@@ -3,7 +3,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { errorBodySchema } from "@vigil/contract";
 import { describe, expect, inject, it } from "vitest";
 import worker, { type Env } from "../../src/worker.ts";
-import { cronOnlyEnv } from "./bindings.ts";
+import { callWorker, cronOnlyEnv } from "./bindings.ts";
 
 const METRICS_TOKEN = "workers-metrics-token-0123456789";
 
@@ -15,16 +15,8 @@ const workerEnv = (extra: Partial<Env> = {}): Env => ({
   ...extra,
 });
 
-async function call(path: string, init?: RequestInit, extra: Partial<Env> = {}) {
-  const ctx = createExecutionContext();
-  const request = new Request(`https://vigil.test${path}`, init) as Request<
-    unknown,
-    IncomingRequestCfProperties
-  >;
-  const res = await worker.fetch(request, workerEnv(extra), ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+const call = (path: string, init?: RequestInit, extra: Partial<Env> = {}) =>
+  callWorker(workerEnv(extra), path, init);
 
 describe("limits and self-watching on Workers", () => {
   it("answers /readyz with the last cron tick, read from the database", async () => {

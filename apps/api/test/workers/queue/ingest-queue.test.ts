@@ -1,10 +1,11 @@
 // Runs inside workerd with wrangler.toml's [env.queued]: the batch endpoint queues to INGEST_QUEUE on
 // miniflare's Queues emulation, which delivers to the same Worker's `queue` handler, storing into sqld.
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { createDb, ingestedBatches, logEntries } from "@vigil/db";
 import { eq } from "drizzle-orm";
 import { describe, expect, inject, it } from "vitest";
-import worker, { type Env } from "../../../src/worker.ts";
+import type { Env } from "../../../src/worker.ts";
+import { callWorker } from "../bindings.ts";
 
 const METRICS_TOKEN = "queue-metrics-token-0123456789";
 const T0 = Date.UTC(2026, 10, 27, 12);
@@ -13,16 +14,7 @@ const DELIVERY = { timeout: 15_000, interval: 100 };
 
 const workerEnv = () => env as unknown as Env;
 
-async function call(path: string, init?: RequestInit) {
-  const ctx = createExecutionContext();
-  const request = new Request(`https://vigil.test${path}`, init) as Request<
-    unknown,
-    IncomingRequestCfProperties
-  >;
-  const res = await worker.fetch(request, workerEnv(), ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+const call = (path: string, init?: RequestInit) => callWorker(workerEnv(), path, init);
 
 const json = (body: unknown, key?: string): RequestInit => ({
   method: "POST",
