@@ -13,11 +13,11 @@ import {
 import {
   type AcceptedBatch,
   effectiveHostConfig,
-  evaluateBatchRules,
+  evaluateGroupRules,
   type GroupOutcome,
   type HostPrincipal,
   hostPrincipals,
-  type IngestResult,
+  type StoredBatch,
   storeBatchGroup,
 } from "@vigil/engine";
 import type { LiveDeps } from "./deps.ts";
@@ -104,8 +104,9 @@ const retryLater = (message: QueuedMessage) =>
  *    each time (`retryDelaySeconds`).
  * 3. The batches are stored in one transaction (`storeBatchGroup`); stored and repeated ones are
  *    acknowledged, a batch that failed is retried alone.
- * 4. Stored batches' rules are evaluated, as after a direct write; a failure there is logged, the batch
- *    is durable already and the tick's re-checks go on.
+ * 4. The stored batches' rules are evaluated together (`evaluateGroupRules`: one read of every host's
+ *    alerts, one write of every change); a failure there is logged, the batches are durable already and
+ *    the tick's re-checks go on.
  */
 export async function consumeQueuedBatches(deps: LiveDeps, delivery: QueuedDelivery): Promise<void> {
   const { db, clock, runtime } = deps;
@@ -162,7 +163,7 @@ export async function consumeQueuedBatches(deps: LiveDeps, delivery: QueuedDeliv
     count("retried", accepted.length);
     return;
   }
-  const stored: { item: AcceptedBatch; result: IngestResult }[] = [];
+  const stored: StoredBatch[] = [];
   for (const [i, outcome] of outcomes.entries()) {
     const item = accepted[i];
     if (!item) continue;
@@ -174,12 +175,10 @@ export async function consumeQueuedBatches(deps: LiveDeps, delivery: QueuedDeliv
     }
     item.message.ack();
     count(outcome.outcome);
-    if (outcome.outcome === "stored") stored.push({ item, result: outcome.result });
+    if (outcome.outcome === "stored")
+      stored.push({ host: item.host, input: { batch: item.batch, ...outcome.result } });
   }
-  for (const { item, result } of stored) {
-    await evaluateBatchRules(db, clock, runtime.engine, item.host, {
-      batch: item.batch,
-      ...result,
-    }).catch((err) => console.error("rule evaluation failed", err));
-  }
+  await evaluateGroupRules(db, clock, runtime.engine, stored).catch((err) =>
+    console.error("rule evaluation failed", err),
+  );
 }

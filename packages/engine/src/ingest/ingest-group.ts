@@ -3,8 +3,8 @@
  * messages. The route already authenticated each batch and validated it; here they become rows.
  */
 import type { ProbeBatchV1, StateSnapshot } from "@vigil/contract";
-import { type Db, ingestedBatches } from "@vigil/db";
-import { and, eq, or } from "drizzle-orm";
+import { type Db, hostState, ingestedBatches } from "@vigil/db";
+import { and, eq, inArray, or } from "drizzle-orm";
 import type { EngineState } from "../engine-state.ts";
 import type { HostPrincipal } from "../hosts.ts";
 import { type IngestResult, planBatch } from "./ingest-batch.ts";
@@ -36,30 +36,70 @@ const keyOf = (hostId: string, batchId: string) => `${hostId}\u0000${batchId}`;
 
 type BatchKey = { hostId: string; batchId: string };
 
+function storedKeysQuery(db: Db, part: readonly BatchKey[]) {
+  return db
+    .select({ hostId: ingestedBatches.hostId, batchId: ingestedBatches.batchId })
+    .from(ingestedBatches)
+    .where(
+      or(
+        ...part.map((a) => and(eq(ingestedBatches.hostId, a.hostId), eq(ingestedBatches.batchId, a.batchId))),
+      ),
+    );
+}
+
+function statesQuery(db: Db, hostIds: readonly string[]) {
+  return db
+    .select({ hostId: hostState.hostId, snapshot: hostState.snapshot })
+    .from(hostState)
+    .where(inArray(hostState.hostId, [...hostIds]));
+}
+
+function chunked<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += LOOKUP_CHUNK) out.push(items.slice(i, i + LOOKUP_CHUNK));
+  return out;
+}
+
 /** which of `keys` are stored already, as `keyOf` strings */
 async function storedKeys(db: Db, keys: readonly BatchKey[]): Promise<Set<string>> {
   const found = new Set<string>();
-  for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
-    const part = keys.slice(i, i + LOOKUP_CHUNK);
-    const rows = await db
-      .select({ hostId: ingestedBatches.hostId, batchId: ingestedBatches.batchId })
-      .from(ingestedBatches)
-      .where(
-        or(
-          ...part.map((a) =>
-            and(eq(ingestedBatches.hostId, a.hostId), eq(ingestedBatches.batchId, a.batchId)),
-          ),
-        ),
-      );
-    for (const r of rows) found.add(keyOf(r.hostId, r.batchId));
+  for (const part of chunked(keys)) {
+    for (const r of await storedKeysQuery(db, part)) found.add(keyOf(r.hostId, r.batchId));
   }
   return found;
 }
 
 /**
+ * What the group reads before planning, in one round trip: which batches are stored already, and the last
+ * state snapshot of every host whose batch carries one (a host without a row has none yet).
+ */
+async function readBeforePlanning(db: Db, accepted: readonly AcceptedBatch[]) {
+  const keys = accepted.map((a) => ({ hostId: a.host.hostId, batchId: a.batch.batchId }));
+  const withState = [...new Set(accepted.filter((a) => a.batch.state).map((a) => a.host.hostId))];
+  const keyParts = chunked(keys);
+  const stateParts = chunked(withState);
+  const [first, ...rest] = [
+    ...keyParts.map((part) => storedKeysQuery(db, part)),
+    ...stateParts.map((part) => statesQuery(db, part)),
+  ];
+  const results = first ? await db.batch([first, ...rest]) : [];
+  const stored = new Set<string>();
+  const states = new Map<string, StateSnapshot | null>(withState.map((id) => [id, null]));
+  for (const [i, rows] of results.entries()) {
+    if (i < keyParts.length) {
+      for (const r of rows as { hostId: string; batchId: string }[]) stored.add(keyOf(r.hostId, r.batchId));
+    } else {
+      for (const r of rows as { hostId: string; snapshot: unknown }[])
+        states.set(r.hostId, r.snapshot as StateSnapshot);
+    }
+  }
+  return { stored, states };
+}
+
+/**
  * Stores `accepted` (any number of hosts) and answers one outcome per batch, in order.
  * 1. Repeats are dropped before anything is written: a batch id seen earlier in the group, or already
- *    stored (one read for the whole group).
+ *    stored (one round trip for the whole group, which also reads the hosts' last state snapshots).
  * 2. Each remaining batch is planned in order; two batches of one host see each other's state and facts,
  *    so a state change is reported once. A batch that cannot be planned fails alone.
  * 3. All plans are written in ONE transaction. If it fails (a batch stored meanwhile by another writer, a
@@ -73,13 +113,10 @@ export async function storeBatchGroup(
   accepted: readonly AcceptedBatch[],
 ): Promise<GroupOutcome[]> {
   const outcomes: (GroupOutcome | undefined)[] = accepted.map(() => undefined);
-  const stored = await storedKeys(
-    db,
-    accepted.map((a) => ({ hostId: a.host.hostId, batchId: a.batch.batchId })),
-  );
+  // Each host's state as the next batch of it sees it: stored, then as the group's last plan left it.
+  const { stored, states: previousStates } = await readBeforePlanning(db, accepted);
   const seen = new Set<string>();
   const planned: { index: number; plan: WritePlan; result: IngestResult }[] = [];
-  const previousStates = new Map<string, StateSnapshot>();
   const facts = new Map<string, Record<string, unknown>>();
 
   for (const [index, { host, batch, receivedAt }] of accepted.entries()) {

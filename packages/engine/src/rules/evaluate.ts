@@ -1,15 +1,16 @@
 /**
  * Rule evaluation, incremental:
- * 1. On ingest (`evaluateBatchRules`, after the batch committed): the host's enabled rules are read (one
- *    indexed read), those whose scope covers the host and whose kind the batch can speak to are evaluated
- *    from the batch in memory plus small indexed reads, against the host's alerts (one indexed read, only
- *    when some rule applies).
+ * 1. On ingest (`evaluateBatchRules` for one batch, `evaluateGroupRules` for a queue delivery, after the
+ *    batches committed): the project's enabled rules come from the engine state's cache; those whose scope
+ *    covers the host and whose kind the batch can speak to are evaluated from the batch in memory plus
+ *    small indexed reads, against the host's alerts (one read for every host of the group).
  * 2. By the scheduler (`evaluateDueAlerts`): alerts whose `due_at` passed — a for-duration ending,
  *    keep-firing-for running out, a backup or a pending reboot growing too old, log lines leaving their
  *    window — are evaluated again from what is stored. Forecasts run there too (forecast.ts).
  * 3. Each alert that changes is written with compare-and-set on `alerts.cas`; a state change writes its flip
  *    (and opens or resolves its incident) in the same batch, guarded by the new token, so two evaluators
- *    never record the same transition twice. All writes of one evaluation share one round trip.
+ *    never record the same transition twice. All writes of one evaluation (of every host in a group, or every
+ *    due alert of a tick) share one round trip.
  */
 import type { ProbeBatchV1, StateSnapshot } from "@vigil/contract";
 import { type AlertRow, alerts, type Db, hostState, hosts, type RuleRow, rules } from "@vigil/db";
@@ -206,14 +207,17 @@ function byTarget(rows: readonly AlertRow[]): Map<string, Map<string, AlertRow>>
 
 const NONE = new Map<string, AlertRow>();
 
-/** Evaluates rules over one context and writes what changed. `only` narrows each rule to some targets. */
-async function evaluateRules(
+/**
+ * Evaluates rules over one context and answers the writes that record what changed (not committed yet).
+ * `only` narrows each rule to some targets.
+ */
+async function ruleWrites(
   ctx: EvalContext,
   rulesToRun: readonly RuleRow[],
   existing: Map<string, Map<string, AlertRow>>,
   report: RuleReport,
   only?: Map<string, Set<string>>,
-): Promise<void> {
+): Promise<PendingWrite[]> {
   const writes: PendingWrite[] = [];
   for (const rule of rulesToRun) {
     const evaluate = EVALUATORS[rule.kind];
@@ -240,7 +244,30 @@ async function evaluateRules(
       if (write) writes.push(write);
     }
   }
-  await commitWrites(ctx.db, writes, report);
+  return writes;
+}
+
+/**
+ * Commits the writes of several hosts in one round trip. If that fails (a host deleted meanwhile, the
+ * database away), each host's writes are tried alone, so one host cannot hold back the others; the first
+ * failure is thrown after all were tried.
+ */
+async function commitHostWrites(db: Db, perHost: readonly PendingWrite[][], report: RuleReport) {
+  const busy = perHost.filter((w) => w.length > 0);
+  if (busy.length === 0) return;
+  try {
+    await commitWrites(db, busy.flat(), report);
+    return;
+  } catch (err) {
+    if (busy.length === 1) throw err;
+  }
+  let failure: unknown;
+  for (const writes of busy) {
+    await commitWrites(db, writes, report).catch((err) => {
+      failure ??= err;
+    });
+  }
+  if (failure !== undefined) throw failure;
 }
 
 /** An alert's last reading, as it stands when no new data came. */
@@ -307,23 +334,117 @@ async function enabledRules(db: Db, state: EngineState, projectId: string): Prom
   return rows;
 }
 
+/** One stored batch whose host's rules are to be evaluated. */
+export interface StoredBatch {
+  host: HostPrincipal;
+  input: BatchInput;
+}
+
 /** Evaluates a host's rules on the batch that just committed. */
-export async function evaluateBatchRules(
+export function evaluateBatchRules(
   db: Db,
   clock: Clock,
   state: EngineState,
   principal: HostPrincipal,
   input: BatchInput,
 ): Promise<RuleReport> {
+  return evaluateGroupRules(db, clock, state, [{ host: principal, input }]);
+}
+
+/** Splits `items` into rounds in which each host appears once: its k-th batch goes in round k. */
+function roundsByHost(items: readonly StoredBatch[]): StoredBatch[][] {
+  const rounds: StoredBatch[][] = [];
+  const seen = new Map<string, number>();
+  for (const item of items) {
+    const k = seen.get(item.host.hostId) ?? 0;
+    seen.set(item.host.hostId, k + 1);
+    if (rounds[k] === undefined) rounds[k] = [];
+    rounds[k].push(item);
+  }
+  return rounds;
+}
+
+/** host ids per alerts read: one bound parameter each */
+const HOST_CHUNK = 500;
+
+/** Every alert of `hostIds`, grouped by host and then as `byTarget`. */
+async function alertsOfHosts(db: Db, hostIds: readonly string[]) {
+  const rows: AlertRow[] = [];
+  for (let i = 0; i < hostIds.length; i += HOST_CHUNK) {
+    rows.push(
+      ...(await db
+        .select()
+        .from(alerts)
+        .where(inArray(alerts.hostId, hostIds.slice(i, i + HOST_CHUNK)))),
+    );
+  }
+  const byHost = new Map<string, AlertRow[]>();
+  for (const a of rows) byHost.set(a.hostId, [...(byHost.get(a.hostId) ?? []), a]);
+  return (hostId: string) => byTarget(byHost.get(hostId) ?? []);
+}
+
+/**
+ * Evaluates the rules of many stored batches (a queue delivery, or one batch from the route). The round
+ * trips do not grow with the number of hosts: per round, one read of every host's alerts and one write
+ * of every change (plus the reads a rule needs, such as a windowed average, and the first sight of a
+ * project or host). A host with two batches in the group is evaluated in a second round, against what
+ * the first one wrote. Every write keeps its compare-and-set, so a scheduler evaluating the same alerts
+ * meanwhile costs a skipped write, never a doubled transition. A host that cannot be evaluated (deleted
+ * since its batch was stored) fails alone; the first failure is thrown once the others are written.
+ */
+export async function evaluateGroupRules(
+  db: Db,
+  clock: Clock,
+  state: EngineState,
+  items: readonly StoredBatch[],
+): Promise<RuleReport> {
   const report: RuleReport = { evaluated: 0, written: 0, flips: 0, skipped: 0 };
   const now = clock.now();
+  let failure: unknown;
+  for (const round of roundsByHost(items)) {
+    const prepared: { ctx: EvalContext; applicable: RuleRow[] }[] = [];
+    for (const item of round) {
+      // A host deleted since its batch was stored fails here alone; the others go on.
+      await prepareHost(db, clock, state, item, now).then(
+        (p) => prepared.push(p),
+        (err) => {
+          failure ??= err;
+        },
+      );
+    }
+    if (prepared.length === 0) continue;
+    const existingOf = await alertsOfHosts(
+      db,
+      prepared.map((p) => p.ctx.host.hostId),
+    );
+    const perHost: PendingWrite[][] = [];
+    for (const { ctx, applicable } of prepared) {
+      const existing = existingOf(ctx.host.hostId);
+      const toRun = await rulesToRun(db, ctx, applicable, existing);
+      perHost.push(await ruleWrites(ctx, toRun, existing, report));
+    }
+    await commitHostWrites(db, perHost, report).catch((err) => {
+      failure ??= err;
+    });
+  }
+  if (failure !== undefined) throw failure;
+  return report;
+}
+
+/** The host's context for one batch, and the enabled rules that cover it (builtins and its liveness check made on first sight). */
+async function prepareHost(
+  db: Db,
+  clock: Clock,
+  state: EngineState,
+  { host: principal, input }: StoredBatch,
+  now: number,
+): Promise<{ ctx: EvalContext; applicable: RuleRow[] }> {
   await ensureBuiltinRules(db, principal.projectId, now, state.builtinRules);
   const row = principal.row;
   const host = hostContext({ ...row, facts: { ...row.facts, ...input.batch.facts } });
   const applicable = (await enabledRules(db, state, principal.projectId)).filter((r) =>
     ruleCoversHost(r, host),
   );
-
   for (const rule of applicable) {
     if (rule.kind === "host_down") {
       await ensureHostCheck(db, clock, state.hostChecks, host, Number(rule.params.periodSec ?? 30));
@@ -339,21 +460,31 @@ export async function evaluateBatchRules(
     state: input.batch.state ?? null,
     events: input.events,
   };
-  // Log and SSH-key rules also look again while their alert is live; the others only when the batch speaks.
+  return { ctx, applicable };
+}
+
+/**
+ * The rules a batch speaks to: log and SSH-key rules also look again while their alert is live, the others
+ * only when the batch carries their kind of data. Live alerts of rules that no longer apply here (switched
+ * off, scope or host tags changed) are evaluated too, to resolve.
+ */
+async function rulesToRun(
+  db: Db,
+  ctx: EvalContext,
+  applicable: readonly RuleRow[],
+  existing: Map<string, Map<string, AlertRow>>,
+): Promise<RuleRow[]> {
   const maybe = applicable.filter((r) => batchConcerns(r.kind, ctx, true));
-  const existing = byTarget(await db.select().from(alerts).where(eq(alerts.hostId, host.hostId)));
   const live = (ruleId: string) =>
     [...(existing.get(ruleId)?.values() ?? [])].some((a) => a.active || a.state !== "inactive");
   const toRun = maybe.filter((r) => batchConcerns(r.kind, ctx, live(r.id)));
-  // Live alerts of rules that no longer apply here (switched off, scope or host tags changed) resolve.
   const applies = new Set(applicable.map((r) => r.id));
   const orphans = [...existing.keys()].filter((id) => !applies.has(id) && live(id));
   if (orphans.length > 0) {
     const stale = await db.select().from(rules).where(inArray(rules.id, orphans));
     toRun.push(...stale);
   }
-  await evaluateRules(ctx, toRun, existing, report);
-  return report;
+  return toRun;
 }
 
 /**
@@ -381,6 +512,7 @@ export async function evaluateDueAlerts(db: Db, now: number, limit = 500): Promi
   ]);
   const ruleById = new Map(ruleRows.map((r) => [r.id, r]));
   const stateOf = new Map(states.map((s) => [s.hostId, s.snapshot as StateSnapshot]));
+  const perHost: PendingWrite[][] = [];
   for (const hostRow of hostRows) {
     const mine = due.filter((a) => a.hostId === hostRow.id);
     const only = new Map<string, Set<string>>();
@@ -389,7 +521,7 @@ export async function evaluateDueAlerts(db: Db, now: number, limit = 500): Promi
       set.add(a.targetKey);
       only.set(a.ruleId, set);
     }
-    const rulesToRun = [...only.keys()].map((id) => ruleById.get(id)).filter((r): r is RuleRow => !!r);
+    const dueRules = [...only.keys()].map((id) => ruleById.get(id)).filter((r): r is RuleRow => !!r);
     const ctx: EvalContext = {
       db,
       host: hostContext(hostRow),
@@ -401,7 +533,8 @@ export async function evaluateDueAlerts(db: Db, now: number, limit = 500): Promi
       events: [],
     };
     const existing = byTarget(allAlerts.filter((a) => a.hostId === hostRow.id));
-    await evaluateRules(ctx, rulesToRun, existing, report, only);
+    perHost.push(await ruleWrites(ctx, dueRules, existing, report, only));
   }
+  await commitHostWrites(db, perHost, report);
   return report;
 }
