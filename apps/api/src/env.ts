@@ -26,6 +26,8 @@ export interface AppEnv {
     requestId: string;
     principal: Principal;
     host: HostPrincipal;
+    /** `host` came from the isolate's cache (queued ingest); see `requireHost` */
+    hostCached: boolean;
     user: SessionUser;
     /** this app's better-auth, made on first use */
     auth: () => Promise<Auth>;

@@ -98,8 +98,9 @@ const retryLater = (message: QueuedMessage) =>
 
 /**
  * Consumes one delivery of queued batches.
- * 1. A message that fails validation, or whose host is gone, is acknowledged and counted `invalid`:
- *    retrying could never store it.
+ * 1. A message that fails validation, or whose host is gone (the endpoint's host cache may accept a batch
+ *    of a host deleted up to 60 s before), is acknowledged and counted `invalid`: retrying could never
+ *    store it.
  * 2. The hosts are read in one query; if that fails (the database away) every message is retried, later
  *    each time (`retryDelaySeconds`).
  * 3. The batches are stored in one transaction (`storeBatchGroup`); stored and repeated ones are

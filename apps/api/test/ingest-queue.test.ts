@@ -2,6 +2,7 @@
 // same path runs against Cloudflare's Queues emulation in test/workers-queue/.
 import type { QueuedProbeBatch } from "@vigil/contract";
 import { ingestedBatches } from "@vigil/db";
+import { HOST_TOKEN_CACHE } from "@vigil/engine";
 import { describe, expect, it } from "vitest";
 import { type LiveDeps, withRuntime } from "../src/deps.ts";
 import {
@@ -10,6 +11,7 @@ import {
   type QueuedDelivery,
   retryDelaySeconds,
 } from "../src/ingest-queue.ts";
+import { createRuntime } from "../src/self/runtime.ts";
 import { batch, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
 
 /** A queue that keeps what it is sent, and a delivery of it that records each message's fate. */
@@ -36,7 +38,8 @@ function memoryQueue(options: { refuse?: boolean } = {}) {
 
 async function queuedApp(options: { refuse?: boolean } = {}) {
   const q = memoryQueue(options);
-  const t = await testApp({ ingestQueue: q.queue });
+  // the app's runtime, made here so the test reads the same engine state (its host cache) as the routes
+  const t = await testApp({ ingestQueue: q.queue, runtime: createRuntime(Date.UTC(2026, 10, 27, 12)) });
   const deps: LiveDeps = withRuntime(t.deps);
   const { app } = t;
   const host = await enrollHost(app, t.adminKey);
@@ -91,6 +94,39 @@ describe("queued ingest on Node", () => {
     await consumeQueuedBatches(deps, deliver([{ v: 1, hostId: "h" }, ...messages.splice(0)]));
     expect(fates).toEqual(["ack m0", "ack m1"]);
     expect(deps.runtime.metrics.value("vigil_queued_batches_total", { result: "invalid" })).toBe(2);
+    expect(await storedIds()).toEqual([]);
+  });
+
+  it("accepts a host's later batches from the isolate's cache, and still refuses a token that is not the host's", async () => {
+    const { app, host, deps, messages } = await queuedApp();
+    expect((await sendBatch(app, host.hostToken, batch({ batchId: "cached-0001" }))).status).toBe(202);
+    expect((await sendBatch(app, host.hostToken, batch({ batchId: "cached-0002" }))).status).toBe(202);
+    expect(deps.runtime.engine.counts.hostTokens).toEqual({ hits: 1, misses: 1 });
+    // same prefix (the cache's key), another secret
+    const last = host.hostToken.at(-1) === "A" ? "B" : "A";
+    const forged = `${host.hostToken.slice(0, -1)}${last}`;
+    expect((await sendBatch(app, forged, batch({ batchId: "forged-0001" }))).status).toBe(401);
+    expect(messages.map((m) => m.batch.batchId)).toEqual(["cached-0001", "cached-0002"]);
+  });
+
+  it("accepts a deleted host's batches for at most the cache's lifetime, and the consumer drops them", async () => {
+    const { app, adminKey, clock, host, messages, deliver, deps, storedIds } = await queuedApp();
+    await sendBatch(app, host.hostToken, batch({ batchId: "before-0001" }));
+    const deleted = await app.request(`/api/v1/hosts/${host.hostId}`, jsonRequest("DELETE", "", adminKey));
+    expect(deleted.status).toBe(204);
+    expect((await sendBatch(app, host.hostToken, batch({ batchId: "after-0001" }))).status).toBe(202);
+    clock.advance(HOST_TOKEN_CACHE.ttlMs);
+    expect((await sendBatch(app, host.hostToken, batch({ batchId: "after-0002" }))).status).toBe(401);
+    await consumeQueuedBatches(deps, deliver(messages.splice(0)));
+    expect(deps.runtime.metrics.value("vigil_queued_batches_total", { result: "invalid" })).toBe(2);
+    expect(await storedIds()).toEqual([]);
+  });
+
+  it("re-reads a host from the database before writing its batch directly", async () => {
+    const { app, adminKey, host, storedIds } = await queuedApp({ refuse: true });
+    expect((await sendBatch(app, host.hostToken, batch({ batchId: "direct-0001" }))).status).toBe(200);
+    await app.request(`/api/v1/hosts/${host.hostId}`, jsonRequest("DELETE", "", adminKey));
+    expect((await sendBatch(app, host.hostToken, batch({ batchId: "direct-0002" }))).status).toBe(401);
     expect(await storedIds()).toEqual([]);
   });
 

@@ -13,7 +13,11 @@
  * - enabled rules: 10,000 projects for 10 s (wall time; cleared when full);
  * - series ids: 10,000 hosts (cleared when full; ids never change, so entries never go stale);
  * - projects given the built-in rules and hosts known to have a liveness check: 100,000 ids each (cleared
- *   when full: the next batch re-reads, which is cheap and idempotent).
+ *   when full: the next batch re-reads, which is cheap and idempotent);
+ * - host tokens (queued ingest only, hosts.ts `authenticateHostCached`): 10,000 hosts for 60 s (the oldest
+ *   entry goes first). This one is the exception to "only slower": a host deleted meanwhile gets batches
+ *   accepted for up to 60 s, which the queue consumer then drops, and a token replaced by re-enrolling
+ *   is accepted for up to 60 s more.
  * A state belongs to one database: two handles to the same database may share it (every request of a
  * Worker isolate makes its own handle), handles to two databases must not.
  *
@@ -25,6 +29,7 @@
  */
 import type { Db, RuleRow } from "@vigil/db";
 import type { GroupCommit } from "./group-commit.ts";
+import type { HostPrincipal } from "./hosts.ts";
 
 /** Hits and misses of one cache since the state was made. */
 export interface CacheCounts {
@@ -32,7 +37,7 @@ export interface CacheCounts {
   misses: number;
 }
 
-export type CacheName = "pingChecks" | "rules" | "series" | "builtinRules" | "hostChecks";
+export type CacheName = "pingChecks" | "rules" | "series" | "builtinRules" | "hostChecks" | "hostTokens";
 
 /** A map with an entry limit and a time to live; the oldest entry goes first when full. */
 export class BoundedCache<V> {
@@ -185,6 +190,8 @@ export interface EngineState {
   readonly builtinRules: KnownIds;
   /** hosts known to have a liveness check (rules/host-down.ts) */
   readonly hostChecks: KnownIds;
+  /** hosts by token prefix, for accepting queued batches without a read (hosts.ts) */
+  readonly hostTokens: BoundedCache<HostPrincipal>;
   /** how widely work is shared: by every request of the process, or only within one request */
   readonly share: WorkSharing;
   /**
@@ -203,6 +210,7 @@ export interface EngineState {
 
 export const PING_CACHE = { maxEntries: 10_000, ttlMs: 60_000 } as const;
 export const RULE_CACHE = { maxEntries: 10_000, ttlMs: 10_000 } as const;
+export const HOST_TOKEN_CACHE = { maxEntries: 10_000, ttlMs: 60_000 } as const;
 const KNOWN_IDS = 100_000;
 
 /** "process": Node, requests share turns and commits; "request": a Worker isolate, they must not. */
@@ -216,6 +224,7 @@ export function createEngineState(options: { share?: WorkSharing } = {}): Engine
     series: { hits: 0, misses: 0 },
     builtinRules: { hits: 0, misses: 0 },
     hostChecks: { hits: 0, misses: 0 },
+    hostTokens: { hits: 0, misses: 0 },
   };
   type Committers = Map<string, GroupCommit<DbItem<unknown>, unknown>>;
   const shared: Committers = new Map();
@@ -246,6 +255,7 @@ export function createEngineState(options: { share?: WorkSharing } = {}): Engine
     series: new SeriesCache(counts.series),
     builtinRules: new KnownIds(counts.builtinRules, KNOWN_IDS),
     hostChecks: new KnownIds(counts.hostChecks, KNOWN_IDS),
+    hostTokens: new BoundedCache(counts.hostTokens, HOST_TOKEN_CACHE.maxEntries, HOST_TOKEN_CACHE.ttlMs),
     share,
     committer<I, R>(purpose: string, db: Db, make: () => GroupCommit<DbItem<I>, R>) {
       const committers = committersFor(db);

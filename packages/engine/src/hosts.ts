@@ -22,6 +22,7 @@ import {
 } from "@vigil/db";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Clock } from "./clock.ts";
+import type { EngineState } from "./engine-state.ts";
 import { NotFoundError } from "./errors.ts";
 import { backupRunFigures } from "./queries/backups.ts";
 import { getProjectSettings, mergeProbeConfig, resolveSettings } from "./settings.ts";
@@ -50,6 +51,30 @@ export async function authenticateHost(db: Db, token: string): Promise<HostPrinc
     row: found.row,
     settings: resolveSettings(found.settings),
   };
+}
+
+/**
+ * `authenticateHost` through the engine state's cache (`hostTokens`: a host's row, token hash included,
+ * for up to 60 s), so accepting a queued batch needs no database read. The token is still checked against
+ * the hash on every request. Only for the queued batch endpoint, where the consumer reads the host again
+ * (`hostPrincipals`): a batch of a host deleted meanwhile is accepted for up to the cache's lifetime and
+ * then dropped. After a re-enrollment (a fresh token), the old token is still accepted there for up to
+ * that long: whoever holds it could have re-enrolled as well, and the probe's batches still in flight with
+ * it are not lost.
+ */
+export async function authenticateHostCached(
+  db: Db,
+  state: EngineState,
+  token: string,
+  now: number,
+): Promise<HostPrincipal | null> {
+  const prefix = secretPrefix(token, "hst");
+  if (!prefix) return null;
+  const cached = state.hostTokens.get(prefix, now);
+  if (cached && (await verifySecret(token, cached.row.tokenHash))) return cached;
+  const found = await authenticateHost(db, token);
+  if (found) state.hostTokens.set(prefix, found, now);
+  return found;
 }
 
 /**

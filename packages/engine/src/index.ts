@@ -7,6 +7,7 @@ export {
   type CacheName,
   createEngineState,
   type EngineState,
+  HOST_TOKEN_CACHE,
   PING_CACHE,
   RULE_CACHE,
   SeriesCache,

@@ -2,8 +2,10 @@ import type { ApiKeyScope } from "@vigil/contract";
 import {
   authenticateApiKey,
   authenticateHost,
+  authenticateHostCached,
   ForbiddenError,
   grants,
+  type HostPrincipal,
   InvalidInputError,
   NotFoundError,
   projectMembership,
@@ -111,12 +113,35 @@ export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** Requires a probe's host token and puts the host on `c.var`. */
-export const requireHost = createMiddleware<AppEnv>(async (c, next) => {
+function hostToken(c: Context<AppEnv>): string {
   const token = bearer(c.req.header("authorization"));
   if (!token) throw new UnauthorizedError("a host token is required: Authorization: Bearer <host token>");
-  const host = await authenticateHost(c.var.deps.db, token);
-  if (!host) throw new UnauthorizedError("the host token is not valid; enroll the probe again");
+  return token;
+}
+
+const INVALID_HOST_TOKEN = "the host token is not valid; enroll the probe again";
+
+/**
+ * Requires a probe's host token and puts the host on `c.var`. With an ingest queue, the host may come from
+ * the isolate's cache (`authenticateHostCached`, and `c.var.hostCached` is set): the queue consumer checks
+ * the host again, and a batch written directly instead must first re-read it (`freshHost`).
+ */
+export const requireHost = createMiddleware<AppEnv>(async (c, next) => {
+  const token = hostToken(c);
+  const { db, clock, runtime, ingestQueue } = c.var.deps;
+  const host = ingestQueue
+    ? await authenticateHostCached(db, runtime.engine, token, clock.now())
+    : await authenticateHost(db, token);
+  if (!host) throw new UnauthorizedError(INVALID_HOST_TOKEN);
   c.set("host", host);
+  c.set("hostCached", ingestQueue !== undefined);
   await next();
 });
+
+/** The request's host as the database has it now (after `requireHost` answered from its cache). */
+export async function freshHost(c: Context<AppEnv>): Promise<HostPrincipal> {
+  if (!c.var.hostCached) return c.var.host;
+  const host = await authenticateHost(c.var.deps.db, hostToken(c));
+  if (!host) throw new UnauthorizedError(INVALID_HOST_TOKEN);
+  return host;
+}

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { queueBatch } from "../ingest-queue.ts";
 import { enforceCap, enforceRate, limitedAddress } from "../limits.ts";
-import { requireHost } from "../middleware/auth.ts";
+import { freshHost, requireHost } from "../middleware/auth.ts";
 import { readBatchBody } from "../middleware/batch-body.ts";
 import { parseInput, validate } from "../middleware/validate.ts";
 
@@ -31,13 +31,14 @@ export const probeRoutes = new Hono<AppEnv>()
       runtime.metrics.count("vigil_probe_batches_total", { result: "queued" });
       return c.json(queued, 202);
     }
-    const result = await ingestBatch(db, clock, c.var.host, batch, runtime.engine);
+    const host = await freshHost(c);
+    const result = await ingestBatch(db, clock, host, batch, runtime.engine);
     runtime.metrics.count("vigil_probe_batches_total", {
       result: result.duplicate ? "duplicate" : "stored",
     });
     if (!result.duplicate) {
       // The batch is durable already: a failing rule evaluation is logged, and the tick's re-checks go on.
-      await evaluateBatchRules(db, clock, runtime.engine, c.var.host, { batch, ...result }).catch((err) =>
+      await evaluateBatchRules(db, clock, runtime.engine, host, { batch, ...result }).catch((err) =>
         console.error("rule evaluation failed", err),
       );
     }
