@@ -2,6 +2,7 @@
  * `npm run dev:worker` — the Worker path locally and offline: a local sqld (data in ./data/sqld),
  * migrated and bootstrapped like the self-hosted server, then `wrangler dev` pointed at it.
  * Fire the cron tick with: curl "http://127.0.0.1:8787/__scheduled?cron=*+*+*+*+*"
+ * VIGIL_WRANGLER_ENV names a wrangler.toml environment to run instead of the top level (e.g. queued).
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -55,6 +56,8 @@ const worker = await startWorkerProcess({
   port: Number(port),
   persistTo: resolve(dataDir, "wrangler"),
   inherit: true,
+  // `VIGIL_WRANGLER_ENV=queued` runs wrangler.toml's [env.queued] (queued ingest on miniflare's queue)
+  ...(process.env.VIGIL_WRANGLER_ENV ? { env: process.env.VIGIL_WRANGLER_ENV } : {}),
   vars: { LIBSQL_URL: sqld.url, VIGIL_SECRET_KEY: secretKey, VIGIL_PUBLIC_URL: publicUrl },
 });
 console.log(`\nThe Worker is ready on ${worker.url}`);

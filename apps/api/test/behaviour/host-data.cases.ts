@@ -258,7 +258,63 @@ const hostData4 = area("logs", [
       expect(await bad.text()).toContain("query.priority");
     },
   },
+
+  {
+    name: "streams a host's lines to a live tail as they arrive, after the newest line when it opened",
+    run: async (t) => {
+      const { app, adminKey } = legacy(t);
+      const host = await enrollHost(app, adminKey);
+      const line = (ts: number, message: string) => ({ ts, priority: 3, unit: "app.service", message });
+      await sendBatch(app, host.hostToken, batch({ logs: [line(T0, "before the tail")] }));
+      const res = await app.request(`/api/v1/hosts/${host.hostId}/logs/tail`, { headers: bearer(adminKey) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      const events = serverSentEvents(res);
+      try {
+        expect((await events.next()).event).toBe("ready");
+        await sendBatch(app, host.hostToken, batch({ logs: [line(T0 + 1, "after the tail opened")] }));
+        const next = await events.next();
+        expect(next.event).toBe("log");
+        expect(JSON.parse(next.data)).toMatchObject({
+          message: "after the tail opened",
+          unit: "app.service",
+        });
+        expect(Number(next.id)).toBeGreaterThan(0);
+      } finally {
+        await events.close();
+      }
+    },
+  },
 ]);
+
+/** Reads a `text/event-stream` body one event at a time (the fields a tail sends: event, id, data). */
+function serverSentEvents(res: Response) {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  return {
+    async next(): Promise<{ event: string; id: string; data: string }> {
+      for (;;) {
+        const end = buffered.indexOf("\n\n");
+        if (end >= 0) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const field = (name: string) =>
+            block
+              .split("\n")
+              .filter((l) => l.startsWith(`${name}:`))
+              .map((l) => l.slice(name.length + 1).trimStart())
+              .join("\n");
+          return { event: field("event") || "message", id: field("id"), data: field("data") };
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error("the stream ended before the next event");
+        buffered += decoder.decode(value, { stream: true });
+      }
+    },
+    close: () => reader.cancel(),
+  };
+}
 
 const hostData5 = area("deploy markers", [
   {
