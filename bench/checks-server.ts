@@ -8,12 +8,12 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
+import { createApp, defaultConfig } from "@vigil/api";
+import { tuneEmbeddedDb } from "@vigil/api/server";
 import { createDb } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, createCheck, systemClock } from "@vigil/engine";
 import { Hono } from "hono";
-import { createApp, defaultConfig } from "../apps/api/src/app.ts";
-import { tuneEmbeddedDb } from "../apps/api/src/server.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
 const url = `file:${join(dir, "vigil.db")}`;

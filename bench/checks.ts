@@ -11,11 +11,11 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { tuneEmbeddedDb } from "@vigil/api/server";
 import { closeDb, createDb } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { createProject } from "@vigil/db/testing";
 import { createEngineState, systemClock, tick } from "@vigil/engine";
-import { tuneEmbeddedDb } from "../apps/api/src/server.ts";
 
 /** `--quick` for a smoke run while developing; the recorded figures use the defaults. */
 const quick = process.argv.includes("--quick");

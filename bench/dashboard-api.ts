@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { settingsFromEnv, startServer, tuneEmbeddedDb } from "@vigil/api/server";
 import { probeBatchV1Schema } from "@vigil/contract";
 import { closeDb, createDb } from "@vigil/db";
 import { migrateDb, migrationsFolder } from "@vigil/db/migrate";
@@ -24,7 +25,6 @@ import {
   rollUpDirtyHours,
   systemClock,
 } from "@vigil/engine";
-import { settingsFromEnv, startServer, tuneEmbeddedDb } from "../apps/api/src/server.ts";
 import { makeBatch } from "./ingest.ts";
 
 const HOSTS = 12;

@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
-import type { Sqld } from "../apps/api/scripts/sqld.ts";
+import type { Sqld } from "@vigil/api/scripts/sqld.ts";
 
 export interface DbCounters {
   /** HTTP requests the app sent to sqld (each is one round trip) */

@@ -16,12 +16,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ServerProcess, savedAdminKey, startServerProcess } from "@vigil/api/scripts/server-process.ts";
+import { type Sqld, startSqld } from "@vigil/api/scripts/sqld.ts";
+import { startWorkerProcess, type WorkerProcess } from "@vigil/api/scripts/worker-process.ts";
 import { closeDb, createDb, type Db } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, systemClock } from "@vigil/engine";
-import { type ServerProcess, savedAdminKey, startServerProcess } from "../apps/api/scripts/server-process.ts";
-import { type Sqld, startSqld } from "../apps/api/scripts/sqld.ts";
-import { startWorkerProcess, type WorkerProcess } from "../apps/api/scripts/worker-process.ts";
 import { type DbCounters, type DbMeter, meterSqld, perOperation } from "./db-meter.ts";
 import { answered, drive, type LoadReport, percentile } from "./http-load.ts";
 import { makeBatch } from "./ingest.ts";

@@ -16,6 +16,7 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
+import { tuneEmbeddedDb } from "@vigil/api/server";
 import { probeBatchV1Schema } from "@vigil/contract";
 import { closeDb, createDb, type Db } from "@vigil/db";
 import { migrateDb, migrationsFolder } from "@vigil/db/migrate";
@@ -30,7 +31,6 @@ import {
   rollUpDirtyHours,
 } from "@vigil/engine";
 import { manualClock } from "@vigil/engine/testing";
-import { tuneEmbeddedDb } from "../apps/api/src/server.ts";
 
 const PROBES = 20;
 const BATCHES_PER_PROBE = 50;

@@ -11,6 +11,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { tuneEmbeddedDb } from "@vigil/api/server";
 import { probeBatchV1Schema } from "@vigil/contract";
 import { closeDb, createDb } from "@vigil/db";
 import { migrateDb, migrationsFolder } from "@vigil/db/migrate";
@@ -25,7 +26,6 @@ import {
   ingestBatch,
 } from "@vigil/engine";
 import { manualClock } from "@vigil/engine/testing";
-import { tuneEmbeddedDb } from "../apps/api/src/server.ts";
 import { makeBatch } from "./ingest.ts";
 
 const quick = process.argv.includes("--quick");

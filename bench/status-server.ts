@@ -10,14 +10,14 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
+import { createApp, defaultConfig } from "@vigil/api";
+import { tuneEmbeddedDb } from "@vigil/api/server";
+import { memoryStatusCache } from "@vigil/api/status-cache";
 import { createStatusPageSchema } from "@vigil/contract";
 import { createDb } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, createStatusPage, systemClock } from "@vigil/engine";
 import { Hono } from "hono";
-import { createApp, defaultConfig } from "../apps/api/src/app.ts";
-import { tuneEmbeddedDb } from "../apps/api/src/server.ts";
-import { memoryStatusCache } from "../apps/api/src/status/memory-cache.ts";
 
 const DAY = 86_400_000;
 const COMPONENTS = 50;

@@ -12,9 +12,9 @@ import { mkdtempSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ServerProcess, savedAdminKey, startServerProcess } from "@vigil/api/scripts/server-process.ts";
+import { startSqld } from "@vigil/api/scripts/sqld.ts";
 import { closeDb, createDb } from "@vigil/db";
-import { type ServerProcess, savedAdminKey, startServerProcess } from "../apps/api/scripts/server-process.ts";
-import { startSqld } from "../apps/api/scripts/sqld.ts";
 
 const quick = process.argv.includes("--quick");
 const CONCURRENCY = 32;

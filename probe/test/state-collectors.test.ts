@@ -162,7 +162,9 @@ describe("docker containers", () => {
       },
       { id: "bbb222", name: "old-job", image: "busybox", state: "exited", health: "none", restartCount: 0 },
     ]);
-    expect(stateSnapshotSchema.parse({ collectedAt: 1_795_000_000_000, containers })).toBeTruthy();
+    expect(
+      stateSnapshotSchema.safeParse({ collectedAt: 1_795_000_000_000, containers }).error,
+    ).toBeUndefined();
   });
 
   it("notes a host without Docker", async () => {
@@ -234,7 +236,7 @@ describe("OS updates on this machine", () => {
     }
     expect(updates.manager).toMatch(/^(apt|dnf)$/);
     expect(updates.security).toBeLessThanOrEqual(updates.pending);
-    expect(stateSnapshotSchema.parse({ collectedAt: 1_795_000_000_000, updates })).toBeTruthy();
+    expect(stateSnapshotSchema.safeParse({ collectedAt: 1_795_000_000_000, updates }).error).toBeUndefined();
     // apt-get's simulation takes about 5 s of CPU with full package lists; other test runs share the cores.
   }, 90_000);
 });

@@ -7,9 +7,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Db, hosts } from "@vigil/db";
-import { type Clock, createEnrollmentToken } from "@vigil/engine";
-import { eq } from "drizzle-orm";
+import type { Db } from "@vigil/db";
+import { type Clock, createEnrollmentToken, hostExists } from "@vigil/engine";
 import type { LocalProbeReport } from "./self/runtime.ts";
 
 export interface LocalProbeOptions {
@@ -39,12 +38,7 @@ async function enrollmentTokenIfNeeded(options: LocalProbeOptions): Promise<stri
   if (existsSync(identityFile)) {
     try {
       const identity = JSON.parse(readFileSync(identityFile, "utf8")) as { server?: string; hostId?: string };
-      const host = identity.hostId
-        ? await options.db.query.hosts.findFirst({
-            where: eq(hosts.id, identity.hostId),
-            columns: { id: true },
-          })
-        : undefined;
+      const host = identity.hostId ? await hostExists(options.db, options.projectId, identity.hostId) : false;
       if (identity.server === options.serverUrl && host) return undefined;
       if (!host) rmSync(identityFile, { force: true });
     } catch {

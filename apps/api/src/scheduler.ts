@@ -1,8 +1,10 @@
 import {
   applyRetention,
+  dispatch,
   evaluateDueAlerts,
   evaluateForecasts,
   pruneAudit,
+  pruneDeliveryLog,
   pruneRateLimits,
   purgeDeletedProjects,
   removeEmptyOrganizations,
@@ -10,9 +12,8 @@ import {
   tick,
   withLease,
 } from "@vigil/engine";
-import { dispatch, pruneDeliveryLog } from "@vigil/notify";
 import { type AppDeps, type LiveDeps, withRuntime } from "./deps.ts";
-import { notifyDeps } from "./notify.ts";
+import { alertDeps } from "./notify.ts";
 
 /** One unit of periodic work (checks, rules, alert delivery, rollups, retention). */
 export interface ScheduledJob {
@@ -102,7 +103,7 @@ export const checksJob: ScheduledJob = {
 export const notifyJob: ScheduledJob = {
   name: "notify",
   run: async (deps) => {
-    const report = await dispatch(notifyDeps(deps));
+    const report = await dispatch(alertDeps(deps));
     for (const result of ["sent", "retrying", "failed"] as const) {
       deps.runtime?.metrics.count("vigil_deliveries_total", { result }, report[result]);
     }

@@ -31,16 +31,14 @@ import {
   bootstrapProject,
   type Clock,
   issueSetupToken,
-  type SignUpMode,
   setupUrl,
   systemClock,
 } from "@vigil/engine";
 import { guardedFetch, nodeProbes } from "@vigil/engine/node";
-import { httpMailer, type Mailer } from "@vigil/notify";
-import { smtpMailer, smtpTransportOptions } from "@vigil/notify/node";
+import { smtpMailer } from "@vigil/notify/node";
 import { createApp, defaultConfig } from "./app.ts";
+import { type EnvSettings, mailerFor, settingsFromEnvironment } from "./config.ts";
 import { type AppDeps, defaultSelfWatch, type ProbeAssetName, type ProbeAssets } from "./deps.ts";
-import { type Limits, limitsFromEnv } from "./limits.ts";
 import { startLocalProbe } from "./local-probe.ts";
 import { nodeClientAddress } from "./platform/client-address.ts";
 import { nodeGunzip } from "./platform/node-gunzip.ts";
@@ -51,7 +49,8 @@ import { createRuntime } from "./self/runtime.ts";
 import { runWatchedTick } from "./self/watched-tick.ts";
 import { memoryStatusCache } from "./status/memory-cache.ts";
 
-export interface ServerSettings {
+/** The self-hosted server's settings: the shared ones (config.ts) and what only a server process has. */
+export interface ServerSettings extends EnvSettings {
   host: string;
   port: number;
   dataDir: string;
@@ -61,31 +60,10 @@ export interface ServerSettings {
   tickMs: number;
   /** run a probe for this machine (VIGIL_LOCAL_PROBE, on unless "0") */
   localProbe: boolean;
-  publicUrl?: string;
-  /** let active checks reach private, loopback and link-local addresses (VIGIL_ALLOW_PRIVATE_TARGETS=1) */
-  allowPrivateTargets: boolean;
-  /** a reverse proxy stands in front: take the caller's address from X-Forwarded-For (VIGIL_TRUST_PROXY=1) */
-  trustProxy: boolean;
-  /** alert email: VIGIL_SMTP_URL (smtp://user:pass@host:587) or VIGIL_EMAIL_API_URL + VIGIL_EMAIL_API_KEY */
-  mail?: { smtpUrl?: string; apiUrl?: string; apiKey?: string; from: string };
-  /** VIGIL_SECRET_KEY; when unset, one is made on first start and kept in the data dir */
-  secretKey?: string;
-  /** VIGIL_SIGNUP: open, invite (default) or closed */
-  signUpMode: SignUpMode;
-  /** VIGIL_TRUSTED_ORIGINS: comma-separated origins whose pages may call with a session cookie */
-  trustedOrigins: string[];
-  /** rate limits and caps (VIGIL_LIMIT_*, VIGIL_MAX_*; limits.ts) */
-  limits: Limits;
-  /** VIGIL_HEARTBEAT_URL: the dead-man switch pinged after healthy ticks */
-  heartbeatUrl?: string;
-  /** VIGIL_METRICS_TOKEN: bearer token for the self-metrics on /metrics */
-  metricsToken?: string;
 }
 
 /** A setup problem the operator can fix; printed as one line, never as a stack trace. */
 export class StartupError extends Error {}
-
-const isOn = (value: string | undefined) => ["1", "true", "yes"].includes((value ?? "").toLowerCase());
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
   const dataDir = resolve(env.VIGIL_DATA_DIR ?? "./data");
@@ -100,13 +78,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
         "(generate one: node -e \"console.log('vgl_key_'+require('crypto').randomBytes(33).toString('base64url').replace(/[-_]/g,'x').slice(0,44))\")",
     );
   }
-  const { limits, problems } = limitsFromEnv(env);
+  const { settings, problems } = settingsFromEnvironment(env);
   if (problems[0]) throw new StartupError(problems[0]);
-  const heartbeatUrl = env.VIGIL_HEARTBEAT_URL?.trim() || undefined;
-  if (heartbeatUrl && !/^https?:\/\/[^/]/.test(heartbeatUrl)) {
-    throw new StartupError(`VIGIL_HEARTBEAT_URL must be an http(s) URL, got "${heartbeatUrl}"`);
-  }
   return {
+    ...settings,
     host: env.VIGIL_HOST ?? "127.0.0.1",
     port,
     dataDir,
@@ -115,67 +90,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServerSettings {
     presetAdminKey,
     tickMs: Number(env.VIGIL_TICK_MS ?? 5000),
     localProbe: env.VIGIL_LOCAL_PROBE !== "0",
-    publicUrl: env.VIGIL_PUBLIC_URL?.replace(/\/+$/, "") || undefined,
-    allowPrivateTargets: isOn(env.VIGIL_ALLOW_PRIVATE_TARGETS),
-    trustProxy: isOn(env.VIGIL_TRUST_PROXY),
-    ...mailFromEnv(env),
-    ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
-    signUpMode: signUpModeFrom(env.VIGIL_SIGNUP),
-    trustedOrigins: originsFrom(env.VIGIL_TRUSTED_ORIGINS),
-    limits,
-    ...(heartbeatUrl ? { heartbeatUrl } : {}),
-    ...(env.VIGIL_METRICS_TOKEN ? { metricsToken: env.VIGIL_METRICS_TOKEN } : {}),
   };
-}
-
-export function signUpModeFrom(value: string | undefined): SignUpMode {
-  const mode = (value ?? "invite").trim().toLowerCase();
-  if (mode !== "open" && mode !== "invite" && mode !== "closed") {
-    throw new StartupError(`VIGIL_SIGNUP must be open, invite or closed, got "${value}"`);
-  }
-  return mode;
-}
-
-export function originsFrom(value: string | undefined): string[] {
-  return (value ?? "")
-    .split(",")
-    .map((o) => o.trim())
-    .filter(Boolean)
-    .map((o) => {
-      try {
-        return new URL(o).origin;
-      } catch {
-        throw new StartupError(`VIGIL_TRUSTED_ORIGINS holds "${o}", which is not a URL`);
-      }
-    });
-}
-
-function mailFromEnv(env: NodeJS.ProcessEnv): Pick<ServerSettings, "mail"> {
-  const smtpUrl = env.VIGIL_SMTP_URL || undefined;
-  const apiUrl = env.VIGIL_EMAIL_API_URL || undefined;
-  if (!smtpUrl && !apiUrl) return {};
-  if (smtpUrl) {
-    try {
-      smtpTransportOptions(smtpUrl);
-    } catch (err) {
-      throw new StartupError((err as Error).message);
-    }
-  }
-  if (apiUrl && !env.VIGIL_EMAIL_API_KEY)
-    throw new StartupError("VIGIL_EMAIL_API_URL needs VIGIL_EMAIL_API_KEY");
-  return {
-    mail: {
-      ...(smtpUrl ? { smtpUrl } : {}),
-      ...(apiUrl ? { apiUrl, apiKey: env.VIGIL_EMAIL_API_KEY } : {}),
-      from: env.VIGIL_MAIL_FROM || "Vigil <vigil@localhost>",
-    },
-  };
-}
-
-function mailerFor(mail: ServerSettings["mail"]): Mailer | undefined {
-  if (mail?.smtpUrl) return smtpMailer({ url: mail.smtpUrl, from: mail.from });
-  if (mail?.apiUrl && mail.apiKey) return httpMailer({ url: mail.apiUrl, key: mail.apiKey, from: mail.from });
-  return undefined;
 }
 
 /** The operator's VIGIL_SECRET_KEY, or the one this server made on first start (data dir, mode 0600). */
@@ -380,7 +295,7 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
     // Connections are vetted again at connect time, by the address they go to (DNS rebinding).
     probes: nodeProbes({ allowPrivate: settings.allowPrivateTargets }),
     fetch: guardedFetch(settings.allowPrivateTargets),
-    ...(settings.mail ? { mailer: mailerFor(settings.mail) } : {}),
+    ...(settings.mail ? { mailer: mailerFor(settings.mail, smtpMailer) } : {}),
     gunzip: nodeGunzip,
     statusCache: memoryStatusCache(clock, defaultConfig.statusCacheTtlMs),
     ...(options.probeDir ? { probeAssets: probeAssetsFrom(options.probeDir) } : {}),

@@ -10,20 +10,20 @@ import { join } from "node:path";
 import { closeDb, createDb, type Db } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { createApiKey, createProject } from "@vigil/db/testing";
-import { takeLease } from "@vigil/engine";
-import { manualClock } from "@vigil/engine/testing";
 import {
   claimFlips,
   composeDeliveries,
   dispatch,
   queueFlipNotifications,
   sendDueDeliveries,
-} from "@vigil/notify";
+  takeLease,
+} from "@vigil/engine";
+import { manualClock } from "@vigil/engine/testing";
 import { startWebhookReceiver, type WebhookReceiver } from "@vigil/notify/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp, defaultConfig } from "../src/app.ts";
 import type { AppDeps } from "../src/deps.ts";
-import { notifyDeps } from "../src/notify.ts";
+import { alertDeps } from "../src/notify.ts";
 import { JOB_LEASE_MS, runScheduledJobs, scheduledJobs } from "../src/scheduler.ts";
 import { jsonRequest } from "./helpers.ts";
 
@@ -158,7 +158,7 @@ describe("two schedulers on one database", () => {
       scheduledJobs.filter((j) => j.name === "checks"),
     );
     for (let round = 0; round < 10; round++) {
-      await Promise.all([dispatch(notifyDeps(a)), dispatch(notifyDeps(b)), dispatch(notifyDeps(a))]);
+      await Promise.all([dispatch(alertDeps(a)), dispatch(alertDeps(b)), dispatch(alertDeps(a))]);
       clock.advance(31_000);
     }
     const states = await deliveryStates(a.db);
@@ -178,9 +178,9 @@ describe("two schedulers on one database", () => {
       a,
       scheduledJobs.filter((j) => j.name === "checks"),
     );
-    await queueFlipNotifications(notifyDeps(a));
+    await queueFlipNotifications(alertDeps(a));
     clock.advance(60_000); // past the channel's grouping window
-    await composeDeliveries(notifyDeps(a));
+    await composeDeliveries(alertDeps(a));
     // B reads the due delivery, then is held just before its claim until A has claimed, tried and put it
     // back: the row then looks as B read it (pending, unclaimed) except for its attempt count.
     let aDone: () => void = () => {};
@@ -194,8 +194,8 @@ describe("two schedulers on one database", () => {
         return batch(...args);
       },
     });
-    const bRun = sendDueDeliveries(notifyDeps(b));
-    await sendDueDeliveries(notifyDeps(a));
+    const bRun = sendDueDeliveries(alertDeps(b));
+    await sendDueDeliveries(alertDeps(a));
     aDone();
     await bRun;
     expect(receiver.requests).toHaveLength(1);

@@ -23,7 +23,7 @@ import {
 import { and, eq, inArray } from "drizzle-orm";
 import type { Clock } from "./clock.ts";
 import type { EngineState } from "./engine-state.ts";
-import { NotFoundError } from "./errors.ts";
+import { InvalidInputError, NotFoundError } from "./errors.ts";
 import { backupRunFigures } from "./queries/backups.ts";
 import { getProjectSettings, mergeProbeConfig, resolveSettings } from "./settings.ts";
 
@@ -208,6 +208,15 @@ export async function listHosts(db: Db, clock: Clock, projectId: string): Promis
 }
 
 /** A host of this project, or NotFound — also for another project's host id, so ids reveal nothing. */
+/** Whether the project has this host (a saved probe identity may name one deleted since). */
+export async function hostExists(db: Db, projectId: string, hostId: string): Promise<boolean> {
+  const row = await db.query.hosts.findFirst({
+    where: and(eq(hosts.projectId, projectId), eq(hosts.id, hostId)),
+    columns: { id: true },
+  });
+  return row !== undefined;
+}
+
 export async function getHostRow(db: Db, projectId: string, hostId: string): Promise<HostRow> {
   const row = await db.query.hosts.findFirst({
     where: and(eq(hosts.projectId, projectId), eq(hosts.id, hostId)),
@@ -278,4 +287,14 @@ export async function deleteHost(db: Db, projectId: string, hostId: string): Pro
     db.delete(flips).where(and(eq(flips.subjectType, "alert"), inArray(flips.subjectId, alertIds))),
     db.delete(hosts).where(and(eq(hosts.projectId, projectId), eq(hosts.id, hostId))),
   ]);
+}
+
+/** A rule, silence or window naming a host must name one of its own project's: 400 otherwise. */
+export async function assertScopeHost(db: Db, projectId: string, hostId: string | null | undefined) {
+  if (!hostId) return;
+  const host = await db.query.hosts.findFirst({
+    where: and(eq(hosts.projectId, projectId), eq(hosts.id, hostId)),
+    columns: { id: true },
+  });
+  if (!host) throw new InvalidInputError("body.hostId", "no such host in this project");
 }

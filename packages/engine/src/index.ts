@@ -1,4 +1,5 @@
 export * from "./accounts/index.ts";
+export * from "./alerts/index.ts";
 export * from "./api-keys.ts";
 export * from "./checks/index.ts";
 export * from "./clock.ts";
@@ -38,7 +39,6 @@ export type { WritePlan } from "./ingest/write-plan.ts";
 export * from "./leases.ts";
 export { assertBelowCap, type Cap, type CappedResource } from "./limits/caps.ts";
 export { RateLimiter, type RateLimiterOptions } from "./limits/rate-limiter.ts";
-export * from "./notify/index.ts";
 export * from "./projects.ts";
 export * from "./queries/backups.ts";
 export * from "./queries/events.ts";

@@ -2,6 +2,8 @@ import { type Db, flips, incidents } from "@vigil/db";
 import { createProject, createTestDb } from "@vigil/db/testing";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+// the pruning statement itself, internal to the check state writer
+import { pruneStatement } from "../src/checks/state.ts";
 import {
   createEngineState,
   type EngineState,
@@ -11,7 +13,6 @@ import {
   listPings,
   type PingInput,
   pauseCheck,
-  pruneStatement,
   recordPing,
   tick,
   toCheck,

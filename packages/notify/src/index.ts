@@ -1,7 +1,5 @@
-export * from "./dispatcher.ts";
 export * from "./errors.ts";
 export * from "./http-mailer.ts";
-export * from "./outbox.ts";
 export * from "./render.ts";
 export * from "./signature.ts";
 export * from "./smtp-socket.ts";

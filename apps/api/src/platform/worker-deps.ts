@@ -6,9 +6,10 @@
 
 import { connect } from "cloudflare:sockets";
 import { createDb } from "@vigil/db";
-import { type SignUpMode, systemClock } from "@vigil/engine";
-import { httpMailer, type Mailer, socketSmtpMailer } from "@vigil/notify";
+import { systemClock } from "@vigil/engine";
+import { type Mailer, socketSmtpMailer } from "@vigil/notify";
 import { defaultConfig } from "../app.ts";
+import { mailerFor, settingsFromEnvironment } from "../config.ts";
 import {
   type AppDeps,
   defaultSelfWatch,
@@ -17,7 +18,6 @@ import {
   type WebAssets,
 } from "../deps.ts";
 import type { IngestQueue } from "../ingest-queue.ts";
-import { limitsFromEnv } from "../limits.ts";
 import { createRuntime, type Runtime } from "../self/runtime.ts";
 import { workerProbes } from "../worker-probes.ts";
 import type { CheckRunner } from "./check-runner.ts";
@@ -80,20 +80,13 @@ function assetsFrom(assets: Fetcher): ProbeAssets {
   };
 }
 
-function workerMailer(env: Env): Mailer | undefined {
-  const from = env.VIGIL_MAIL_FROM ?? "Vigil <vigil@localhost>";
-  if (env.VIGIL_SMTP_URL) {
-    return socketSmtpMailer({
-      url: env.VIGIL_SMTP_URL,
-      from,
-      connect: (hostname, port, tls) =>
-        connect({ hostname, port }, { secureTransport: tls, allowHalfOpen: false }),
-    });
-  }
-  if (env.VIGIL_EMAIL_API_URL && env.VIGIL_EMAIL_API_KEY) {
-    return httpMailer({ url: env.VIGIL_EMAIL_API_URL, key: env.VIGIL_EMAIL_API_KEY, from });
-  }
-  return undefined;
+/** SMTP from a Worker: the socket client over `cloudflare:sockets` (nodemailer needs Node's net). */
+function socketSmtp(options: { url: string; from: string }): Mailer {
+  return socketSmtpMailer({
+    ...options,
+    connect: (hostname, port, tls) =>
+      connect({ hostname, port }, { secureTransport: tls, allowHalfOpen: false }),
+  });
 }
 
 /** JSON, not the default structured clone: the consumer validates plain data, whatever wrote it. */
@@ -106,11 +99,6 @@ function queueProducer(queue: Queue): IngestQueue {
 }
 
 const DEFAULT_SPREAD_MS = 45_000;
-
-/** An unknown mode falls back to invite-only: the Worker has no startup to refuse it at. */
-function signUpMode(value: string | undefined): SignUpMode {
-  return value === "open" || value === "closed" ? value : "invite";
-}
 
 /**
  * Status page renders in the Cache API of the data centre serving the request. Keys carry the page's
@@ -158,10 +146,13 @@ function isolateRuntime(databaseUrl: string): Runtime {
  * behaviour suite inject a clock); everything else stays the Worker's own.
  */
 export function workerDeps(env: Env, overrides: Partial<AppDeps> = {}): AppDeps {
-  const mailer = workerMailer(env);
-  const { limits, problems } = limitsFromEnv(env as unknown as Record<string, string | undefined>);
+  // A Worker has no start to refuse: a setting that does not parse is logged and its default used.
+  const { settings, problems } = settingsFromEnvironment(
+    env as unknown as Record<string, string | undefined>,
+  );
   for (const problem of problems) console.error(`vigil: ${problem}; using the default`);
-  const allowPrivateTargets = env.VIGIL_ALLOW_PRIVATE_TARGETS === "1";
+  const mailer = mailerFor(settings.mail, socketSmtp);
+  const { allowPrivateTargets } = settings;
   return {
     db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN }),
     clock: systemClock,
@@ -169,23 +160,17 @@ export function workerDeps(env: Env, overrides: Partial<AppDeps> = {}): AppDeps 
       ...defaultConfig,
       version: env.VIGIL_VERSION ?? defaultConfig.version,
       checkSpreadMs: env.VIGIL_CHECK_SPREAD_MS ? Number(env.VIGIL_CHECK_SPREAD_MS) : DEFAULT_SPREAD_MS,
-      ...(env.VIGIL_SECRET_KEY ? { secretKey: env.VIGIL_SECRET_KEY } : {}),
+      ...(settings.secretKey ? { secretKey: settings.secretKey } : {}),
       allowPrivateTargets,
-      ...(env.VIGIL_PUBLIC_URL ? { publicUrl: env.VIGIL_PUBLIC_URL.replace(/\/+$/, "") } : {}),
-      signUpMode: signUpMode(env.VIGIL_SIGNUP),
-      limits,
+      ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
+      signUpMode: settings.signUpMode,
+      limits: settings.limits,
       selfWatch: {
         ...defaultSelfWatch,
-        ...(env.VIGIL_HEARTBEAT_URL ? { heartbeatUrl: env.VIGIL_HEARTBEAT_URL } : {}),
-        ...(env.VIGIL_METRICS_TOKEN ? { metricsToken: env.VIGIL_METRICS_TOKEN } : {}),
+        ...(settings.heartbeatUrl ? { heartbeatUrl: settings.heartbeatUrl } : {}),
+        ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
       },
-      ...(env.VIGIL_TRUSTED_ORIGINS
-        ? {
-            trustedOrigins: env.VIGIL_TRUSTED_ORIGINS.split(",")
-              .map((o) => o.trim())
-              .filter(Boolean),
-          }
-        : {}),
+      ...(settings.trustedOrigins.length > 0 ? { trustedOrigins: settings.trustedOrigins } : {}),
     },
     probes: workerProbes(allowPrivateTargets),
     // Cloudflare sets this header itself, replacing whatever a client sent.

@@ -11,17 +11,17 @@ import {
   deliveryLog,
   findChannel,
   listChannels,
+  sendTestNotification,
   toChannel,
   updateChannel,
 } from "@vigil/engine";
-import { sendTestNotification } from "@vigil/notify";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { enforceCap } from "../limits.ts";
 import { requireScope } from "../middleware/auth.ts";
 import { validate } from "../middleware/validate.ts";
-import { notifyDeps } from "../notify.ts";
+import { alertDeps } from "../notify.ts";
 
 const idParam = z.object({ id: z.uuid() });
 
@@ -68,7 +68,7 @@ export const channelRoutes = new Hono<AppEnv>()
   // Sends now and answers with the outcome; the attempt is in the delivery log like any other.
   .post("/:id/test", validate("param", idParam), async (c) => {
     const channel = await findChannel(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
-    const result = await sendTestNotification(notifyDeps(c.var.deps, new URL(c.req.url).origin), channel);
+    const result = await sendTestNotification(alertDeps(c.var.deps, new URL(c.req.url).origin), channel);
     return c.json<ChannelTestResult>({
       deliveryId: result.deliveryId,
       sent: result.state === "sent",

@@ -72,10 +72,21 @@ describe("the Worker in workerd", () => {
     expect(await res.json()).toMatchObject({ error: { code: "UNAUTHORIZED" } });
   });
 
-  it("runs the scheduled handler without failing", async () => {
+  it("runs the jobs of a cron firing and records each run at the firing's time", async () => {
+    // A moment no other test fires at, a little in the past as a late firing is.
+    const scheduledTime = Date.now() - 1234;
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), workerEnv(), ctx);
+    await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime }), workerEnv(), ctx);
     await waitOnExecutionContext(ctx);
+    const db = createDb({ url: inject("sqldUrl") });
+    const { rows } = await db.$client.execute({
+      sql: "select job from job_leases where last_run_at = ?",
+      args: [scheduledTime],
+    });
+    // The jobs without an interval of their own run at every firing (forecasts and retention keep theirs).
+    expect(rows.map((r) => String(r.job))).toEqual(
+      expect.arrayContaining(["checks", "rules", "notify", "rollups", "purge"]),
+    );
   });
 
   it("takes Healthchecks-style pings and drives the checks tick from scheduled() against sqld", async () => {

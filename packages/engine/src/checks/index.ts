@@ -7,5 +7,4 @@ export * from "./history.ts";
 export * from "./pings.ts";
 export * from "./probes.ts";
 export * from "./schedule.ts";
-export * from "./state.ts";
 export * from "./tick.ts";

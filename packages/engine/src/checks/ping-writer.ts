@@ -13,7 +13,8 @@
 import type { Db } from "@vigil/db";
 import { type EngineState, leaderDb } from "../engine-state.ts";
 import { GroupCommit } from "../group-commit.ts";
-import { newCasToken, occasionalPrune, type Statement } from "./state.ts";
+import type { Statement } from "../statement.ts";
+import { newCasToken, occasionalPrune } from "./state.ts";
 
 type Value = string | number | null;
 

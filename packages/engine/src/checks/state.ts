@@ -4,12 +4,13 @@
  * check now carries my new token". So two schedulers, or a ping racing a tick, can never both record the
  * same state change: the loser's batch changes nothing and it re-reads or gives up.
  */
-import { type CheckRow, type CheckStatus, checks, type Db, type SubjectType } from "@vigil/db";
+import { type CheckRow, type CheckStatus, checks, type Db } from "@vigil/db";
 import { getTableColumns } from "drizzle-orm";
+import { transitionStatements } from "../alerts/transitions.ts";
 import { type EngineState, leaderDb } from "../engine-state.ts";
 import { GroupCommit } from "../group-commit.ts";
+import type { Statement } from "../statement.ts";
 
-export type Statement = { sql: string; args: (string | number | null)[] };
 type CheckColumns = Omit<CheckRow, "id" | "projectId" | "cas" | "createdAt">;
 export type CheckPatch = Partial<CheckColumns>;
 
@@ -98,51 +99,6 @@ export function splitByDay(from: number, to: number): [day: number, ms: number][
     t = end;
   }
   return out;
-}
-
-/** A state change of a check or an alert, to record only if the state write it belongs to wins. */
-export interface Transition {
-  subjectType: SubjectType;
-  projectId: string;
-  subjectId: string;
-  from: string;
-  to: string;
-  cause?: string | undefined;
-  /** the status an incident is open for: "down" for checks, "firing" for alerts */
-  incidentStatus: string;
-  now: number;
-  /** SQL that is true only when the subject carries the writer's new compare-and-set token */
-  guard: string;
-  guardArgs: (string | number)[];
-}
-
-/** The flip, and the incident opened or resolved, of one transition, each guarded by the write's token. */
-export function transitionStatements(t: Transition): Statement[] {
-  const { subjectType, projectId, subjectId, from, to, now, guard, guardArgs } = t;
-  const statements: Statement[] = [
-    {
-      sql: `insert into flips (project_id, subject_type, subject_id, from_status, to_status, cause, at)
-            select ?, ?, ?, ?, ?, ?, ? where ${guard}`,
-      args: [projectId, subjectType, subjectId, from, to, t.cause ?? "changed", now, ...guardArgs],
-    },
-  ];
-  if (to === t.incidentStatus) {
-    // The partial unique index keeps one open incident per subject; OR IGNORE makes re-opening a no-op.
-    statements.push({
-      sql: `insert or ignore into incidents (id, project_id, subject_type, subject_id, cause, opened_at)
-            select ?, ?, ?, ?, ?, ? where ${guard}`,
-      args: [crypto.randomUUID(), projectId, subjectType, subjectId, t.cause ?? to, now, ...guardArgs],
-    });
-  }
-  if (from === t.incidentStatus) {
-    statements.push({
-      sql: `update incidents set resolved_at = ?, resolution = ?
-            where project_id = ? and subject_type = ? and subject_id = ? and resolved_at is null
-            and ${guard}`,
-      args: [now, t.cause ?? to, projectId, subjectType, subjectId, ...guardArgs],
-    });
-  }
-  return statements;
 }
 
 /** Builds the batch for one state write; exported for the bench and tests of the SQL itself. */

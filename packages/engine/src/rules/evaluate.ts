@@ -15,11 +15,13 @@
 import type { ProbeBatchV1, StateSnapshot } from "@vigil/contract";
 import { type AlertRow, alerts, type Db, hostState, hosts, type RuleRow, rules } from "@vigil/db";
 import { and, asc, eq, inArray, lte } from "drizzle-orm";
-import { newCasToken, type Statement, transitionStatements } from "../checks/state.ts";
+import { transitionStatements } from "../alerts/transitions.ts";
+import { newCasToken } from "../checks/state.ts";
 import type { Clock } from "../clock.ts";
 import type { EngineState } from "../engine-state.ts";
 import type { HostPrincipal } from "../hosts.ts";
 import type { MetricPoint } from "../ingest/metrics.ts";
+import type { Statement } from "../statement.ts";
 import { ensureBuiltinRules } from "./builtin.ts";
 import { ensureHostCheck } from "./host-down.ts";
 import { type AlertFields, nextAlert, type Reading } from "./lifecycle.ts";

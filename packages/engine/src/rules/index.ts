@@ -6,4 +6,3 @@ export * from "./host-down.ts";
 export * from "./lifecycle.ts";
 export * from "./readings.ts";
 export * from "./rules.ts";
-export * from "./silences.ts";

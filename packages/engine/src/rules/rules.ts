@@ -6,12 +6,13 @@ import {
   ruleParamsSchemas,
   type UpdateRuleRequest,
 } from "@vigil/contract";
-import { alerts, checks, type Db, hosts, type RuleRow, rules } from "@vigil/db";
+import { alerts, checks, type Db, type RuleRow, rules } from "@vigil/db";
 import { and, asc, eq } from "drizzle-orm";
 import { pauseCheck, resumeCheck, updateCheck } from "../checks/checks.ts";
 import type { Clock } from "../clock.ts";
 import type { EngineState } from "../engine-state.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { assertScopeHost } from "../hosts.ts";
 import { ensureBuiltinRules } from "./builtin.ts";
 import { forgetRules } from "./evaluate.ts";
 import { HOST_DOWN_TAG } from "./host-down.ts";
@@ -47,16 +48,6 @@ export function parseRuleParams(kind: RuleKindName, params: unknown): Record<str
     );
   }
   return result.data;
-}
-
-/** A rule, silence or window naming a host must name one of its own project's: 400 otherwise. */
-export async function assertScopeHost(db: Db, projectId: string, hostId: string | null | undefined) {
-  if (!hostId) return;
-  const host = await db.query.hosts.findFirst({
-    where: and(eq(hosts.projectId, projectId), eq(hosts.id, hostId)),
-    columns: { id: true },
-  });
-  if (!host) throw new InvalidInputError("body.hostId", "no such host in this project");
 }
 
 /** `state` is this process's engine state: its cache of the project's rules is dropped, so the change applies at once. */

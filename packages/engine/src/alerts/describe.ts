@@ -3,8 +3,9 @@
  * change (what was expected, the last ping or run, the target). Read when the flip is queued.
  */
 import { utcText as at, type NotificationFact, type NotificationSubject } from "@vigil/contract";
-import { type CheckRow, checkRuns, checks, type Db, hosts, pings } from "@vigil/db";
+import { type CheckRow, checkRuns, checks, type Db, type FlipRow, hosts, pings } from "@vigil/db";
 import { and, desc, eq, ne } from "drizzle-orm";
+import { describeAlertSubject } from "../rules/alerts.ts";
 
 function every(seconds: number): string {
   if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;
@@ -88,4 +89,11 @@ export async function describeCheckSubject(
     path: `/p/${check.projectId}/checks/${check.id}`,
     facts,
   };
+}
+
+/** What a flip is about, described by its owner (a check, or a rule's alert); null when it is gone. */
+export function describeFlip(db: Db, flip: FlipRow): Promise<NotificationSubject | null> {
+  return flip.subjectType === "check"
+    ? describeCheckSubject(db, flip.projectId, flip.subjectId)
+    : describeAlertSubject(db, flip.projectId, flip.subjectId);
 }

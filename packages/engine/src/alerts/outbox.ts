@@ -1,5 +1,5 @@
 /**
- * Flips as an outbox: the dispatcher (dispatcher.ts) turns each into notifications.
+ * Flips as an outbox: the alert pipeline (dispatch.ts, queue.ts) turns each into notifications.
  * 1. Read the oldest flips that are unclaimed, or claimed so long ago that their dispatcher must have died.
  * 2. Claim each with compare-and-set on the `claimed_at` value that was read, so two dispatchers never
  *    take the same flip; only the rows whose update changed something are returned.
@@ -45,9 +45,4 @@ export async function unclaimFlip(db: Db, flip: FlipRow): Promise<void> {
     .update(flips)
     .set({ claimedAt: null })
     .where(and(eq(flips.id, flip.id), eq(flips.claimedAt, flip.claimedAt), isNull(flips.processedAt)));
-}
-
-/** Marks a claimed flip delivered, so no lease expiry hands it out again. */
-export async function markFlipProcessed(db: Db, flipId: number, now: number): Promise<void> {
-  await db.update(flips).set({ processedAt: now }).where(eq(flips.id, flipId));
 }

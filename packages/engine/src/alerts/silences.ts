@@ -27,7 +27,7 @@ import { and, asc, desc, eq, gt, lte } from "drizzle-orm";
 import { assertValidSchedule, cronFor } from "../checks/schedule.ts";
 import type { Clock } from "../clock.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
-import { assertScopeHost } from "./rules.ts";
+import { assertScopeHost } from "../hosts.ts";
 
 const MIN = 60_000;
 

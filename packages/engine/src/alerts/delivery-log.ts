@@ -94,3 +94,32 @@ export async function deliveryLog(
     };
   });
 }
+
+/** How long the delivery log keeps finished messages and their notices. */
+export const DELIVERY_LOG_DAYS = 90;
+
+/**
+ * Deletes finished deliveries (sent or given up) and their notices older than DELIVERY_LOG_DAYS, in bounded
+ * steps like the other retention work. Queued and pending ones are never touched.
+ */
+export async function pruneDeliveryLog(db: Db, now: number, batch = 5000): Promise<number> {
+  const before = now - DELIVERY_LOG_DAYS * 86_400_000;
+  const results = await db.$client.batch(
+    [
+      {
+        sql: `delete from notifications where id in (select id from notifications
+                where created_at < ? and (state = 'suppressed' or delivery_id in
+                  (select id from deliveries where state in ('sent', 'failed') and created_at < ?))
+                limit ?)`,
+        args: [before, before, batch],
+      },
+      {
+        sql: `delete from deliveries where id in (select id from deliveries
+                where state in ('sent', 'failed') and created_at < ? limit ?)`,
+        args: [before, batch],
+      },
+    ],
+    "write",
+  );
+  return results.reduce((n, r) => n + r.rowsAffected, 0);
+}
