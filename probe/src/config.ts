@@ -90,10 +90,6 @@ async function writeSecretFile(path: string, content: string): Promise<void> {
   await rename(temporary, path);
 }
 
-export async function saveConfig(path: string, config: Partial<ProbeConfig>): Promise<void> {
-  await writeSecretFile(path, `${JSON.stringify(config, null, 2)}\n`);
-}
-
 const IDENTITY_FILE = "identity.json";
 const REMOTE_CONFIG_FILE = "remote-config.json";
 

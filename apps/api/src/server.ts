@@ -27,13 +27,7 @@ import { Readable } from "node:stream";
 import { createAdaptorServer } from "@hono/node-server";
 import { closeDb, createDb, type Db, secretPrefix } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
-import {
-  bootstrapProject,
-  type Clock,
-  issueSetupToken,
-  setupUrl,
-  systemClock,
-} from "@vigil/engine";
+import { bootstrapProject, type Clock, issueSetupToken, setupUrl, systemClock } from "@vigil/engine";
 import { guardedFetch, nodeProbes } from "@vigil/engine/node";
 import { smtpMailer } from "@vigil/notify/node";
 import { createApp, defaultConfig } from "./app.ts";

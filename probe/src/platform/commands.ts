@@ -65,16 +65,3 @@ export function runCommand(
     child.on("close", (code) => finish(code));
   });
 }
-
-/** The last `maxBytes` of a text, cut at a line start when possible so the tail reads cleanly. */
-export function tailOf(text: string, maxBytes: number): string {
-  const buffer = Buffer.from(text, "utf8");
-  if (buffer.length <= maxBytes) return text;
-  let tail = buffer
-    .subarray(buffer.length - maxBytes)
-    .toString("utf8")
-    .replace(/^\uFFFD+/, "");
-  const newline = tail.indexOf("\n");
-  if (newline >= 0 && newline < tail.length - 1 && newline < 200) tail = tail.slice(newline + 1);
-  return tail;
-}

@@ -117,7 +117,9 @@ const rules1 = area("rules over the API", [
         await bad({ name: "x", kind: "metric", params: { metric: "fs.used_pct", op: "!=", value: 1 } }),
       ).toContain("body.params.op");
       expect(await bad({ name: "x", kind: "nope" })).toContain("body.kind");
-      expect(await bad({ name: "x", kind: "failed_units", scope: "tag" })).toContain("body.scope: scope tag needs `tag`");
+      expect(await bad({ name: "x", kind: "failed_units", scope: "tag" })).toContain(
+        "body.scope: scope tag needs `tag`",
+      );
       expect(
         await bad({
           name: "x",

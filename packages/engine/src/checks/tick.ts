@@ -87,17 +87,6 @@ async function evaluateHost(
 }
 
 /**
- * Pulls a host's checks forward when its probe reports, so recovery shows on the next tick rather than at
- * the next periodic re-check. Called by batch ingest.
- */
-export async function noteHostSeen(db: Db, projectId: string, hostId: string, now: number): Promise<void> {
-  await db
-    .update(checks)
-    .set({ alertAfter: now })
-    .where(and(eq(checks.projectId, projectId), eq(checks.hostId, hostId), eq(checks.status, "down")));
-}
-
-/**
  * The earliest deadline among all checks (`alert_after`), or null when none has one: when the next tick has
  * work, read from the deadline index. The Workers check runner sets its next alarm by it.
  */

@@ -174,7 +174,7 @@ export function planStatements(plans: readonly WritePlan[]): InStatement[] {
       args: [json(p.facts), p.machineId ?? null, p.hostId, p.projectId],
     });
   }
-  // A host check that is down becomes due now, so the next tick sees the host is back (see noteHostSeen).
+  // A host check that is down becomes due now, so the next tick sees the host is back, not the next re-check.
   out.push({
     sql: `update checks set alert_after = v.column3
           from (values ${seenRows.map(() => "(?,?,?)").join(",")}) as v
