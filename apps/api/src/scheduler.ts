@@ -12,8 +12,8 @@ import {
   tick,
   withLease,
 } from "@vigil/engine";
+import { alertDeps } from "./alert-deps.ts";
 import { type AppDeps, type LiveDeps, withRuntime } from "./deps.ts";
-import { alertDeps } from "./notify.ts";
 
 /** One unit of periodic work (checks, rules, alert delivery, rollups, retention). */
 export interface ScheduledJob {

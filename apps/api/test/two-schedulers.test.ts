@@ -21,9 +21,9 @@ import {
 import { manualClock } from "@vigil/engine/testing";
 import { startWebhookReceiver, type WebhookReceiver } from "@vigil/notify/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { alertDeps } from "../src/alert-deps.ts";
 import { createApp, defaultConfig } from "../src/app.ts";
 import type { AppDeps } from "../src/deps.ts";
-import { alertDeps } from "../src/notify.ts";
 import { JOB_LEASE_MS, runScheduledJobs, scheduledJobs } from "../src/scheduler.ts";
 import { jsonRequest } from "./helpers.ts";
 

@@ -17,11 +17,11 @@ import {
 } from "@vigil/engine";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { alertDeps } from "../alert-deps.ts";
 import type { AppEnv } from "../env.ts";
 import { enforceCap } from "../limits.ts";
 import { requireScope } from "../middleware/auth.ts";
 import { validate } from "../middleware/validate.ts";
-import { alertDeps } from "../notify.ts";
 
 const idParam = z.object({ id: z.uuid() });
 
