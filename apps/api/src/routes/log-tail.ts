@@ -22,9 +22,18 @@ export function streamLogTail(c: Context<AppEnv>, query: LogsQuery & { hostId?: 
         ? resumeFrom
         : await latestLogId(db, projectId, query.hostId));
     let open = true;
+    // The reader cancelling the body, or the request going away (a closed connection; on Workers the body's
+    // cancel may not reach this stream), ends the loop: a tail must not poll on for nobody.
     stream.onAbort(() => {
       open = false;
     });
+    const { signal } = c.req.raw;
+    const stop = () => {
+      open = false;
+      stream.abort();
+    };
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
     const deadline = Date.now() + config.tailMaxMs;
     await stream.writeSSE({ event: "ready", data: JSON.stringify({ after }) });
     while (open && Date.now() < deadline) {
