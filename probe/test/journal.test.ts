@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { logEntrySchema } from "@vigil/contract";
@@ -12,57 +12,10 @@ import {
 } from "../src/collectors/journal.ts";
 import { JournalFollower } from "../src/collectors/journal-follower.ts";
 import { NoteSink } from "../src/notes.ts";
+import { BASE_US, BOOT_ID, buildJournal } from "../testing/journal.ts";
 import { defined, temporaryDirectory } from "./helpers.ts";
 
 const run = promisify(execFile);
-const JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote";
-const BOOT_ID = "0123456789abcdef0123456789abcdef";
-/** 2026-11-27T10:00:00Z in microseconds; entries are one second apart from here. */
-const BASE_US = 1_795_773_600_000_000;
-
-interface FixtureEntry {
-  message: string | Buffer;
-  priority: number;
-  unit?: string;
-  identifier?: string;
-  extra?: Record<string, string>;
-}
-
-/** One entry in journal export format; binary values use the length-prefixed form. */
-function exportEntry(entry: FixtureEntry, index: number): Buffer {
-  const parts: Buffer[] = [];
-  const field = (key: string, value: string | Buffer) => {
-    if (typeof value === "string" && !value.includes("\n")) {
-      parts.push(Buffer.from(`${key}=${value}\n`));
-      return;
-    }
-    const bytes = typeof value === "string" ? Buffer.from(value) : value;
-    const length = Buffer.alloc(8);
-    length.writeBigUInt64LE(BigInt(bytes.length));
-    parts.push(Buffer.from(`${key}\n`), length, bytes, Buffer.from("\n"));
-  };
-  field("__REALTIME_TIMESTAMP", String(BASE_US + index * 1_000_000));
-  field("__MONOTONIC_TIMESTAMP", String(1_000_000 + index * 1_000_000));
-  field("_BOOT_ID", BOOT_ID);
-  field("MESSAGE", entry.message);
-  field("PRIORITY", String(entry.priority));
-  field("_PID", String(4000 + index));
-  if (entry.unit) field("_SYSTEMD_UNIT", entry.unit);
-  field("SYSLOG_IDENTIFIER", entry.identifier ?? "app");
-  for (const [key, value] of Object.entries(entry.extra ?? {})) field(key, value);
-  parts.push(Buffer.from("\n"));
-  return Buffer.concat(parts);
-}
-
-/** Builds a real journal file with systemd-journal-remote, the way journald would have written it. */
-async function buildJournal(entries: FixtureEntry[], startIndex = 0, intoDir?: string): Promise<string> {
-  const dir = intoDir ?? (await temporaryDirectory("vigil-journal-"));
-  const exportPath = join(dir, `export-${startIndex}.txt`);
-  await writeFile(exportPath, Buffer.concat(entries.map((e, i) => exportEntry(e, startIndex + i))));
-  // A new file per call: journalctl --follow notices files appearing, as when journald rotates.
-  await run(JOURNAL_REMOTE, [`--output=${join(dir, `system-${startIndex}.journal`)}`, exportPath]);
-  return dir;
-}
 
 async function options(directory: string, overrides: Partial<JournalOptions> = {}): Promise<JournalOptions> {
   return {
@@ -222,7 +175,7 @@ describe("journal follower (the daemon's reader)", () => {
 
       // A burst of five arrives in one interval: three kept, two counted.
       const burst = Array.from({ length: 5 }, (_, i) => ({ message: `burst ${i}`, priority: 2 }));
-      await buildJournal(burst, 10, dir);
+      await buildJournal(burst, { startIndex: 10, intoDir: dir });
       await follower.whenLinesRead(7);
       const notes = new NoteSink();
       const second = follower.take(notes);
@@ -239,7 +192,7 @@ describe("journal follower (the daemon's reader)", () => {
     const restarted = new JournalFollower(opts);
     try {
       await restarted.ensureRunning(NOW, new NoteSink());
-      await buildJournal([{ message: "after restart", priority: 3 }], 20, dir);
+      await buildJournal([{ message: "after restart", priority: 3 }], { startIndex: 20, intoDir: dir });
       await restarted.whenLinesRead(1);
       expect(restarted.take(new NoteSink()).logs.map((l) => l.message)).toEqual(["after restart"]);
     } finally {

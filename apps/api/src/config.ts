@@ -6,6 +6,7 @@
  * default (platform/worker-deps.ts). What only one entry has (port, data dir, tick, the Worker's bindings)
  * stays with that entry.
  */
+import { DEFAULT_MAX_WRITERS } from "@vigil/db";
 import type { SignUpMode } from "@vigil/engine";
 import { httpMailer, type Mailer, parseSmtpUrl } from "@vigil/notify";
 import { z } from "zod";
@@ -39,6 +40,8 @@ export interface EnvSettings {
   /** VIGIL_SECRET_KEY: signs sessions and seals webhook secrets */
   secretKey?: string;
   mail?: MailSettings;
+  /** LIBSQL_MAX_WRITERS: write calls in flight to a remote database (0: no cap; @vigil/db writers.ts) */
+  maxWriters: number;
 }
 
 const DEFAULT_FROM = "Vigil <vigil@localhost>";
@@ -113,6 +116,11 @@ const envSchema = z
     VIGIL_EMAIL_API_URL: checked("VIGIL_EMAIL_API_URL", httpUrl),
     VIGIL_EMAIL_API_KEY: optional,
     VIGIL_MAIL_FROM: optional,
+    LIBSQL_MAX_WRITERS: checked("LIBSQL_MAX_WRITERS", (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`must be a whole number (0: no cap), got "${v}"`);
+      return n;
+    }),
   })
   .superRefine((env, ctx) => {
     if (env.VIGIL_EMAIL_API_URL && !env.VIGIL_EMAIL_API_KEY) {
@@ -170,6 +178,7 @@ function fromParsed(env: ParsedEnv): Omit<EnvSettings, "limits"> {
     allowPrivateTargets: env.VIGIL_ALLOW_PRIVATE_TARGETS,
     trustProxy: env.VIGIL_TRUST_PROXY,
     signUpMode: env.VIGIL_SIGNUP ?? "invite",
+    maxWriters: env.LIBSQL_MAX_WRITERS ?? DEFAULT_MAX_WRITERS,
     trustedOrigins: env.VIGIL_TRUSTED_ORIGINS ?? [],
     ...(env.VIGIL_HEARTBEAT_URL ? { heartbeatUrl: env.VIGIL_HEARTBEAT_URL } : {}),
     ...(env.VIGIL_METRICS_TOKEN ? { metricsToken: env.VIGIL_METRICS_TOKEN } : {}),

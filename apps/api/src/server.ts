@@ -25,7 +25,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { createAdaptorServer } from "@hono/node-server";
-import { closeDb, createDb, type Db, secretPrefix } from "@vigil/db";
+import { closeDb, createDb, type Db, secretPrefix, WriterGate } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, type Clock, issueSetupToken, setupUrl, systemClock } from "@vigil/engine";
 import { guardedFetch, nodeProbes } from "@vigil/engine/node";
@@ -243,7 +243,11 @@ export async function startServer(settings: ServerSettings, options: ServerOptio
   } catch (err) {
     throw new StartupError(`cannot create the database at ${settings.dbUrl}: ${(err as Error).message}`);
   }
-  const db = createDb({ url: settings.dbUrl, authToken: settings.authToken });
+  const db = createDb({
+    url: settings.dbUrl,
+    authToken: settings.authToken,
+    writers: new WriterGate({ max: settings.maxWriters }),
+  });
   const credentialsFile = join(settings.dataDir, "credentials.json");
   let bootstrap: Awaited<ReturnType<typeof bootstrapProject>>;
   try {

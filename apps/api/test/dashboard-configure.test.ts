@@ -249,6 +249,25 @@ describe("the dashboard's configuration screens in Chromium", () => {
     expect(revoked.status).toBe(401);
   }, 60_000);
 
+  it("sets what alerts quote from the logs, refusing a redaction pattern that is not a regular expression", async () => {
+    await page.getByLabel("Lines an alert quotes at most").fill("30");
+    await page.getByLabel("Also redact").fill("customer-(\\d+");
+    await page.getByRole("button", { name: "Save probe configuration" }).click();
+    await page
+      .locator(".field", { has: page.getByLabel("Also redact") })
+      .getByText("is not a valid regular expression")
+      .waitFor();
+    await page.getByLabel("Also redact").fill("customer-\\d+");
+    await page.getByRole("button", { name: "Save probe configuration" }).click();
+    await page.getByRole("status").getByText("Saved.").waitFor();
+    // Read back with the page's session, as the dashboard itself would.
+    const projectId = new URL(page.url()).pathname.split("/")[2];
+    const settings = (await (
+      await page.request.get(`${server.url}/api/v1/projects/${projectId}/settings`)
+    ).json()) as { alerts: { logLines: number; redact: string[] } };
+    expect(settings.alerts).toEqual({ logLines: 30, redact: ["customer-\\d+"] });
+  }, 60_000);
+
   it("renames the project and shows the audit log with what was done", async () => {
     await page.getByLabel("Project name").fill("Production");
     await page.getByRole("button", { name: "Rename project" }).click();

@@ -39,9 +39,34 @@ export const retentionSettingsSchema = z.object({
 });
 export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
 
+/** A pattern to redact from log lines quoted in alerts: a JavaScript regular expression, case-insensitive. */
+const redactPattern = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((source) => {
+    try {
+      new RegExp(source, "i");
+      return true;
+    } catch {
+      return false;
+    }
+  }, "is not a valid regular expression");
+
+/** What alerts quote from the logs. */
+export const alertSettingsSchema = z.object({
+  logLines: z.number().int().min(0).max(50).describe("log lines an alert quotes at most (0: none)"),
+  redact: z
+    .array(redactPattern)
+    .max(20)
+    .describe("patterns whose matches are replaced by [redacted] in quoted lines, beside the built-in ones"),
+});
+export type AlertSettings = z.infer<typeof alertSettingsSchema>;
+
 export const projectSettingsSchema = z.object({
   retention: retentionSettingsSchema,
   probe: probeRemoteConfigSchema,
+  alerts: alertSettingsSchema,
 });
 export type ProjectSettings = z.infer<typeof projectSettingsSchema>;
 
@@ -53,6 +78,7 @@ export const updateProjectSettingsSchema = z.object({
       journal: probeRemoteConfigSchema.shape.journal.partial().optional(),
     })
     .optional(),
+  alerts: alertSettingsSchema.partial().optional(),
 });
 export type UpdateProjectSettings = z.infer<typeof updateProjectSettingsSchema>;
 

@@ -15,6 +15,32 @@ export type NotificationEvent = z.infer<typeof notificationEventSchema>;
 export const notificationFactSchema = z.object({ label: z.string(), value: z.string() });
 export type NotificationFact = z.infer<typeof notificationFactSchema>;
 
+/** One journal line (or a line of a job's output) quoted in an alert; secrets already redacted. */
+export const notificationLogLineSchema = z.object({
+  ts: epochMs,
+  /** syslog priority 0 (emerg) – 7 (debug) */
+  priority: z.number().int().min(0).max(7),
+  /** unit, identifier or container the line came from; null for a job's output */
+  source: z.string().nullable(),
+  message: z.string(),
+});
+export type NotificationLogLine = z.infer<typeof notificationLogLineSchema>;
+
+/**
+ * The lines that explain a change, oldest first: a failed unit's last lines, a container's, the host's
+ * warnings and errors around the moment an alert fired, a failed job's output. At most 50 lines and 4 kB.
+ */
+export const notificationLogsSchema = z.object({
+  /** what the lines are, e.g. "last lines of nginx.service before it failed" */
+  title: z.string(),
+  lines: z.array(notificationLogLineSchema).max(50),
+  /** more lines matched than are shown */
+  truncated: z.boolean(),
+  /** dashboard path of the log view at that moment, e.g. "/p/<projectId>/logs?host=…&at=…" */
+  path: z.string().nullable(),
+});
+export type NotificationLogs = z.infer<typeof notificationLogsSchema>;
+
 /**
  * The thing that changed, described by the side that owns it (checks, rules). Read fresh when the
  * notification is built, so a rename shows; `summary` is what goes after "DOWN: " in a subject line.
@@ -37,6 +63,8 @@ export const notificationSubjectSchema = z.object({
   path: z.string(),
   /** cause-specific lines: last ping, response, current value and threshold */
   facts: z.array(notificationFactSchema),
+  /** log lines that explain the change, for what goes wrong (not recoveries); null when none apply */
+  logs: notificationLogsSchema.nullable().default(null),
 });
 export type NotificationSubject = z.infer<typeof notificationSubjectSchema>;
 

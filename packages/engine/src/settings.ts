@@ -7,12 +7,14 @@ import { NotFoundError } from "./errors.ts";
 export const DEFAULT_SETTINGS: ProjectSettings = {
   retention: { rawDays: 7, hourlyDays: 90, dailyDays: 730, logDays: 14, logsPerHost: 100_000 },
   probe: { intervalSec: 30, journal: { minPriority: 4, units: [] } },
+  alerts: { logLines: 20, redact: [] },
 };
 
 /** Settings as stored: every key optional. */
 interface Stored {
   retention?: Partial<ProjectSettings["retention"]>;
   probe?: { intervalSec?: number; journal?: Partial<ProbeRemoteConfig["journal"]> };
+  alerts?: Partial<ProjectSettings["alerts"]>;
 }
 
 /** Stored settings are sparse: each absent key takes its default, so new settings need no migration. */
@@ -21,6 +23,7 @@ export function resolveSettings(stored: unknown): ProjectSettings {
   return {
     retention: { ...DEFAULT_SETTINGS.retention, ...s.retention },
     probe: mergeProbeConfig(DEFAULT_SETTINGS.probe, s.probe),
+    alerts: { ...DEFAULT_SETTINGS.alerts, ...s.alerts },
   };
 }
 
@@ -61,6 +64,7 @@ export async function updateProjectSettings(
       ...patch.probe,
       journal: { ...stored.probe?.journal, ...patch.probe?.journal },
     },
+    alerts: { ...stored.alerts, ...patch.alerts },
   };
   await db
     .update(projects)

@@ -1,6 +1,7 @@
 /**
  * Words for people, from one payload: the subject line, a plain-text and a simple HTML body for email, and
- * the bodies of the chat formats (Slack, Discord, ntfy). Every channel tells the same story.
+ * the bodies of the chat formats (Slack, Discord, ntfy). Every channel tells the same story, log lines
+ * included (quoted as preformatted text, cut to what each chat format allows).
  */
 import { type NotificationChange, type NotificationPayloadV1, utcText } from "@vigil/contract";
 
@@ -71,10 +72,48 @@ export function changeLines(payload: NotificationPayloadV1, change: Notification
   return lines;
 }
 
+const PRIORITY_WORD = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"];
+
+/** The heading of a change's quoted log lines, with the link to the log view when there is one. */
+export function logsHeading(
+  payload: Pick<NotificationPayloadV1, "url">,
+  change: NotificationChange,
+): string | null {
+  const logs = change.subject.logs;
+  if (!logs) return null;
+  const more = logs.truncated ? ", newest shown" : "";
+  const link = logs.path && payload.url ? ` (all lines: ${payload.url}${logs.path})` : "";
+  return `Log, ${logs.title}${more}${link}:`;
+}
+
+/** A change's quoted log lines, one per line: "12:00:01 err nginx: message". Empty when there are none. */
+export function logText(change: NotificationChange, limit = Number.POSITIVE_INFINITY): string {
+  const logs = change.subject.logs;
+  if (!logs) return "";
+  const text = logs.lines
+    .map((l) => {
+      const time = new Date(l.ts).toISOString().slice(11, 19);
+      return `${time} ${PRIORITY_WORD[l.priority] ?? l.priority}${l.source ? ` ${l.source}` : ""}: ${l.message}`;
+    })
+    .join("\n");
+  // Cut from the front: the newest lines, at the end, explain most.
+  return text.length > limit ? `…${text.slice(text.length - limit + 1)}` : text;
+}
+
 export function renderText(payload: NotificationPayloadV1): string {
   const blocks = payload.changes.map((change) => {
     const lines = changeLines(payload, change).map(([label, value]) => `${label}: ${value}`);
-    return [changeTitle(change), ...lines].join("\n");
+    const heading = logsHeading(payload, change);
+    const quoted = heading
+      ? [
+          "",
+          heading,
+          ...logText(change)
+            .split("\n")
+            .map((l) => `  ${l}`),
+        ]
+      : [];
+    return [changeTitle(change), ...lines, ...quoted].join("\n");
   });
   const footer = payload.test
     ? "This is a test notice from Vigil: the channel works."
@@ -106,7 +145,11 @@ export function renderHtml(payload: NotificationPayloadV1): string {
         return `<tr><td style="padding:2px 12px 2px 0;color:#555;vertical-align:top">${escapeHtml(label)}</td><td style="padding:2px 0">${shown}</td></tr>`;
       })
       .join("");
-    return `<h2 style="font-size:18px;margin:16px 0 8px;color:${COLOURS[change.event]}">${escapeHtml(changeTitle(change))}</h2><table style="border-collapse:collapse;font-size:14px">${rows}</table>`;
+    const heading = logsHeading(payload, change);
+    const quoted = heading
+      ? `<p style="margin:12px 0 4px;font-size:14px;color:#555">${escapeHtml(heading)}</p><pre style="margin:0;padding:8px;background:#f4f4f5;font-size:12px;white-space:pre-wrap">${escapeHtml(logText(change))}</pre>`
+      : "";
+    return `<h2 style="font-size:18px;margin:16px 0 8px;color:${COLOURS[change.event]}">${escapeHtml(changeTitle(change))}</h2><table style="border-collapse:collapse;font-size:14px">${rows}</table>${quoted}`;
   });
   const footer = payload.test
     ? "This is a test notice from Vigil: the channel works."
@@ -117,8 +160,19 @@ export function renderHtml(payload: NotificationPayloadV1): string {
 export function slackBody(payload: NotificationPayloadV1): unknown {
   const blocks = payload.changes.flatMap((change) => {
     const lines = changeLines(payload, change).map(([label, value]) => `*${label}:* ${value}`);
+    const heading = logsHeading(payload, change);
+    // A section's text holds at most 3000 characters.
+    const quoted = heading
+      ? [
+          {
+            type: "section",
+            text: { type: "mrkdwn", text: `${heading}\n\`\`\`${logText(change, 2800)}\`\`\`` },
+          },
+        ]
+      : [];
     return [
       { type: "section", text: { type: "mrkdwn", text: `*${changeTitle(change)}*\n${lines.join("\n")}` } },
+      ...quoted,
     ];
   });
   // Slack shows `text` in notifications and where blocks cannot be drawn; at most 50 blocks per message.
@@ -134,15 +188,25 @@ const DISCORD_COLOURS: Record<NotificationChange["event"], number> = {
 
 export function discordBody(payload: NotificationPayloadV1): unknown {
   // Discord allows 10 embeds per message and 25 fields per embed, each value up to 1024 characters.
-  const embeds = payload.changes.slice(0, 10).map((change) => ({
-    title: changeTitle(change).slice(0, 256),
-    color: DISCORD_COLOURS[change.event],
-    timestamp: new Date(change.at).toISOString(),
-    ...(subjectUrl(payload, change) ? { url: subjectUrl(payload, change) } : {}),
-    fields: changeLines(payload, change)
-      .slice(0, 25)
-      .map(([name, value]) => ({ name: name.slice(0, 256), value: value.slice(0, 1024), inline: false })),
-  }));
+  const embeds = payload.changes.slice(0, 10).map((change) => {
+    const heading = logsHeading(payload, change);
+    return {
+      title: changeTitle(change).slice(0, 256),
+      color: DISCORD_COLOURS[change.event],
+      timestamp: new Date(change.at).toISOString(),
+      ...(subjectUrl(payload, change) ? { url: subjectUrl(payload, change) } : {}),
+      fields: changeLines(payload, change)
+        .slice(0, 24)
+        .map(([name, value]) => ({ name: name.slice(0, 256), value: value.slice(0, 1024), inline: false }))
+        .concat(
+          change.subject.logs
+            ? [{ name: "Log", value: `\`\`\`\n${logText(change, 1000)}\n\`\`\``, inline: false }]
+            : [],
+        ),
+      // The embed's description carries the log heading and its link (a field's name has no room for both).
+      ...(heading ? { description: heading.slice(0, 4096) } : {}),
+    };
+  });
   return { username: "Vigil", content: payload.title.slice(0, 2000), embeds };
 }
 
@@ -160,9 +224,14 @@ export function ntfyRequest(
   const first = payload.changes[0];
   const click = first ? subjectUrl(payload, first) : null;
   const message = payload.changes
-    .map((change) =>
-      [changeTitle(change), ...changeLines(payload, change).map(([l, v]) => `${l}: ${v}`)].join("\n"),
-    )
+    .map((change) => {
+      const heading = logsHeading(payload, change);
+      return [
+        changeTitle(change),
+        ...changeLines(payload, change).map(([l, v]) => `${l}: ${v}`),
+        ...(heading ? [heading, logText(change, 1500)] : []),
+      ].join("\n");
+    })
     .join("\n\n");
   return {
     url: url.toString().replace(/\/$/, ""),

@@ -30,6 +30,9 @@ export interface JournalCollection {
 
 /** Fields copied onto each entry besides the core ones; chosen because alerts and filters use them. */
 const EXTRA_FIELDS = [
+  // systemd's own lines about a unit ("nginx.service: Failed with result 'exit-code'") come from PID 1
+  // (_SYSTEMD_UNIT=init.scope) and name the unit here: alerts about a failed unit quote them.
+  "UNIT",
   "CONTAINER_NAME",
   "CONTAINER_TAG",
   "IMAGE_NAME",

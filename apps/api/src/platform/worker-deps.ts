@@ -5,7 +5,7 @@
  */
 
 import { connect } from "cloudflare:sockets";
-import { createDb } from "@vigil/db";
+import { createDb, WriterGate } from "@vigil/db";
 import { systemClock } from "@vigil/engine";
 import { type Mailer, socketSmtpMailer } from "@vigil/notify";
 import { defaultConfig } from "../app.ts";
@@ -129,16 +129,18 @@ function edgeStatusCache(ttlMs: number): StatusCache {
  * Limits are those of `createRuntime` and EngineState; counters are per isolate, while rate limit counts
  * meet in the database, and the gauges on /metrics and /readyz are read from it. Caches are shared by
  * the isolate's requests, turns and group commits are not (the runtime forbids waiting across requests).
+ * Beside it, the gate that caps the isolate's writes in flight to that database (@vigil/db writers.ts).
  */
-const isolateRuntimes = new Map<string, Runtime>();
+const isolateRuntimes = new Map<string, { runtime: Runtime; writers: WriterGate }>();
 
-function isolateRuntime(databaseUrl: string): Runtime {
-  let runtime = isolateRuntimes.get(databaseUrl);
-  if (!runtime) {
-    runtime = createRuntime(Date.now(), "request");
-    isolateRuntimes.set(databaseUrl, runtime);
+/** The isolate's runtime and write gate for a database (the gate's size from the first request's settings). */
+function isolateRuntime(databaseUrl: string, maxWriters: number) {
+  let held = isolateRuntimes.get(databaseUrl);
+  if (!held) {
+    held = { runtime: createRuntime(Date.now(), "request"), writers: new WriterGate({ max: maxWriters }) };
+    isolateRuntimes.set(databaseUrl, held);
   }
-  return runtime;
+  return held;
 }
 
 /**
@@ -153,8 +155,9 @@ export function workerDeps(env: Env, overrides: Partial<AppDeps> = {}): AppDeps 
   for (const problem of problems) console.error(`vigil: ${problem}; using the default`);
   const mailer = mailerFor(settings.mail, socketSmtp);
   const { allowPrivateTargets } = settings;
+  const { runtime, writers } = isolateRuntime(env.LIBSQL_URL, settings.maxWriters);
   return {
-    db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN }),
+    db: createDb({ url: env.LIBSQL_URL, authToken: env.LIBSQL_AUTH_TOKEN, writers }),
     clock: systemClock,
     config: {
       ...defaultConfig,
@@ -179,7 +182,7 @@ export function workerDeps(env: Env, overrides: Partial<AppDeps> = {}): AppDeps 
     ...(mailer ? { mailer } : {}),
     ...(env.INGEST_QUEUE ? { ingestQueue: queueProducer(env.INGEST_QUEUE) } : {}),
     statusCache: edgeStatusCache(defaultConfig.statusCacheTtlMs),
-    runtime: isolateRuntime(env.LIBSQL_URL),
+    runtime,
     ...overrides,
   };
 }

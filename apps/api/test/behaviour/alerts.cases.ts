@@ -2,7 +2,7 @@ import { errorBodySchema } from "@vigil/contract";
 import { expect } from "vitest";
 import { area } from "./case.ts";
 import { bearer, enrollHost, jsonRequest, legacy, newKey, sendBatch } from "./client.ts";
-import { hostBatch } from "./probe.ts";
+import { batch, hostBatch, logLine } from "./probe.ts";
 import type { Target } from "./target.ts";
 
 /** The case's project with POST at hand and its outside servers: a webhook receiver and a mail sink. */
@@ -284,7 +284,14 @@ const delivery = area("webhook delivery", [
 
 type Hook = {
   title: string;
-  changes: { event: string; heldBack: string[]; subject: { facts: { label: string; value: string }[] } }[];
+  changes: {
+    event: string;
+    heldBack: string[];
+    subject: {
+      facts: { label: string; value: string }[];
+      logs: { title: string; path: string | null; lines: { message: string }[] } | null;
+    };
+  }[];
 };
 
 async function withHook(t: Target) {
@@ -326,6 +333,50 @@ const alerts3 = area("rule alerts through delivery", [
       await sendBatch(app, host.hostToken, hostBatch(clock.now(), 60));
       await t.tick();
       expect(await titles()).toEqual(["DOWN: web-1 disk / 95%", "UP: web-1 disk / 60%"]);
+    },
+  },
+
+  {
+    name: "an alert for a failed unit quotes that unit's last lines, with secrets redacted, in the email and the webhook",
+    run: async (t) => {
+      const { app, clock, host, hook, post, project, mails, email } = await withHook(t);
+      await post("/api/v1/channels", { kind: "email", name: "mail", to: [email()], isDefault: true });
+      const settings = await app.request(
+        `/api/v1/projects/${project.id}/settings`,
+        jsonRequest("PATCH", { alerts: { redact: ["customer-\\d+"] } }, t.adminKey),
+      );
+      expect(settings.status).toBe(200);
+      const at = clock.now();
+      const lines = [
+        logLine(at - 3000, "starting worker for customer-4711", { priority: 6 }),
+        logLine(at - 2000, "upstream login failed: password=hunter2 user=app", { priority: 3 }),
+        logLine(at - 1500, "cron ran", { unit: "cron.service", priority: 3 }),
+        logLine(at - 1000, "nginx.service: Main process exited, code=exited, status=1/FAILURE", {
+          priority: 3,
+        }),
+      ];
+      await sendBatch(app, host.hostToken, batch({ sentAt: at, logs: lines }));
+      await sendBatch(
+        app,
+        host.hostToken,
+        batch({ sentAt: at, state: { collectedAt: at, failedUnits: ["nginx.service"] } }),
+      );
+      await t.tick();
+
+      const logs = (await hook(0)).changes[0]?.subject.logs;
+      expect(logs?.lines.map((l) => l.message)).toEqual([
+        "starting worker for [redacted]",
+        "upstream login failed: password=[redacted] user=app",
+        "nginx.service: Main process exited, code=exited, status=1/FAILURE",
+      ]);
+      expect(logs?.title).toBe("the last lines of nginx.service");
+      expect(logs?.path).toBe(`/p/${project.id}/logs?host=${host.hostId}&unit=nginx.service&at=${at}`);
+      const [mail] = await mails();
+      expect(mail?.subject).toBe("DOWN: web-1 unit nginx.service failed");
+      expect(mail?.text).toContain("Log, the last lines of nginx.service (all lines: http://localhost/p/");
+      expect(mail?.text).toContain("err nginx.service: nginx.service: Main process exited");
+      expect(mail?.html).toContain("upstream login failed: password=[redacted] user=app");
+      expect(`${mail?.text}${mail?.html}`).not.toMatch(/hunter2|4711|cron ran/);
     },
   },
 

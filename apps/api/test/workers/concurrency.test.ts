@@ -1,8 +1,7 @@
 // Runs inside workerd: concurrent pings through the real Worker entry, against sqld. The isolate's requests
 // share its caches; work in flight (turns, group commits) stays with each request, as in production.
-// `npm test` runs this file in a workerd of its own (package.json): after the other files in the same
-// workerd, some of these 60 pings, all sent from one test's context, were seen to stall (in 4 of 7 runs
-// without vitest's order cache); alone it passed every run. Not yet explained; see bench/RESULTS.md.
+// These 60 pings once stalled sqld itself (it stops answering under many concurrent write transactions);
+// the Worker's writes now take turns a few at a time (@vigil/db writers.ts, bench/sqld-writers.ts).
 import { describe, expect, inject, it } from "vitest";
 import type { Env } from "../../src/worker.ts";
 import { callWorker, cronOnlyEnv } from "./bindings.ts";

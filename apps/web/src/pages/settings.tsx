@@ -303,6 +303,7 @@ function ProbeSettings() {
           logDays: num(f, "logDays"),
           logsPerHost: num(f, "logsPerHost"),
         },
+        alerts: { logLines: num(f, "logLines"), redact: list(text(f, "redact")) },
       },
     });
     await settings.refetch();
@@ -337,6 +338,11 @@ function ProbeSettings() {
           <dd>
             raw samples {s.retention.rawDays} d, hourly {s.retention.hourlyDays} d, daily{" "}
             {s.retention.dailyDays} d, logs {s.retention.logDays} d (at most {s.retention.logsPerHost} a host)
+          </dd>
+          <dt>Alerts quote</dt>
+          <dd>
+            {s.alerts.logLines ? `up to ${s.alerts.logLines} log lines` : "no log lines"}
+            {s.alerts.redact.length ? `, redacting ${s.alerts.redact.join(", ")}` : ""}
           </dd>
         </dl>
       )}
@@ -404,7 +410,28 @@ function ProbeSettings() {
               value={s.retention.logsPerHost}
             />
           </fieldset>
-          <ErrorNote error={save.error} />
+          <fieldset class="stack">
+            <legend>Log lines in alerts</legend>
+            <Input
+              form="alerts"
+              label="Lines an alert quotes at most"
+              name="logLines"
+              type="number"
+              min={0}
+              max={50}
+              value={s.alerts.logLines}
+              hint="0 quotes none."
+            />
+            <TextArea
+              form="alerts"
+              label="Also redact"
+              name="redact"
+              value={s.alerts.redact.join("\n")}
+              hint="Regular expressions, one a line, case-insensitive; passwords, tokens and keys are always redacted."
+              error={save.errorFor("alerts")}
+            />
+          </fieldset>
+          <ErrorNote error={save.formError(["probe", "alerts"])} />
           <button type="submit" disabled={save.busy}>
             Save probe configuration
           </button>

@@ -1,11 +1,28 @@
 /**
- * What a check's notification says about it: the name for the subject line and the facts that explain the
- * change (what was expected, the last ping or run, the target). Read when the flip is queued.
+ * What a notification says about its subject: the name for the subject line, the facts that explain the
+ * change (what was expected, the last ping or run, the target) and, for a change for the worse, the log
+ * lines that explain it (log-excerpt.ts). Read when the flip is queued.
  */
-import { utcText as at, type NotificationFact, type NotificationSubject } from "@vigil/contract";
-import { type CheckRow, checkRuns, checks, type Db, type FlipRow, hosts, pings } from "@vigil/db";
+import {
+  utcText as at,
+  type NotificationFact,
+  type NotificationLogs,
+  type NotificationSubject,
+} from "@vigil/contract";
+import {
+  alerts,
+  type CheckRow,
+  checkRuns,
+  checks,
+  type Db,
+  type FlipRow,
+  hosts,
+  type PingRow,
+  pings,
+} from "@vigil/db";
 import { and, desc, eq, ne } from "drizzle-orm";
 import { describeAlertSubject } from "../rules/alerts.ts";
+import { hostLogExcerpt, type LogFocus, outputExcerpt } from "./log-excerpt.ts";
 
 function every(seconds: number): string {
   if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;
@@ -14,14 +31,17 @@ function every(seconds: number): string {
   return `${seconds} s`;
 }
 
-async function heartbeatFacts(db: Db, check: CheckRow): Promise<NotificationFact[]> {
-  const expected = check.schedule
-    ? `cron "${check.schedule}" (${check.tz}), grace ${every(check.graceSec ?? 0)}`
-    : `every ${every(check.periodSec ?? 0)}, grace ${every(check.graceSec ?? 0)}`;
-  const last = await db.query.pings.findFirst({
+async function lastPing(db: Db, check: CheckRow): Promise<PingRow | undefined> {
+  return db.query.pings.findFirst({
     where: and(eq(pings.checkId, check.id), ne(pings.kind, "ignored")),
     orderBy: [desc(pings.id)],
   });
+}
+
+function heartbeatFacts(check: CheckRow, last: PingRow | undefined, bodyQuoted: boolean): NotificationFact[] {
+  const expected = check.schedule
+    ? `cron "${check.schedule}" (${check.tz}), grace ${every(check.graceSec ?? 0)}`
+    : `every ${every(check.periodSec ?? 0)}, grace ${every(check.graceSec ?? 0)}`;
   const lastPing = last
     ? `${at(last.at)} (${last.kind}${last.exitStatus !== null ? ` exit ${last.exitStatus}` : ""}, ${last.method}${last.remoteAddr ? ` from ${last.remoteAddr}` : ""})`
     : "never";
@@ -30,7 +50,7 @@ async function heartbeatFacts(db: Db, check: CheckRow): Promise<NotificationFact
     { label: "Last ping", value: lastPing },
   ];
   const body = last?.body?.trim();
-  if (body)
+  if (body && !bodyQuoted)
     facts.push({ label: "Last ping body", value: body.length > 500 ? `${body.slice(0, 500)}…` : body });
   return facts;
 }
@@ -57,10 +77,15 @@ async function activeFacts(db: Db, check: CheckRow): Promise<NotificationFact[]>
   return facts;
 }
 
+/**
+ * A check as notifications describe it; `logsAt` (a change for the worse at that moment) adds the lines
+ * that explain it: a failed run's output, or a silent host's last warnings and errors.
+ */
 export async function describeCheckSubject(
   db: Db,
   projectId: string,
   checkId: string,
+  logsAt?: number,
 ): Promise<NotificationSubject | null> {
   const check = await db.query.checks.findFirst({
     where: and(eq(checks.projectId, projectId), eq(checks.id, checkId)),
@@ -70,9 +95,19 @@ export async function describeCheckSubject(
     ? await db.query.hosts.findFirst({ where: eq(hosts.id, check.hostId) })
     : undefined;
   let facts: NotificationFact[];
-  if (check.kind === "heartbeat") facts = await heartbeatFacts(db, check);
-  else if (check.kind === "host") {
+  let logs: NotificationLogs | null = null;
+  if (check.kind === "heartbeat") {
+    const last = await lastPing(db, check);
+    if (logsAt !== undefined && last?.kind === "fail" && last.body?.trim()) {
+      logs = await outputExcerpt(db, projectId, { at: last.at, body: last.body, failed: true });
+    }
+    facts = heartbeatFacts(check, last, logs !== null);
+  } else if (check.kind === "host") {
     facts = [{ label: "Last report", value: host?.lastSeenAt ? at(host.lastSeenAt) : "never" }];
+    if (logsAt !== undefined && host?.lastSeenAt) {
+      const scope = { projectId, hostId: host.id, at: host.lastSeenAt };
+      logs = await hostLogExcerpt(db, scope, { kind: "before" }, "the host's last warnings and errors");
+    }
   } else facts = await activeFacts(db, check);
   return {
     type: "check",
@@ -88,12 +123,34 @@ export async function describeCheckSubject(
     // The dashboard's page of the check: the link in an alert opens in a browser.
     path: `/p/${check.projectId}/checks/${check.id}`,
     facts,
+    logs,
   };
 }
 
+/** The lines that explain a rule's alert firing at `moment`, chosen by what the alert is about. */
+async function alertLogs(db: Db, projectId: string, alertId: string, moment: number) {
+  const alert = await db.query.alerts.findFirst({
+    where: and(eq(alerts.projectId, projectId), eq(alerts.id, alertId)),
+  });
+  if (!alert) return null;
+  const scope = { projectId, hostId: alert.hostId, at: moment };
+  const { unit, container } = alert.labels as Record<string, string | undefined>;
+  const [focus, title]: [LogFocus, string] = unit
+    ? [{ kind: "unit", unit }, `the last lines of ${unit}`]
+    : container
+      ? [{ kind: "container", name: container }, `the last lines of container ${container}`]
+      : [{ kind: "host" }, "the host's warnings and errors around that moment"];
+  return hostLogExcerpt(db, scope, focus, title);
+}
+
+/** Changes for the worse, which quote log lines; recoveries do not. */
+const explainable = new Set(["down", "late", "firing"]);
+
 /** What a flip is about, described by its owner (a check, or a rule's alert); null when it is gone. */
-export function describeFlip(db: Db, flip: FlipRow): Promise<NotificationSubject | null> {
-  return flip.subjectType === "check"
-    ? describeCheckSubject(db, flip.projectId, flip.subjectId)
-    : describeAlertSubject(db, flip.projectId, flip.subjectId);
+export async function describeFlip(db: Db, flip: FlipRow): Promise<NotificationSubject | null> {
+  const logsAt = explainable.has(flip.toStatus) ? flip.at : undefined;
+  if (flip.subjectType === "check") return describeCheckSubject(db, flip.projectId, flip.subjectId, logsAt);
+  const subject = await describeAlertSubject(db, flip.projectId, flip.subjectId);
+  if (!subject || logsAt === undefined) return subject;
+  return { ...subject, logs: await alertLogs(db, flip.projectId, flip.subjectId, logsAt) };
 }

@@ -37,6 +37,7 @@ export async function sendTestNotification(
       runbookUrl: null,
       path: `/api/v1/channels/${channel.id}`,
       facts: [{ label: "Channel", value: `${channel.name} (${channel.kind})` }],
+      logs: null,
     },
     from: "up",
     to: "down",
