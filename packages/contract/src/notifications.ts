@@ -145,6 +145,11 @@ const channelSettings = z.discriminatedUnion("kind", [
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), z.string().max(1000)).default({}),
     /** signs every request (HMAC-SHA256 over "<timestamp>.<body>"); shown never again */
     secret: z.string().min(16).max(200).optional(),
+    /**
+     * how requests are signed: "vigil" (Vigil-Signature) or "standard" (Standard Webhooks: webhook-id,
+     * webhook-timestamp, webhook-signature; the secret is then `whsec_` and base64, as its libraries expect)
+     */
+    signature: z.enum(["vigil", "standard"]).default("vigil"),
   }),
   z.object({ kind: z.literal("slack"), url: httpUrl }),
   z.object({ kind: z.literal("discord"), url: httpUrl }),
@@ -177,6 +182,7 @@ export const updateChannelRequestSchema = z
     url: httpUrl,
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), z.string().max(1000)),
     secret: z.string().min(16).max(200).nullable(),
+    signature: z.enum(["vigil", "standard"]),
     priority: z.number().int().min(1).max(5),
   })
   .partial()

@@ -453,6 +453,14 @@ describe("alert delivery", () => {
           type: "section",
           text: { type: "mrkdwn", text: expect.stringContaining("*DOWN: nightly-backup*") },
         },
+        // the failed run's output, quoted
+        {
+          type: "section",
+          text: {
+            type: "mrkdwn",
+            text: expect.stringContaining("```12:00:00 err: restic: repository locked```"),
+          },
+        },
       ],
     });
     expect(byPath["/api/webhooks/1/abc"]).toMatchObject({

@@ -4,22 +4,48 @@
  *   Vigil-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
  * A receiver recomputes the HMAC over the raw body, compares in constant time, and rejects timestamps
  * older than a few minutes, so a captured request cannot be replayed later. WebCrypto only.
+ *
+ * Or, for receivers with an off-the-shelf verifier, the Standard Webhooks form (standardwebhooks.com):
+ *   webhook-id: <delivery id>   webhook-timestamp: <unix seconds>
+ *   webhook-signature: v1,<base64 HMAC-SHA256(base64-decoded secret, "<id>.<timestamp>.<raw body>")>
+ * with a secret written `whsec_<base64>`.
  */
 export const SIGNATURE_HEADER = "vigil-signature";
 export const TIMESTAMP_HEADER = "vigil-timestamp";
 /** Receivers should reject requests older than this (and `verifyWebhookSignature` does). */
 export const SIGNATURE_TOLERANCE_SEC = 300;
 
+async function hmac(keyBytes: Uint8Array<ArrayBuffer>, text: string): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text)));
+}
+
 async function hmacHex(secret: string, text: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0")).join("");
+  const mac = await hmac(new Uint8Array(new TextEncoder().encode(secret)), text);
+  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A Standard Webhooks secret: `whsec_` and the base64 of 24 to 64 random bytes. */
+export const STANDARD_SECRET = /^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/;
+
+/** The headers of a Standard Webhooks signature of `body`, sent as message `id`. */
+export async function signStandardWebhook(
+  secret: string,
+  id: string,
+  body: string,
+  nowMs: number,
+): Promise<Record<string, string>> {
+  if (!STANDARD_SECRET.test(secret)) throw new Error("a Standard Webhooks secret is whsec_ and base64");
+  const keyBytes = Uint8Array.from(atob(secret.slice("whsec_".length)), (c) => c.charCodeAt(0));
+  const timestamp = String(Math.floor(nowMs / 1000));
+  const mac = await hmac(keyBytes, `${id}.${timestamp}.${body}`);
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": timestamp,
+    "webhook-signature": `v1,${btoa(String.fromCharCode(...mac))}`,
+  };
 }
 
 export async function signWebhook(

@@ -7,7 +7,7 @@ import type { NotificationPayloadV1 } from "@vigil/contract";
 import type { ChannelRow } from "@vigil/db";
 import { isTransientStatus, TransportError } from "./errors.ts";
 import { discordBody, ntfyRequest, renderHtml, renderText, slackBody } from "./render.ts";
-import { signWebhook } from "./signature.ts";
+import { signStandardWebhook, signWebhook } from "./signature.ts";
 
 export interface MailMessage {
   to: string[];
@@ -113,7 +113,11 @@ export async function sendToChannel(
     }
     case "webhook": {
       const body = JSON.stringify(payload);
-      const signature = secret ? await signWebhook(secret, body, deps.now()) : {};
+      const signature = !secret
+        ? {}
+        : config.signature === "standard"
+          ? await signStandardWebhook(secret, payload.id, body, deps.now())
+          : await signWebhook(secret, body, deps.now());
       return postJson(
         deps,
         config.url,

@@ -125,6 +125,17 @@ const alerts1 = area("the channels API", [
         [{ kind: "email", name: "x", to: ["not an address"] }, "to"],
         [{ kind: "webhook", name: "x", url: "ftp://example.com" }, "url"],
         [{ kind: "webhook", name: "x", url: "https://example.com", secret: "short" }, "secret"],
+        [
+          {
+            kind: "webhook",
+            name: "x",
+            url: "https://example.com",
+            secret: "not-a-standard-secret",
+            signature: "standard",
+          },
+          "secret",
+        ],
+        [{ kind: "webhook", name: "x", url: "https://example.com", signature: "hmac" }, "signature"],
         [{ kind: "pager", name: "x" }, "kind"],
         [{ kind: "ntfy", name: "x", url: "https://ntfy.example/t", priority: 9 }, "priority"],
         [{ kind: "email", name: "x", to: ["a@test.example"], events: ["exploded"] }, "events"],
@@ -159,6 +170,41 @@ const alerts1 = area("the channels API", [
       };
       const failed = await post(`/api/v1/channels/${hook.id}/test`, {});
       expect(await failed.json()).toMatchObject({ sent: false, outcome: "permanent", status: 404 });
+    },
+  },
+
+  {
+    name: "signs a webhook in the Standard Webhooks form when asked, and a change of format comes with its secret",
+    run: async (t) => {
+      const { app, post } = alertingApp(t);
+      const standard = `whsec_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
+      const hook = (await (
+        await post("/api/v1/channels", {
+          kind: "webhook",
+          name: "std",
+          url: `${t.outside.url("std")}`,
+          secret: standard,
+          signature: "standard",
+        })
+      ).json()) as { id: string; settings: { signature: string } };
+      expect(hook.settings.signature).toBe("standard");
+      await post(`/api/v1/channels/${hook.id}/test`, {});
+      const [sent] = await t.outside.requests("std");
+      expect(Object.keys(sent?.headers ?? {})).toEqual(
+        expect.arrayContaining(["webhook-id", "webhook-timestamp", "webhook-signature"]),
+      );
+      expect(sent?.headers["vigil-signature"]).toBeUndefined();
+
+      const patch = (body: unknown) =>
+        app.request(`/api/v1/channels/${hook.id}`, jsonRequest("PATCH", body, t.adminKey));
+      const alone = await patch({ signature: "vigil" });
+      expect(alone.status).toBe(400);
+      expect(errorBodySchema.parse(await alone.json()).error.message).toContain("secret");
+      const switched = await patch({ signature: "vigil", secret: "a-vigil-secret-0123" });
+      expect(switched.status).toBe(200);
+      await post(`/api/v1/channels/${hook.id}/test`, {});
+      const [, second] = await t.outside.requests("std");
+      expect(second?.headers["vigil-signature"]).toMatch(/^v1=[0-9a-f]{64}$/);
     },
   },
 ]);

@@ -18,7 +18,13 @@ export type ChannelKind = (typeof channelKinds)[number];
 /** Settings per kind; a webhook's signing secret is kept apart, sealed (see `sealSecret`). */
 export type ChannelConfig =
   | { kind: "email"; to: string[] }
-  | { kind: "webhook"; url: string; headers: Record<string, string> }
+  | {
+      kind: "webhook";
+      url: string;
+      headers: Record<string, string>;
+      /** absent on channels made before Standard Webhooks: "vigil" */
+      signature?: "vigil" | "standard";
+    }
   | { kind: "slack" | "discord"; url: string }
   | { kind: "ntfy"; url: string; priority: number };
 

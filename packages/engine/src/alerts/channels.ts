@@ -1,6 +1,7 @@
 /** Notification channels of a project: where alerts go, which transitions, and for which subjects. */
 import type { Channel, CreateChannelRequest, UpdateChannelRequest } from "@vigil/contract";
 import { type ChannelConfig, type ChannelRow, channels, type Db, sealSecret } from "@vigil/db";
+import { STANDARD_SECRET } from "@vigil/notify";
 import { and, asc, eq } from "drizzle-orm";
 import { assertTargetAllowed } from "../checks/addresses.ts";
 import { type ProbeRunner, refusedTarget } from "../checks/probes.ts";
@@ -52,12 +53,22 @@ function configOf(input: CreateChannelRequest): ChannelConfig {
     case "email":
       return { kind: "email", to: input.to };
     case "webhook":
-      return { kind: "webhook", url: input.url, headers: input.headers };
+      return { kind: "webhook", url: input.url, headers: input.headers, signature: input.signature };
     case "slack":
     case "discord":
       return { kind: input.kind, url: input.url };
     case "ntfy":
       return { kind: "ntfy", url: input.url, priority: input.priority };
+  }
+}
+
+/** A Standard Webhooks secret must be what its verifiers read: `whsec_` and base64. */
+function assertSecretFits(signature: "vigil" | "standard" | undefined, secret: string): void {
+  if (signature === "standard" && !STANDARD_SECRET.test(secret)) {
+    throw new InvalidInputError(
+      "secret",
+      "a Standard Webhooks secret is whsec_ followed by the base64 of 24 to 64 random bytes",
+    );
   }
 }
 
@@ -105,6 +116,7 @@ export async function createChannel(
   const now = clock.now();
   const config = configOf(input);
   const health = await healthOf(config, env, now);
+  if (input.kind === "webhook" && input.secret) assertSecretFits(input.signature, input.secret);
   const secret = input.kind === "webhook" && input.secret ? await sealed(input.secret, env.serverKey) : null;
   const [row] = await db
     .insert(channels)
@@ -155,12 +167,13 @@ export async function updateChannel(
   env: ChannelEnvironment,
 ): Promise<ChannelRow> {
   const row = await findChannel(db, projectId, channelId);
-  const { to, url, headers, priority, secret, ...common } = input;
+  const { to, url, headers, priority, secret, signature, ...common } = input;
   const fits: Record<string, readonly string[]> = {
     to: ["email"],
     url: ["webhook", "slack", "discord", "ntfy"],
     headers: ["webhook"],
     secret: ["webhook"],
+    signature: ["webhook"],
     priority: ["ntfy"],
   };
   for (const [field, kinds] of Object.entries(fits)) {
@@ -175,6 +188,15 @@ export async function updateChannel(
     config.headers = keepRedactedHeaders(headers, row.config.kind === "webhook" ? row.config.headers : {});
   }
   if (priority !== undefined) config.priority = priority;
+  const format = signature ?? (row.config.kind === "webhook" ? row.config.signature : undefined);
+  if (signature !== undefined && signature !== config.signature) {
+    // The stored secret was made for the other format: a switch comes with its new secret (or stops signing).
+    if (row.secretSealed !== null && secret === undefined) {
+      throw new InvalidInputError("secret", "send the secret for the new signature format along with it");
+    }
+    config.signature = signature;
+  }
+  if (secret) assertSecretFits(format, secret);
   let secretSealed = row.secretSealed;
   if (secret !== undefined) {
     secretSealed = secret === null ? null : await sealed(secret, env.serverKey);
