@@ -136,6 +136,24 @@ const routing = {
   enabled: z.boolean().default(true),
 };
 
+export const channelKinds = [
+  "email",
+  "webhook",
+  "slack",
+  "discord",
+  "ntfy",
+  "telegram",
+  "teams",
+  "pagerduty",
+  "opsgenie",
+  "pushover",
+  "gotify",
+  "matrix",
+] as const;
+
+/** A service's credential: kept sealed with the server key, never shown again. */
+const credential = z.string().trim().min(8).max(500);
+
 const channelSettings = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("email"), to: z.array(z.email().max(254)).min(1).max(20) }),
   z.object({
@@ -160,7 +178,77 @@ const channelSettings = z.discriminatedUnion("kind", [
     /** ntfy priority 1–5 for DOWN notices; recoveries go out at 3 */
     priority: z.number().int().min(1).max(5).default(4),
   }),
+  z.object({
+    kind: z.literal("telegram"),
+    /** the bot token from @BotFather; sealed, shown never again */
+    token: credential,
+    /** a chat id (-100…) or @channelusername */
+    chatId: z.string().trim().min(1).max(100),
+    url: httpUrl.default("https://api.telegram.org"),
+  }),
+  z.object({
+    kind: z.literal("teams"),
+    /** a Teams Workflows webhook URL ("Post to a channel when a webhook request is received") */
+    url: httpUrl,
+  }),
+  z.object({
+    kind: z.literal("pagerduty"),
+    /** an Events API v2 integration (routing) key; sealed, shown never again */
+    token: credential,
+    /** severity of problems; recoveries resolve */
+    severity: z.enum(["critical", "error", "warning", "info"]).default("critical"),
+    url: httpUrl.default("https://events.pagerduty.com"),
+  }),
+  z.object({
+    kind: z.literal("opsgenie"),
+    /** an API integration key; sealed, shown never again */
+    token: credential,
+    priority: z.enum(["P1", "P2", "P3", "P4", "P5"]).default("P2"),
+    /** https://api.opsgenie.com, or https://api.eu.opsgenie.com for the EU instance */
+    url: httpUrl.default("https://api.opsgenie.com"),
+  }),
+  z.object({
+    kind: z.literal("pushover"),
+    /** the application's API token; sealed, shown never again */
+    token: credential,
+    /** the user or group key to notify */
+    userKey: z.string().trim().min(1).max(100),
+    /** Pushover priority −2…1 for problems (recoveries go at 0) */
+    priority: z.number().int().min(-2).max(1).default(1),
+    url: httpUrl.default("https://api.pushover.net"),
+  }),
+  z.object({
+    kind: z.literal("gotify"),
+    /** an application token of the Gotify server; sealed, shown never again */
+    token: credential,
+    /** the Gotify server */
+    url: httpUrl,
+    /** Gotify priority 0–10 for problems (recoveries at most 4) */
+    priority: z.number().int().min(0).max(10).default(8),
+  }),
+  z.object({
+    kind: z.literal("matrix"),
+    /** an access token of the account that posts; sealed, shown never again */
+    token: credential,
+    /** the homeserver, e.g. https://matrix.example.org */
+    url: httpUrl,
+    /** the room id (!abc:example.org) the account has joined */
+    roomId: z
+      .string()
+      .trim()
+      .regex(/^![^:\s]+:\S+$/, "a room id such as !abc:example.org"),
+  }),
 ]);
+
+/** The kinds that need a service credential (`token`). */
+export const tokenChannelKinds = [
+  "telegram",
+  "pagerduty",
+  "opsgenie",
+  "pushover",
+  "gotify",
+  "matrix",
+] as const;
 
 export const createChannelRequestSchema = z
   .object({ name: z.string().trim().min(1).max(100), ...routing })
@@ -183,7 +271,16 @@ export const updateChannelRequestSchema = z
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), z.string().max(1000)),
     secret: z.string().min(16).max(200).nullable(),
     signature: z.enum(["vigil", "standard"]),
-    priority: z.number().int().min(1).max(5),
+    /** ntfy 1–5, Pushover −2…1, Gotify 0–10, Opsgenie P1–P5 (checked against the channel's kind) */
+    priority: z.union([z.number().int().min(-2).max(10), z.enum(["P1", "P2", "P3", "P4", "P5"])]),
+    token: credential,
+    chatId: z.string().trim().min(1).max(100),
+    userKey: z.string().trim().min(1).max(100),
+    roomId: z
+      .string()
+      .trim()
+      .regex(/^![^:\s]+:\S+$/, "a room id such as !abc:example.org"),
+    severity: z.enum(["critical", "error", "warning", "info"]),
   })
   .partial()
   .strict();
@@ -192,8 +289,8 @@ export type UpdateChannelRequest = z.infer<typeof updateChannelRequestSchema>;
 export const channelSchema = z.object({
   id: z.string(),
   name: z.string(),
-  kind: z.enum(["email", "webhook", "slack", "discord", "ntfy"]),
-  /** kind-specific settings; never the webhook secret */
+  kind: z.enum(channelKinds),
+  /** kind-specific settings; never the webhook secret, a service token only as "********" */
   settings: z.record(z.string(), z.unknown()),
   signed: z.boolean(),
   events: z.array(notificationEventSchema),

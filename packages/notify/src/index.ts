@@ -1,3 +1,4 @@
+export * from "./destinations.ts";
 export * from "./errors.ts";
 export * from "./http-mailer.ts";
 export * from "./render.ts";

@@ -1,10 +1,11 @@
 /**
  * Sending one rendered message to one channel. Webhook-shaped channels (generic JSON, Slack, Discord,
- * ntfy) are one HTTP POST; email goes through whichever `Mailer` the runtime supplies (SMTP on Node, an
+ * ntfy) are one HTTP POST, the chat, paging and push services one request or more (destinations.ts); email goes through whichever `Mailer` the runtime supplies (SMTP on Node, an
  * HTTP email API anywhere). Failures are `TransportError`s that say whether retrying can help.
  */
 import type { NotificationPayloadV1 } from "@vigil/contract";
 import type { ChannelRow } from "@vigil/db";
+import { destinationRequests } from "./destinations.ts";
 import { isTransientStatus, TransportError } from "./errors.ts";
 import { discordBody, ntfyRequest, renderHtml, renderText, slackBody } from "./render.ts";
 import { signStandardWebhook, signWebhook } from "./signature.ts";
@@ -52,6 +53,7 @@ async function postJson(
   body: string,
   headers: Record<string, string>,
   signal: AbortSignal,
+  method: "POST" | "PUT" = "POST",
 ): Promise<SendResult> {
   const url = new URL(target);
   const refusal = await deps.refuseUrl?.(url);
@@ -59,7 +61,7 @@ async function postJson(
   let res: Response;
   try {
     res = await deps.fetch(url, {
-      method: "POST",
+      method,
       headers: { "content-type": "application/json", "user-agent": "Vigil-Notify/1", ...headers },
       body,
       // A redirect could lead to an address the check above refused; receivers must give the final URL.
@@ -73,7 +75,9 @@ async function postJson(
   // Drain the body so the connection is released; its text helps the operator read a refusal.
   const text = (await res.text().catch(() => "")).slice(0, 300);
   if (res.status >= 200 && res.status < 300) return { status: res.status };
-  const detail = `${target.split("?")[0]} answered HTTP ${res.status}${text ? `: ${text}` : ""}`;
+  // The URL may carry a credential (Telegram's bot token is a path segment): the log names its host only.
+  const where = url.pathname.includes("/bot") ? `${url.origin}/bot…` : target.split("?")[0];
+  const detail = `${where} answered HTTP ${res.status}${text ? `: ${text}` : ""}`;
   throw new TransportError(
     detail,
     !isTransientStatus(res.status),
@@ -133,6 +137,24 @@ export async function sendToChannel(
     case "ntfy": {
       const request = ntfyRequest(payload, config.url, config.priority);
       return postJson(deps, request.url, JSON.stringify(request.body), {}, signal);
+    }
+    default: {
+      if (config.kind !== "teams" && !secret) {
+        throw new TransportError(`no ${config.kind} token is stored for this channel`, true);
+      }
+      // One request, or one per change (paging services); a retry sends all again, which they dedupe.
+      let last: SendResult = { status: null };
+      for (const request of destinationRequests(config, secret, payload)) {
+        last = await postJson(
+          deps,
+          request.url,
+          JSON.stringify(request.body),
+          request.headers,
+          signal,
+          request.method,
+        );
+      }
+      return last;
     }
   }
 }

@@ -207,6 +207,49 @@ const alerts1 = area("the channels API", [
       expect(second?.headers["vigil-signature"]).toMatch(/^v1=[0-9a-f]{64}$/);
     },
   },
+
+  {
+    name: "keeps a service's token sealed, shows only that one is stored, and sends a test notice with it",
+    run: async (t) => {
+      const { app, post } = alertingApp(t);
+      const created = await post("/api/v1/channels", {
+        kind: "gotify",
+        name: "phone",
+        url: `${t.outside.url("gotify")}`,
+        token: "AbCdEf123456",
+      });
+      expect(created.status).toBe(201);
+      const channel = (await created.json()) as {
+        id: string;
+        kind: string;
+        settings: Record<string, unknown>;
+      };
+      expect(channel.settings).toMatchObject({ token: "********", priority: 8 });
+      expect(JSON.stringify(channel)).not.toContain("AbCdEf123456");
+
+      const tested = await post(`/api/v1/channels/${channel.id}/test`, {});
+      expect(await tested.json()).toMatchObject({ sent: true, outcome: "sent" });
+      const [sent] = await t.outside.requests("gotify");
+      expect(sent?.path).toMatch(/\/message$/);
+      expect(sent?.headers["x-gotify-key"]).toBe("AbCdEf123456");
+
+      const patch = (body: unknown) =>
+        app.request(`/api/v1/channels/${channel.id}`, jsonRequest("PATCH", body, t.adminKey));
+      expect((await patch({ priority: 11 })).status).toBe(400);
+      const wrongKind = await patch({ chatId: "42" });
+      expect(wrongKind.status).toBe(400);
+      expect(errorBodySchema.parse(await wrongKind.json()).error.message).toContain("chatId");
+      expect((await patch({ priority: 5, token: "NewToken7890" })).status).toBe(200);
+      await post(`/api/v1/channels/${channel.id}/test`, {});
+      const [, again] = await t.outside.requests("gotify");
+      expect(again?.headers["x-gotify-key"]).toBe("NewToken7890");
+      expect((JSON.parse(again?.body ?? "{}") as { priority: number }).priority).toBe(5);
+
+      const missing = await post("/api/v1/channels", { kind: "pagerduty", name: "pd" });
+      expect(missing.status).toBe(400);
+      expect(errorBodySchema.parse(await missing.json()).error.message).toContain("token");
+    },
+  },
 ]);
 
 const alerts2 = area("alerts end to end in one process", [

@@ -12,8 +12,8 @@ import type { SubjectType } from "./checks.ts";
 import { ms } from "./columns.ts";
 import { projectRef } from "./core.ts";
 
-export const channelKinds = ["email", "webhook", "slack", "discord", "ntfy"] as const;
-export type ChannelKind = (typeof channelKinds)[number];
+/** The kinds the API accepts (@vigil/contract `channelKinds`), as stored. */
+export type ChannelKind = ChannelConfig["kind"];
 
 /** Settings per kind; a webhook's signing secret is kept apart, sealed (see `sealSecret`). */
 export type ChannelConfig =
@@ -26,7 +26,22 @@ export type ChannelConfig =
       signature?: "vigil" | "standard";
     }
   | { kind: "slack" | "discord"; url: string }
-  | { kind: "ntfy"; url: string; priority: number };
+  | { kind: "ntfy"; url: string; priority: number }
+  | DestinationConfig;
+
+/**
+ * Chat, paging and push services (@vigil/notify destinations.ts). `url` is the service's API base; the
+ * service's credential (bot token, routing key, API key, app token, access token) is sealed apart, like a
+ * webhook's secret.
+ */
+export type DestinationConfig =
+  | { kind: "telegram"; url: string; chatId: string }
+  | { kind: "teams"; url: string }
+  | { kind: "pagerduty"; url: string; severity: "critical" | "error" | "warning" | "info" }
+  | { kind: "opsgenie"; url: string; priority: "P1" | "P2" | "P3" | "P4" | "P5" }
+  | { kind: "pushover"; url: string; userKey: string; priority: number }
+  | { kind: "gotify"; url: string; priority: number }
+  | { kind: "matrix"; url: string; roomId: string };
 
 export const channels = sqliteTable(
   "channels",

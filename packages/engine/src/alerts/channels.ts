@@ -1,5 +1,11 @@
 /** Notification channels of a project: where alerts go, which transitions, and for which subjects. */
-import type { Channel, CreateChannelRequest, UpdateChannelRequest } from "@vigil/contract";
+import {
+  type Channel,
+  type CreateChannelRequest,
+  channelKinds,
+  tokenChannelKinds,
+  type UpdateChannelRequest,
+} from "@vigil/contract";
 import { type ChannelConfig, type ChannelRow, channels, type Db, sealSecret } from "@vigil/db";
 import { STANDARD_SECRET } from "@vigil/notify";
 import { and, asc, eq } from "drizzle-orm";
@@ -59,6 +65,36 @@ function configOf(input: CreateChannelRequest): ChannelConfig {
       return { kind: input.kind, url: input.url };
     case "ntfy":
       return { kind: "ntfy", url: input.url, priority: input.priority };
+    case "telegram":
+      return { kind: "telegram", url: input.url, chatId: input.chatId };
+    case "teams":
+      return { kind: "teams", url: input.url };
+    case "pagerduty":
+      return { kind: "pagerduty", url: input.url, severity: input.severity };
+    case "opsgenie":
+      return { kind: "opsgenie", url: input.url, priority: input.priority };
+    case "pushover":
+      return { kind: "pushover", url: input.url, userKey: input.userKey, priority: input.priority };
+    case "gotify":
+      return { kind: "gotify", url: input.url, priority: input.priority };
+    case "matrix":
+      return { kind: "matrix", url: input.url, roomId: input.roomId };
+  }
+}
+
+const usesToken = (kind: string) => (tokenChannelKinds as readonly string[]).includes(kind);
+
+/** The range `priority` takes for a kind, checked on change (creation checks it per kind in the contract). */
+function assertPriorityFits(kind: string, priority: number | string): void {
+  const fits: Record<string, (p: number | string) => boolean> = {
+    ntfy: (p) => typeof p === "number" && p >= 1 && p <= 5,
+    pushover: (p) => typeof p === "number" && p >= -2 && p <= 1,
+    gotify: (p) => typeof p === "number" && p >= 0 && p <= 10,
+    opsgenie: (p) => typeof p === "string",
+  };
+  const ranges: Record<string, string> = { ntfy: "1–5", pushover: "−2…1", gotify: "0–10", opsgenie: "P1–P5" };
+  if (fits[kind] && !fits[kind](priority)) {
+    throw new InvalidInputError("priority", `a ${kind} priority is ${ranges[kind]}`);
   }
 }
 
@@ -74,7 +110,9 @@ function assertSecretFits(signature: "vigil" | "standard" | undefined, secret: s
 
 async function sealed(secret: string, serverKey: string | undefined): Promise<string> {
   if (!serverKey) {
-    throw new ConflictError("this server has no VIGIL_SECRET_KEY, so it cannot keep a webhook secret");
+    throw new ConflictError(
+      "this server has no VIGIL_SECRET_KEY, so it cannot keep a webhook secret or a token",
+    );
   }
   return sealSecret(secret, serverKey);
 }
@@ -85,12 +123,14 @@ export function toChannel(row: ChannelRow): Channel {
   if (row.config.kind === "webhook") {
     (settings as Record<string, unknown>).headers = redactHeaderValues(row.config.headers ?? {});
   }
+  // A service token is sealed and never shown; the mask says one is stored.
+  if (usesToken(row.kind)) (settings as Record<string, unknown>).token = row.secretSealed ? "********" : null;
   return {
     id: row.id,
     name: row.name,
     kind: row.kind,
     settings,
-    signed: row.secretSealed !== null,
+    signed: row.kind === "webhook" && row.secretSealed !== null,
     events: row.events as Channel["events"],
     isDefault: row.isDefault,
     tags: row.tags,
@@ -117,7 +157,8 @@ export async function createChannel(
   const config = configOf(input);
   const health = await healthOf(config, env, now);
   if (input.kind === "webhook" && input.secret) assertSecretFits(input.signature, input.secret);
-  const secret = input.kind === "webhook" && input.secret ? await sealed(input.secret, env.serverKey) : null;
+  const plain = input.kind === "webhook" ? input.secret : "token" in input ? input.token : undefined;
+  const secret = plain ? await sealed(plain, env.serverKey) : null;
   const [row] = await db
     .insert(channels)
     .values({
@@ -167,14 +208,32 @@ export async function updateChannel(
   env: ChannelEnvironment,
 ): Promise<ChannelRow> {
   const row = await findChannel(db, projectId, channelId);
-  const { to, url, headers, priority, secret, signature, ...common } = input;
+  const {
+    to,
+    url,
+    headers,
+    priority,
+    secret,
+    signature,
+    token,
+    chatId,
+    userKey,
+    roomId,
+    severity,
+    ...common
+  } = input;
   const fits: Record<string, readonly string[]> = {
     to: ["email"],
-    url: ["webhook", "slack", "discord", "ntfy"],
+    url: channelKinds.filter((k) => k !== "email"),
     headers: ["webhook"],
     secret: ["webhook"],
     signature: ["webhook"],
-    priority: ["ntfy"],
+    priority: ["ntfy", "opsgenie", "pushover", "gotify"],
+    token: tokenChannelKinds,
+    chatId: ["telegram"],
+    userKey: ["pushover"],
+    roomId: ["matrix"],
+    severity: ["pagerduty"],
   };
   for (const [field, kinds] of Object.entries(fits)) {
     if ((input as Record<string, unknown>)[field] !== undefined && !kinds.includes(row.kind)) {
@@ -187,7 +246,13 @@ export async function updateChannel(
   if (headers !== undefined) {
     config.headers = keepRedactedHeaders(headers, row.config.kind === "webhook" ? row.config.headers : {});
   }
-  if (priority !== undefined) config.priority = priority;
+  if (priority !== undefined) {
+    assertPriorityFits(row.kind, priority);
+    config.priority = priority;
+  }
+  for (const [field, value] of Object.entries({ chatId, userKey, roomId, severity })) {
+    if (value !== undefined) config[field] = value;
+  }
   const format = signature ?? (row.config.kind === "webhook" ? row.config.signature : undefined);
   if (signature !== undefined && signature !== config.signature) {
     // The stored secret was made for the other format: a switch comes with its new secret (or stops signing).
@@ -201,6 +266,7 @@ export async function updateChannel(
   if (secret !== undefined) {
     secretSealed = secret === null ? null : await sealed(secret, env.serverKey);
   }
+  if (token !== undefined) secretSealed = await sealed(token, env.serverKey);
   const now = clock.now();
   // A new receiver gets a fresh verdict: failures of the old one say nothing about it.
   const health =
