@@ -139,7 +139,7 @@ describe("the dashboard in Chromium against the self-hosted server", () => {
     await inspect("checks");
   }, 60_000);
 
-  it("creates a webhook channel, sends a test and shows it in the delivery log", async () => {
+  it("creates a webhook channel and a Gotify channel, sends a test to each and shows them in the delivery log", async () => {
     await page.getByRole("link", { name: "Channels" }).click();
     await page.getByRole("heading", { name: "New channel" }).waitFor();
     await page.getByLabel("Name").fill("ops hook");
@@ -151,6 +151,20 @@ describe("the dashboard in Chromium against the self-hosted server", () => {
     expect(request).toBeDefined();
     await card.getByRole("status").getByText("Sent").waitFor();
     await page.getByTestId("delivery-log").getByText("sent").first().waitFor();
+    await inspect("channels");
+
+    // A push service through the same form: its own fields, the token sent as Gotify wants it.
+    await page.getByLabel("Kind").selectOption("gotify");
+    await page.getByLabel("Name").fill("phone");
+    await page.getByLabel("URL").fill(`${receiver.url}/gotify`);
+    await page.getByLabel("Application token").fill("AbCdEf123456");
+    await page.getByRole("button", { name: "Create channel" }).click();
+    const phone = page.locator(".card", { hasText: "phone" });
+    await phone.getByRole("button", { name: "Send test" }).click();
+    const [, pushed] = await receiver.waitFor(2);
+    expect(pushed?.path).toBe("/gotify/message");
+    expect(pushed?.headers["x-gotify-key"]).toBe("AbCdEf123456");
+    await phone.getByRole("status").getByText("Sent").waitFor();
     await inspect("channels");
   }, 60_000);
 

@@ -1,4 +1,7 @@
-/** Channels: create a webhook or email channel, send a test, and read the delivery log with every attempt. */
+/**
+ * Channels: create one (email, a webhook, or a chat, paging or push service), send a test, and read the
+ * delivery log with every attempt.
+ */
 import type { Channel, ChannelTestResult, DeliveryLogEntry } from "@vigil/contract";
 import { useState } from "preact/hooks";
 import { can, post, projectPath } from "../api.ts";
@@ -20,7 +23,10 @@ export function ChannelsPage() {
       <ErrorNote error={channels.error} />
       {channels.data && list.length === 0 ? (
         <Empty title="No channels yet">
-          <p>Channels carry alerts to you: a webhook (chat tools, your own endpoint) or email.</p>
+          <p>
+            Channels carry alerts to you: email, a webhook, Slack, Discord, Teams, ntfy, Telegram, PagerDuty,
+            Opsgenie, Pushover, Gotify or Matrix.
+          </p>
         </Empty>
       ) : (
         <ul class="cards">
@@ -123,22 +129,91 @@ function ChannelCard({ channel, canTest }: { channel: Channel; canTest: boolean 
   );
 }
 
+/** A field of the new-channel form; empty optional fields are left out, so the API's defaults apply. */
+interface KindField {
+  name: string;
+  label: string;
+  type?: "url" | "password";
+  required?: boolean;
+  placeholder?: string;
+}
+
+const urlField = (placeholder: string, required = true): KindField => ({
+  name: "url",
+  label: required ? "URL" : "API URL (leave empty for the public service)",
+  type: "url",
+  required,
+  placeholder,
+});
+const token = (label: string): KindField => ({ name: "token", label, type: "password", required: true });
+
+/** What each kind asks for (the API's settings per kind; README "Alerts"). */
+const KINDS: Record<string, { label: string; fields: KindField[] }> = {
+  webhook: { label: "Webhook", fields: [urlField("https://example.com/hooks/vigil")] },
+  email: {
+    label: "Email",
+    fields: [{ name: "to", label: "To (comma-separated)", required: true, placeholder: "ops@example.com" }],
+  },
+  slack: { label: "Slack", fields: [urlField("https://hooks.slack.com/services/…")] },
+  discord: { label: "Discord", fields: [urlField("https://discord.com/api/webhooks/…")] },
+  teams: { label: "Microsoft Teams", fields: [urlField("the Workflows webhook URL")] },
+  ntfy: { label: "ntfy", fields: [urlField("https://ntfy.sh/my-alerts")] },
+  telegram: {
+    label: "Telegram",
+    fields: [
+      token("Bot token"),
+      { name: "chatId", label: "Chat id", required: true, placeholder: "-1001234567890" },
+      urlField("https://api.telegram.org", false),
+    ],
+  },
+  pagerduty: {
+    label: "PagerDuty",
+    fields: [token("Events API v2 integration key"), urlField("https://events.pagerduty.com", false)],
+  },
+  opsgenie: {
+    label: "Opsgenie",
+    fields: [token("API integration key"), urlField("https://api.eu.opsgenie.com for the EU", false)],
+  },
+  pushover: {
+    label: "Pushover",
+    fields: [
+      token("Application token"),
+      { name: "userKey", label: "User or group key", required: true },
+      urlField("https://api.pushover.net", false),
+    ],
+  },
+  gotify: { label: "Gotify", fields: [urlField("https://gotify.example.com"), token("Application token")] },
+  matrix: {
+    label: "Matrix",
+    fields: [
+      urlField("https://matrix.example.org"),
+      { name: "roomId", label: "Room id", required: true, placeholder: "!abc:example.org" },
+      token("Access token"),
+    ],
+  },
+};
+
 function NewChannel() {
   const { projectId } = useProject();
-  const [kind, setKind] = useState<"webhook" | "email">("webhook");
+  const [kind, setKind] = useState("webhook");
   const create = useAction(async (form) => {
-    const name = String(form.get("name"));
-    const settings =
-      kind === "webhook"
-        ? { kind, url: String(form.get("url")) }
-        : {
-            kind,
-            to: String(form.get("to"))
+    const settings: Record<string, unknown> = { kind };
+    for (const field of KINDS[kind]?.fields ?? []) {
+      const value = String(form.get(field.name) ?? "").trim();
+      if (!value) continue;
+      settings[field.name] =
+        field.name === "to"
+          ? value
               .split(",")
               .map((s) => s.trim())
-              .filter(Boolean),
-          };
-    await post(projectPath(projectId, "/channels"), { name, isDefault: true, ...settings });
+              .filter(Boolean)
+          : value;
+    }
+    await post(projectPath(projectId, "/channels"), {
+      name: String(form.get("name")),
+      isDefault: true,
+      ...settings,
+    });
     (document.getElementById("new-channel-form") as HTMLFormElement | null)?.reset();
     await invalidate(projectPath(projectId, "/channels"));
   });
@@ -148,21 +223,25 @@ function NewChannel() {
       <form id="new-channel-form" class="stack form-card" onSubmit={create.onSubmit}>
         <div class="field">
           <label for="f-kind">Kind</label>
-          <select
-            id="f-kind"
-            value={kind}
-            onChange={(e) => setKind((e.target as HTMLSelectElement).value as typeof kind)}
-          >
-            <option value="webhook">Webhook</option>
-            <option value="email">Email</option>
+          <select id="f-kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
+            {Object.entries(KINDS).map(([value, k]) => (
+              <option key={value} value={value}>
+                {k.label}
+              </option>
+            ))}
           </select>
         </div>
         <Field label="Name" name="name" required />
-        {kind === "webhook" ? (
-          <Field label="URL" name="url" type="url" required placeholder="https://example.com/hooks/vigil" />
-        ) : (
-          <Field label="To (comma-separated)" name="to" required placeholder="ops@example.com" />
-        )}
+        {(KINDS[kind]?.fields ?? []).map((f) => (
+          <Field
+            key={`${kind}-${f.name}`}
+            label={f.label}
+            name={f.name}
+            type={f.type}
+            required={f.required}
+            placeholder={f.placeholder}
+          />
+        ))}
         <ErrorNote error={create.error} />
         <button type="submit" disabled={create.busy}>
           Create channel
