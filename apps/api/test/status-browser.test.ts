@@ -138,6 +138,31 @@ describe("the status page in Chromium", () => {
     await page.close();
   });
 
+  it("serves the same incidents as RSS 2.0 that parses as XML, with dates readers understand", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/status/acme`);
+    const rss = await page.evaluate(async () => {
+      const res = await fetch("/status/acme/feed.rss");
+      const doc = new DOMParser().parseFromString(await res.text(), "application/xml");
+      const items = Array.from(doc.getElementsByTagName("item"));
+      return {
+        type: res.headers.get("content-type"),
+        error: doc.querySelector("parsererror")?.textContent ?? null,
+        version: doc.documentElement.getAttribute("version"),
+        titles: items.map((e) => e.getElementsByTagName("title")[0]?.textContent),
+        dates: items.map((e) => Date.parse(e.getElementsByTagName("pubDate")[0]?.textContent ?? "")),
+        linked: document.querySelector('link[type="application/rss+xml"]')?.getAttribute("href"),
+      };
+    });
+    expect(rss.type).toBe("application/rss+xml; charset=utf-8");
+    expect(rss.error).toBeNull();
+    expect(rss.version).toBe("2.0");
+    expect(rss.titles).toEqual(["Background jobs is down (Investigating)", "Website is down (Resolved)"]);
+    expect(rss.dates.every((d) => Number.isFinite(d) && d > 0)).toBe(true);
+    expect(rss.linked).toBe("/status/acme/feed.rss");
+    await page.close();
+  });
+
   it("serves page and component badges that parse as SVG and render as images", async () => {
     const page = await browser.newPage();
     await page.goto(`${base}/status/acme`);

@@ -12,7 +12,7 @@ import type { AppEnv } from "../env.ts";
 import { enforceRate, limitedAddress } from "../limits.ts";
 import { validate } from "../middleware/validate.ts";
 import { badgeSvg } from "../status/badge.ts";
-import { atomFeed } from "../status/feed.ts";
+import { atomFeed, rssFeed } from "../status/feed.ts";
 import { bannerText, percent, stateColour, stateText } from "../status/format.ts";
 import { renderStatusPage } from "../status/page.tsx";
 
@@ -102,6 +102,13 @@ export const statusRoutes = new Hono<AppEnv>()
     const base = origin(c);
     return cached(c, page, `feed:${base}`, "application/atom+xml; charset=utf-8", (data) =>
       atomFeed(data, base),
+    );
+  })
+  .get("/:slug/feed.rss", async (c) => {
+    const page = await pageBySlug(c);
+    const base = origin(c);
+    return cached(c, page, `rss:${base}`, "application/rss+xml; charset=utf-8", (data) =>
+      rssFeed(data, base),
     );
   })
   .get("/:slug/badge.svg", validate("query", badgeQuery), async (c) => {

@@ -1,4 +1,7 @@
-/** The Atom feed of a page's incidents (RFC 4287): one entry per incident, its updates as the text. */
+/**
+ * A page's incidents as feeds: Atom (RFC 4287) and RSS 2.0, for readers that take only one of them. One
+ * entry (item) per incident, its updates as the text; both carry the same words.
+ */
 import type { PublicIncident, StatusPageData } from "@vigil/contract";
 import { escapeXml, progressText, statusPath } from "./format.ts";
 
@@ -27,5 +30,25 @@ export function atomFeed(data: StatusPageData, origin: string): string {
   );
   return `<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>${escapeXml(`${data.page.title}: incidents`)}</title><id>${escapeXml(page)}</id><updated>${iso(updated || data.generatedAt)}</updated><author><name>${escapeXml(data.page.title)}</name></author><link rel="self" type="application/atom+xml" href="${escapeXml(`${page}/feed.atom`)}"/><link rel="alternate" type="text/html" href="${escapeXml(page)}"/>${entries.join("")}</feed>
+`;
+}
+
+/** RFC 822 dates, as RSS 2.0 wants them. */
+const rfc822 = (t: number) => new Date(t).toUTCString();
+
+export function rssFeed(data: StatusPageData, origin: string): string {
+  const page = `${origin}${statusPath(data.page.slug)}`;
+  const incidents = [...data.activeIncidents, ...data.pastIncidents];
+  const updated = Math.max(0, ...incidents.map(lastChange));
+  const items = incidents.map(
+    (i) =>
+      `<item><title>${escapeXml(`${i.title} (${progressText[i.status]})`)}</title><link>${escapeXml(
+        `${page}#incident-${i.id}`,
+      )}</link><guid isPermaLink="false">urn:uuid:${escapeXml(i.id)}</guid><pubDate>${rfc822(
+        lastChange(i),
+      )}</pubDate><description>${escapeXml(entryText(i))}</description></item>`,
+  );
+  return `<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>${escapeXml(`${data.page.title}: incidents`)}</title><link>${escapeXml(page)}</link><description>${escapeXml(`Incidents and their updates on ${data.page.title}`)}</description><lastBuildDate>${rfc822(updated || data.generatedAt)}</lastBuildDate><atom:link rel="self" type="application/rss+xml" href="${escapeXml(`${page}/feed.rss`)}"/>${items.join("")}</channel></rss>
 `;
 }

@@ -193,6 +193,7 @@ export const StatusPageView: FC<{ data: Data }> = ({ data }) => {
         <title>{`${data.page.title} status`}</title>
         {data.page.description ? <meta name="description" content={data.page.description} /> : null}
         <link rel="alternate" type="application/atom+xml" title="Incidents" href={`${base}/feed.atom`} />
+        <link rel="alternate" type="application/rss+xml" title="Incidents (RSS)" href={`${base}/feed.rss`} />
         <link rel="icon" type="image/svg+xml" href={faviconUrl(stateColour[data.status])} />
         <style>{raw(CSS)}</style>
       </head>
@@ -255,8 +256,9 @@ export const StatusPageView: FC<{ data: Data }> = ({ data }) => {
           </section>
         </main>
         <footer class="wrap">
-          <a href={`${base}/feed.atom`}>Atom feed</a> · <a href={`/api/v1${base}`}>JSON</a> ·{" "}
-          <a href={`${base}/badge.svg`}>Badge</a> · Times in {tz} · Powered by Vigil
+          <a href={`${base}/feed.atom`}>Atom feed</a> · <a href={`${base}/feed.rss`}>RSS</a> ·{" "}
+          <a href={`/api/v1${base}`}>JSON</a> · <a href={`${base}/badge.svg`}>Badge</a> · Times in {tz} ·
+          Powered by Vigil
         </footer>
       </body>
     </html>

@@ -327,13 +327,17 @@ const status2 = area("status page privacy", [
       await patch(app, adminKey, `/api/v1/checks/${hidden.id}`, { public: false });
       const hiddenComponent = page.components[1]?.id as string;
       const bodies = await Promise.all(
-        ["/status/acme", "/api/v1/status/acme", "/status/acme/feed.atom", "/status/acme/badge.svg"].map(
-          async (path) => {
-            const res = await app.request(path);
-            expect(res.status, path).toBe(200);
-            return res.text();
-          },
-        ),
+        [
+          "/status/acme",
+          "/api/v1/status/acme",
+          "/status/acme/feed.atom",
+          "/status/acme/feed.rss",
+          "/status/acme/badge.svg",
+        ].map(async (path) => {
+          const res = await app.request(path);
+          expect(res.status, path).toBe(200);
+          return res.text();
+        }),
       );
       for (const body of bodies) {
         for (const secret of [hidden.id, hiddenComponent, "hidden-check-name", "Secret Component"]) {
@@ -383,6 +387,7 @@ const status2 = area("status page privacy", [
         "/status/nope",
         "/api/v1/status/nope",
         "/status/nope/feed.atom",
+        "/status/nope/feed.rss",
         "/status/NOPE/badge.svg",
       ]) {
         const res = await app.request(path);
