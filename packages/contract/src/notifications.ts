@@ -131,6 +131,8 @@ const routing = {
     .max(7 * 86_400)
     .nullable()
     .default(null),
+  /** at most this many reminders per outage; null = as long as it lasts (the default) */
+  reminderLimit: z.number().int().min(1).max(1000).nullable().default(null),
   /** seconds a notice waits for others to go out in the same message; 0 = send at the next tick */
   groupWindowSec: z.number().int().min(0).max(3600).default(0),
   enabled: z.boolean().default(true),
@@ -264,6 +266,7 @@ export const updateChannelRequestSchema = z
     tags: routing.tags.unwrap(),
     subjectIds: routing.subjectIds.unwrap(),
     reminderSec: routing.reminderSec.unwrap(),
+    reminderLimit: routing.reminderLimit.unwrap(),
     groupWindowSec: routing.groupWindowSec.unwrap(),
     enabled: z.boolean(),
     to: z.array(z.email().max(254)).min(1).max(20),
@@ -298,6 +301,7 @@ export const channelSchema = z.object({
   tags: z.array(z.string()),
   subjectIds: z.array(z.string()),
   reminderSec: z.number().nullable(),
+  reminderLimit: z.number().nullable(),
   groupWindowSec: z.number(),
   enabled: z.boolean(),
   /** "failing" after a delivery was refused for good or ran out of retries, until one succeeds */

@@ -318,6 +318,38 @@ describe("alert delivery", () => {
     expect(receiver.requests.map((r) => payloadOf(r.body).title).slice(3)).toEqual(["UP: nightly-backup"]);
   });
 
+  it("stops reminding after the channel's limit for an outage, and counts again from the next outage", async () => {
+    const { clock, receiver, deps, ping, webhook } = await setup();
+    await webhook({ reminderSec: 3600, reminderLimit: 2 });
+    const titles = () => receiver.requests.map((r) => payloadOf(r.body).title);
+    await ping("fail");
+    await dispatch(deps);
+    for (let hour = 0; hour < 4; hour++) {
+      clock.advance(3600_000);
+      await dispatch(deps);
+    }
+    expect(titles()).toEqual([
+      "DOWN: nightly-backup",
+      "STILL DOWN: nightly-backup",
+      "STILL DOWN: nightly-backup",
+    ]);
+
+    await ping("success");
+    await dispatch(deps);
+    await ping("fail");
+    await dispatch(deps);
+    for (let hour = 0; hour < 3; hour++) {
+      clock.advance(3600_000);
+      await dispatch(deps);
+    }
+    expect(titles().slice(3)).toEqual([
+      "UP: nightly-backup",
+      "DOWN: nightly-backup",
+      "STILL DOWN: nightly-backup",
+      "STILL DOWN: nightly-backup",
+    ]);
+  });
+
   it("routes by tag, by check and by project default, and only the transitions a channel asked for", async () => {
     const { db, clock, project, receiver, deps, ping, webhook, check } = await setup();
     await webhook({ name: "tagged", isDefault: false, tags: ["backups"], url: `${receiver.url}/tagged` });

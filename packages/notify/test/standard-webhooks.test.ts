@@ -66,6 +66,7 @@ function webhookChannel(url: string): ChannelRow {
     tags: [],
     subjectIds: [],
     reminderSec: null,
+    reminderLimit: null,
     groupWindowSec: 0,
     enabled: true,
     failingSince: null,

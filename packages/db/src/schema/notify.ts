@@ -62,6 +62,8 @@ export const channels = sqliteTable(
     subjectIds: text("subject_ids", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     /** repeat a "still down" notice this often; null = off */
     reminderSec: integer("reminder_sec"),
+    /** reminders per outage at most; null: no cap */
+    reminderLimit: integer("reminder_limit"),
     /** queued notices wait this long for others to share one message */
     groupWindowSec: integer("group_window_sec").notNull().default(0),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
@@ -175,6 +177,8 @@ export const reminders = sqliteTable(
     /** the flip into down that the reminders repeat */
     flipId: integer("flip_id").notNull(),
     nextAt: ms("next_at").notNull(),
+    /** reminders sent for this outage so far (the channel's reminderLimit caps it) */
+    sent: integer("sent").notNull().default(0),
   },
   (t) => [
     uniqueIndex("reminders_subject_idx").on(t.channelId, t.subjectType, t.subjectId),

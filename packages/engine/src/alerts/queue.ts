@@ -143,7 +143,7 @@ async function queueFlip(
             sql: `insert into reminders (project_id, channel_id, subject_type, subject_id, flip_id, next_at)
                   values (?, ?, ?, ?, ?, ?)
                   on conflict (channel_id, subject_type, subject_id)
-                  do update set flip_id = excluded.flip_id, next_at = excluded.next_at`,
+                  do update set flip_id = excluded.flip_id, next_at = excluded.next_at, sent = 0`,
             args: [
               flip.projectId,
               channel.id,

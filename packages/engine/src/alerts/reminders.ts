@@ -1,4 +1,7 @@
-/** Step 2 of the alert pipeline (dispatch.ts): "still down" reminders for subjects that stay down. */
+/**
+ * Step 2 of the alert pipeline (dispatch.ts): "still down" reminders for subjects that stay down, every
+ * `reminderSec` of the channel, at most `reminderLimit` times an outage (a new outage starts the count anew).
+ */
 import type { NotificationChange } from "@vigil/contract";
 import { channels, type Db, type FlipRow, type InStatement, type ReminderRow, reminders } from "@vigil/db";
 import { asc, eq, lte } from "drizzle-orm";
@@ -37,7 +40,8 @@ export async function queueReminders(deps: AlertDeps, report = emptyReport()): P
     const channel = await db.query.channels.findFirst({ where: eq(channels.id, reminder.channelId) });
     const { flip, to } = await latestStatus(db, reminder);
     const subject = flip && to && stillBad(to) ? await describeFlip(db, flip) : null;
-    if (!channel?.enabled || !channel.reminderSec || !flip || !subject) {
+    const capped = channel?.reminderLimit != null && reminder.sent >= channel.reminderLimit;
+    if (!channel?.enabled || !channel.reminderSec || capped || !flip || !subject) {
       await db.$client.execute(forget);
       continue;
     }
@@ -57,8 +61,8 @@ export async function queueReminders(deps: AlertDeps, report = emptyReport()): P
     await db.$client.batch(
       [
         {
-          sql: `update reminders set next_at = ? where channel_id = ? and subject_type = ? and subject_id = ?
-                and next_at = ?`,
+          sql: `update reminders set next_at = ?, sent = sent + 1
+                where channel_id = ? and subject_type = ? and subject_id = ? and next_at = ?`,
           args: [
             now + channel.reminderSec * 1000,
             channel.id,
