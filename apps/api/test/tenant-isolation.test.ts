@@ -179,6 +179,7 @@ const EXCLUDED: Record<string, string> = {
   "GET /api/v1/status/:slug": "public status page",
   "GET /status/:slug": "public status page",
   "GET /status/:slug/feed.atom": "public status page",
+  "GET /status/:slug/feed.rss": "public status page",
   "GET /status/:slug/badge.svg": "public status page",
   "GET /status/:slug/components/:component/badge.svg": "public status page",
   "GET /": "the dashboard's files (or a custom domain's status page)",
