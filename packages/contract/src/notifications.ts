@@ -138,20 +138,31 @@ const routing = {
   enabled: z.boolean().default(true),
 };
 
-export const channelKinds = [
-  "email",
-  "webhook",
-  "slack",
-  "discord",
-  "ntfy",
+/** The kinds that need a service credential (`token`). */
+export const tokenChannelKinds = [
   "telegram",
-  "teams",
   "pagerduty",
   "opsgenie",
   "pushover",
   "gotify",
   "matrix",
 ] as const;
+
+export const channelKinds = [
+  "email",
+  "webhook",
+  "slack",
+  "discord",
+  "ntfy",
+  "teams",
+  ...tokenChannelKinds,
+] as const;
+
+/** A Matrix room id, as a room's settings show it. */
+const matrixRoomId = z
+  .string()
+  .trim()
+  .regex(/^![^:\s]+:\S+$/, "a room id such as !abc:example.org");
 
 /** A service's credential: kept sealed with the server key, never shown again. */
 const credential = z.string().trim().min(8).max(500);
@@ -235,22 +246,9 @@ const channelSettings = z.discriminatedUnion("kind", [
     /** the homeserver, e.g. https://matrix.example.org */
     url: httpUrl,
     /** the room id (!abc:example.org) the account has joined */
-    roomId: z
-      .string()
-      .trim()
-      .regex(/^![^:\s]+:\S+$/, "a room id such as !abc:example.org"),
+    roomId: matrixRoomId,
   }),
 ]);
-
-/** The kinds that need a service credential (`token`). */
-export const tokenChannelKinds = [
-  "telegram",
-  "pagerduty",
-  "opsgenie",
-  "pushover",
-  "gotify",
-  "matrix",
-] as const;
 
 export const createChannelRequestSchema = z
   .object({ name: z.string().trim().min(1).max(100), ...routing })
@@ -279,10 +277,7 @@ export const updateChannelRequestSchema = z
     token: credential,
     chatId: z.string().trim().min(1).max(100),
     userKey: z.string().trim().min(1).max(100),
-    roomId: z
-      .string()
-      .trim()
-      .regex(/^![^:\s]+:\S+$/, "a room id such as !abc:example.org"),
+    roomId: matrixRoomId,
     severity: z.enum(["critical", "error", "warning", "info"]),
   })
   .partial()

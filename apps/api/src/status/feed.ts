@@ -18,10 +18,18 @@ function entryText(i: PublicIncident): string {
   return lines.join("\n");
 }
 
-export function atomFeed(data: StatusPageData, origin: string): string {
-  const page = `${origin}${statusPath(data.page.slug)}`;
+/** What both feeds are made of: the page's address, its incidents newest first, and the last change. */
+function feedSource(data: StatusPageData, origin: string) {
   const incidents = [...data.activeIncidents, ...data.pastIncidents];
-  const updated = Math.max(0, ...incidents.map(lastChange));
+  return {
+    page: `${origin}${statusPath(data.page.slug)}`,
+    incidents,
+    updated: Math.max(0, ...incidents.map(lastChange)),
+  };
+}
+
+export function atomFeed(data: StatusPageData, origin: string): string {
+  const { page, incidents, updated } = feedSource(data, origin);
   const entries = incidents.map(
     (i) =>
       `<entry><id>urn:uuid:${escapeXml(i.id)}</id><title>${escapeXml(
@@ -37,9 +45,7 @@ export function atomFeed(data: StatusPageData, origin: string): string {
 const rfc822 = (t: number) => new Date(t).toUTCString();
 
 export function rssFeed(data: StatusPageData, origin: string): string {
-  const page = `${origin}${statusPath(data.page.slug)}`;
-  const incidents = [...data.activeIncidents, ...data.pastIncidents];
-  const updated = Math.max(0, ...incidents.map(lastChange));
+  const { page, incidents, updated } = feedSource(data, origin);
   const items = incidents.map(
     (i) =>
       `<item><title>${escapeXml(`${i.title} (${progressText[i.status]})`)}</title><link>${escapeXml(
