@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { createApp, defaultConfig } from "@vigil/api";
 import { tuneEmbeddedDb } from "@vigil/api/server";
+import { createCheckRequestSchema } from "@vigil/contract";
 import { createDb } from "@vigil/db";
 import { migrateDb } from "@vigil/db/migrate";
 import { bootstrapProject, createCheck, systemClock } from "@vigil/engine";
@@ -23,21 +24,14 @@ await tuneEmbeddedDb(db, url);
 const boot = await bootstrapProject(db, systemClock);
 const ids: string[] = [];
 for (let i = 0; i < 100; i++) {
-  const row = await createCheck(db, systemClock, boot.project.id, {
+  const settings = createCheckRequestSchema.parse({
     kind: "heartbeat",
     name: `job ${i}`,
     slug: `job-${i}`,
-    tags: [],
-    description: "",
-    runbookUrl: null,
-    paused: false,
-    public: false,
     period: 3600,
-    tz: "UTC",
     grace: 600,
-    postOnly: false,
-    keepPaused: false,
   });
+  const row = await createCheck(db, systemClock, boot.project.id, settings);
   ids.push(row.id);
 }
 

@@ -141,6 +141,44 @@ describe("the dashboard's configuration screens in Chromium", () => {
     await inspect("check-heartbeat");
   }, 60_000);
 
+  it("sets a heartbeat's body keywords and run conditions, and turns them off again", async () => {
+    await page.getByRole("button", { name: "Edit" }).click();
+    const editor = page.getByRole("form", { name: "Edit check" });
+    await editor.getByText("Keywords and run conditions").click();
+    await editor.getByLabel("Failure keywords").fill("error, fatal");
+    await editor.getByLabel("Shortest run (seconds)").fill("30");
+    await editor.getByLabel("Longest run (seconds)").fill("10");
+    await editor.getByRole("button", { name: "Save changes" }).click();
+    await editor
+      .locator(".field", { has: page.getByLabel("Shortest run (seconds)") })
+      .getByText("minRun must be shorter than maxRun")
+      .waitFor();
+    await editor.getByLabel("Longest run (seconds)").fill("3600");
+    await editor.getByLabel("At most one success every (minutes)").fill("60");
+    await editor.getByRole("button", { name: "Save changes" }).click();
+    await editor.waitFor({ state: "detached" });
+    const checkId = new URL(page.url()).pathname.split("/").at(-1);
+    const projectId = new URL(page.url()).pathname.split("/")[2];
+    const read = async () =>
+      (await (
+        await page.request.get(`${server.url}/api/v1/projects/${projectId}/checks/${checkId}`)
+      ).json()) as Record<string, unknown>;
+    expect(await read()).toMatchObject({
+      bodyKeywords: { success: [], failure: ["error", "fatal"], start: [] },
+      minRun: 30,
+      maxRun: 3600,
+      startGrace: null,
+      minInterval: 3600,
+    });
+
+    await page.getByRole("button", { name: "Edit" }).click();
+    await editor.getByLabel("Failure keywords").fill("");
+    await editor.getByLabel("Shortest run (seconds)").fill("");
+    await editor.getByRole("button", { name: "Save changes" }).click();
+    await editor.waitFor({ state: "detached" });
+    expect(await read()).toMatchObject({ bodyKeywords: null, minRun: null, maxRun: 3600 });
+  }, 60_000);
+
   it("makes a status page of the check, posts an incident and shows both on the public page", async () => {
     await nav("Status pages").click();
     await page.getByRole("heading", { name: "No status pages yet" }).waitFor();

@@ -6,6 +6,8 @@ import { z } from "zod";
 import { epochMs, httpUrl } from "./common.ts";
 
 const DAY = 86_400;
+/** A start older than this is not paired with its end (as in Healthchecks), so runs are measured up to it. */
+export const MAX_RUN_SEC = 12 * 3600;
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max).describe("seconds");
 const millis = (min: number, max: number) => z.number().int().min(min).max(max).describe("milliseconds");
 
@@ -42,6 +44,21 @@ const targetHost = z
   .max(253)
   .regex(/^[A-Za-z0-9.:_-]+$/, "a host name or IP address");
 
+const keywordList = z.array(z.string().trim().min(1).max(200)).max(20).default([]);
+
+/**
+ * Healthchecks' "filter by keywords", for HTTP bodies: a plain ping (`/ping/<uuid>`) whose body holds a
+ * failure keyword counts as a failure, else a success keyword as a success, else a start keyword as a start;
+ * a body with none of them is recorded as ignored. Matching is case-insensitive. Explicit `/fail`, `/start`
+ * and exit statuses are never reinterpreted.
+ */
+export const bodyKeywordsSchema = z
+  .object({ success: keywordList, failure: keywordList, start: keywordList })
+  .refine((k) => k.success.length + k.failure.length + k.start.length > 0, {
+    message: "give at least one keyword, or null to turn keyword matching off",
+  });
+export type BodyKeywordsSettings = z.infer<typeof bodyKeywordsSchema>;
+
 export const heartbeatSettingsSchema = z
   .object({
     kind: z.literal("heartbeat"),
@@ -55,10 +72,28 @@ export const heartbeatSettingsSchema = z
     postOnly: z.boolean().default(false),
     /** pings do not resume a paused check */
     keepPaused: z.boolean().default(false),
+    /** decide what a plain ping with a body means by keywords in the body; null: off */
+    bodyKeywords: bodyKeywordsSchema.nullable().default(null),
+    /** a run (start → success) shorter than this makes the check down */
+    minRun: seconds(1, MAX_RUN_SEC).nullable().default(null),
+    /** a run (start → success) longer than this makes the check down */
+    maxRun: seconds(1, MAX_RUN_SEC).nullable().default(null),
+    /** how long a started run may stay open; null: the grace */
+    startGrace: seconds(60, 7 * DAY)
+      .nullable()
+      .default(null),
+    /** a success sooner than this after the previous one makes the check down ("runs too often") */
+    minInterval: seconds(1, 365 * DAY)
+      .nullable()
+      .default(null),
   })
   .refine((s) => s.period === undefined || s.schedule === undefined, {
     message: "give either period or schedule, not both",
     path: ["schedule"],
+  })
+  .refine((s) => s.minRun === null || s.maxRun === null || s.minRun < s.maxRun, {
+    message: "minRun must be shorter than maxRun",
+    path: ["minRun"],
   });
 
 export const httpMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
@@ -152,6 +187,11 @@ export const updateCheckRequestSchema = z
     grace: z.number(),
     postOnly: z.boolean(),
     keepPaused: z.boolean(),
+    bodyKeywords: z.unknown(),
+    minRun: z.number().nullable(),
+    maxRun: z.number().nullable(),
+    startGrace: z.number().nullable(),
+    minInterval: z.number().nullable(),
     url: z.string(),
     method: z.string(),
     headers: z.record(z.string(), z.string()),

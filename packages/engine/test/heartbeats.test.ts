@@ -317,6 +317,144 @@ describe("pings that do not count", () => {
   });
 });
 
+describe("keywords in the ping body", () => {
+  const bodyKeywords = { success: ["backup complete"], failure: ["error", "fatal"], start: ["starting"] };
+
+  it("turns a plain ping into a failure, a success or a start by what its body says", async () => {
+    const { db, project, check, ping, state } = await setup({ bodyKeywords });
+    await ping("success", { method: "POST", body: "Starting nightly run" });
+    expect((await state()).status).toBe("started");
+    await ping("success", { method: "POST", body: "42 files, BACKUP COMPLETE" });
+    expect((await state()).status).toBe("up");
+    await ping("success", { method: "POST", body: "backup complete with 1 error" });
+    expect((await state()).status).toBe("down");
+    const kinds = (await listPings(db, project.id, check.id)).map((p) => p.kind);
+    expect(kinds).toEqual(["fail", "success", "start"]);
+    expect((await flipsOf(db, check.id)).at(-1)?.cause).toBe("failure keyword in the ping body");
+  });
+
+  it("ignores a body that holds none of the keywords and leaves the state alone", async () => {
+    const { db, project, check, ping, state } = await setup({ bodyKeywords });
+    await ping("success", { method: "POST", body: "backup complete" });
+    await ping("success", { method: "POST", body: "nothing to see" });
+    expect((await state()).status).toBe("up");
+    expect((await listPings(db, project.id, check.id))[0]?.kind).toBe("ignored");
+  });
+
+  it("never reinterprets an explicit fail, start or exit status, nor a ping without a body", async () => {
+    const { db, project, check, ping, state } = await setup({ bodyKeywords });
+    await ping("fail", { method: "POST", body: "backup complete" });
+    expect((await state()).status).toBe("down");
+    await ping("success", { exitStatus: 0, method: "POST", body: "fatal: disk full" });
+    expect((await state()).status).toBe("up");
+    await ping("success");
+    const kinds = (await listPings(db, project.id, check.id)).map((p) => p.kind);
+    expect(kinds).toEqual(["success", "success", "fail"]);
+  });
+
+  it("applies keywords set through another process to a check this process has cached", async () => {
+    const { db, clock, project, check, ping, state } = await setup();
+    await ping("success", { method: "POST", body: "fatal: disk full" });
+    expect((await state()).status).toBe("up");
+    // The API in another process sets keywords; this process's cache still holds the row without them.
+    await updateCheck(db, clock, project.id, check.id, { bodyKeywords });
+    await ping("success", { method: "POST", body: "fatal: disk full" });
+    expect((await state()).status).toBe("down");
+  });
+
+  it("refuses keyword settings with no keyword at all", async () => {
+    const { db, clock, project, check } = await setup();
+    await expect(
+      updateCheck(db, clock, project.id, check.id, { bodyKeywords: { success: [], failure: [], start: [] } }),
+    ).rejects.toThrow(/at least one keyword/);
+  });
+});
+
+describe("runs that are too short, too long or too frequent", () => {
+  it("goes down when a run ends sooner than its minimum, and up with the next run of a sound length", async () => {
+    const { db, clock, check, ping, state } = await setup({ minRun: 60 });
+    await ping("start");
+    clock.advance(5_000);
+    await ping("success");
+    expect((await state()).status).toBe("down");
+    expect((await flipsOf(db, check.id)).at(-1)?.cause).toBe(
+      "the run took 5 s, shorter than the minimum of 60 s",
+    );
+    await ping("start");
+    clock.advance(2 * MIN);
+    await ping("success");
+    expect((await state()).status).toBe("up");
+  });
+
+  it("goes down when a run ends later than its maximum, measured by run id when runs overlap", async () => {
+    const { db, clock, check, ping, state } = await setup({ maxRun: 600 });
+    await ping("start", { rid: "6f1c1f3e-0000-4000-8000-000000000001" });
+    clock.advance(2 * MIN);
+    await ping("start", { rid: "6f1c1f3e-0000-4000-8000-000000000002" });
+    clock.advance(9 * MIN);
+    await ping("success", { rid: "6f1c1f3e-0000-4000-8000-000000000002" });
+    expect((await state()).status).toBe("up");
+    await ping("success", { rid: "6f1c1f3e-0000-4000-8000-000000000001" });
+    expect((await state()).status).toBe("down");
+    expect((await flipsOf(db, check.id)).at(-1)?.cause).toBe(
+      "the run took 11 min, longer than the maximum of 10 min",
+    );
+  });
+
+  it("judges nothing by length when a success has no start to pair with", async () => {
+    const { ping, state } = await setup({ minRun: 60, maxRun: 120 });
+    await ping("success");
+    expect((await state()).status).toBe("up");
+  });
+
+  it("gives a started run its own grace, apart from the grace for a missing ping", async () => {
+    const { db, clock, check, ping, state, run } = await setup({ startGrace: 300 });
+    await ping();
+    await ping("start");
+    clock.advance(5 * MIN - 1);
+    await run();
+    expect((await state()).status).toBe("started");
+    clock.advance(1);
+    await run();
+    expect((await state()).status).toBe("down");
+    expect((await flipsOf(db, check.id)).at(-1)?.cause).toBe("a started run did not finish within 5 min");
+  });
+
+  it("goes down when a job runs too often, and up once it keeps its pace again", async () => {
+    const { db, clock, check, ping, state } = await setup({ minInterval: 1800 });
+    await ping();
+    clock.advance(10 * MIN);
+    await ping();
+    expect((await state()).status).toBe("down");
+    expect((await flipsOf(db, check.id)).at(-1)?.cause).toBe(
+      "success 10 min after the previous one, expected at most one every 30 min",
+    );
+    clock.advance(5 * MIN);
+    await ping();
+    expect((await state()).status).toBe("down");
+    clock.advance(31 * MIN);
+    await ping();
+    expect((await state()).status).toBe("up");
+  });
+
+  it("lets a retry after a failed run succeed at once, however soon", async () => {
+    const { clock, ping, state } = await setup({ minInterval: 1800 });
+    await ping();
+    clock.advance(10 * MIN);
+    await ping("fail");
+    clock.advance(MIN);
+    await ping();
+    expect((await state()).status).toBe("up");
+  });
+
+  it("refuses a minimum run that is not shorter than the maximum", async () => {
+    const { db, clock, project, check } = await setup();
+    await expect(updateCheck(db, clock, project.id, check.id, { minRun: 600, maxRun: 60 })).rejects.toThrow(
+      /minRun must be shorter than maxRun/,
+    );
+  });
+});
+
 describe("a heartbeat on a cron schedule", () => {
   it("follows its time zone across a daylight-saving change", async () => {
     // Europe/Tallinn moves from UTC+2 to UTC+3 on 2026-03-29: noon local is 10:00Z before, 09:00Z after.

@@ -178,6 +178,50 @@ const pings1 = area("pinging by UUID", [
   },
 
   {
+    name: "decides a POSTed ping by keywords in its body, and shows the keywords on the check",
+    run: async (t) => {
+      const bodyKeywords = { success: ["done"], failure: ["error"], start: [] };
+      const { app, id, adminKey, get, pings } = await withCheck(t, { bodyKeywords });
+      await app.request(`/ping/${id}`, { method: "POST", body: "rsync: error 23" });
+      expect((await get()).status).toBe("down");
+      await app.request(`/ping/${id}`, { method: "POST", body: "all done" });
+      expect((await get()).status).toBe("up");
+      expect((await pings()).map((p) => p.kind)).toEqual(["success", "fail"]);
+      expect(await get()).toMatchObject({ bodyKeywords });
+      const off = await app.request(
+        `/api/v1/checks/${id}`,
+        jsonRequest("PATCH", { bodyKeywords: null }, adminKey),
+      );
+      expect(await off.json()).toMatchObject({ bodyKeywords: null });
+    },
+  },
+
+  {
+    name: "takes a run's length and pace as conditions, refusing nonsense with the field named",
+    run: async (t) => {
+      const { app, id, adminKey, clock, get } = await withCheck(t, {
+        minRun: 10,
+        maxRun: 600,
+        minInterval: 1800,
+      });
+      await app.request(`/ping/${id}/start`);
+      clock.advance(2_000);
+      await app.request(`/ping/${id}`);
+      expect((await get()).status).toBe("down");
+      const bad = await app.request(`/api/v1/checks/${id}`, jsonRequest("PATCH", { maxRun: 5 }, adminKey));
+      expect(bad.status).toBe(400);
+      const { error } = (await bad.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("VALIDATION_FAILED");
+      expect(error.message).toMatch(/minRun/);
+      const ok = await app.request(
+        `/api/v1/checks/${id}`,
+        jsonRequest("PATCH", { startGrace: 120 }, adminKey),
+      );
+      expect(await ok.json()).toMatchObject({ minRun: 10, maxRun: 600, minInterval: 1800, startGrace: 120 });
+    },
+  },
+
+  {
     name: "answers a CORS preflight",
     run: async (t) => {
       const { app, id } = await withCheck(t);

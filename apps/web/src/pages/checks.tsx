@@ -176,6 +176,32 @@ function parseHeaders(value: string | null): Record<string, string> {
 }
 
 const minutes = (sec: number | null | undefined, fallback: number) => String(sec ? sec / 60 : fallback);
+/** Minutes typed (empty: off) as the API's seconds. */
+const optionalMinutes = (f: FormData, name: string) => {
+  const m = num(f, name);
+  return m === null ? null : Math.round(m * 60);
+};
+
+/** A heartbeat's keywords and run conditions from the form; empty fields turn each one off. */
+function runConditions(f: FormData) {
+  const keywords = {
+    success: list(text(f, "successKeywords")),
+    failure: list(text(f, "failureKeywords")),
+    start: list(text(f, "startKeywords")),
+  };
+  const anyKeyword = keywords.success.length + keywords.failure.length + keywords.start.length > 0;
+  return {
+    bodyKeywords: anyKeyword ? keywords : null,
+    minRun: num(f, "minRun"),
+    maxRun: num(f, "maxRun"),
+    startGrace: optionalMinutes(f, "startGrace"),
+    minInterval: optionalMinutes(f, "minInterval"),
+  };
+}
+
+const keywordsOf = (c: Record<string, unknown> | undefined, key: "success" | "failure" | "start") =>
+  ((c?.bodyKeywords as Record<string, string[]> | null | undefined)?.[key] ?? []).join(", ");
+const optionalNumber = (v: unknown, scale = 1) => (typeof v === "number" ? String(v / scale) : undefined);
 
 /**
  * Creates a check of `kind`, or edits `initial` (PATCH with every field of its kind, so what the form
@@ -227,6 +253,7 @@ function CheckForm({
         grace: (num(f, "grace") ?? 60) * 60,
         postOnly: f.get("postOnly") === "on",
         keepPaused: f.get("keepPaused") === "on",
+        ...runConditions(f),
       };
     } else if (kind === "http") {
       settings = {
@@ -362,6 +389,73 @@ function CheckForm({
             name="keepPaused"
             checked={(c?.keepPaused as boolean | undefined) ?? false}
           />
+          <details
+            class="more"
+            open={Boolean(c?.bodyKeywords || c?.minRun || c?.maxRun || c?.startGrace || c?.minInterval)}
+          >
+            <summary>Keywords and run conditions</summary>
+            <div class="stack">
+              <p class="hint">
+                A ping to the plain URL with a body is judged by its words: a failure keyword makes it a
+                failure, else a success keyword a success, else a start keyword a start; a body with none is
+                ignored. Comma-separated, case-insensitive; leave all three empty to turn this off.
+              </p>
+              <Input
+                form={id}
+                label="Failure keywords"
+                name="failureKeywords"
+                value={keywordsOf(c, "failure")}
+                error={e("bodyKeywords")}
+              />
+              <Input
+                form={id}
+                label="Success keywords"
+                name="successKeywords"
+                value={keywordsOf(c, "success")}
+              />
+              <Input form={id} label="Start keywords" name="startKeywords" value={keywordsOf(c, "start")} />
+              <Input
+                form={id}
+                label="Shortest run (seconds)"
+                name="minRun"
+                type="number"
+                min={1}
+                value={optionalNumber(c?.minRun)}
+                hint="A run (start → success) shorter than this is a failure. Empty: no minimum."
+                error={e("minRun")}
+              />
+              <Input
+                form={id}
+                label="Longest run (seconds)"
+                name="maxRun"
+                type="number"
+                min={1}
+                value={optionalNumber(c?.maxRun)}
+                hint="A run that succeeds after longer than this is a failure. Empty: no maximum."
+                error={e("maxRun")}
+              />
+              <Input
+                form={id}
+                label="Start grace (minutes)"
+                name="startGrace"
+                type="number"
+                min={1}
+                value={optionalNumber(c?.startGrace, 60)}
+                hint="How long a started run may take before the check is down. Empty: the grace above."
+                error={e("startGrace")}
+              />
+              <Input
+                form={id}
+                label="At most one success every (minutes)"
+                name="minInterval"
+                type="number"
+                min={1}
+                value={optionalNumber(c?.minInterval, 60)}
+                hint="A success sooner than this after the last one means the job runs too often."
+                error={e("minInterval")}
+              />
+            </div>
+          </details>
         </>
       )}
       {kind === "http" && (

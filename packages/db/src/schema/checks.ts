@@ -19,6 +19,12 @@ export const checkRef = () =>
     .notNull()
     .references(() => checks.id, { onDelete: "cascade" });
 
+export interface BodyKeywords {
+  success: string[];
+  failure: string[];
+  start: string[];
+}
+
 export const checkKinds = ["heartbeat", "http", "tcp", "tls", "host"] as const;
 export type CheckKind = (typeof checkKinds)[number];
 
@@ -66,6 +72,18 @@ export const checks = sqliteTable(
     nextDueAt: ms("next_due_at"),
     lastStartAt: ms("last_start_at"),
     lastStartRid: text("last_start_rid"),
+    /**
+     * Keywords that decide what a plain ping with a body means (Healthchecks' "filter by keywords"):
+     * failure first, then success, then start; a body matching none is ignored. Null: off.
+     */
+    bodyKeywords: text("body_keywords", { mode: "json" }).$type<BodyKeywords>(),
+    /** A run (start → success) shorter or longer than these makes the check down. */
+    minRunSec: integer("min_run_sec"),
+    maxRunSec: integer("max_run_sec"),
+    /** How long a started run may stay open before the check is down; null: the grace. */
+    startGraceSec: integer("start_grace_sec"),
+    /** A success sooner than this after the previous success makes the check down ("runs too often"). */
+    minIntervalSec: integer("min_interval_sec"),
 
     // Active checks (http, tcp, tls): the run interval is `period_sec`.
     url: text("url"),

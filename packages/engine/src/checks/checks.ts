@@ -51,6 +51,11 @@ function settingsToColumns(s: CheckSettings): CheckPatch {
         graceSec: s.grace,
         postOnly: s.postOnly,
         keepPaused: s.keepPaused,
+        bodyKeywords: s.bodyKeywords,
+        minRunSec: s.minRun,
+        maxRunSec: s.maxRun,
+        startGraceSec: s.startGrace,
+        minIntervalSec: s.minInterval,
       };
     case "http":
       return {
@@ -104,6 +109,11 @@ function rowToSettings(r: CheckRow): CheckSettings {
         grace: r.graceSec ?? 3600,
         postOnly: r.postOnly,
         keepPaused: r.keepPaused,
+        bodyKeywords: r.bodyKeywords,
+        minRun: r.minRunSec,
+        maxRun: r.maxRunSec,
+        startGrace: r.startGraceSec,
+        minInterval: r.minIntervalSec,
       };
     case "http":
       return {

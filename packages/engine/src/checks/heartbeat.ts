@@ -1,20 +1,23 @@
 /**
  * The heartbeat state machine, as pure functions of a check row and a time (Healthchecks.io semantics):
  * - up until the due time, late from the due time (inclusive), down from due + grace (inclusive);
- * - a `start` opens a run; no end within grace makes the check down too;
+ * - a `start` opens a run; no end within the start grace (the grace unless set) makes the check down too;
  * - new, down and paused checks wait for a ping: time alone never changes them.
  */
 import type { CheckRow, CheckStatus } from "@vigil/db";
 import type { CheckPatch } from "./state.ts";
 
 const graceMs = (c: Pick<CheckRow, "graceSec">) => (c.graceSec ?? 3600) * 1000;
+/** How long a started run may stay open: its own grace when set, else the check's. */
+const startGraceMs = (c: Pick<CheckRow, "graceSec" | "startGraceSec">) =>
+  c.startGraceSec !== null ? c.startGraceSec * 1000 : graceMs(c);
 
-type HeartbeatFields = Pick<CheckRow, "status" | "nextDueAt" | "lastStartAt" | "graceSec">;
+type HeartbeatFields = Pick<CheckRow, "status" | "nextDueAt" | "lastStartAt" | "graceSec" | "startGraceSec">;
 
 /** The next moment time alone changes this heartbeat, or null when only a ping can. */
 export function heartbeatDeadline(c: HeartbeatFields): number | null {
   if (c.status === "paused") return null;
-  let deadline = c.lastStartAt !== null ? c.lastStartAt + graceMs(c) : Number.POSITIVE_INFINITY;
+  let deadline = c.lastStartAt !== null ? c.lastStartAt + startGraceMs(c) : Number.POSITIVE_INFINITY;
   if (c.nextDueAt !== null) {
     if (c.status === "up") deadline = Math.min(deadline, c.nextDueAt);
     if (c.status === "late") deadline = Math.min(deadline, c.nextDueAt + graceMs(c));
@@ -27,7 +30,7 @@ export interface HeartbeatChange {
   cause?: string;
 }
 
-function describeMs(ms: number): string {
+export function describeMs(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 120) return `${s} s`;
   if (s < 7200) return `${Math.round(s / 60)} min`;
@@ -39,13 +42,14 @@ function describeMs(ms: number): string {
 export function evaluateHeartbeat(c: CheckRow, now: number): HeartbeatChange {
   if (c.status === "paused") return { patch: { alertAfter: null } };
   const grace = graceMs(c);
+  const startGrace = startGraceMs(c);
   let status: CheckStatus = c.status;
   let cause: string | undefined;
   const patch: CheckPatch = {};
 
-  if (c.lastStartAt !== null && now >= c.lastStartAt + grace) {
+  if (c.lastStartAt !== null && now >= c.lastStartAt + startGrace) {
     status = "down";
-    cause = `a started run did not finish within ${describeMs(grace)}`;
+    cause = `a started run did not finish within ${describeMs(startGrace)}`;
     patch.lastStartAt = null;
     patch.lastStartRid = null;
   } else if ((c.status === "up" || c.status === "late") && c.nextDueAt !== null) {

@@ -19,7 +19,8 @@ import { newCasToken, occasionalPrune } from "./state.ts";
 type Value = string | number | null;
 
 /**
- * What a plain ping's write depends on: a success or fail with no run open that keeps the status. Its new
+ * What a plain ping's write depends on: a success or fail with no run open that keeps the status, to a check
+ * without body keywords or a minimum interval (their outcome depends on the body or on history). Its new
  * fields follow from these and the time alone, so it may land whatever else changed the row meanwhile
  * (another process's plain ping to the same check, above all: a job run by a fleet of servers pings one
  * check from all of them at once). Compare-and-set on `cas` alone would make all but one of them re-read
@@ -111,7 +112,8 @@ export function pingGroupStatements(group: { write: PingWrite; token: string }[]
               or (v.plain = 1 and checks.status = v.status and checks.last_start_at is null
                 and checks.period_sec is v.period_sec and checks.grace_sec is v.grace_sec
                 and checks.schedule is v.schedule and checks.tz = v.tz and checks.post_only = v.post_only
-                and checks.keep_paused = v.keep_paused))`,
+                and checks.keep_paused = v.keep_paused and checks.body_keywords is null
+                and checks.min_interval_sec is null))`,
       args: updateArgs,
     },
     {

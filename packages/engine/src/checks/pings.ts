@@ -2,17 +2,20 @@
  * Heartbeat pings, with Healthchecks.io semantics.
  * 1. Find the check (by UUID, or by the project's ping key and the slug; `create` makes a missing one).
  * 2. Decide what the ping counts as: POST-only checks ignore other methods, a paused check set to stay
- *    paused ignores everything, `log` never changes state.
+ *    paused ignores everything, `log` never changes state, body keywords may turn a plain ping into a
+ *    failure, a start or nothing.
  * 3. Work out the new state (start opens a run, success/fail end it and set up/down and the next due
- *    time) and write it together with the ping row, compare-and-set; on a lost race, re-read and retry.
+ *    time; a success from a run too short or too long, or too soon after the last one, is down) and write it
+ *    together with the ping row, compare-and-set; on a lost race, re-read and retry.
  *    Pings that keep the status take the grouped fast path (ping-writer.ts); the rest write flips too.
  */
-import { type CheckRow, type CheckStatus, type Db, type PingKind, pings } from "@vigil/db";
+import { createCheckRequestSchema, MAX_RUN_SEC } from "@vigil/contract";
+import { type BodyKeywords, type CheckRow, type CheckStatus, type Db, type PingKind, pings } from "@vigil/db";
 import type { Clock } from "../clock.ts";
 import type { EngineState } from "../engine-state.ts";
 import { ConflictError } from "../errors.ts";
 import { createCheck, slugify } from "./checks.ts";
-import { heartbeatDeadline } from "./heartbeat.ts";
+import { describeMs, heartbeatDeadline } from "./heartbeat.ts";
 import { writePing } from "./ping-writer.ts";
 import { nextDueAt } from "./schedule.ts";
 import { type CheckPatch, occasionalPrune, writeCheckState } from "./state.ts";
@@ -53,7 +56,7 @@ export type PingOutcome =
 const MAX_ATTEMPTS = 32;
 
 /** A start older than this is not paired with its end (Healthchecks uses the same bound). */
-const MAX_RUN_MS = 12 * 3600_000;
+const MAX_RUN_MS = MAX_RUN_SEC * 1000;
 
 /** The columns a ping needs. The ping path is the hottest in Vigil, so it reads them with plain SQL. */
 type PingCheck = Pick<
@@ -73,10 +76,16 @@ type PingCheck = Pick<
   | "lastStartAt"
   | "lastStartRid"
   | "lastPingAt"
+  | "bodyKeywords"
+  | "minRunSec"
+  | "maxRunSec"
+  | "startGraceSec"
+  | "minIntervalSec"
 >;
 
 const PING_COLUMNS = `c.id, c.project_id, c.cas, c.status, c.status_changed_at, c.period_sec, c.grace_sec,
-  c.schedule, c.tz, c.post_only, c.keep_paused, c.next_due_at, c.last_start_at, c.last_start_rid, c.last_ping_at`;
+  c.schedule, c.tz, c.post_only, c.keep_paused, c.next_due_at, c.last_start_at, c.last_start_rid, c.last_ping_at,
+  c.body_keywords, c.min_run_sec, c.max_run_sec, c.start_grace_sec, c.min_interval_sec`;
 
 type SqlRow = Record<string, unknown>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -99,6 +108,11 @@ function toPingCheck(r: SqlRow): PingCheck {
     lastStartAt: num(r.last_start_at),
     lastStartRid: str(r.last_start_rid),
     lastPingAt: num(r.last_ping_at),
+    bodyKeywords: r.body_keywords ? (JSON.parse(String(r.body_keywords)) as BodyKeywords) : null,
+    minRunSec: num(r.min_run_sec),
+    maxRunSec: num(r.max_run_sec),
+    startGraceSec: num(r.start_grace_sec),
+    minIntervalSec: num(r.min_interval_sec),
   };
 }
 
@@ -134,28 +148,71 @@ async function findTarget(
   if (rows[0]) return { check: toPingCheck(rows[0] as SqlRow), created: false };
   if (!target.create) return "not_found";
   await target.beforeCreate?.(String(projectId));
-  const check = await createCheck(db, clock, String(projectId), {
+  // Everything else takes the API's defaults, as for a check created with only a name.
+  const settings = createCheckRequestSchema.parse({
     kind: "heartbeat",
     name: target.slug,
     slug: slugify(target.slug) ?? target.slug,
-    tags: [],
-    description: "",
-    runbookUrl: null,
-    paused: false,
-    public: false,
-    tz: "UTC",
-    grace: 3600,
-    postOnly: false,
-    keepPaused: false,
   });
+  const check = await createCheck(db, clock, String(projectId), settings);
   return { check, created: true };
+}
+
+/** What a body says by the check's keywords: failure first, then success, then start; none is ignored. */
+export function kindFromKeywords(keywords: BodyKeywords, body: string): PingKind {
+  const text = body.toLowerCase();
+  const has = (list: string[]) => list.some((k) => text.includes(k.toLowerCase()));
+  if (has(keywords.failure)) return "fail";
+  if (has(keywords.success)) return "success";
+  if (has(keywords.start)) return "start";
+  return "ignored";
 }
 
 function pingKindFor(check: PingCheck, input: PingInput): PingKind {
   if (check.postOnly && input.method !== "POST") return "ignored";
   if (input.action === "log") return "log";
   if (check.status === "paused" && check.keepPaused) return "ignored";
+  // Only a plain ping with a body is judged by keywords: `/fail`, `/start` and exit statuses say it all.
+  const plain = input.action === "success" && input.exitStatus === null;
+  if (plain && check.bodyKeywords && input.body) return kindFromKeywords(check.bodyKeywords, input.body);
   return input.action;
+}
+
+/**
+ * When the previous run ended well, for "runs too often"; read only for checks that ask. Null after a
+ * failure: a retry that follows a failed run is not a job running too often.
+ */
+async function previousSuccessAt(db: Db, check: PingCheck): Promise<number | null> {
+  if (check.minIntervalSec === null) return null;
+  const { rows } = await db.$client.execute({
+    sql: `select kind, at from pings where check_id = ? and project_id = ? and kind in ('success', 'fail')
+          order by id desc limit 1`,
+    args: [check.id, check.projectId],
+  });
+  return rows[0]?.kind === "success" ? num(rows[0].at) : null;
+}
+
+/** Why a success still makes the check down: a run too short or too long, or too soon after the last one. */
+function successProblem(
+  check: PingCheck,
+  durationMs: number | null,
+  lastSuccessAt: number | null,
+  now: number,
+): string | null {
+  if (durationMs !== null && check.minRunSec !== null && durationMs < check.minRunSec * 1000) {
+    return `the run took ${describeMs(durationMs)}, shorter than the minimum of ${describeMs(check.minRunSec * 1000)}`;
+  }
+  if (durationMs !== null && check.maxRunSec !== null && durationMs > check.maxRunSec * 1000) {
+    return `the run took ${describeMs(durationMs)}, longer than the maximum of ${describeMs(check.maxRunSec * 1000)}`;
+  }
+  if (
+    lastSuccessAt !== null &&
+    check.minIntervalSec !== null &&
+    now - lastSuccessAt < check.minIntervalSec * 1000
+  ) {
+    return `success ${describeMs(now - lastSuccessAt)} after the previous one, expected at most one every ${describeMs(check.minIntervalSec * 1000)}`;
+  }
+  return null;
 }
 
 /** The run a success or fail ends: the start with the same rid, else the check's open rid-less start. */
@@ -184,6 +241,8 @@ function pingState(
   kind: PingKind,
   input: PingInput,
   now: number,
+  /** set when a success still counts as down (successProblem) */
+  problem: string | null,
 ): { patch: CheckPatch; cause?: string } {
   const patch: CheckPatch = {};
   let cause: string | undefined;
@@ -201,14 +260,16 @@ function pingState(
       patch.lastStartRid = null;
     }
     patch.lastPingAt = now;
-    if (kind === "success") {
+    if (kind === "success" && problem === null) {
       patch.status = "up";
       patch.nextDueAt = nextDueAt(check, now);
       cause = check.status === "paused" ? "resumed by a success ping" : "success ping";
     } else {
       patch.status = "down";
       patch.nextDueAt = null;
-      cause = input.exitStatus !== null ? `exit status ${input.exitStatus}` : "fail ping";
+      if (problem !== null) cause = problem;
+      else if (input.exitStatus !== null) cause = `exit status ${input.exitStatus}`;
+      else cause = kind === input.action ? "fail ping" : "failure keyword in the ping body";
     }
   }
   patch.alertAfter = heartbeatDeadline({ ...check, ...patch });
@@ -275,6 +336,8 @@ async function recordPingNow(
       kind === "success" || kind === "fail"
         ? await runStartedAt(db, check, input.rid, now).then((at) => (at === null ? null : now - at))
         : null;
+    const problem =
+      kind === "success" ? successProblem(check, durationMs, await previousSuccessAt(db, check), now) : null;
     if (kind === "log" || kind === "ignored") {
       await db.insert(pings).values({
         projectId: check.projectId,
@@ -290,11 +353,16 @@ async function recordPingNow(
       });
       return outcome;
     }
-    const next = pingState(check, kind, input, now);
+    const next = pingState(check, kind, input, now, problem);
     if ((next.patch.status ?? check.status) === check.status) {
       // Deadlines move, status stays: the grouped fast path (no flip, incident or uptime to write).
       const after = { ...check, ...next.patch };
-      const plain = (kind === "success" || kind === "fail") && check.lastStartAt === null;
+      // Keywords and "runs too often" make the outcome depend on more than the row's cadence: no shortcut.
+      const plain =
+        (kind === "success" || kind === "fail") &&
+        check.lastStartAt === null &&
+        check.bodyKeywords === null &&
+        check.minIntervalSec === null;
       const token = await writePing(db, state, {
         checkId: check.id,
         projectId: check.projectId,
