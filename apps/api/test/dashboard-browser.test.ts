@@ -146,6 +146,8 @@ describe("the dashboard in Chromium against the self-hosted server", () => {
     await page.getByLabel("URL").fill(receiver.url);
     await page.getByRole("button", { name: "Create channel" }).click();
     const card = page.locator(".card", { hasText: "ops hook" });
+    // The API's defaults: down and up, and a certificate about to expire.
+    await card.getByText("on down, up, expiring certificates").waitFor();
     await card.getByRole("button", { name: "Send test" }).click();
     const [request] = await receiver.waitFor(1);
     expect(request).toBeDefined();
@@ -158,8 +160,12 @@ describe("the dashboard in Chromium against the self-hosted server", () => {
     await page.getByLabel("Name").fill("phone");
     await page.getByLabel("URL").fill(`${receiver.url}/gotify`);
     await page.getByLabel("Application token").fill("AbCdEf123456");
+    await page.getByRole("checkbox", { name: /back up/ }).uncheck();
+    await page.getByRole("checkbox", { name: /^degraded/ }).check();
+    await page.getByRole("checkbox", { name: /certificate about to expire/ }).uncheck();
     await page.getByRole("button", { name: "Create channel" }).click();
     const phone = page.locator(".card", { hasText: "phone" });
+    await phone.getByText("on down, degraded").waitFor();
     await phone.getByRole("button", { name: "Send test" }).click();
     const [, pushed] = await receiver.waitFor(2);
     expect(pushed?.path).toBe("/gotify/message");

@@ -55,6 +55,8 @@ export const notificationSubjectSchema = z.object({
   summary: z.string(),
   tags: z.array(z.string()),
   checkId: z.string().nullable(),
+  /** the check's kind (heartbeat, http, tcp, tls, host); null for a rule's alert */
+  checkKind: z.string().nullable().default(null),
   ruleId: z.string().nullable(),
   hostId: z.string().nullable(),
   hostName: z.string().nullable(),
@@ -117,6 +119,8 @@ export interface NotificationSuppression {
 const routing = {
   /** which transitions notify */
   events: z.array(notificationEventSchema).min(1).max(4).default(["down", "up"]),
+  /** a TLS check's certificate nearing expiry (its `degraded`) notifies even without `degraded` in events */
+  tlsExpiry: z.boolean().default(true),
   /** the project default: every check and alert notifies this channel */
   isDefault: z.boolean().default(false),
   /** subjects with any of these tags notify this channel */
@@ -260,6 +264,7 @@ export const updateChannelRequestSchema = z
   .object({
     name: z.string().trim().min(1).max(100),
     events: routing.events.unwrap(),
+    tlsExpiry: z.boolean(),
     isDefault: z.boolean(),
     tags: routing.tags.unwrap(),
     subjectIds: routing.subjectIds.unwrap(),
@@ -292,6 +297,7 @@ export const channelSchema = z.object({
   settings: z.record(z.string(), z.unknown()),
   signed: z.boolean(),
   events: z.array(notificationEventSchema),
+  tlsExpiry: z.boolean(),
   isDefault: z.boolean(),
   tags: z.array(z.string()),
   subjectIds: z.array(z.string()),

@@ -4,12 +4,16 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
+import { createChannelRequestSchema, type NotificationPayloadV1 } from "@vigil/contract";
 import { checkRuns, checks, flips, hosts } from "@vigil/db";
 import { createProject, createTestDb } from "@vigil/db/testing";
+import { startWebhookReceiver } from "@vigil/notify/testing";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
+  createChannel,
   createEngineState,
+  dispatch,
   findCheckRow,
   type ProbeRunner,
   refusedTarget,
@@ -20,7 +24,9 @@ import { guardedFetch, nodeProbes } from "../src/runners/node.ts";
 import { createTestCheck, manualClock } from "../src/testing.ts";
 
 const servers: Server[] = [];
+const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
   for (const s of servers.splice(0)) {
     (s as { closeAllConnections?: () => void }).closeAllConnections?.();
     await new Promise((done) => s.close(done));
@@ -530,6 +536,60 @@ describe("TLS checks", () => {
     });
     expect((await runsOf(warns.id))[0]?.tlsDaysLeft).toBe(9);
     expect(await status(fine.id)).toMatchObject({ status: "up" });
+  });
+
+  it("notify of a certificate nearing expiry by default, unlike a slow site, unless a channel opts out", async () => {
+    const port = await tlsServer();
+    const slowSite = await httpServer((_req, res) => res.end("ok"));
+    const receiver = await startWebhookReceiver();
+    closers.push(receiver.close);
+    const { db, project, add, step, status, clock } = await setup({
+      probes: nodeProbes({ ca: [cert], allowPrivate: true }),
+    });
+    const env = { serverKey: "test-server-key", mailer: false, allowPrivateTargets: true };
+    const hook = (name: string, fields: Record<string, unknown> = {}) =>
+      createChannel(
+        db,
+        clock,
+        project.id,
+        createChannelRequestSchema.parse({
+          kind: "webhook",
+          name,
+          url: `${receiver.url}/${name}`,
+          isDefault: true,
+          ...fields,
+        }),
+        env,
+      );
+    await hook("defaults");
+    await hook("opted-out", { tlsExpiry: false });
+    await hook("everything", { events: ["down", "up", "late", "degraded"], tlsExpiry: false });
+    clock.set(notAfter - 10 * 86_400_000 + 3_600_000);
+    const cert14 = await add({ kind: "tls", name: "cert", host: "127.0.0.1", port, warnDays: 14 });
+    const slow = await add({ kind: "http", name: "slow", url: `${slowSite.url}/`, degradedAfterMs: 1 });
+    await step();
+    expect((await status(cert14.id)).status).toBe("degraded");
+    expect((await status(slow.id)).status).toBe("degraded");
+    await dispatch({
+      db,
+      clock,
+      fetch: (input, init) => fetch(input, init),
+      publicUrl: null,
+      allowPrivateTargets: true,
+      secretKey: env.serverKey,
+    });
+    const got = receiver.requests.map(
+      (r) => `${r.path} ${(JSON.parse(r.body) as NotificationPayloadV1).title}`,
+    );
+    expect(got.sort()).toEqual([
+      "/defaults DEGRADED: cert",
+      // both at once, so in one message
+      "/everything 2 changes: 2 degraded",
+    ]);
+    const [notice] = receiver.requests.filter((r) => r.path === "/defaults");
+    expect((JSON.parse(notice?.body ?? "{}") as NotificationPayloadV1).changes[0]?.subject.checkKind).toBe(
+      "tls",
+    );
   });
 
   it("are down when the certificate has expired or is not trusted", async () => {

@@ -30,6 +30,7 @@ function change(event: "down" | "up", id = "c1"): NotificationChange {
       summary: "nightly-backup",
       tags: ["backups"],
       checkId: id,
+      checkKind: "heartbeat",
       ruleId: null,
       hostId: "h1",
       hostName: "web-1",

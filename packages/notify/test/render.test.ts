@@ -22,6 +22,7 @@ function payload(lines: number, messageLength = 40): NotificationPayloadV1 {
       summary: "web-1 unit nginx.service failed",
       tags: [],
       checkId: null,
+      checkKind: null,
       ruleId: "r1",
       hostId: "h1",
       hostName: "web-1",

@@ -111,6 +111,10 @@ function ChannelCard({ channel, canTest }: { channel: Channel; canTest: boolean 
       <p class="muted">
         {channel.kind} → {String(target ?? "")}
       </p>
+      <p class="muted">
+        on {channel.events.join(", ")}
+        {channel.tlsExpiry && !channel.events.includes("degraded") ? ", expiring certificates" : ""}
+      </p>
       <p class="muted">last sent {ago(channel.lastSentAt)}</p>
       {canTest && (
         <form onSubmit={test.onSubmit}>
@@ -193,6 +197,14 @@ const KINDS: Record<string, { label: string; fields: KindField[] }> = {
   },
 };
 
+/** The changes a channel can be told of, with the API's default (down and up) checked. */
+const EVENTS: [event: string, label: string, on: boolean][] = [
+  ["down", "down (and alerts firing)", true],
+  ["up", "back up (and alerts resolved)", true],
+  ["late", "late (a heartbeat past its due time, within grace)", false],
+  ["degraded", "degraded (slow responses, certificates expiring)", false],
+];
+
 function NewChannel() {
   const { projectId } = useProject();
   const [kind, setKind] = useState("webhook");
@@ -212,6 +224,8 @@ function NewChannel() {
     await post(projectPath(projectId, "/channels"), {
       name: String(form.get("name")),
       isDefault: true,
+      events: EVENTS.map(([event]) => event).filter((event) => form.get(`event-${event}`) === "on"),
+      tlsExpiry: form.get("tlsExpiry") === "on",
       ...settings,
     });
     (document.getElementById("new-channel-form") as HTMLFormElement | null)?.reset();
@@ -242,6 +256,22 @@ function NewChannel() {
             placeholder={f.placeholder}
           />
         ))}
+        <fieldset class="stack">
+          <legend>Notify on</legend>
+          {EVENTS.map(([event, label, on]) => (
+            <div key={event} class="field check">
+              <label>
+                <input type="checkbox" name={`event-${event}`} defaultChecked={on} /> {label}
+              </label>
+            </div>
+          ))}
+          <div class="field check">
+            <label>
+              <input type="checkbox" name="tlsExpiry" defaultChecked /> a certificate about to expire (TLS
+              checks), even without “degraded”
+            </label>
+          </div>
+        </fieldset>
         <ErrorNote error={create.error} />
         <button type="submit" disabled={create.busy}>
           Create channel

@@ -55,6 +55,8 @@ export const channels = sqliteTable(
     secretSealed: text("secret_sealed"),
     /** which transitions notify: down, up, late, degraded */
     events: text("events", { mode: "json" }).$type<string[]>().notNull(),
+    /** a TLS check's certificate nearing expiry (degraded) notifies even when `degraded` is not in events */
+    tlsExpiry: integer("tls_expiry", { mode: "boolean" }).notNull().default(true),
     /** the project default: every subject notifies it; otherwise only the tags and subjects below */
     isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),
     tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),

@@ -116,6 +116,7 @@ export async function describeCheckSubject(
     summary: check.name,
     tags: check.tags,
     checkId: check.id,
+    checkKind: check.kind,
     ruleId: null,
     hostId: check.hostId,
     hostName: host?.name ?? null,

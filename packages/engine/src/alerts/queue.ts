@@ -37,6 +37,20 @@ export function eventOf(from: string, to: string): NotificationEvent | null {
 
 export const stillBad = (status: string) => status === "down" || status === "firing";
 
+/**
+ * True when `channel` wants this kind of change: one of its events, or a certificate nearing expiry (a TLS
+ * check going degraded), which channels take unless they opted out, since an expiring certificate is an
+ * outage on a known date.
+ */
+export function wantsEvent(
+  channel: ChannelRow,
+  event: NotificationEvent,
+  subject: NotificationSubject,
+): boolean {
+  if (channel.events.includes(event)) return true;
+  return event === "degraded" && subject.checkKind === "tls" && channel.tlsExpiry;
+}
+
 /** True when `channel` wants notices of `subject`: the project default, a shared tag, or the subject by id. */
 export function routes(channel: ChannelRow, subject: NotificationSubject): boolean {
   if (channel.isDefault) return true;
@@ -118,7 +132,7 @@ async function queueFlip(
   const subject = event ? await describeFlip(db, flip) : null;
   if (event && subject) {
     const projectChannels = await enabledChannels(flip.projectId);
-    const targets = projectChannels.filter((c) => c.events.includes(event) && routes(c, subject));
+    const targets = projectChannels.filter((c) => wantsEvent(c, event, subject) && routes(c, subject));
     attempt.targets = targets;
     if (targets.length > 0) {
       const suppression = await suppressionFor(db, flip.projectId, subject, now);

@@ -31,6 +31,7 @@ export async function sendTestNotification(
       summary: `test notice for channel "${channel.name}"`,
       tags: [],
       checkId: null,
+      checkKind: null,
       ruleId: null,
       hostId: null,
       hostName: null,

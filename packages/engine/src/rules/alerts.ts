@@ -137,6 +137,7 @@ export async function describeAlertSubject(
     summary: alert.valueText ? `${name} ${alert.valueText}` : name,
     tags: host.tags,
     checkId: null,
+    checkKind: null,
     ruleId: rule.id,
     hostId: host.id,
     hostName: host.name,

@@ -1,0 +1,1 @@
+ALTER TABLE `channels` ADD `tls_expiry` integer DEFAULT true NOT NULL;
