@@ -26,6 +26,7 @@ import { pingRoutes } from "./routes/ping.ts";
 import { probeRoutes } from "./routes/probe.ts";
 import { probeAssetRoutes } from "./routes/probe-assets.ts";
 import { projectRoutes } from "./routes/projects.ts";
+import { reportRoutes } from "./routes/reports.ts";
 import { ruleRoutes } from "./routes/rules.ts";
 import { setupPageRoutes } from "./routes/setup-page.tsx";
 import { maintenanceWindowRoutes, silenceRoutes } from "./routes/silences.ts";
@@ -118,6 +119,7 @@ const projectResources = [
   ["/status-pages", statusPageRoutes],
   ["/status-incidents", statusIncidentRoutes],
   ["/status-maintenance", statusMaintenanceRoutes],
+  ["/reports", reportRoutes],
 ] as const;
 
 /**

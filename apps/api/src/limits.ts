@@ -21,9 +21,11 @@ export type RateLimitName =
   | "enrollPerToken"
   | "enrollPerAddress"
   | "statusPerAddress"
+  | "subscribePerAddress"
+  | "subscribePerPage"
   | "apiPerKey";
 
-export type CapName = "maxChecks" | "maxHosts" | "maxChannels" | "maxRules";
+export type CapName = "maxChecks" | "maxHosts" | "maxChannels" | "maxRules" | "maxSubscribers";
 
 export type Limits = Record<RateLimitName, RateRule> & Record<CapName, number>;
 
@@ -68,6 +70,18 @@ export const RATE_SETTINGS: Record<RateLimitName, RateSetting> = {
     window: 60,
     what: "status page requests from this address",
   },
+  subscribePerAddress: {
+    env: "VIGIL_LIMIT_SUBSCRIBE_PER_ADDRESS",
+    max: 20,
+    window: 3600,
+    what: "status page subscriptions from this address",
+  },
+  subscribePerPage: {
+    env: "VIGIL_LIMIT_SUBSCRIBE_PER_PAGE",
+    max: 300,
+    window: 3600,
+    what: "subscriptions to this status page",
+  },
   apiPerKey: { env: "VIGIL_LIMIT_API_PER_KEY", max: 3_000, window: 60, what: "requests with this API key" },
 };
 
@@ -77,6 +91,7 @@ export const CAP_SETTINGS: Record<CapName, { env: string; max: number; resource:
   maxHosts: { env: "VIGIL_MAX_HOSTS", max: 1_000, resource: "hosts" },
   maxChannels: { env: "VIGIL_MAX_CHANNELS", max: 100, resource: "channels" },
   maxRules: { env: "VIGIL_MAX_RULES", max: 1_000, resource: "rules" },
+  maxSubscribers: { env: "VIGIL_MAX_SUBSCRIBERS", max: 10_000, resource: "subscribers" },
 };
 
 const rateNames = Object.keys(RATE_SETTINGS) as RateLimitName[];

@@ -9,6 +9,7 @@ import {
   purgeDeletedProjects,
   removeEmptyOrganizations,
   rollUpDirtyHours,
+  sendDueWeeklyReports,
   tick,
   withLease,
 } from "@vigil/engine";
@@ -129,6 +130,12 @@ export const scheduledJobs: readonly ScheduledJob[] = [
       await pruneRateLimits(db, clock.now());
       await removeEmptyOrganizations(db);
     },
+  },
+  /** Weekly reports whose moment came (each project's own weekday, hour and time zone), once each. */
+  {
+    name: "reports",
+    everyMs: 5 * 60_000,
+    run: (deps) => sendDueWeeklyReports(alertDeps(deps), crypto.randomUUID()),
   },
   /** Deleted projects go in bounded steps: at most 20 statements of 5,000 rows a tick. */
   { name: "purge", run: ({ db }) => purgeDeletedProjects(db) },

@@ -196,7 +196,18 @@ describe("the dashboard's configuration screens in Chromium", () => {
     await page.getByRole("button", { name: "Save components" }).click();
     await page.getByRole("status").getByText("Components saved").waitFor();
     await page.frameLocator("iframe.preview").getByText("Public API").first().waitFor();
+    // A reader's system follows the page through the public route; the editor lists it and removes it.
+    const subscribed = await page.request.post(`${server.url}/api/v1/status/acme-status/subscribers`, {
+      data: { webhook: "https://hooks.example.test/acme" },
+    });
+    expect(subscribed.status()).toBe(202);
+    await page.reload();
+    const subscriber = page.getByTestId("subscribers").getByRole("row", { name: /hooks\.example\.test/ });
+    await subscriber.getByText("everything").waitFor();
     await inspect("status-page-editor");
+    await subscriber.getByRole("button", { name: "Remove" }).click();
+    await subscriber.getByRole("button", { name: "Yes, remove" }).click();
+    await page.getByText("Nobody yet.").waitFor();
 
     await page.getByRole("link", { name: "← Status pages" }).click();
     await page.getByLabel("Incident title").fill("Slow responses");
@@ -304,6 +315,35 @@ describe("the dashboard's configuration screens in Chromium", () => {
       await page.request.get(`${server.url}/api/v1/projects/${projectId}/settings`)
     ).json()) as { alerts: { logLines: number; redact: string[] } };
     expect(settings.alerts).toEqual({ logLines: 30, redact: ["customer-\\d+"] });
+  }, 60_000);
+
+  it("keeps the weekly report's recipients and day, and says why it cannot send where the server has no mail", async () => {
+    const weekly = page.getByRole("region", { name: "Weekly report" });
+    // This server has no mail relay (the report's mail is tested against a real one in weekly-report.test.ts).
+    await page.getByLabel("Send the weekly report").check();
+    await page.getByLabel("Send it to").fill("owner@example.test");
+    await page.getByRole("button", { name: "Save weekly report" }).click();
+    await page
+      .locator(".field", { has: page.getByLabel("Send it to") })
+      .getByText("this server sends no email")
+      .waitFor();
+    await page.getByLabel("Send the weekly report").uncheck();
+    await page.getByLabel("On", { exact: true }).selectOption("Friday");
+    await page.getByRole("button", { name: "Save weekly report" }).click();
+    await weekly.getByRole("status").getByText("Saved.").waitFor();
+    const projectId = new URL(page.url()).pathname.split("/")[2];
+    const settings = (await (
+      await page.request.get(`${server.url}/api/v1/projects/${projectId}/settings`)
+    ).json()) as { reports: Record<string, unknown> };
+    expect(settings.reports).toMatchObject({
+      weekly: false,
+      to: ["owner@example.test"],
+      weekday: 5,
+      hour: 8,
+    });
+    await page.getByRole("button", { name: "Send this week's report now" }).click();
+    await weekly.getByText(/this server sends no email: set VIGIL_SMTP_URL/).waitFor();
+    await inspect("settings-weekly-report");
   }, 60_000);
 
   it("renames the project and shows the audit log with what was done", async () => {

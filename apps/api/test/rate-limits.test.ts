@@ -151,6 +151,31 @@ describe("rate limits", () => {
     expect((await app.request("/status/acme", from("203.0.113.6"))).status).toBe(200);
   });
 
+  it("limits subscriptions per address and per page, and subscribers per project", async () => {
+    const { app, adminKey } = await limitedApp({
+      subscribePerAddress: { max: 2, window: 3600 },
+      subscribePerPage: { max: 3, window: 3600 },
+      maxSubscribers: 2,
+    });
+    const api = await publicHeartbeat(app, adminKey, "API");
+    await post(app, adminKey, "/api/v1/status-pages", {
+      slug: "acme",
+      title: "Acme",
+      components: [{ type: "check", id: api.id, name: "API" }],
+    });
+    const join = (address: string, hook: string) =>
+      app.request("/api/v1/status/acme/subscribers", {
+        method: "POST",
+        headers: { "x-test-address": address, "content-type": "application/json" },
+        body: JSON.stringify({ webhook: `https://hooks.example.org/${hook}` }),
+      });
+    expect((await join("203.0.113.5", "a")).status).toBe(202);
+    expect((await join("203.0.113.5", "b")).status).toBe(202);
+    await expectRateLimited(await join("203.0.113.5", "c"), "VIGIL_LIMIT_SUBSCRIBE_PER_ADDRESS");
+    await expectCapReached(await join("203.0.113.6", "c"), "VIGIL_MAX_SUBSCRIBERS");
+    await expectRateLimited(await join("203.0.113.7", "d"), "VIGIL_LIMIT_SUBSCRIBE_PER_PAGE");
+  });
+
   it("limits API requests per key, each key on its own", async () => {
     const { app, db, project, adminKey } = await limitedApp({ apiPerKey: { max: 3, window: 60 } });
     const other = await createApiKey(db, project.id, ["read"]);

@@ -23,6 +23,7 @@ interface Victim {
   incidentId: string;
   maintenanceId: string;
   tokenId: string;
+  subscriberId: string;
 }
 
 type Row = {
@@ -112,6 +113,10 @@ const MATRIX: Record<string, Row> = {
   "GET /status-pages/:id": { id: (v) => v.pageId },
   "PATCH /status-pages/:id": { id: (v) => v.pageId, body: () => ({ title: "taken" }) },
   "DELETE /status-pages/:id": { id: (v) => v.pageId },
+  "GET /status-pages/:id/subscribers": { id: (v) => v.pageId },
+  "DELETE /status-pages/:id/subscribers/:subscriberId": { id: (v) => v.pageId },
+  "GET /reports/weekly": {},
+  "POST /reports/weekly/send": { body: () => ({ to: ["me@example.com"] }) },
   "GET /status-incidents": {},
   "POST /status-incidents": {
     body: (v) => ({ title: "x", message: "x", affects: [{ type: "check", id: v.checkId }] }),
@@ -180,6 +185,11 @@ const EXCLUDED: Record<string, string> = {
   "GET /status/:slug": "public status page",
   "GET /status/:slug/feed.atom": "public status page",
   "GET /status/:slug/feed.rss": "public status page",
+  "POST /status/:slug/subscribe": "public status page: a visitor subscribes (confirmed by mail)",
+  "GET /status/:slug/confirm/:token": "public status page: the mailed link token is the credential",
+  "GET /status/:slug/unsubscribe/:token": "public status page: the mailed link token is the credential",
+  "POST /status/:slug/unsubscribe/:token": "public status page: the mailed link token is the credential",
+  "POST /api/v1/status/:slug/subscribers": "public status page: a visitor subscribes",
   "GET /status/:slug/badge.svg": "public status page",
   "GET /status/:slug/components/:component/badge.svg": "public status page",
   "GET /": "the dashboard's files (or a custom domain's status page)",
@@ -252,6 +262,18 @@ async function victim(env: AccountsApp, owner: Browser): Promise<Victim> {
     startsAt: NOW + hour,
     endsAt: NOW + 2 * hour,
   });
+  // A visitor follows B's page (no session, no key: the public route).
+  const slug = (await call<{ slug: string }>("GET", `/status-pages/${page.id}`)).slug;
+  const subscribed = await env.app.request(`${ORIGIN}/api/v1/status/${slug}/subscribers`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ webhook: "https://hooks.example.org/b" }),
+  });
+  expect(subscribed.status).toBe(202);
+  const { subscribers } = await call<{ subscribers: { id: string }[] }>(
+    "GET",
+    `/status-pages/${page.id}/subscribers`,
+  );
   return {
     orgId,
     projectId,
@@ -269,7 +291,14 @@ async function victim(env: AccountsApp, owner: Browser): Promise<Victim> {
     incidentId: incident.id,
     maintenanceId: maintenance.id,
     tokenId: token.id,
+    subscriberId: subscribers[0]?.id ?? "",
   };
+}
+
+/** A route's path naming B's rows: `:id` by the row's rule, a nested `:subscriberId` by B's subscriber. */
+function fill(pattern: string, row: Row | undefined, v: Victim): string {
+  const named = row?.id ? pattern.replace(":id", row.id(v)) : pattern;
+  return named.replace(":subscriberId", v.subscriberId) + (row?.query ?? "");
 }
 
 /** What B can see of its own project: every list and every row, to compare before and after the attack. */
@@ -279,7 +308,7 @@ async function snapshot(env: AccountsApp, v: Victim): Promise<string> {
     .map((k) => {
       const path = k.slice(4);
       const row = MATRIX[k];
-      return path.replace(":id", row?.id?.(v) ?? "") + (row?.query ?? "");
+      return fill(path, row, v);
     });
   const parts: string[] = [];
   for (const path of [...paths, `/projects/current`, `/projects/current/settings`]) {
@@ -371,7 +400,7 @@ describe("tenant isolation", () => {
 
     for (const [key, row] of Object.entries(MATRIX)) {
       const [method = "GET", pattern = ""] = key.split(" ");
-      const path = (row.id ? pattern.replace(":id", row.id(v)) : pattern) + (row.query ?? "");
+      const path = fill(pattern, row, v);
       const body = row.body?.(v);
       // 1. Naming B's project: by session and by A's key, always 404.
       await expect404("session→B", method, `/api/v1/projects/${v.projectId}${path}`, body, "session");

@@ -129,7 +129,14 @@ export function Checkbox(p: Common & { checked?: boolean; value?: string }) {
   return (
     <div class="field check">
       <label>
-        <input {...described(p)} type="checkbox" name={p.name} value={p.value ?? "on"} checked={p.checked} />{" "}
+        {/* A starting state, like the other fields: a poll's re-render must not untick what someone ticked. */}
+        <input
+          {...described(p)}
+          type="checkbox"
+          name={p.name}
+          value={p.value ?? "on"}
+          defaultChecked={p.checked}
+        />{" "}
         {p.label}
       </label>
       <Notes {...p} />

@@ -35,6 +35,20 @@ export const count = z.number().int().nonnegative().describe("count");
 /** A short identifier-like string: names, units, mount points. */
 export const shortText = (max = 256) => z.string().min(1).max(max);
 
+/** An IANA time zone the runtime knows (status pages, weekly reports). */
+export const timezoneSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, "an IANA time zone such as Europe/Berlin");
+
 /**
  * An http(s) URL. Links people click (runbooks, logos) and addresses the server calls (checks, webhooks)
  * alike: `javascript:` or `data:` in a runbook link would run in whoever opens the alert.

@@ -1,6 +1,6 @@
 /** Public API shapes for hosts and what their probes send: enrollment, settings, queries, events. */
 import { z } from "zod";
-import { epochMs, timeQueryParam, wireTime } from "./common.ts";
+import { epochMs, timeQueryParam, timezoneSchema, wireTime } from "./common.ts";
 import { hostFactsSchema, logPrioritySchema, probeRemoteConfigSchema, stateSnapshotSchema } from "./probe.ts";
 
 export const createEnrollmentTokenRequestSchema = z.object({
@@ -63,10 +63,21 @@ export const alertSettingsSchema = z.object({
 });
 export type AlertSettings = z.infer<typeof alertSettingsSchema>;
 
+/** The optional weekly email: uptime, incidents, alerts, pending updates and reboots, backups. */
+export const reportSettingsSchema = z.object({
+  weekly: z.boolean().describe("send the weekly report"),
+  to: z.array(z.email().max(254)).max(20).describe("who gets it"),
+  weekday: z.number().int().min(0).max(6).describe("the day it goes out: 0 Sunday … 6 Saturday"),
+  hour: z.number().int().min(0).max(23).describe("the hour it goes out, in `timezone`"),
+  timezone: timezoneSchema,
+});
+export type ReportSettings = z.infer<typeof reportSettingsSchema>;
+
 export const projectSettingsSchema = z.object({
   retention: retentionSettingsSchema,
   probe: probeRemoteConfigSchema,
   alerts: alertSettingsSchema,
+  reports: reportSettingsSchema,
 });
 export type ProjectSettings = z.infer<typeof projectSettingsSchema>;
 
@@ -79,6 +90,7 @@ export const updateProjectSettingsSchema = z.object({
     })
     .optional(),
   alerts: alertSettingsSchema.partial().optional(),
+  reports: reportSettingsSchema.partial().optional(),
 });
 export type UpdateProjectSettings = z.infer<typeof updateProjectSettingsSchema>;
 

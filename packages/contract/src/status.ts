@@ -3,24 +3,11 @@
  * and the public page data (`GET /api/v1/status/<slug>`), which the HTML page renders from too.
  */
 import { z } from "zod";
-import { epochMs, httpUrl, wireTime } from "./common.ts";
+import { epochMs, httpUrl, timezoneSchema, wireTime } from "./common.ts";
 
 export const statusSlugSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and -, up to 63 characters");
-
-const timezoneSchema = z
-  .string()
-  .min(1)
-  .max(64)
-  .refine((tz) => {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  }, "an IANA time zone such as Europe/Berlin");
 
 const domainSchema = z
   .string()
@@ -107,6 +94,8 @@ export const createStatusIncidentSchema = z.object({
   affects: z.array(statusSubjectRefSchema).max(200).default([]),
   /** when it began; now when left out */
   startedAt: wireTime.optional(),
+  /** tell the page's subscribers (false for a correction nobody needs to hear of) */
+  notifySubscribers: z.boolean().default(true),
 });
 export type CreateStatusIncident = z.infer<typeof createStatusIncidentSchema>;
 
@@ -121,6 +110,8 @@ export type UpdateStatusIncident = z.infer<typeof updateStatusIncidentSchema>;
 export const incidentUpdateInputSchema = z.object({
   status: incidentProgressSchema,
   message: z.string().trim().min(1).max(5000),
+  /** tell the page's subscribers */
+  notifySubscribers: z.boolean().default(true),
 });
 export type IncidentUpdateInput = z.infer<typeof incidentUpdateInputSchema>;
 
@@ -151,11 +142,12 @@ const maintenanceFields = {
   endsAt: wireTime,
   affects: z.array(statusSubjectRefSchema).max(200).default([]),
 };
+const notifySubscribers = { notifySubscribers: z.boolean().default(true) };
 const endsAfterStart = (m: { startsAt?: number; endsAt?: number }) =>
   m.startsAt === undefined || m.endsAt === undefined || m.endsAt > m.startsAt;
 
 export const createMaintenanceSchema = z
-  .object(maintenanceFields)
+  .object({ ...maintenanceFields, ...notifySubscribers })
   .refine(endsAfterStart, { message: "endsAt must be after startsAt", path: ["endsAt"] });
 export type CreateMaintenance = z.infer<typeof createMaintenanceSchema>;
 
@@ -263,3 +255,70 @@ export const statusPageDataSchema = z.object({
   pastIncidents: z.array(publicIncidentSchema),
 });
 export type StatusPageData = z.infer<typeof statusPageDataSchema>;
+
+// ---- Subscribers ---------------------------------------------------------------------------------------
+
+/**
+ * A visitor subscribing to a page: an email address (confirmed by a link mailed to it) or a webhook URL
+ * (http(s); private addresses refused unless the server allows them), for all the page's components or some.
+ */
+export const subscribeRequestSchema = z
+  .object({
+    email: z.email().max(254).optional(),
+    webhook: httpUrl.optional(),
+    /** component ids of the page; empty or left out: everything the page shows */
+    components: z.array(z.uuid()).max(200).default([]),
+  })
+  .refine((r) => (r.email === undefined) !== (r.webhook === undefined), {
+    message: "give either email or webhook",
+    path: ["email"],
+  });
+export type SubscribeRequest = z.infer<typeof subscribeRequestSchema>;
+
+export const statusSubscriberSchema = z.object({
+  id: z.string(),
+  kind: z.enum(["email", "webhook"]),
+  address: z.string(),
+  components: z.array(z.string()),
+  /** null while an email subscriber has not opened the confirmation link */
+  confirmedAt: epochMs.nullable(),
+  createdAt: epochMs,
+});
+export type StatusSubscriber = z.infer<typeof statusSubscriberSchema>;
+
+/** What a webhook subscriber receives (POST, JSON). Receivers ignore fields they do not know. */
+export const statusNoticePayloadV1 = z.object({
+  version: z.literal(1),
+  /** unique per notice; the same on every retry */
+  id: z.string(),
+  type: z.enum(["incident", "maintenance"]),
+  page: z.object({ slug: z.string(), title: z.string(), url: z.string() }),
+  /** "Database is slow — Identified" */
+  title: z.string(),
+  incident: z
+    .object({
+      id: z.string(),
+      title: z.string(),
+      impact: incidentImpactSchema,
+      status: incidentProgressSchema,
+      message: z.string(),
+      startedAt: epochMs,
+      resolvedAt: epochMs.nullable(),
+    })
+    .nullable(),
+  maintenance: z
+    .object({
+      id: z.string(),
+      title: z.string(),
+      description: z.string(),
+      startsAt: epochMs,
+      endsAt: epochMs,
+    })
+    .nullable(),
+  /** the components of the page it concerns, by name; empty: the whole page */
+  components: z.array(z.string()),
+  /** POST here (or open it) to stop these notices */
+  unsubscribeUrl: z.string(),
+  sentAt: epochMs,
+});
+export type StatusNoticePayloadV1 = z.infer<typeof statusNoticePayloadV1>;

@@ -46,6 +46,18 @@ export * from "./queries/filesystems.ts";
 export * from "./queries/logs.ts";
 export * from "./queries/metrics.ts";
 export * from "./queries/prometheus.ts";
+export {
+  lastWeeklyMoment,
+  REPORT_LATE_LIMIT_MS,
+  sendDueWeeklyReports,
+  sendWeeklyReport,
+} from "./reports/schedule.ts";
+export {
+  buildWeeklyReport,
+  type RenderedWeeklyReport,
+  renderWeeklyReport,
+  type WeeklyReport,
+} from "./reports/weekly.ts";
 export * from "./rules/index.ts";
 export * from "./self-watch.ts";
 export * from "./settings.ts";

@@ -26,7 +26,7 @@ export function httpMailer(options: {
             subject: message.subject,
             text: message.text,
             html: message.html,
-            headers: { "Message-ID": message.messageId },
+            headers: { ...message.headers, "Message-ID": message.messageId },
           }),
           signal,
         });

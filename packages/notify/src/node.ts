@@ -68,6 +68,7 @@ export function smtpMailer(options: SmtpOptions): Mailer {
         text: message.text,
         html: message.html,
         messageId: message.messageId,
+        ...(message.headers ? { headers: message.headers } : {}),
       });
       const aborted = new Promise<never>((_, reject) =>
         signal.addEventListener("abort", () => reject(new TransportError("SMTP: timed out", false)), {

@@ -79,6 +79,11 @@ export function buildMime(from: string, message: MailMessage, now: Date): string
     `Subject: ${headerText(message.subject)}`,
     `Date: ${now.toUTCString().replace("GMT", "+0000")}`,
     `Message-ID: ${message.messageId}`,
+    // Names and values go out as given: callers pass ASCII only, and line breaks are stripped so a value
+    // can never start a header of its own.
+    ...Object.entries(message.headers ?? {}).map(
+      ([name, value]) => `${name}: ${value.replace(/[\r\n]+/g, " ")}`,
+    ),
     "MIME-Version: 1.0",
     `Content-Type: multipart/alternative; boundary="${boundary}"`,
     "",

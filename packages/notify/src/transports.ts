@@ -17,6 +17,8 @@ export interface MailMessage {
   html: string;
   /** stable per delivery, so a retried send is recognisable as the same message */
   messageId: string;
+  /** further headers, plain ASCII (List-Unsubscribe and List-Unsubscribe-Post on subscriber notices) */
+  headers?: Record<string, string>;
 }
 
 /** Sends one email or throws a TransportError. */
@@ -47,7 +49,7 @@ function retryAfterMs(header: string | null, now: number): number | null {
   return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
-async function postJson(
+export async function postJson(
   deps: TransportDeps,
   target: string,
   body: string,

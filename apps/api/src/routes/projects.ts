@@ -9,6 +9,7 @@ import {
   ForbiddenError,
   getProject,
   getProjectSettings,
+  InvalidInputError,
   listMemberships,
   listOrganizationAudit,
   markProjectDeleted,
@@ -93,9 +94,11 @@ export const projectRoutes = new Hono<AppEnv>()
     requireScope("admin"),
     validate("json", updateProjectSettingsSchema),
     async (c) => {
-      return c.json(
-        await updateProjectSettings(c.var.deps.db, c.var.principal.projectId, c.req.valid("json")),
-      );
+      const patch = c.req.valid("json");
+      if (patch.reports?.weekly && !c.var.deps.mailer) {
+        throw new InvalidInputError("body.reports.weekly", "this server sends no email (VIGIL_SMTP_URL)");
+      }
+      return c.json(await updateProjectSettings(c.var.deps.db, c.var.principal.projectId, patch));
     },
   )
   .get("/:projectId/audit-log", requireScope("admin"), validate("query", auditQuerySchema), async (c) => {

@@ -15,22 +15,27 @@ import {
   deleteMaintenance,
   deleteStatusIncident,
   deleteStatusPage,
+  deleteSubscriber,
   getMaintenance,
   getStatusIncident,
   getStatusPage,
   listMaintenance,
   listStatusIncidents,
   listStatusPages,
+  listSubscribers,
   postIncidentUpdate,
   updateMaintenance,
   updateStatusIncident,
   updateStatusPage,
 } from "@vigil/engine";
 import { Hono } from "hono";
+import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { requireScope } from "../middleware/auth.ts";
 import { validate } from "../middleware/validate.ts";
 import { idParam } from "./params.ts";
+
+const subscriberParam = idParam.extend({ subscriberId: z.uuid() });
 
 /** Status pages of the key's project (issue 8): admin scope to write, read scope to read. */
 export const statusPageRoutes = new Hono<AppEnv>()
@@ -60,7 +65,23 @@ export const statusPageRoutes = new Hono<AppEnv>()
   .delete("/:id", requireScope("write"), validate("param", idParam), async (c) => {
     await deleteStatusPage(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
     return c.body(null, 204);
-  });
+  })
+  .get("/:id/subscribers", requireScope("read"), validate("param", idParam), async (c) => {
+    const { db } = c.var.deps;
+    const { projectId } = c.var.principal;
+    const page = await getStatusPage(db, projectId, c.req.valid("param").id);
+    return c.json({ subscribers: await listSubscribers(db, projectId, page.id) });
+  })
+  .delete(
+    "/:id/subscribers/:subscriberId",
+    requireScope("write"),
+    validate("param", subscriberParam),
+    async (c) => {
+      const { id, subscriberId } = c.req.valid("param");
+      await deleteSubscriber(c.var.deps.db, c.var.principal.projectId, id, subscriberId);
+      return c.body(null, 204);
+    },
+  );
 
 /** Incidents as status pages show them: hand-written ones, and notes on automatic ones. */
 export const statusIncidentRoutes = new Hono<AppEnv>()

@@ -3,18 +3,30 @@
  * answer is rendered from one `buildStatusPageData` and kept in `deps.statusCache` under a key carrying
  * the page's version, so a state change or an edit is visible on the next request.
  */
-import type { StatusPageData } from "@vigil/contract";
-import { buildStatusPageData, findPublishedPage, NotFoundError, type PublishedPage } from "@vigil/engine";
+import { ErrorCode, type StatusPageData, subscribeRequestSchema } from "@vigil/contract";
+import {
+  buildStatusPageData,
+  confirmSubscription,
+  findPublishedPage,
+  findSubscriberByLink,
+  InvalidInputError,
+  NotFoundError,
+  type PublishedPage,
+  subscribe,
+  unsubscribeByLink,
+} from "@vigil/engine";
 import { type Context, Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
+import { accountsBaseUrl } from "../accounts.ts";
 import type { AppEnv } from "../env.ts";
-import { enforceRate, limitedAddress } from "../limits.ts";
-import { validate } from "../middleware/validate.ts";
+import { CAP_SETTINGS, enforceRate, limitedAddress } from "../limits.ts";
+import { RequestValidationError } from "../middleware/errors.ts";
+import { parseInput, validate } from "../middleware/validate.ts";
 import { badgeSvg } from "../status/badge.ts";
 import { atomFeed, rssFeed } from "../status/feed.ts";
 import { bannerText, percent, stateColour, stateText } from "../status/format.ts";
-import { renderStatusPage } from "../status/page.tsx";
+import { renderStatusMessage, renderStatusPage, type StatusMessage } from "../status/page.tsx";
 
 const HTML = "text/html; charset=utf-8";
 const badgeQuery = z.object({ show: z.enum(["state", "uptime"]).default("state") });
@@ -51,7 +63,44 @@ async function cached(
   return c.body(body, 200, { ...headers, "x-vigil-cache": "miss" });
 }
 
-const html = (c: Context<AppEnv>, page: PublishedPage) => cached(c, page, "html", HTML, renderStatusPage);
+const canMail = (c: Context<AppEnv>) => c.var.deps.mailer !== undefined;
+
+const html = (c: Context<AppEnv>, page: PublishedPage) =>
+  cached(c, page, canMail(c) ? "html" : "html:nomail", HTML, (data) =>
+    renderStatusPage(data, { canMail: canMail(c) }),
+  );
+
+/**
+ * Subscribing, past the rate limits: per address (a visitor) and per page (a crowd, or someone filling
+ * strangers' inboxes with confirmation mails). Only the mail to the address itself confirms it.
+ */
+async function subscribeTo(c: Context<AppEnv>, page: PublishedPage, body: unknown) {
+  const address = limitedAddress(c);
+  if (address) await enforceRate(c, "subscribePerAddress", address);
+  await enforceRate(c, "subscribePerPage", page.row.id);
+  const { db, clock, config } = c.var.deps;
+  return subscribe(db, clock, page.row, parseInput(subscribeRequestSchema, body, "body"), {
+    baseUrl: accountsBaseUrl(c.var.deps, c.req.raw),
+    policy: { allowPrivateTargets: config.allowPrivateTargets },
+    cap: { max: config.limits.maxSubscribers, setting: CAP_SETTINGS.maxSubscribers.env },
+    canMail: canMail(c),
+  });
+}
+
+async function message(
+  c: Context<AppEnv>,
+  page: PublishedPage,
+  status: 200 | 404,
+  m: Omit<StatusMessage, "pageTitle" | "slug">,
+) {
+  const body = await renderStatusMessage({ ...m, pageTitle: page.row.title, slug: page.row.slug });
+  return c.body(body, status, { "content-type": HTML, "cache-control": "no-store" });
+}
+
+const invalidLink = {
+  heading: "This link does not work",
+  text: "It has expired, or the subscription it belonged to has ended. You can subscribe again from the status page.",
+};
 
 const origin = (c: Context<AppEnv>) => c.var.deps.config.publicUrl ?? new URL(c.req.url).origin;
 
@@ -111,6 +160,69 @@ export const statusRoutes = new Hono<AppEnv>()
       rssFeed(data, base),
     );
   })
+  // The page's own form (no script): an HTML answer either way, the refusal's message in words.
+  .post("/:slug/subscribe", async (c) => {
+    const page = await pageBySlug(c);
+    const form = await c.req.parseBody({ all: true });
+    const chosen = form.components;
+    const components = chosen === undefined ? [] : (Array.isArray(chosen) ? chosen : [chosen]).map(String);
+    try {
+      await subscribeTo(c, page, { email: String(form.email ?? ""), components });
+    } catch (err) {
+      if (!(err instanceof RequestValidationError || err instanceof InvalidInputError)) throw err;
+      const said = err.message.replace(/^[\w.]+: /, "");
+      const text =
+        err instanceof InvalidInputError
+          ? `${said[0]?.toUpperCase()}${said.slice(1)}.`
+          : "Enter a valid email address.";
+      return c.body(
+        await renderStatusMessage({
+          pageTitle: page.row.title,
+          slug: page.row.slug,
+          heading: "Not subscribed",
+          text,
+        }),
+        400,
+        { "content-type": HTML, "cache-control": "no-store" },
+      );
+    }
+    return message(c, page, 200, {
+      heading: "Check your inbox",
+      text: "If the address can take notices, a mail with a confirmation link is on its way. Nothing is sent until you open it.",
+    });
+  })
+  .get("/:slug/confirm/:token", async (c) => {
+    const page = await pageBySlug(c);
+    const { db, clock } = c.var.deps;
+    const subscriber = await confirmSubscription(db, clock, page.row, c.req.param("token"));
+    if (!subscriber) return message(c, page, 404, invalidLink);
+    return message(c, page, 200, {
+      heading: "Subscribed",
+      text: `${subscriber.address} will get notices of incidents and maintenance. Every notice has a link to unsubscribe.`,
+    });
+  })
+  // Opening the link asks first: mail scanners follow links, and must not unsubscribe anyone.
+  .get("/:slug/unsubscribe/:token", async (c) => {
+    const page = await pageBySlug(c);
+    const token = c.req.param("token");
+    const subscriber = await findSubscriberByLink(c.var.deps.db, c.var.deps.clock, page.row, token);
+    if (!subscriber) return message(c, page, 404, invalidLink);
+    return message(c, page, 200, {
+      heading: "Unsubscribe?",
+      text: `Stop notices from ${page.row.title} status to ${subscriber.address}.`,
+      action: { path: `/status/${page.row.slug}/unsubscribe/${token}`, label: "Unsubscribe" },
+    });
+  })
+  // The button above, and mail clients' one-click unsubscribe (RFC 8058: POST "List-Unsubscribe=One-Click").
+  .post("/:slug/unsubscribe/:token", async (c) => {
+    const page = await pageBySlug(c);
+    const done = await unsubscribeByLink(c.var.deps.db, c.var.deps.clock, page.row, c.req.param("token"));
+    if (!done) return message(c, page, 404, invalidLink);
+    return message(c, page, 200, {
+      heading: "Unsubscribed",
+      text: "No more notices will be sent to this address.",
+    });
+  })
   .get("/:slug/badge.svg", validate("query", badgeQuery), async (c) => {
     const page = await pageBySlug(c);
     const { show } = c.req.valid("query");
@@ -132,7 +244,18 @@ export const statusJsonRoutes = new Hono<AppEnv>()
   .use("*", statusLimit)
   .get("/:slug", async (c) =>
     cached(c, await pageBySlug(c), "json", "application/json; charset=utf-8", (data) => JSON.stringify(data)),
-  );
+  )
+  // For scripts and other sites' forms: the same subscription, answered in JSON (202: it is queued).
+  .post("/:slug/subscribers", async (c) => {
+    const page = await pageBySlug(c);
+    const body = await c.req.json().catch(() => {
+      throw new RequestValidationError(
+        [{ path: "body", message: "expected a JSON object" }],
+        ErrorCode.invalidJson,
+      );
+    });
+    return c.json({ status: await subscribeTo(c, page, body) }, 202);
+  });
 
 /** `GET /` on a page's custom domain serves that page; on any other host it is the dashboard's. */
 export const customDomainRoutes = new Hono<AppEnv>().get("/", async (c, next) => {

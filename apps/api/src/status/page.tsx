@@ -49,6 +49,11 @@ ol.bars li.b-ok{background:var(--ok)}ol.bars li.b-minor{background:var(--minor)}
 .update{margin:.5rem 0}.update strong{margin-right:.35rem}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 footer{margin:3rem 0 2rem;color:var(--muted);font-size:.875rem}
+
+.subscribe .row{display:flex;gap:.5rem;flex-wrap:wrap}.subscribe input[type=email]{flex:1 1 14rem;min-width:0;padding:.5rem;font:inherit;border:1px solid var(--line);border-radius:.375rem;background:var(--bg);color:var(--fg)}
+button{padding:.5rem 1rem;font:inherit;border:0;border-radius:.375rem;background:var(--link);color:#fff;cursor:pointer}
+@media (prefers-color-scheme:dark){button{background:#1f6feb}}
+.subscribe fieldset{border:0;padding:0;margin:.5rem 0}.subscribe .choice{display:block;margin:.25rem 0}
 `;
 
 type Data = StatusPageData;
@@ -178,7 +183,43 @@ function faviconUrl(colour: string): string {
   return `data:image/svg+xml,${encodeURIComponent(svg)}`;
 }
 
-export const StatusPageView: FC<{ data: Data }> = ({ data }) => {
+/** What the page offers beyond its data: mail subscriptions only where this server can send mail. */
+export interface StatusPageOptions {
+  canMail: boolean;
+}
+
+/** A form that subscribes an address, for everything or the components ticked. */
+const SubscribeForm: FC<{ data: Data; base: string }> = ({ data, base }) => {
+  const components = data.groups.flatMap((g) => g.components);
+  return (
+    <section aria-labelledby="subscribe-h">
+      <h2 id="subscribe-h">Get notices</h2>
+      <form class="subscribe" method="post" action={`${base}/subscribe`}>
+        <p>Incidents and maintenance by email. We mail you a link to confirm first.</p>
+        <label for="subscribe-email">Email address</label>
+        <div class="row">
+          <input id="subscribe-email" name="email" type="email" required autocomplete="email" />
+          <button type="submit">Subscribe</button>
+        </div>
+        {components.length > 1 ? (
+          <details>
+            <summary>Only some components</summary>
+            <fieldset>
+              <legend>Tell me about (none ticked: everything)</legend>
+              {components.map((c) => (
+                <label class="choice">
+                  <input type="checkbox" name="components" value={c.id} /> {c.name}
+                </label>
+              ))}
+            </fieldset>
+          </details>
+        ) : null}
+      </form>
+    </section>
+  );
+};
+
+export const StatusPageView: FC<{ data: Data; options: StatusPageOptions }> = ({ data, options }) => {
   const tz = data.page.timezone;
   const all = [...data.activeIncidents, ...data.pastIncidents];
   const incidents = new Map(all.map((i) => [i.id, i]));
@@ -255,6 +296,11 @@ export const StatusPageView: FC<{ data: Data }> = ({ data }) => {
             )}
           </section>
         </main>
+        {options.canMail ? (
+          <div class="wrap">
+            <SubscribeForm data={data} base={base} />
+          </div>
+        ) : null}
         <footer class="wrap">
           <a href={`${base}/feed.atom`}>Atom feed</a> · <a href={`${base}/feed.rss`}>RSS</a> ·{" "}
           <a href={`/api/v1${base}`}>JSON</a> · <a href={`${base}/badge.svg`}>Badge</a> · Times in {tz} ·
@@ -265,6 +311,47 @@ export const StatusPageView: FC<{ data: Data }> = ({ data }) => {
   );
 };
 
-export async function renderStatusPage(data: Data): Promise<string> {
-  return `<!doctype html>${await (<StatusPageView data={data} />).toString()}`;
+export async function renderStatusPage(data: Data, options: StatusPageOptions): Promise<string> {
+  return `<!doctype html>${await (<StatusPageView data={data} options={options} />).toString()}`;
+}
+
+/** A short page of the subscription flow: "check your inbox", "subscribed", "unsubscribe?". */
+export interface StatusMessage {
+  pageTitle: string;
+  slug: string;
+  heading: string;
+  text: string;
+  /** a button that POSTs to this path (the unsubscribe confirmation) */
+  action?: { path: string; label: string };
+}
+
+const StatusMessageView: FC<{ m: StatusMessage }> = ({ m }) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="color-scheme" content="light dark" />
+      <meta name="robots" content="noindex" />
+      <title>{`${m.heading} · ${m.pageTitle} status`}</title>
+      <style>{raw(CSS)}</style>
+    </head>
+    <body>
+      <main class="wrap">
+        <h1>{m.heading}</h1>
+        <p>{m.text}</p>
+        {m.action ? (
+          <form method="post" action={m.action.path}>
+            <button type="submit">{m.action.label}</button>
+          </form>
+        ) : null}
+        <p>
+          <a href={statusPath(m.slug)}>{`Back to ${m.pageTitle} status`}</a>
+        </p>
+      </main>
+    </body>
+  </html>
+);
+
+export async function renderStatusMessage(m: StatusMessage): Promise<string> {
+  return `<!doctype html>${await (<StatusMessageView m={m} />).toString()}`;
 }

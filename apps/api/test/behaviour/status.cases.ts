@@ -607,4 +607,53 @@ const status5 = area("status page transfer", [
   },
 ]);
 
-export const statusCases = [status1, status2, status3, status4, status5];
+const status6 = area("status page subscribers", [
+  {
+    name: "takes a webhook subscriber from the public route, lists it for the operator and removes it",
+    run: async (t) => {
+      const { app, adminKey } = await apiOnPage(t);
+      const pages = await getJson<{ statusPages: { id: string }[] }>(app, "/api/v1/status-pages", adminKey);
+      const pageId = pages.statusPages[0]?.id ?? "";
+      const res = await app.request(
+        "/api/v1/status/acme/subscribers",
+        jsonRequest("POST", { webhook: "https://hooks.example.org/acme" }),
+      );
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({ status: "subscribed" });
+      const listed = await getJson<{ subscribers: { id: string; kind: string; address: string }[] }>(
+        app,
+        `/api/v1/status-pages/${pageId}/subscribers`,
+        adminKey,
+      );
+      expect(listed.subscribers).toMatchObject([
+        { kind: "webhook", address: "https://hooks.example.org/acme" },
+      ]);
+      const removed = await app.request(
+        `/api/v1/status-pages/${pageId}/subscribers/${listed.subscribers[0]?.id}`,
+        { method: "DELETE", headers: bearer(adminKey) },
+      );
+      expect(removed.status).toBe(204);
+      const after = await getJson<{ subscribers: unknown[] }>(
+        app,
+        `/api/v1/status-pages/${pageId}/subscribers`,
+        adminKey,
+      );
+      expect(after.subscribers).toEqual([]);
+    },
+  },
+
+  {
+    name: "refuses a component that is not on the page, naming the field",
+    run: async (t) => {
+      const { app } = await apiOnPage(t);
+      const unknown = await app.request(
+        "/api/v1/status/acme/subscribers",
+        jsonRequest("POST", { webhook: "https://hooks.example.org/x", components: [crypto.randomUUID()] }),
+      );
+      expect(unknown.status).toBe(400);
+      expect(await unknown.text()).toContain("body.components.0");
+    },
+  },
+]);
+
+export const statusCases = [status1, status2, status3, status4, status5, status6];

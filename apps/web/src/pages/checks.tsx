@@ -176,11 +176,6 @@ function parseHeaders(value: string | null): Record<string, string> {
 }
 
 const minutes = (sec: number | null | undefined, fallback: number) => String(sec ? sec / 60 : fallback);
-/** Minutes typed (empty: off) as the API's seconds. */
-const optionalMinutes = (f: FormData, name: string) => {
-  const m = num(f, name);
-  return m === null ? null : Math.round(m * 60);
-};
 
 /** A heartbeat's keywords and run conditions from the form; empty fields turn each one off. */
 function runConditions(f: FormData) {
@@ -190,14 +185,40 @@ function runConditions(f: FormData) {
     start: list(text(f, "startKeywords")),
   };
   const anyKeyword = keywords.success.length + keywords.failure.length + keywords.start.length > 0;
-  return {
-    bodyKeywords: anyKeyword ? keywords : null,
-    minRun: num(f, "minRun"),
-    maxRun: num(f, "maxRun"),
-    startGrace: optionalMinutes(f, "startGrace"),
-    minInterval: optionalMinutes(f, "minInterval"),
-  };
+  const conditions = RUN_CONDITIONS.map((r) => {
+    const typed = num(f, r.name);
+    return [r.name, typed === null ? null : Math.round(typed * r.unit)] as const;
+  });
+  return { bodyKeywords: anyKeyword ? keywords : null, ...Object.fromEntries(conditions) };
 }
+
+/** A heartbeat's run conditions: each a number of `unit` seconds, empty for off. */
+const RUN_CONDITIONS = [
+  {
+    name: "minRun",
+    label: "Shortest run (seconds)",
+    unit: 1,
+    hint: "A run (start → success) shorter than this is a failure. Empty: no minimum.",
+  },
+  {
+    name: "maxRun",
+    label: "Longest run (seconds)",
+    unit: 1,
+    hint: "A run that succeeds after longer than this is a failure. Empty: no maximum.",
+  },
+  {
+    name: "startGrace",
+    label: "Start grace (minutes)",
+    unit: 60,
+    hint: "How long a started run may take before the check is down. Empty: the grace above.",
+  },
+  {
+    name: "minInterval",
+    label: "At most one success every (minutes)",
+    unit: 60,
+    hint: "A success sooner than this after the last one means the job runs too often.",
+  },
+] as const;
 
 const keywordsOf = (c: Record<string, unknown> | undefined, key: "success" | "failure" | "start") =>
   ((c?.bodyKeywords as Record<string, string[]> | null | undefined)?.[key] ?? []).join(", ");
@@ -414,46 +435,19 @@ function CheckForm({
                 value={keywordsOf(c, "success")}
               />
               <Input form={id} label="Start keywords" name="startKeywords" value={keywordsOf(c, "start")} />
-              <Input
-                form={id}
-                label="Shortest run (seconds)"
-                name="minRun"
-                type="number"
-                min={1}
-                value={optionalNumber(c?.minRun)}
-                hint="A run (start → success) shorter than this is a failure. Empty: no minimum."
-                error={e("minRun")}
-              />
-              <Input
-                form={id}
-                label="Longest run (seconds)"
-                name="maxRun"
-                type="number"
-                min={1}
-                value={optionalNumber(c?.maxRun)}
-                hint="A run that succeeds after longer than this is a failure. Empty: no maximum."
-                error={e("maxRun")}
-              />
-              <Input
-                form={id}
-                label="Start grace (minutes)"
-                name="startGrace"
-                type="number"
-                min={1}
-                value={optionalNumber(c?.startGrace, 60)}
-                hint="How long a started run may take before the check is down. Empty: the grace above."
-                error={e("startGrace")}
-              />
-              <Input
-                form={id}
-                label="At most one success every (minutes)"
-                name="minInterval"
-                type="number"
-                min={1}
-                value={optionalNumber(c?.minInterval, 60)}
-                hint="A success sooner than this after the last one means the job runs too often."
-                error={e("minInterval")}
-              />
+              {RUN_CONDITIONS.map((r) => (
+                <Input
+                  key={r.name}
+                  form={id}
+                  label={r.label}
+                  name={r.name}
+                  type="number"
+                  min={1}
+                  value={optionalNumber(c?.[r.name], r.unit)}
+                  hint={r.hint}
+                  error={e(r.name)}
+                />
+              ))}
             </div>
           </details>
         </>

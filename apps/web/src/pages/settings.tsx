@@ -33,6 +33,7 @@ export function SettingsPage() {
       <MyInvitations />
       <Members />
       <ProbeSettings />
+      <WeeklyReport />
       {admin && <EnrollmentTokens />}
       {admin && <ApiKeys />}
       {admin && (
@@ -275,6 +276,97 @@ function Members() {
           {link && <CopyField label="Invitation link" value={link} />}
         </form>
       )}
+    </section>
+  );
+}
+
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/** The optional weekly email: who gets it and when, and a send-now to see it. */
+function WeeklyReport() {
+  const { projectId, role } = useProject();
+  const path = projectPath(projectId, "/settings");
+  const settings = useQuery<ProjectSettings>(path);
+  const [status, setStatus] = useState<string | null>(null);
+  const admin = can(role, "admin");
+  const save = useForm(async (f) => {
+    await api<ProjectSettings>(path, {
+      method: "PATCH",
+      body: {
+        reports: {
+          weekly: f.get("weekly") === "on",
+          to: list(text(f, "reportTo")),
+          weekday: num(f, "weekday"),
+          hour: num(f, "hour"),
+          timezone: text(f, "reportTimezone") ?? "UTC",
+        },
+      },
+    });
+    await settings.refetch();
+    setStatus("Saved.");
+  });
+  const sendNow = useAction(async () => {
+    const sent = await post<{ to: string[] }>(projectPath(projectId, "/reports/weekly/send"), {});
+    setStatus(`Sent to ${sent.to.join(", ")}.`);
+  });
+  const r = settings.data?.reports;
+  if (!r) return null;
+  return (
+    <section aria-labelledby="weekly">
+      <h2 id="weekly">Weekly report</h2>
+      <p>
+        One email a week: uptime per check, incidents, alerts fired, hosts with security updates pending or a
+        reboot required, and backups that failed or stopped.
+      </p>
+      {!admin ? (
+        <p>
+          {r.weekly
+            ? `Sent on ${WEEKDAYS[r.weekday]}s at ${r.hour}:00 (${r.timezone}) to ${r.to.join(", ")}.`
+            : "Not sent."}
+        </p>
+      ) : (
+        <form class="stack form-card" onSubmit={save.onSubmit} key={JSON.stringify(r)}>
+          <Checkbox form="reports" label="Send the weekly report" name="weekly" checked={r.weekly} />
+          <Input
+            form="reports"
+            label="Send it to"
+            name="reportTo"
+            value={r.to.join(", ")}
+            hint="Email addresses, comma-separated."
+            error={save.errorFor("reports")}
+          />
+          <Select
+            form="reports"
+            label="On"
+            name="weekday"
+            value={String(r.weekday)}
+            options={WEEKDAYS.map((d, i) => [String(i), d] as [string, string])}
+          />
+          <Input
+            form="reports"
+            label="At (hour, 0–23)"
+            name="hour"
+            type="number"
+            min={0}
+            max={23}
+            value={r.hour}
+          />
+          <Input form="reports" label="Time zone" name="reportTimezone" value={r.timezone} />
+          <ErrorNote error={save.formError(["reports"])} />
+          <button type="submit" disabled={save.busy}>
+            Save weekly report
+          </button>
+        </form>
+      )}
+      {admin && r.to.length > 0 && (
+        <form onSubmit={sendNow.onSubmit}>
+          <button type="submit" class="small" disabled={sendNow.busy}>
+            Send this week's report now
+          </button>
+        </form>
+      )}
+      <ErrorNote error={sendNow.error} />
+      {status && !save.busy && !sendNow.busy && <p role="status">{status}</p>}
     </section>
   );
 }

@@ -1,7 +1,7 @@
 /**
  * Status pages: the project's public pages (create, edit, which checks and hosts they show, in what order
  * and under which names, a live preview), and what every page says besides: incidents with their updates,
- * and scheduled maintenance. Incidents and maintenance belong to the project, so each page shows those
+ * and scheduled maintenance; and who subscribed to hear of them. Incidents and maintenance belong to the project, so each page shows those
  * touching its components.
  */
 import type {
@@ -12,6 +12,7 @@ import type {
   Maintenance,
   StatusIncident,
   StatusPage,
+  StatusSubscriber,
 } from "@vigil/contract";
 import { useEffect, useState } from "preact/hooks";
 import { Link, useLocation, useParams } from "wouter-preact";
@@ -254,6 +255,7 @@ export function StatusPageEditor() {
             </section>
           )}
           <Components page={p} path={path} onSaved={() => page.refetch()} writer={writer} />
+          <Subscribers page={p} path={path} writer={writer} />
           <section aria-labelledby="preview">
             <h2 id="preview">Preview</h2>
             <iframe
@@ -278,6 +280,76 @@ export function StatusPageEditor() {
         </>
       )}
     </>
+  );
+}
+
+/** Who follows the page: confirmed and waiting email addresses, and webhooks; a writer may remove any. */
+function Subscribers({ page, path, writer }: { page: StatusPage; path: string; writer: boolean }) {
+  const list = useQuery<{ subscribers: StatusSubscriber[] }>(`${path}/subscribers`, { pollMs: 30_000 });
+  const names = new Map(page.components.map((c) => [c.id, c.name]));
+  const subscribers = list.data?.subscribers ?? [];
+  const confirmed = subscribers.filter((s) => s.confirmedAt !== null).length;
+  return (
+    <section aria-labelledby="subscribers">
+      <h2 id="subscribers">Subscribers</h2>
+      <p>
+        Readers subscribe from the public page (email, confirmed by a mailed link) or with{" "}
+        <code>POST /api/v1/status/{page.slug}/subscribers</code> (email or webhook). They hear of incidents,
+        their updates and maintenance.
+      </p>
+      <ErrorNote error={list.error} />
+      {list.data && subscribers.length === 0 ? (
+        <p class="muted">Nobody yet.</p>
+      ) : (
+        <>
+          <p>
+            {confirmed} confirmed, {subscribers.length - confirmed} waiting for confirmation.
+          </p>
+          <div class="table-wrap">
+            <table data-testid="subscribers">
+              <thead>
+                <tr>
+                  <th scope="col">Address</th>
+                  <th scope="col">Hears of</th>
+                  <th scope="col">Since</th>
+                  {writer && <th scope="col">Remove</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {subscribers.map((s) => (
+                  <tr key={s.id}>
+                    <td>
+                      {s.address}{" "}
+                      <Badge tone={s.confirmedAt ? "ok" : "muted"}>
+                        {s.confirmedAt ? s.kind : "waiting"}
+                      </Badge>
+                    </td>
+                    <td>
+                      {s.components.length
+                        ? s.components.map((id) => names.get(id) ?? id).join(", ")
+                        : "everything"}
+                    </td>
+                    <td>{when(s.createdAt)}</td>
+                    {writer && (
+                      <td>
+                        <ConfirmButton
+                          label="Remove"
+                          confirm={`Stop notices to ${s.address}?`}
+                          onConfirm={async () => {
+                            await api(`${path}/subscribers/${s.id}`, { method: "DELETE" });
+                            await list.refetch();
+                          }}
+                        />
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
   );
 }
 

@@ -4,7 +4,7 @@
  * sparklines read. Nothing here is read on a page render except by primary key or a project-scoped index.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { checkRef } from "./checks.ts";
 import { ms } from "./columns.ts";
 import { projectRef } from "./core.ts";
@@ -119,6 +119,88 @@ export const statusMaintenance = sqliteTable(
   (t) => [index("status_maintenance_project_idx").on(t.projectId, t.endsAt)],
 );
 
+export type StatusSubscriberKind = "email" | "webhook";
+
+/**
+ * People and systems that follow a status page: an email address (double opt-in: `confirmed_at` stays null
+ * until the link in the confirmation mail is opened) or a webhook URL (confirmed at once). They hear of
+ * incidents and maintenance the page shows, for all its components or the ones they chose.
+ */
+export const statusSubscribers = sqliteTable(
+  "status_subscribers",
+  {
+    id: text("id").primaryKey(),
+    projectId: projectRef(),
+    pageId: text("page_id")
+      .notNull()
+      .references(() => statusPages.id, { onDelete: "cascade" }),
+    kind: text("kind").$type<StatusSubscriberKind>().notNull(),
+    /** a lower-cased email address, or the webhook URL */
+    address: text("address").notNull(),
+    /** component ids of the page to hear about; empty: everything the page shows */
+    components: text("components", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** where links in its notices point (the public URL, or the origin it subscribed through) */
+    baseUrl: text("base_url").notNull(),
+    confirmedAt: ms("confirmed_at"),
+    /** when the last confirmation mail was queued: a repeated subscription re-sends it at most this often */
+    confirmSentAt: ms("confirm_sent_at"),
+    createdAt: ms("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("status_subscribers_page_address_idx").on(t.pageId, t.address),
+    index("status_subscribers_project_idx").on(t.projectId),
+  ],
+);
+
+/**
+ * Links sent to a subscriber, stored as SHA-256 hashes: each mail carries a fresh one (confirm, or manage
+ * for unsubscribing), so no plain token is ever stored and no server key is needed to make them.
+ */
+export const statusSubscriberTokens = sqliteTable(
+  "status_subscriber_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    projectId: projectRef(),
+    subscriberId: text("subscriber_id")
+      .notNull()
+      .references(() => statusSubscribers.id, { onDelete: "cascade" }),
+    purpose: text("purpose").$type<"confirm" | "manage">().notNull(),
+    createdAt: ms("created_at").notNull(),
+  },
+  (t) => [index("status_subscriber_tokens_subscriber_idx").on(t.subscriberId)],
+);
+
+export type StatusNoticeKind = "confirm" | "incident" | "maintenance";
+
+/**
+ * The outbox of subscriber notices: one row per subscriber and announcement, sent by the dispatcher with a
+ * lease and retried with backoff like alert deliveries. `content` is what the announcement says; links
+ * (with fresh tokens) are added when it is sent.
+ */
+export const statusNotices = sqliteTable(
+  "status_notices",
+  {
+    id: text("id").primaryKey(),
+    projectId: projectRef(),
+    subscriberId: text("subscriber_id")
+      .notNull()
+      .references(() => statusSubscribers.id, { onDelete: "cascade" }),
+    kind: text("kind").$type<StatusNoticeKind>().notNull(),
+    content: text("content", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    state: text("state").$type<"pending" | "sending" | "sent" | "failed">().notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ms("next_attempt_at").notNull(),
+    claimedAt: ms("claimed_at"),
+    lastError: text("last_error"),
+    createdAt: ms("created_at").notNull(),
+    sentAt: ms("sent_at"),
+  },
+  (t) => [
+    index("status_notices_due_idx").on(t.state, t.nextAttemptAt),
+    index("status_notices_subscriber_idx").on(t.subscriberId),
+  ],
+);
+
 /**
  * Response times of active check runs per check and UTC day: count and sum (the mean draws the sparkline)
  * and the slowest. Written with each run in the same guarded batch as the run row.
@@ -143,3 +225,5 @@ export type StatusIncidentRow = typeof statusIncidents.$inferSelect;
 export type StatusIncidentUpdateRow = typeof statusIncidentUpdates.$inferSelect;
 export type StatusMaintenanceRow = typeof statusMaintenance.$inferSelect;
 export type ResponseDailyRow = typeof responseDaily.$inferSelect;
+export type StatusSubscriberRow = typeof statusSubscribers.$inferSelect;
+export type StatusNoticeRow = typeof statusNotices.$inferSelect;

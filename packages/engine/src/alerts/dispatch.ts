@@ -16,10 +16,13 @@
  *    failure → stop, channel marked failing. A dispatcher that dies while sending loses its lease after
  *    SEND_LEASE_MS and the message goes out again with the same id (`Vigil-Delivery`, Message-ID), so a
  *    receiver can drop the copy.
+ * 5. Status page subscribers' notices (status/subscribers.ts) are sent the same way, from their own outbox.
  * Every step handles its rows one by one: a row that cannot be described, rendered or sent is marked
  * `failed` with its error (visible in the delivery log, delivery-log.ts) and the rest go on, so one bad row
  * never holds back every other notice of the run.
  */
+
+import { sendStatusNotices } from "../status/subscribers.ts";
 import { composeDeliveries } from "./compose.ts";
 import { type AlertDeps, type DispatchReport, emptyReport } from "./deps.ts";
 import { queueFlipNotifications } from "./queue.ts";
@@ -33,5 +36,7 @@ export async function dispatch(deps: AlertDeps): Promise<DispatchReport> {
   await queueReminders(deps, report);
   await composeDeliveries(deps, report);
   await sendDueDeliveries(deps, report);
+  // Status page subscribers' notices ride the same run (status/subscribers.ts).
+  await sendStatusNotices(deps, report);
   return report;
 }

@@ -32,27 +32,38 @@ export function retryDelayMs(attempts: number, retryAfterMs: number | null): num
 }
 
 /**
- * Claims due deliveries with compare-and-set. The claim compares the attempt count as well as state and
- * claim time: a delivery that another dispatcher sent and put back to pending (a failed try, retry later)
- * looks exactly as it did when read, except that its attempts went up, and must not be sent again now.
+ * Claims due rows of an outbox (alert deliveries, subscriber notices) with compare-and-set, oldest due first,
+ * and returns the ids this dispatcher won, in that order. The claim compares the attempt count as well as
+ * state and claim time: a row that another dispatcher sent and put back to pending (a failed try, retry
+ * later) looks exactly as it did when read, except that its attempts went up, and must not be sent again now.
+ * A row claimed by a dispatcher that died is taken over once its lease (SEND_LEASE_MS) has run out.
  */
-async function claimDeliveries(db: Db, now: number): Promise<DeliveryRow[]> {
+export async function claimDue(
+  db: Db,
+  table: "deliveries" | "status_notices",
+  now: number,
+  limit = 50,
+): Promise<string[]> {
   const candidates = await db.$client.execute({
-    sql: `select id, state, claimed_at, attempts from deliveries
+    sql: `select id, state, claimed_at, attempts from ${table}
           where (state = 'pending' and next_attempt_at <= ?) or (state = 'sending' and claimed_at < ?)
-          order by next_attempt_at limit 50`,
-    args: [now, now - SEND_LEASE_MS],
+          order by next_attempt_at, rowid limit ?`,
+    args: [now, now - SEND_LEASE_MS, limit],
   });
   if (candidates.rows.length === 0) return [];
   const results = await db.$client.batch(
     candidates.rows.map((r) => ({
-      sql: `update deliveries set state = 'sending', claimed_at = ?
+      sql: `update ${table} set state = 'sending', claimed_at = ?
             where id = ? and state = ? and coalesce(claimed_at, -1) = ? and attempts = ?`,
       args: [now, String(r.id), String(r.state), Number(r.claimed_at ?? -1), Number(r.attempts)],
     })),
     "write",
   );
-  const won = candidates.rows.filter((_, i) => results[i]?.rowsAffected === 1).map((r) => String(r.id));
+  return candidates.rows.filter((_, i) => results[i]?.rowsAffected === 1).map((r) => String(r.id));
+}
+
+async function claimDeliveries(db: Db, now: number): Promise<DeliveryRow[]> {
+  const won = await claimDue(db, "deliveries", now);
   if (won.length === 0) return [];
   return db.query.deliveries.findMany({ where: inArray(deliveries.id, won) });
 }

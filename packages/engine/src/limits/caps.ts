@@ -6,7 +6,7 @@
 import type { Db } from "@vigil/db";
 import { CapReachedError } from "../errors.ts";
 
-export type CappedResource = "checks" | "hosts" | "channels" | "rules";
+export type CappedResource = "checks" | "hosts" | "channels" | "rules" | "subscribers";
 
 /** Built-in rules come with every project and do not count: the cap is on rules people add. */
 const countSql: Record<CappedResource, string> = {
@@ -14,6 +14,7 @@ const countSql: Record<CappedResource, string> = {
   hosts: "select count(*) as n from hosts where project_id = ?",
   channels: "select count(*) as n from channels where project_id = ?",
   rules: "select count(*) as n from rules where project_id = ? and builtin is null",
+  subscribers: "select count(*) as n from status_subscribers where project_id = ?",
 };
 
 const names: Record<CappedResource, string> = {
@@ -21,6 +22,7 @@ const names: Record<CappedResource, string> = {
   hosts: "hosts",
   channels: "channels",
   rules: "custom rules",
+  subscribers: "status page subscribers",
 };
 
 export interface Cap {

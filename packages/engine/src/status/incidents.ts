@@ -21,10 +21,11 @@ import {
   statusIncidents,
   statusIncidentUpdates,
 } from "@vigil/db";
-import { and, asc, desc, eq, inArray, isNull } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { NotFoundError } from "../errors.ts";
 import { assertPublicSubjects, touchStatusPages } from "./subjects.ts";
+import { announce } from "./subscribers.ts";
 
 /** The progress an incident shows: its latest update's, else resolved or investigating. */
 export function incidentProgress(
@@ -73,7 +74,8 @@ async function loadUpdates(db: Db, noteIds: string[]) {
   if (noteIds.length === 0) return [];
   return db.query.statusIncidentUpdates.findMany({
     where: inArray(statusIncidentUpdates.statusIncidentId, noteIds),
-    orderBy: [asc(statusIncidentUpdates.at), asc(statusIncidentUpdates.id)],
+    // Updates posted in the same millisecond keep the order they were written in (rowid), not their random ids'.
+    orderBy: [asc(statusIncidentUpdates.at), asc(sql`rowid`)],
   });
 }
 
@@ -175,7 +177,12 @@ export async function createStatusIncident(
     }),
     touchStatusPages(db, projectId, now),
   ]);
-  return getStatusIncident(db, projectId, id);
+  const incident = await getStatusIncident(db, projectId, id);
+  if (input.notifySubscribers) {
+    const update = { status: input.status, message: input.message };
+    await announce(db, clock, projectId, { type: "incident", incident, update });
+  }
+  return incident;
 }
 
 /** The note row of an incident, created for an automatic incident on its first edit. */
@@ -266,7 +273,12 @@ export async function postIncidentUpdate(
       .where(eq(statusIncidents.id, note.id)),
     touchStatusPages(db, projectId, now),
   ]);
-  return getStatusIncident(db, projectId, id);
+  const incident = await getStatusIncident(db, projectId, id);
+  if (input.notifySubscribers) {
+    const update = { status: input.status, message: input.message };
+    await announce(db, clock, projectId, { type: "incident", incident, update });
+  }
+  return incident;
 }
 
 export async function deleteStatusIncident(

@@ -5,6 +5,7 @@ import { and, desc, eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
 import { assertPublicSubjects, touchStatusPages } from "./subjects.ts";
+import { announce } from "./subscribers.ts";
 
 const toMaintenance = (row: StatusMaintenanceRow): Maintenance => ({
   id: row.id,
@@ -29,14 +30,19 @@ export async function createMaintenance(
   projectId: string,
   input: CreateMaintenance,
 ): Promise<Maintenance> {
-  const affects = await assertPublicSubjects(db, projectId, input.affects, "body.affects");
+  const { notifySubscribers, ...fields } = input;
+  const affects = await assertPublicSubjects(db, projectId, fields.affects, "body.affects");
   const now = clock.now();
   const id = crypto.randomUUID();
   await db.batch([
-    db.insert(statusMaintenance).values({ id, projectId, ...input, affects, createdAt: now, updatedAt: now }),
+    db
+      .insert(statusMaintenance)
+      .values({ id, projectId, ...fields, affects, createdAt: now, updatedAt: now }),
     touchStatusPages(db, projectId, now),
   ]);
-  return toMaintenance(await getRow(db, projectId, id));
+  const maintenance = toMaintenance(await getRow(db, projectId, id));
+  if (notifySubscribers) await announce(db, clock, projectId, { type: "maintenance", maintenance });
+  return maintenance;
 }
 
 export async function listMaintenance(db: Db, projectId: string): Promise<Maintenance[]> {

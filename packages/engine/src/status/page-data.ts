@@ -314,7 +314,8 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
             ),
           ),
         )
-        .orderBy(asc(statusIncidentUpdates.at), asc(statusIncidentUpdates.id))
+        // Same-millisecond updates in the order written (rowid), not by their random ids.
+        .orderBy(asc(statusIncidentUpdates.at), asc(sql`rowid`))
     : [];
   // Step 4: components.
   const inMaintenance = maintenance.filter((m) => m.startsAt <= now);

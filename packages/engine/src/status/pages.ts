@@ -7,10 +7,11 @@ import {
   statusPageComponents,
   statusPages,
 } from "@vigil/db";
-import { and, asc, eq, inArray, ne, or } from "drizzle-orm";
+import { and, asc, eq, ne, or } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
-import { assertPublicSubjects, touchStatusPages } from "./subjects.ts";
+import { assertPublicSubjects, loadComponents, touchStatusPages } from "./subjects.ts";
+import { removePageSubscribers } from "./subscribers.ts";
 
 type ComponentInput = CreateStatusPage["components"][number];
 
@@ -66,14 +67,6 @@ function componentRows(pageId: string, projectId: string, components: ComponentI
     subjectType: c.type,
     subjectId: c.id,
   }));
-}
-
-async function loadComponents(db: Db, pageIds: string[]) {
-  if (pageIds.length === 0) return [];
-  return db.query.statusPageComponents.findMany({
-    where: inArray(statusPageComponents.pageId, pageIds),
-    orderBy: [asc(statusPageComponents.position)],
-  });
 }
 
 export async function createStatusPage(
@@ -171,6 +164,7 @@ export async function updateStatusPage(
 
 export async function deleteStatusPage(db: Db, projectId: string, id: string): Promise<void> {
   await getStatusPageRow(db, projectId, id);
+  await removePageSubscribers(db, projectId, id);
   await db.batch([
     db.delete(statusPageComponents).where(eq(statusPageComponents.pageId, id)),
     db.delete(statusPages).where(and(eq(statusPages.projectId, projectId), eq(statusPages.id, id))),

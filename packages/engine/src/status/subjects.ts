@@ -1,7 +1,7 @@
 /** Which checks and hosts may appear on a status page: public ones of the same project, nothing else. */
 import type { StatusSubjectRefInput } from "@vigil/contract";
-import { checks, type Db, hosts, type StatusSubjectRef, statusPages } from "@vigil/db";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { checks, type Db, hosts, type StatusSubjectRef, statusPageComponents, statusPages } from "@vigil/db";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { InvalidInputError } from "../errors.ts";
 
 /**
@@ -40,6 +40,15 @@ export async function assertPublicSubjects(
     }
   });
   return refs.map((r) => ({ type: r.type, id: r.id }));
+}
+
+/** The components of these pages, in page order. */
+export async function loadComponents(db: Db, pageIds: string[]) {
+  if (pageIds.length === 0) return [];
+  return db.query.statusPageComponents.findMany({
+    where: inArray(statusPageComponents.pageId, pageIds),
+    orderBy: [asc(statusPageComponents.position)],
+  });
 }
 
 /**
