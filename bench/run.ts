@@ -13,6 +13,7 @@ import { runDashboardApiBench } from "./dashboard-api.ts";
 import { runEdgeBench } from "./edge.ts";
 import { benchIngest } from "./ingest.ts";
 import { benchRules } from "./rules.ts";
+import { runStartBench } from "./start.ts";
 import { runStatusBench } from "./status.ts";
 import { runTwoProcessesBench } from "./two-processes.ts";
 
@@ -55,6 +56,7 @@ const sections = [
   `## Dashboard (issue 13)\n\nCommand: \`npx tsx bench/dashboard.ts\` (needs \`npm run build -w @vigil/web\`).\n\n${await runDashboardBench()}\n\nThe API behind each screen, self-hosted. Command: \`npx tsx bench/dashboard-api.ts\`.\n\n${await runDashboardApiBench()}\n`,
   `## Two processes on one database (issue 14)\n\nCommand: \`npx tsx bench/two-processes.ts\`.\n\n${(await runTwoProcessesBench()).table}\n`,
   `## Edge beside self-hosted (issue 16)\n\nCommand: \`npx tsx bench/edge.ts\` (\`--quick\` for 1 s rounds and 10,000 checks).\n\n${await runEdgeBench()}\n`,
+  `## npm start (issue 20)\n\nCommand: \`npx tsx bench/start.ts\`.\n\n${await runStartBench()}\n`,
   probeSection(),
 ];
 const generated = `${BEGIN}\n\n${sections.join("\n")}\n${END}`;

@@ -9,13 +9,36 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { remember, upToDate } from "../../scripts/up-to-date.mjs";
 
 const probeDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { version } = JSON.parse(readFileSync(join(probeDir, "package.json"), "utf8"));
 const outfile = join(probeDir, "dist", "vigil-probe.mjs");
 const entry = join(probeDir, "src", "main.ts");
+const assetsDir = join(probeDir, "dist", "assets");
+const binary = join(probeDir, "dist", "vigil-probe");
 
+const bunCandidates = [
+  join(probeDir, "node_modules", ".bin", "bun"),
+  join(probeDir, "..", "node_modules", ".bin", "bun"),
+];
+const bun = bunCandidates.find((candidate) => existsSync(candidate));
+
+// `npm start` runs this on every start; the executable alone takes seconds, so nothing is redone while
+// nothing the last build read has changed.
+const record = join(probeDir, "dist", "inputs.json");
+const outputs = [
+  outfile,
+  join(assetsDir, "vigil-probe.mjs"),
+  join(assetsDir, "install.sh"),
+  ...(bun ? [binary] : []),
+];
+if (upToDate(record, outputs)) {
+  console.log("the probe is up to date");
+  process.exit(0);
+}
+
+const { build } = await import("esbuild");
 const result = await build({
   entryPoints: [entry],
   outfile,
@@ -40,25 +63,23 @@ if (bundledPackages.length > 0) {
 }
 console.log(`built ${outfile} (${statSync(outfile).size} bytes, version ${version})`);
 
-const assetsDir = join(probeDir, "dist", "assets");
 mkdirSync(assetsDir, { recursive: true });
 copyFileSync(outfile, join(assetsDir, "vigil-probe.mjs"));
 copyFileSync(join(probeDir, "install.sh"), join(assetsDir, "install.sh"));
 
-const bunCandidates = [
-  join(probeDir, "node_modules", ".bin", "bun"),
-  join(probeDir, "..", "node_modules", ".bin", "bun"),
-];
-const bun = bunCandidates.find((candidate) => existsSync(candidate));
 if (!bun) {
   console.log(
     "bun not found (node_modules/.bin/bun): skipped the standalone executable; `npm install -D bun` at the root enables it",
   );
 } else {
-  const binary = join(probeDir, "dist", "vigil-probe");
   const compiled = spawnSync(bun, ["build", "--compile", "--minify", outfile, "--outfile", binary], {
     stdio: "inherit",
   });
   if (compiled.status !== 0) process.exit(compiled.status ?? 1);
   console.log(`built ${binary} (${statSync(binary).size} bytes) with ${bun}`);
 }
+remember(record, result.metafile, process.cwd(), [
+  fileURLToPath(import.meta.url),
+  join(probeDir, "package.json"),
+  join(probeDir, "install.sh"),
+]);

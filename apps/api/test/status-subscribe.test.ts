@@ -143,6 +143,16 @@ describe("subscribing to a status page", () => {
     expect(missing.status).toBe(404);
   });
 
+  it("refuses a subscribe form over its body limit with 413 in the error shape", async () => {
+    const res = await env.app.request("/status/acme/subscribe", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `email=a%40example.org&components=${"x".repeat(20_000)}`,
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+
   it("offers no mail form where the server sends no mail", async () => {
     const bare = await testApp();
     const api = await publicHeartbeat(bare.app, bare.adminKey, "API");

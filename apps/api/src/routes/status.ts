@@ -16,12 +16,13 @@ import {
   unsubscribeByLink,
 } from "@vigil/engine";
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { accountsBaseUrl } from "../accounts.ts";
 import type { AppEnv } from "../env.ts";
 import { CAP_SETTINGS, enforceRate, limitedAddress } from "../limits.ts";
-import { RequestValidationError } from "../middleware/errors.ts";
+import { errorResponse, RequestValidationError } from "../middleware/errors.ts";
 import { parseInput, validate } from "../middleware/validate.ts";
 import { badgeSvg } from "../status/badge.ts";
 import { atomFeed, rssFeed } from "../status/feed.ts";
@@ -142,9 +143,20 @@ const statusLimit = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/** The subscribe form carries an address and a few component ids: anything near this is not one. */
+export const SUBSCRIBE_BODY_LIMIT = 16_384;
+
 /** Mounted at `/status`. */
 export const statusRoutes = new Hono<AppEnv>()
   .use("*", statusLimit)
+  .use(
+    "/:slug/subscribe",
+    bodyLimit({
+      maxSize: SUBSCRIBE_BODY_LIMIT,
+      onError: (c) =>
+        errorResponse(c, 413, ErrorCode.payloadTooLarge, `request body over ${SUBSCRIBE_BODY_LIMIT} bytes`),
+    }),
+  )
   .get("/:slug", async (c) => html(c, await pageBySlug(c)))
   .get("/:slug/feed.atom", async (c) => {
     const page = await pageBySlug(c);
