@@ -53,7 +53,7 @@ footer{margin:3rem 0 2rem;color:var(--muted);font-size:.875rem}
 .subscribe .row{display:flex;gap:.5rem;flex-wrap:wrap}.subscribe input[type=email]{flex:1 1 14rem;min-width:0;padding:.5rem;font:inherit;border:1px solid var(--line);border-radius:.375rem;background:var(--bg);color:var(--fg)}
 button{padding:.5rem 1rem;font:inherit;border:0;border-radius:.375rem;background:var(--link);color:#fff;cursor:pointer}
 @media (prefers-color-scheme:dark){button{background:#1f6feb}}
-.subscribe fieldset{border:0;padding:0;margin:.5rem 0}.subscribe .choice{display:block;margin:.25rem 0}
+.subscribe fieldset{border:0;padding:0;margin:.5rem 0}.message{padding-top:2rem}.subscribe .choice{display:block;margin:.25rem 0}
 `;
 
 type Data = StatusPageData;
@@ -336,7 +336,7 @@ const StatusMessageView: FC<{ m: StatusMessage }> = ({ m }) => (
       <style>{raw(CSS)}</style>
     </head>
     <body>
-      <main class="wrap">
+      <main class="wrap message">
         <h1>{m.heading}</h1>
         <p>{m.text}</p>
         {m.action ? (
