@@ -15,6 +15,7 @@ import { authHandlerRoutes } from "./routes/auth-handler.ts";
 import { backupRoutes } from "./routes/backups.ts";
 import { channelRoutes, deliveryRoutes } from "./routes/channels.ts";
 import { checkRoutes } from "./routes/checks.ts";
+import { customMetricRoutes } from "./routes/custom-metrics.ts";
 import { dashboardRoutes } from "./routes/dashboard.ts";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.ts";
 import { eventRoutes } from "./routes/events.ts";
@@ -78,7 +79,8 @@ export function createApp(given: AppDeps) {
   // Every project resource answers at two paths: /api/v1/<resource> for an API key's own project, and
   // /api/v1/projects/:projectId/<resource> for any project (the form signed-in people use).
   for (const [path, routes] of projectResources) {
-    if (path !== "/events") {
+    // Events and metric pushes are ingest, not changes of configuration: the audit log would drown.
+    if (path !== "/events" && path !== "/metrics") {
       app.use(`/api/v1${path}/*`, auditWrites);
       app.use(`/api/v1/projects/:projectId${path}/*`, auditWrites);
     }
@@ -120,6 +122,7 @@ const projectResources = [
   ["/status-incidents", statusIncidentRoutes],
   ["/status-maintenance", statusMaintenanceRoutes],
   ["/reports", reportRoutes],
+  ["/metrics", customMetricRoutes],
 ] as const;
 
 /**

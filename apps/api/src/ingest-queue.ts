@@ -21,6 +21,7 @@ import {
   storeBatchGroup,
 } from "@vigil/engine";
 import type { LiveDeps } from "./deps.ts";
+import { seriesCaps } from "./limits.ts";
 
 /** Where accepted batches wait for the consumer (a Cloudflare Queue's producer binding). */
 export interface IngestQueue {
@@ -110,7 +111,7 @@ const retryLater = (message: QueuedMessage) =>
  *    the tick's re-checks go on.
  */
 export async function consumeQueuedBatches(deps: LiveDeps, delivery: QueuedDelivery): Promise<void> {
-  const { db, clock, runtime } = deps;
+  const { db, clock, runtime, config } = deps;
   const count = (result: "stored" | "duplicate" | "invalid" | "retried", by = 1) =>
     runtime.metrics.count("vigil_queued_batches_total", { result }, by);
 
@@ -157,7 +158,7 @@ export async function consumeQueuedBatches(deps: LiveDeps, delivery: QueuedDeliv
 
   let outcomes: GroupOutcome[];
   try {
-    outcomes = await storeBatchGroup(db, runtime.engine, accepted);
+    outcomes = await storeBatchGroup(db, runtime.engine, accepted, seriesCaps(config.limits));
   } catch (err) {
     console.error("ingest queue: storing a delivery failed; retrying it", err);
     for (const a of accepted) retryLater(a.message);

@@ -6,9 +6,11 @@
 import {
   assertBelowCap,
   type CappedResource,
+  DEFAULT_SERIES_CAPS,
   RateLimitedError,
   RateLimiter,
   type RateRule,
+  type SeriesCaps,
 } from "@vigil/engine";
 import type { Context } from "hono";
 import type { AppEnv } from "./env.ts";
@@ -25,7 +27,16 @@ export type RateLimitName =
   | "subscribePerPage"
   | "apiPerKey";
 
-export type CapName = "maxChecks" | "maxHosts" | "maxChannels" | "maxRules" | "maxSubscribers";
+export type CapName =
+  | "maxChecks"
+  | "maxHosts"
+  | "maxChannels"
+  | "maxRules"
+  | "maxSubscribers"
+  | "maxCustomSeriesPerHost"
+  | "maxCustomSeriesPerProject";
+/** Caps counted when something is created through a route; the series caps are counted by ingest itself. */
+type RouteCapName = Exclude<CapName, "maxCustomSeriesPerHost" | "maxCustomSeriesPerProject">;
 
 export type Limits = Record<RateLimitName, RateRule> & Record<CapName, number>;
 
@@ -86,13 +97,32 @@ export const RATE_SETTINGS: Record<RateLimitName, RateSetting> = {
 };
 
 /** Every per-project cap: the variable (0 turns it off) and its default. */
-export const CAP_SETTINGS: Record<CapName, { env: string; max: number; resource: CappedResource }> = {
+export const CAP_SETTINGS: Record<CapName, { env: string; max: number; resource?: CappedResource }> = {
   maxChecks: { env: "VIGIL_MAX_CHECKS", max: 10_000, resource: "checks" },
   maxHosts: { env: "VIGIL_MAX_HOSTS", max: 1_000, resource: "hosts" },
   maxChannels: { env: "VIGIL_MAX_CHANNELS", max: 100, resource: "channels" },
   maxRules: { env: "VIGIL_MAX_RULES", max: 1_000, resource: "rules" },
   maxSubscribers: { env: "VIGIL_MAX_SUBSCRIBERS", max: 10_000, resource: "subscribers" },
+  maxCustomSeriesPerHost: {
+    env: DEFAULT_SERIES_CAPS.perHost.setting,
+    max: DEFAULT_SERIES_CAPS.perHost.max,
+  },
+  maxCustomSeriesPerProject: {
+    env: DEFAULT_SERIES_CAPS.perProject.setting,
+    max: DEFAULT_SERIES_CAPS.perProject.max,
+  },
 };
+
+/** The custom-series caps as ingest takes them. */
+export function seriesCaps(limits: Limits): SeriesCaps {
+  return {
+    perHost: { max: limits.maxCustomSeriesPerHost, setting: CAP_SETTINGS.maxCustomSeriesPerHost.env },
+    perProject: {
+      max: limits.maxCustomSeriesPerProject,
+      setting: CAP_SETTINGS.maxCustomSeriesPerProject.env,
+    },
+  };
+}
 
 const rateNames = Object.keys(RATE_SETTINGS) as RateLimitName[];
 const capNames = Object.keys(CAP_SETTINGS) as CapName[];
@@ -165,9 +195,9 @@ export async function enforceRate(
 const windowText = (sec: number) => (sec === 3600 ? "hour" : sec === 60 ? "minute" : `${sec} s`);
 
 /** Refuses with `CapReachedError` (403) when the project already holds its cap of `name`. */
-export function enforceCap(c: Context<AppEnv>, name: CapName, projectId: string): Promise<void> {
+export function enforceCap(c: Context<AppEnv>, name: RouteCapName, projectId: string): Promise<void> {
   const setting = CAP_SETTINGS[name];
-  return assertBelowCap(c.var.deps.db, projectId, setting.resource, {
+  return assertBelowCap(c.var.deps.db, projectId, setting.resource as CappedResource, {
     max: c.var.deps.config.limits[name],
     setting: setting.env,
   });

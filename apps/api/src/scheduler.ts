@@ -1,6 +1,7 @@
 import {
   applyRetention,
   dispatch,
+  evaluateAbsentSeries,
   evaluateDueAlerts,
   evaluateForecasts,
   pruneAudit,
@@ -118,6 +119,8 @@ export const scheduledJobs: readonly ScheduledJob[] = [
   /** Alerts whose deadline passed: for-durations ending, keep-firing-for running out, ages growing. */
   { name: "rules", run: (deps) => evaluateDueAlerts(deps.db, deps.clock.now()) },
   { name: "forecasts", everyMs: 5 * 60_000, run: (deps) => evaluateForecasts(deps.db, deps.clock.now()) },
+  /** Series that stopped reporting (metric_absent rules): silence is never in a batch. */
+  { name: "absent", everyMs: 60_000, run: (deps) => evaluateAbsentSeries(deps.db, deps.clock.now()) },
   notifyJob,
   { name: "rollups", run: (deps) => rollUpDirtyHours(deps.db, deps.clock.now()) },
   {

@@ -16,6 +16,7 @@ import {
   type DashboardServer,
   inspect as inspectScreen,
   owner,
+  setUpOwner,
   startDashboardServer,
   widths,
 } from "./dashboard-helpers.ts";
@@ -59,18 +60,7 @@ describe("the dashboard in Chromium against the self-hosted server", () => {
   });
 
   it("creates the owner through the setup link and signs them in", async () => {
-    await page.goto(setupLink);
-    await page.fill("#name", owner.name);
-    await page.fill("#email", owner.email);
-    await page.fill("#password", owner.password);
-    await page.click("button[type=submit]");
-    await page.waitForURL((url) => !url.pathname.startsWith("/setup"));
-    if (new URL(page.url()).pathname === "/sign-in") {
-      await page.getByLabel("Email").fill(owner.email);
-      await page.getByLabel("Password").fill(owner.password);
-      await page.getByRole("button", { name: "Sign in" }).click();
-    }
-    await page.waitForURL(/\/p\/[^/]+\/?$/);
+    await setUpOwner(page, setupLink);
     await page.getByRole("navigation", { name: "Project" }).waitFor();
   }, 30_000);
 

@@ -16,7 +16,7 @@ import { launchChromium } from "./browser.ts";
 import {
   type DashboardServer,
   inspect as inspectScreen,
-  owner,
+  setUpOwner,
   startDashboardServer,
   widths,
 } from "./dashboard-helpers.ts";
@@ -64,18 +64,7 @@ const nav = (name: string) => page.getByRole("navigation", { name: "Project" }).
 
 describe("the dashboard's configuration screens in Chromium", () => {
   it("creates the owner through the setup link", async () => {
-    await page.goto(setupLink);
-    await page.fill("#name", owner.name);
-    await page.fill("#email", owner.email);
-    await page.fill("#password", owner.password);
-    await page.click("button[type=submit]");
-    await page.waitForURL((url) => !url.pathname.startsWith("/setup"));
-    if (new URL(page.url()).pathname === "/sign-in") {
-      await page.getByLabel("Email").fill(owner.email);
-      await page.getByLabel("Password").fill(owner.password);
-      await page.getByRole("button", { name: "Sign in" }).click();
-    }
-    await page.waitForURL(/\/p\/[^/]+\/?$/);
+    await setUpOwner(page, setupLink);
     await nav("Checks").waitFor();
   }, 30_000);
 

@@ -108,6 +108,65 @@ export async function inspect(page: Page, name: string) {
 }
 
 /**
+ * The owner made through the setup link and signed in (a sign-in page first when the server asks for
+ * one); answers the project the dashboard opened on.
+ */
+export async function setUpOwner(page: Page, setupLink: string): Promise<string> {
+  await page.goto(setupLink);
+  await page.fill("#name", owner.name);
+  await page.fill("#email", owner.email);
+  await page.fill("#password", owner.password);
+  await page.click("button[type=submit]");
+  await page.waitForURL((url) => !url.pathname.startsWith("/setup"));
+  if (new URL(page.url()).pathname === "/sign-in") {
+    await page.getByLabel("Email").fill(owner.email);
+    await page.getByLabel("Password").fill(owner.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+  }
+  await page.waitForURL(/\/p\/[^/]+\/?$/);
+  return new URL(page.url()).pathname.split("/")[2] ?? "";
+}
+
+/** An admin key for the script side of a test, made with the page's session as the settings screen would. */
+export function scriptKey(page: Page, projectId: string): Promise<string> {
+  return page.evaluate(async (id) => {
+    const res = await fetch(`/api/v1/projects/${id}/api-keys`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "test script", scopes: ["admin"] }),
+    });
+    return ((await res.json()) as { key: string }).key;
+  }, projectId);
+}
+
+/** The REST API with a key, as a script would call it; anything but 2xx throws with the answer. */
+export async function callApi<T>(
+  baseUrl: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${baseUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+/** One batch from a host, as its probe would send it (plain JSON, a fresh batch id, sent now). */
+export async function sendProbeBatch(baseUrl: string, hostToken: string, fields: Record<string, unknown>) {
+  const res = await fetch(`${baseUrl}/api/v1/probe/batches`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${hostToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ v: 1, batchId: crypto.randomUUID(), sentAt: Date.now(), ...fields }),
+  });
+  if (res.status !== 200) throw new Error(`batch answered ${res.status}: ${await res.text()}`);
+}
+
+/**
  * A colleague taking an invitation link in a browser of their own: creates their account (no mail server
  * in these suites, so no confirmation to wait for), signs in and accepts. Leaves them in the project.
  */

@@ -12,9 +12,12 @@ import type { RunningServer } from "../src/server.ts";
 import { launchChromium } from "./browser.ts";
 import {
   acceptAsNewAccount,
+  callApi,
   type DashboardServer,
   inspect as inspectScreen,
-  owner,
+  scriptKey,
+  sendProbeBatch,
+  setUpOwner,
   startDashboardServer,
   widths,
 } from "./dashboard-helpers.ts";
@@ -48,25 +51,11 @@ afterAll(async () => {
 const inspect = (name: string) => inspectScreen(page, name);
 
 /** The REST API with the test's admin key, as a script would call it. */
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
+const call = <T>(method: string, path: string, body?: unknown) =>
+  callApi<T>(server.url, adminKey, method, path, body);
 
-/** One batch from the second host, as its probe would send it (plain JSON is accepted too). */
-async function sendBatch(fields: Record<string, unknown>) {
-  const res = await fetch(`${server.url}/api/v1/probe/batches`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${host.hostToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ v: 1, batchId: crypto.randomUUID(), sentAt: Date.now(), ...fields }),
-  });
-  if (res.status !== 200) throw new Error(`batch answered ${res.status}: ${await res.text()}`);
-}
+/** One batch from the host, as its probe would send it. */
+const sendBatch = (fields: Record<string, unknown>) => sendProbeBatch(server.url, host.hostToken, fields);
 
 /** The project's navigation, where "Logs" is the one link of that name. */
 const nav = {
@@ -78,28 +67,8 @@ const at = (path: string) => `${server.url}/p/${projectId}${path}`;
 
 describe("the observe screens in Chromium against the self-hosted server", () => {
   it("signs the owner in through the setup link", async () => {
-    await page.goto(setupLink);
-    await page.fill("#name", owner.name);
-    await page.fill("#email", owner.email);
-    await page.fill("#password", owner.password);
-    await page.click("button[type=submit]");
-    await page.waitForURL((url) => !url.pathname.startsWith("/setup"));
-    if (new URL(page.url()).pathname === "/sign-in") {
-      await page.getByLabel("Email").fill(owner.email);
-      await page.getByLabel("Password").fill(owner.password);
-      await page.getByRole("button", { name: "Sign in" }).click();
-    }
-    await page.waitForURL(/\/p\/[^/]+\/?$/);
-    projectId = new URL(page.url()).pathname.split("/")[2] ?? "";
-    // A key for the script side of the test, made with the session as the settings screen would.
-    adminKey = await page.evaluate(async (id) => {
-      const res = await fetch(`/api/v1/projects/${id}/api-keys`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ name: "test script", scopes: ["admin"] }),
-      });
-      return ((await res.json()) as { key: string }).key;
-    }, projectId);
+    projectId = await setUpOwner(page, setupLink);
+    adminKey = await scriptKey(page, projectId);
     expect(adminKey).not.toBe("");
   }, 30_000);
 

@@ -74,6 +74,7 @@ const MATRIX: Record<string, Row> = {
   "POST /checks/:id/pause": { id: (v) => v.checkId },
   "POST /checks/:id/resume": { id: (v) => v.checkId },
   "GET /checks/:id/pings": { id: (v) => v.checkId },
+  "GET /checks/:id/durations": { id: (v) => v.checkId },
   "GET /checks/:id/runs": { id: (v) => v.checkId },
   "GET /checks/:id/flips": { id: (v) => v.checkId },
   "GET /checks/:id/incidents": { id: (v) => v.checkId },
@@ -115,6 +116,9 @@ const MATRIX: Record<string, Row> = {
   "DELETE /status-pages/:id": { id: (v) => v.pageId },
   "GET /status-pages/:id/subscribers": { id: (v) => v.pageId },
   "DELETE /status-pages/:id/subscribers/:subscriberId": { id: (v) => v.pageId },
+  "GET /metrics": {},
+  "GET /metrics/query": { query: "?name=queue_depth" },
+  "POST /metrics": { body: (v) => ({ host: v.hostId, samples: [{ name: "queue_depth", value: 1 }] }) },
   "GET /reports/weekly": {},
   "POST /reports/weekly/send": { body: () => ({ to: ["me@example.com"] }) },
   "GET /status-incidents": {},
@@ -224,7 +228,10 @@ async function victim(env: AccountsApp, owner: Browser): Promise<Victim> {
     token: token.token,
     facts: { hostname: "b-web-1", machineId: crypto.randomUUID() },
   });
-  const batch = await sendBatch(env.app, enrolled.hostToken, hostBatch(NOW, 97, "success"));
+  const batch = await sendBatch(env.app, enrolled.hostToken, {
+    ...hostBatch(NOW, 97, "success"),
+    customMetrics: [{ ts: NOW, name: "queue_depth", labels: { job: "app" }, value: 3, kind: "gauge" }],
+  });
   if (batch.status !== 200) throw new Error(`batch answered ${batch.status}: ${await batch.text()}`);
   const check = await call<{ id: string; pingUrl: string }>("POST", "/checks", {
     kind: "heartbeat",

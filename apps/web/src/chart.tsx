@@ -9,7 +9,8 @@ import "uplot/dist/uPlot.min.css";
 
 export interface ChartSeries {
   label: string;
-  points: { ts: number; avg: number }[];
+  /** a null avg is a gap in the line (a rate with too few samples, a target that stopped answering) */
+  points: { ts: number; avg: number | null }[];
 }
 
 const palette = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626"];
@@ -138,7 +139,7 @@ export function TimeChart(props: {
     plot.current?.setData(align(series));
   }, [series]);
 
-  const hasData = series.some((s) => s.points.length > 0);
+  const hasData = series.some((s) => s.points.some((p) => p.avg !== null));
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>

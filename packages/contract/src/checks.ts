@@ -86,6 +86,11 @@ export const heartbeatSettingsSchema = z
     minInterval: seconds(1, 365 * DAY)
       .nullable()
       .default(null),
+    /**
+     * "slower than usual": a run (start → success) this many times longer than the median of the last 20
+     * runs makes the check degraded (once 5 runs are known); null: off
+     */
+    slowerThanUsual: z.number().min(1.1).max(100).nullable().default(null),
   })
   .refine((s) => s.period === undefined || s.schedule === undefined, {
     message: "give either period or schedule, not both",
@@ -192,6 +197,7 @@ export const updateCheckRequestSchema = z
     maxRun: z.number().nullable(),
     startGrace: z.number().nullable(),
     minInterval: z.number().nullable(),
+    slowerThanUsual: z.number().nullable(),
     url: z.string(),
     method: z.string(),
     headers: z.record(z.string(), z.string()),

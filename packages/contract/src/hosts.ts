@@ -189,6 +189,8 @@ export const metricsQuerySchema = z.object({
     .optional(),
 });
 export type MetricsQuery = z.infer<typeof metricsQuerySchema>;
+/** A heartbeat's run durations (`GET /checks/:id/durations`): the same window as host metrics. */
+export const runDurationsQuerySchema = metricsQuerySchema.omit({ names: true });
 
 export const metricPointSchema = z.object({ ts: epochMs, avg: z.number(), min: z.number(), max: z.number() });
 export const metricSeriesSchema = z.object({

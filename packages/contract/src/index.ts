@@ -2,6 +2,7 @@ export * from "./accounts.ts";
 export * from "./api.ts";
 export * from "./checks.ts";
 export * from "./common.ts";
+export * from "./custom-metrics.ts";
 export * from "./errors.ts";
 export * from "./hosts.ts";
 export * from "./notifications.ts";

@@ -15,6 +15,31 @@ export const PROBE_BATCH_LIMITS = {
   /** extra fields on one log entry */
   logFields: 32,
   containers: 1_000,
+  /** custom metric samples (scraped by the probe) per batch */
+  customSamples: 20_000,
+} as const;
+
+/**
+ * Bounds of custom metrics (scraped by the probe or pushed to `POST /api/v1/metrics`). Series caps are the
+ * server's defaults; an operator can raise or lower them (VIGIL_CUSTOM_SERIES_PER_HOST / _PER_PROJECT).
+ */
+export const CUSTOM_METRIC_LIMITS = {
+  /** characters of a metric name */
+  name: 200,
+  /** labels on one series */
+  labels: 30,
+  /** characters of a label name */
+  labelName: 100,
+  /** characters of a label value */
+  labelValue: 1_024,
+  /** bytes of one push body (after decompression) */
+  pushBodyBytes: 1_048_576,
+  /** samples in one push */
+  pushSamples: 10_000,
+  /** distinct custom series per host (scraped or pushed with a host) */
+  seriesPerHost: 5_000,
+  /** distinct custom series per project, hosts and project-wide pushes together */
+  seriesPerProject: 50_000,
 } as const;
 
 /**

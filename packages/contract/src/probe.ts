@@ -10,9 +10,9 @@
  */
 import { z } from "zod";
 import { bytes, count, percent, perSecond, shortText, wireTime } from "./common.ts";
-import { PROBE_BATCH_LIMITS } from "./limits.ts";
+import { CUSTOM_METRIC_LIMITS, PROBE_BATCH_LIMITS } from "./limits.ts";
 
-export { PROBE_BATCH_LIMITS };
+export { CUSTOM_METRIC_LIMITS, PROBE_BATCH_LIMITS };
 
 export const probeBatchVersion = 1 as const;
 
@@ -207,6 +207,40 @@ export const stateSnapshotSchema = z.object({
 });
 export type StateSnapshot = z.infer<typeof stateSnapshotSchema>;
 
+/** Metric names as the Prometheus exposition format allows them: no dots, so never a built-in series name. */
+export const customMetricNameSchema = z
+  .string()
+  .max(CUSTOM_METRIC_LIMITS.name)
+  .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, "must be a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)");
+export const customLabelsSchema = z
+  .record(
+    z
+      .string()
+      .max(CUSTOM_METRIC_LIMITS.labelName)
+      .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, "must be a Prometheus label name"),
+    z.string().max(CUSTOM_METRIC_LIMITS.labelValue),
+  )
+  .refine((labels) => Object.keys(labels).length <= CUSTOM_METRIC_LIMITS.labels, {
+    message: `at most ${CUSTOM_METRIC_LIMITS.labels} labels`,
+  });
+export const customMetricKinds = ["counter", "gauge", "histogram", "summary", "untyped"] as const;
+export type CustomMetricKind = (typeof customMetricKinds)[number];
+
+/**
+ * One reading of an application's own metric: a sample line of a Prometheus endpoint the probe scraped
+ * (or of a push). `name` is the sample's name as exposed (`http_requests_total`, `latency_seconds_bucket`),
+ * `kind` its family's type, so counters become rates and histogram buckets quantiles. NaN and ±Inf values
+ * cannot travel in JSON and are left out by the probe.
+ */
+export const customSampleSchema = z.object({
+  ts: wireTime,
+  name: customMetricNameSchema,
+  labels: customLabelsSchema.default({}),
+  value: z.number(),
+  kind: z.enum(customMetricKinds).default("untyped"),
+});
+export type CustomSample = z.infer<typeof customSampleSchema>;
+
 /** Why something is missing: a collector that found no source, or lost data on purpose (caps). */
 export const probeNoteSchema = z.object({
   collector: shortText(64),
@@ -234,6 +268,7 @@ export const probeBatchV1Schema = z.object({
   backups: z.array(backupRunSchema).max(PROBE_BATCH_LIMITS.backups).default([]),
   state: stateSnapshotSchema.optional(),
   notes: z.array(probeNoteSchema).max(PROBE_BATCH_LIMITS.notes).default([]),
+  customMetrics: z.array(customSampleSchema).max(PROBE_BATCH_LIMITS.customSamples).default([]),
 });
 /** A parsed batch (defaults filled in). */
 export type ProbeBatchV1 = z.infer<typeof probeBatchV1Schema>;

@@ -10,7 +10,12 @@ const name = z.string().trim().min(1).max(100);
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 export const comparisonOps = [">", ">=", "<", "<="] as const;
-export const aggregations = ["last", "avg", "max", "min"] as const;
+/**
+ * How a metric rule reads its series: the newest value, a window's average, maximum or minimum, a
+ * counter's per-second `rate` over the window (restarts handled as Prometheus does), or a gauge's `delta`
+ * (its change across the window: newest minus oldest).
+ */
+export const aggregations = ["last", "avg", "max", "min", "rate", "delta"] as const;
 
 /**
  * Kind-specific parameters. State rules are `reboot_required`, `security_updates`, `failed_units`,
@@ -18,10 +23,13 @@ export const aggregations = ["last", "avg", "max", "min"] as const;
  */
 export const ruleParamsSchemas = {
   metric: z.object({
-    /** a stored series name, e.g. `fs.used_pct`, `mem.available_pct`, `load.1`, `cpu.iowait_pct` */
-    metric: text(64),
-    /** only series carrying these labels (`mount`, `device`, `interface`, `fstype`) */
-    labels: z.record(text(32), z.string().max(1024)).default({}),
+    /**
+     * a stored series name: built-in (`fs.used_pct`, `mem.available_pct`, `load.1`, `cpu.iowait_pct`) or a
+     * custom metric's own (`queue_depth`, `http_requests_total`)
+     */
+    metric: text(200),
+    /** only series carrying these labels (`mount`, `device`, `interface`, `fstype`; a custom metric's own) */
+    labels: z.record(text(100), z.string().max(1024)).default({}),
     aggregation: z.enum(aggregations).default("last"),
     /** the window the aggregation covers; ignored for `last` */
     windowSec: z.number().int().min(30).max(DAY).default(300),
@@ -83,6 +91,17 @@ export const ruleParamsSchemas = {
       .default(24),
     /** the trend is fitted over this many recent hours */
     lookbackHours: z.number().min(1).max(48).default(6),
+  }),
+  /** a series that reported before has been silent this long (an app's endpoint gone, a job stopped pushing) */
+  metric_absent: z.object({
+    metric: text(200),
+    labels: z.record(text(100), z.string().max(1024)).default({}),
+    minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(10),
   }),
   host_down: z.object({
     /** the probe interval the liveness check expects: down after 3 silent intervals, at least 2 minutes */

@@ -129,7 +129,7 @@ async function latestFigures(db: Db, hostIds: string[]): Promise<Map<string, Hos
     .from(series)
     .where(and(inArray(series.hostId, hostIds), inArray(series.name, HEADLINE)));
   for (const r of rows) {
-    if (r.value === null) continue;
+    if (r.value === null || r.hostId === null) continue;
     const latest = out.get(r.hostId) ?? {};
     latest.at = Math.max(latest.at ?? 0, r.ts ?? 0);
     if (r.name === "cpu.idle_pct") latest.cpuBusyPct = round(100 - r.value);

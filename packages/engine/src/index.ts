@@ -32,8 +32,16 @@ export {
   type MetricDef,
   type MetricPoint,
 } from "./ingest/metrics.ts";
+export { pushCustomMetrics } from "./ingest/push.ts";
 export * from "./ingest/retention.ts";
 export * from "./ingest/rollups.ts";
+export {
+  DEFAULT_SERIES_CAPS,
+  type SeriesCap,
+  SeriesCapError,
+  type SeriesCaps,
+  type SeriesRefusal,
+} from "./ingest/series.ts";
 export * from "./ingest/state-changes.ts";
 export type { WritePlan } from "./ingest/write-plan.ts";
 export * from "./leases.ts";
@@ -41,6 +49,7 @@ export { assertBelowCap, type Cap, type CappedResource } from "./limits/caps.ts"
 export { RateLimiter, type RateLimiterOptions } from "./limits/rate-limiter.ts";
 export * from "./projects.ts";
 export * from "./queries/backups.ts";
+export { listCustomSeries, MAX_QUERY_SERIES, queryCustomMetric } from "./queries/custom.ts";
 export * from "./queries/events.ts";
 export * from "./queries/filesystems.ts";
 export * from "./queries/logs.ts";

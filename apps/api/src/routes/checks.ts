@@ -1,6 +1,7 @@
 import {
   createCheckRequestSchema,
   historyQuerySchema,
+  runDurationsQuerySchema,
   schedulePreviewQuerySchema,
   updateCheckRequestSchema,
   uptimeQuerySchema,
@@ -18,6 +19,7 @@ import {
   listRuns,
   pauseCheck,
   previewSchedule,
+  queryRunDurations,
   resumeCheck,
   toCheck,
   updateCheck,
@@ -88,6 +90,17 @@ export const checkRoutes = new Hono<AppEnv>()
     const row = await resumeCheck(db, clock, c.var.principal.projectId, c.req.valid("param").id);
     return c.json(toCheck(row, pingBase(c)));
   })
+  .get(
+    "/:id/durations",
+    requireScope("read"),
+    validate("param", idParam),
+    validate("query", runDurationsQuerySchema),
+    async (c) => {
+      const { db, clock } = c.var.deps;
+      const { id } = c.req.valid("param");
+      return c.json(await queryRunDurations(db, clock, c.var.principal.projectId, id, c.req.valid("query")));
+    },
+  )
   .get(
     "/:id/pings",
     requireScope("read"),

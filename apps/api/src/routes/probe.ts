@@ -3,7 +3,7 @@ import { enrollHost, evaluateBatchRules, ingestBatch } from "@vigil/engine";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { queueBatch } from "../ingest-queue.ts";
-import { enforceCap, enforceRate, limitedAddress } from "../limits.ts";
+import { enforceCap, enforceRate, limitedAddress, seriesCaps } from "../limits.ts";
 import { freshHost, requireHost } from "../middleware/auth.ts";
 import { readBatchBody } from "../middleware/batch-body.ts";
 import { parseInput, validate } from "../middleware/validate.ts";
@@ -25,14 +25,14 @@ export const probeRoutes = new Hono<AppEnv>()
   })
   .post("/batches", requireHost, async (c) => {
     const batch = parseInput(probeBatchV1Schema, await readBatchBody(c), "body");
-    const { db, clock, runtime, ingestQueue } = c.var.deps;
+    const { db, clock, runtime, ingestQueue, config } = c.var.deps;
     const queued = ingestQueue ? await queueBatch(ingestQueue, clock.now(), c.var.host, batch) : null;
     if (queued) {
       runtime.metrics.count("vigil_probe_batches_total", { result: "queued" });
       return c.json(queued, 202);
     }
     const host = await freshHost(c);
-    const result = await ingestBatch(db, clock, host, batch, runtime.engine);
+    const result = await ingestBatch(db, clock, host, batch, runtime.engine, seriesCaps(config.limits));
     runtime.metrics.count("vigil_probe_batches_total", {
       result: result.duplicate ? "duplicate" : "stored",
     });
@@ -48,5 +48,6 @@ export const probeRoutes = new Hono<AppEnv>()
       duplicate: result.duplicate,
       stored: result.stored,
       config: result.config,
+      ...(result.refused.length > 0 ? { refused: result.refused.slice(0, 20) } : {}),
     });
   });

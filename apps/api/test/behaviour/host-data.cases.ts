@@ -396,4 +396,55 @@ const hostData6 = area("central probe configuration", [
   },
 ]);
 
-export const hostDataCases = [hostData1, hostData2, hostData3, hostData4, hostData5, hostData6];
+const customMetrics = area("custom metrics", [
+  {
+    name: "stores scraped and pushed series, reads a counter as a rate, and rolls the project's own up",
+    run: async (t) => {
+      const { app, adminKey } = legacy(t);
+      const host = await enrollHost(app, adminKey);
+      const start = t.clock.now();
+      for (let i = 0; i <= 10; i++) {
+        const ts = start + i * 60_000;
+        const customMetrics = [
+          { ts, name: "jobs_total", labels: { job: "app" }, value: i * 60, kind: "counter" },
+        ];
+        expect((await sendBatch(app, host.hostToken, batch({ customMetrics }))).status).toBe(200);
+      }
+      const push = await app.request("/api/v1/metrics?job=deploy", {
+        method: "POST",
+        headers: { ...bearer(adminKey), "content-type": "text/plain" },
+        body: `# TYPE deploy_seconds gauge\ndeploy_seconds{app="shop"} 42 ${start}\n`,
+      });
+      expect(await json(push)).toEqual({ stored: 1, series: 1, created: 1, skipped: 0 });
+      const rate = await json<{ series: { points: { value: number | null }[] }[] }>(
+        app.request(
+          `/api/v1/metrics/query?name=jobs_total&host=${host.hostId}&fn=rate&window=300&from=${start + 300_000}&to=${start + 600_000}&step=60`,
+          { headers: bearer(adminKey) },
+        ),
+      );
+      const values = rate.series[0]?.points.map((p) => p.value) ?? [];
+      expect(values.length).toBeGreaterThan(0);
+      for (const v of values) expect(v).toBeCloseTo(1, 9);
+      t.clock.advance(2 * 3_600_000);
+      await t.tick();
+      const rolled = await json<{ resolution: string; series: { points: { value: number }[] }[] }>(
+        app.request(
+          `/api/v1/metrics/query?name=deploy_seconds&from=${start - 3_600_000}&to=${start + 3_600_000}&step=3600`,
+          { headers: bearer(adminKey) },
+        ),
+      );
+      expect(rolled.resolution).toBe("hour");
+      expect(rolled.series[0]?.points.map((p) => p.value)).toEqual([42]);
+    },
+  },
+]);
+
+export const hostDataCases = [
+  hostData1,
+  hostData2,
+  hostData3,
+  hostData4,
+  hostData5,
+  hostData6,
+  customMetrics,
+];

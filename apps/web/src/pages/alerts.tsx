@@ -3,7 +3,16 @@
  * the rules (built-in pack and custom) with their thresholds; silences; maintenance windows. People who
  * may write create, change and end things here; viewers read.
  */
-import type { Alert, Flip, Host, MaintenanceWindow, Rule, RuleKindName, Silence } from "@vigil/contract";
+import type {
+  Alert,
+  aggregations,
+  Flip,
+  Host,
+  MaintenanceWindow,
+  Rule,
+  RuleKindName,
+  Silence,
+} from "@vigil/contract";
 import { useState } from "preact/hooks";
 import { Link, useLocation, useParams } from "wouter-preact";
 import { api, can, post, projectPath } from "../api.ts";
@@ -168,16 +177,30 @@ function AlertChanges({ alert }: { alert: Alert }) {
 type ParamField =
   | { key: string; label: string; type: "number"; step?: string; hint?: string }
   | { key: string; label: string; type: "text"; hint?: string }
-  | { key: string; label: string; type: "select"; options: readonly string[] }
+  | { key: string; label: string; type: "select"; options: readonly string[]; hint?: string }
   | { key: string; label: string; type: "bool" };
+
+/** The contract's list, written out: the contract's values would bring zod into the page's bundle. */
+const AGGREGATIONS: readonly (typeof aggregations)[number][] = ["last", "avg", "max", "min", "rate", "delta"];
 
 /** The parameters a person sets per kind; the rest keep their defaults (README: alert rules). */
 const PARAMS: Record<RuleKindName, ParamField[]> = {
   metric: [
-    { key: "metric", label: "Metric", type: "text", hint: "e.g. fs.used_pct, mem.available_pct, load.1" },
+    {
+      key: "metric",
+      label: "Metric",
+      type: "text",
+      hint: "e.g. fs.used_pct, mem.available_pct, load.1, or an application's own: queue_depth",
+    },
     { key: "op", label: "Comparison", type: "select", options: [">", ">=", "<", "<="] },
     { key: "value", label: "Threshold", type: "number", step: "any" },
-    { key: "aggregation", label: "Aggregation", type: "select", options: ["last", "avg", "max", "min"] },
+    {
+      key: "aggregation",
+      label: "Aggregation",
+      type: "select",
+      options: AGGREGATIONS,
+      hint: "over the window; rate: a counter's increase per second, delta: a gauge's change",
+    },
     { key: "windowSec", label: "Window (seconds)", type: "number" },
   ],
   reboot_required: [{ key: "days", label: "Days a reboot may wait", type: "number", step: "any" }],
@@ -206,6 +229,15 @@ const PARAMS: Record<RuleKindName, ParamField[]> = {
     { key: "mount", label: "Mount point (empty: every filesystem)", type: "text" },
     { key: "withinHours", label: "Full within (hours)", type: "number", step: "any" },
   ],
+  metric_absent: [
+    {
+      key: "metric",
+      label: "Metric",
+      type: "text",
+      hint: "a series that reported before, e.g. up or queue_depth",
+    },
+    { key: "minutes", label: "Silent for more than (minutes)", type: "number" },
+  ],
   host_down: [{ key: "periodSec", label: "Probe interval (seconds)", type: "number" }],
 };
 
@@ -228,6 +260,8 @@ function threshold(r: Rule): string {
       return `more than ${p.above} lines in ${p.windowSec} s${p.text ? ` containing "${p.text}"` : ""}`;
     case "forecast":
       return `full within ${p.withinHours} h`;
+    case "metric_absent":
+      return `${p.metric} silent over ${p.minutes} min`;
     case "host_down":
       return `silent for 3 × ${p.periodSec} s`;
     default:
@@ -264,7 +298,7 @@ function RulesTab() {
             <p>
               Add a rule for what matters on your servers: a metric threshold (say{" "}
               <code>fs.used_pct &gt; 80</code> on <code>/srv</code>), log lines matching a text, a backup that
-              must run hourly. Scope it to every host, a tag or one host.
+              must run hourly, an application's metric gone silent. Scope it to every host, a tag or one host.
             </p>
           </Empty>
         ) : (
@@ -437,13 +471,22 @@ function RuleForm({ rule, hosts, onDone }: { rule: Rule | null; hosts: Host[]; o
           ) : f.type === "select" ? (
             <div class="field" key={`${kind}-${f.key}`}>
               <label for={`f-p-${f.key}`}>{f.label}</label>
-              <select id={`f-p-${f.key}`} name={`p-${f.key}`}>
+              <select
+                id={`f-p-${f.key}`}
+                name={`p-${f.key}`}
+                aria-describedby={f.hint ? `f-p-${f.key}-hint` : undefined}
+              >
                 {f.options.map((o) => (
                   <option key={o} value={o} selected={p[f.key] === o}>
                     {o}
                   </option>
                 ))}
               </select>
+              {f.hint && (
+                <small id={`f-p-${f.key}-hint`} class="muted">
+                  {f.hint}
+                </small>
+              )}
             </div>
           ) : (
             <div class="field" key={`${kind}-${f.key}`}>
@@ -454,7 +497,10 @@ function RuleForm({ rule, hosts, onDone }: { rule: Rule | null; hosts: Host[]; o
                 type={f.type}
                 step={f.type === "number" ? (f.step ?? "1") : undefined}
                 defaultValue={p[f.key] === null || p[f.key] === undefined ? "" : String(p[f.key])}
-                required={kind === "metric" && (f.key === "metric" || f.key === "value")}
+                required={
+                  (kind === "metric" && f.key === "value") ||
+                  ((kind === "metric" || kind === "metric_absent") && f.key === "metric")
+                }
                 aria-describedby={"hint" in f && f.hint ? `f-p-${f.key}-hint` : undefined}
               />
               {"hint" in f && f.hint && (

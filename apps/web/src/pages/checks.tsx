@@ -3,11 +3,20 @@
  * back in words with its next runs by the API) and HTTP, TCP and TLS checks, and one check's page with its
  * ping URL, a ready cron line, pause, resume, delete, and its pings or runs.
  */
-import type { Check, CheckRun, Ping, ProjectUptime, SchedulePreview, UptimeDay } from "@vigil/contract";
+import type {
+  Check,
+  CheckRun,
+  HostEvent,
+  Ping,
+  ProjectUptime,
+  SchedulePreview,
+  UptimeDay,
+} from "@vigil/contract";
 import { useEffect, useState } from "preact/hooks";
 import { Link, useLocation, useParams } from "wouter-preact";
 import { api, can, post, projectPath } from "../api.ts";
 import { useProject } from "../app.tsx";
+import { TimeChart } from "../chart.tsx";
 import { Checkbox, ConfirmButton, Input, list, num, Select, TextArea, text, useForm } from "../form.tsx";
 import { invalidate, useQuery } from "../query.ts";
 import { ago, Badge, CopyField, duration, Empty, ErrorNote, when } from "../ui.tsx";
@@ -187,7 +196,8 @@ function runConditions(f: FormData) {
   const anyKeyword = keywords.success.length + keywords.failure.length + keywords.start.length > 0;
   const conditions = RUN_CONDITIONS.map((r) => {
     const typed = num(f, r.name);
-    return [r.name, typed === null ? null : Math.round(typed * r.unit)] as const;
+    if (typed === null) return [r.name, null] as const;
+    return [r.name, "factor" in r ? typed : Math.round(typed * r.unit)] as const;
   });
   return { bodyKeywords: anyKeyword ? keywords : null, ...Object.fromEntries(conditions) };
 }
@@ -217,6 +227,13 @@ const RUN_CONDITIONS = [
     label: "At most one success every (minutes)",
     unit: 60,
     hint: "A success sooner than this after the last one means the job runs too often.",
+  },
+  {
+    name: "slowerThanUsual",
+    label: "Slower than usual (times the median run)",
+    unit: 1,
+    factor: true,
+    hint: "A run this many times longer than the median of the last 20 runs shows the check as degraded.",
   },
 ] as const;
 
@@ -412,7 +429,14 @@ function CheckForm({
           />
           <details
             class="more"
-            open={Boolean(c?.bodyKeywords || c?.minRun || c?.maxRun || c?.startGrace || c?.minInterval)}
+            open={Boolean(
+              c?.bodyKeywords ||
+                c?.minRun ||
+                c?.maxRun ||
+                c?.startGrace ||
+                c?.minInterval ||
+                c?.slowerThanUsual,
+            )}
           >
             <summary>Keywords and run conditions</summary>
             <div class="stack">
@@ -442,7 +466,7 @@ function CheckForm({
                   label={r.label}
                   name={r.name}
                   type="number"
-                  min={1}
+                  min={"factor" in r ? 1.1 : 1}
                   value={optionalNumber(c?.[r.name], r.unit)}
                   hint={r.hint}
                   error={e(r.name)}
@@ -799,8 +823,38 @@ export function CheckPage() {
           {line && <CopyField label="Cron line" value={line} />}
         </>
       )}
+      {c?.kind === "heartbeat" && <RunDurations path={path} />}
       {c && (c.kind === "heartbeat" ? <Pings path={path} /> : <Runs path={path} />)}
     </>
+  );
+}
+
+const NO_EVENTS: HostEvent[] = [];
+
+/**
+ * A heartbeat's run durations (start → success) over the last 7 days, per half hour: raw samples, so the
+ * runs of the current hour show at once (hourly rollups are made once an hour is over).
+ */
+function RunDurations({ path }: { path: string }) {
+  const to = Math.ceil(Date.now() / 1_800_000) * 1_800_000;
+  const from = to - 7 * 86_400_000;
+  const durations = useQuery<{ points: { ts: number; avg: number }[] }>(
+    `${path}/durations?from=${from}&to=${to}&step=1800`,
+    { pollMs: 60_000 },
+  );
+  const points = durations.data?.points ?? [];
+  if (points.length === 0) return null;
+  return (
+    <section aria-labelledby="run-durations">
+      <h2 id="run-durations">Run durations</h2>
+      <TimeChart
+        window={[from, to]}
+        title="Run duration (start to success)"
+        series={[{ label: "duration", points }]}
+        events={NO_EVENTS}
+        format={(v) => duration(Math.round(v))}
+      />
+    </section>
   );
 }
 

@@ -4,9 +4,10 @@ import { useMemo, useState } from "preact/hooks";
 import { Link, useLocation, useParams } from "wouter-preact";
 import { api, can, projectPath } from "../api.ts";
 import { useProject } from "../app.tsx";
-import { type ChartSeries, TimeChart } from "../chart.tsx";
+import { TimeChart } from "../chart.tsx";
 import { invalidate, useQuery } from "../query.ts";
 import { ago, Badge, bytes, ErrorNote, Field, pct, useAction, when } from "../ui.tsx";
+import { ApplicationMetrics } from "./custom-metrics.tsx";
 import { logsAround } from "./logs.tsx";
 
 const ranges = [
@@ -39,7 +40,11 @@ const NAMES = [
 type Series = MetricsResponse["series"][number];
 
 const labelOf = (s: Series) => Object.values(s.labels).join(" ") || s.name;
-const pick = (all: Series[], name: string, label?: (s: Series) => string): ChartSeries[] =>
+const pick = (
+  all: Series[],
+  name: string,
+  label?: (s: Series) => string,
+): { label: string; points: Series["points"] }[] =>
   all.filter((s) => s.name === name).map((s) => ({ label: label ? label(s) : labelOf(s), points: s.points }));
 
 export function HostPage() {
@@ -55,12 +60,13 @@ export function HostPage() {
       ? Math.ceil(range / 1000 / 360 / 3600) * 3600
       : Math.max(10, Math.round(range / 1000 / 360));
   const to = Math.ceil(Date.now() / (step * 1000)) * step * 1000;
+  const pollMs = range <= 86_400_000 ? 5000 : 60_000;
   const metrics = useQuery<MetricsResponse>(
     projectPath(
       projectId,
       `/hosts/${hostId}/metrics?names=${NAMES.join(",")}&from=${to - range}&to=${to}&step=${step}`,
     ),
-    { pollMs: range <= 86_400_000 ? 5000 : 60_000 },
+    { pollMs },
   );
   const events = useQuery<{ events: HostEvent[] }>(projectPath(projectId, `/hosts/${hostId}/events`), {
     pollMs: 30_000,
@@ -207,6 +213,17 @@ export function HostPage() {
           format={(v) => `${v.toFixed(1)}%`}
         />
       </div>
+      {h && (
+        <ApplicationMetrics
+          hostId={hostId}
+          intervalSec={h.config.intervalSec}
+          span={span}
+          step={step}
+          pollMs={pollMs}
+          events={markers}
+          onMarker={openMarker}
+        />
+      )}
       {markers.length > 0 && (
         <section aria-labelledby="markers">
           <h2 id="markers">Deploys in this range</h2>

@@ -7,7 +7,7 @@
  * deadline has passed, through `checks_alert_after_idx`.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ms } from "./columns.ts";
 import { hosts, projectRef } from "./core.ts";
 
@@ -84,6 +84,8 @@ export const checks = sqliteTable(
     startGraceSec: integer("start_grace_sec"),
     /** A success sooner than this after the previous success makes the check down ("runs too often"). */
     minIntervalSec: integer("min_interval_sec"),
+    /** A run this many times longer than the median of the last runs makes the check degraded ("slower than usual"). */
+    slowRunFactor: real("slow_run_factor"),
 
     // Active checks (http, tcp, tls): the run interval is `period_sec`.
     url: text("url"),

@@ -30,20 +30,33 @@ export const ingestedBatches = sqliteTable(
   ],
 );
 
+/**
+ * A named time series. Built-in host metrics have dotted names (`cpu.iowait_pct`); custom metrics keep
+ * their Prometheus names, which cannot contain a dot, so the two never collide. A custom series pushed
+ * without a host, and a heartbeat's run durations, belong to the project alone (`host_id` null).
+ */
 export const series = sqliteTable(
   "series",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     projectId: projectRef(),
-    hostId: hostRef(),
-    /** dotted metric name, e.g. `cpu.iowait_pct`, `fs.used_bytes` */
+    hostId: text("host_id").references(() => hosts.id, { onDelete: "cascade" }),
+    /** dotted metric name, e.g. `cpu.iowait_pct`, `fs.used_bytes`; or a custom metric's own name */
     name: text("name").notNull(),
     /** canonical JSON object of labels (keys sorted), `{}` for host-wide series */
     labels: text("labels").notNull(),
+    /** a custom series' family type (counter, gauge, histogram, summary, untyped); null for built-ins */
+    kind: text("kind"),
     lastTs: ms("last_ts"),
     lastValue: real("last_value"),
   },
-  (t) => [uniqueIndex("series_host_name_labels_idx").on(t.hostId, t.name, t.labels)],
+  (t) => [
+    uniqueIndex("series_host_name_labels_idx").on(t.hostId, t.name, t.labels),
+    // Retention, series caps and the custom-metric catalogue read a project's series by name.
+    index("series_project_name_idx").on(t.projectId, t.name),
+    // SQLite treats nulls as distinct in a unique index, so project-wide series need one of their own.
+    uniqueIndex("series_project_wide_idx").on(t.projectId, t.name, t.labels).where(sql`host_id is null`),
+  ],
 );
 
 export const samples = sqliteTable(

@@ -23,6 +23,7 @@ export const ruleKinds = [
   "log",
   "forecast",
   "host_down",
+  "metric_absent",
 ] as const;
 export type RuleKind = (typeof ruleKinds)[number];
 

@@ -56,6 +56,7 @@ function settingsToColumns(s: CheckSettings): CheckPatch {
         maxRunSec: s.maxRun,
         startGraceSec: s.startGrace,
         minIntervalSec: s.minInterval,
+        slowRunFactor: s.slowerThanUsual,
       };
     case "http":
       return {
@@ -114,6 +115,7 @@ function rowToSettings(r: CheckRow): CheckSettings {
         maxRun: r.maxRunSec,
         startGrace: r.startGraceSec,
         minInterval: r.minIntervalSec,
+        slowerThanUsual: r.slowRunFactor,
       };
     case "http":
       return {

@@ -1,6 +1,7 @@
 /**
  * The heartbeat state machine, as pure functions of a check row and a time (Healthchecks.io semantics):
  * - up until the due time, late from the due time (inclusive), down from due + grace (inclusive);
+ * - degraded (the last run was slower than usual) keeps time as up does;
  * - a `start` opens a run; no end within the start grace (the grace unless set) makes the check down too;
  * - new, down and paused checks wait for a ping: time alone never changes them.
  */
@@ -19,7 +20,7 @@ export function heartbeatDeadline(c: HeartbeatFields): number | null {
   if (c.status === "paused") return null;
   let deadline = c.lastStartAt !== null ? c.lastStartAt + startGraceMs(c) : Number.POSITIVE_INFINITY;
   if (c.nextDueAt !== null) {
-    if (c.status === "up") deadline = Math.min(deadline, c.nextDueAt);
+    if (c.status === "up" || c.status === "degraded") deadline = Math.min(deadline, c.nextDueAt);
     if (c.status === "late") deadline = Math.min(deadline, c.nextDueAt + graceMs(c));
   }
   return Number.isFinite(deadline) ? deadline : null;
@@ -52,14 +53,14 @@ export function evaluateHeartbeat(c: CheckRow, now: number): HeartbeatChange {
     cause = `a started run did not finish within ${describeMs(startGrace)}`;
     patch.lastStartAt = null;
     patch.lastStartRid = null;
-  } else if ((c.status === "up" || c.status === "late") && c.nextDueAt !== null) {
+  } else if ((c.status === "up" || c.status === "degraded" || c.status === "late") && c.nextDueAt !== null) {
     if (c.status === "late" && now < c.nextDueAt) {
       status = "up";
       cause = "the due time moved later (settings changed)";
     } else if (now >= c.nextDueAt + grace) {
       status = "down";
       cause = `no ping for ${describeMs(now - (c.lastPingAt ?? c.nextDueAt))}, grace of ${describeMs(grace)} over`;
-    } else if (c.status === "up" && now >= c.nextDueAt) {
+    } else if (c.status !== "late" && now >= c.nextDueAt) {
       status = "late";
       cause = "no ping by the due time";
     }

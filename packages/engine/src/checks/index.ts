@@ -6,5 +6,6 @@ export * from "./heartbeat.ts";
 export * from "./history.ts";
 export * from "./pings.ts";
 export * from "./probes.ts";
+export * from "./run-durations.ts";
 export * from "./schedule.ts";
 export * from "./tick.ts";

@@ -17,6 +17,7 @@ import { ConflictError } from "../errors.ts";
 import { createCheck, slugify } from "./checks.ts";
 import { describeMs, heartbeatDeadline } from "./heartbeat.ts";
 import { writePing } from "./ping-writer.ts";
+import { recordRunDuration } from "./run-durations.ts";
 import { nextDueAt } from "./schedule.ts";
 import { type CheckPatch, occasionalPrune, writeCheckState } from "./state.ts";
 
@@ -81,11 +82,12 @@ type PingCheck = Pick<
   | "maxRunSec"
   | "startGraceSec"
   | "minIntervalSec"
+  | "slowRunFactor"
 >;
 
 const PING_COLUMNS = `c.id, c.project_id, c.cas, c.status, c.status_changed_at, c.period_sec, c.grace_sec,
   c.schedule, c.tz, c.post_only, c.keep_paused, c.next_due_at, c.last_start_at, c.last_start_rid, c.last_ping_at,
-  c.body_keywords, c.min_run_sec, c.max_run_sec, c.start_grace_sec, c.min_interval_sec`;
+  c.body_keywords, c.min_run_sec, c.max_run_sec, c.start_grace_sec, c.min_interval_sec, c.slow_run_factor`;
 
 type SqlRow = Record<string, unknown>;
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -113,6 +115,7 @@ function toPingCheck(r: SqlRow): PingCheck {
     maxRunSec: num(r.max_run_sec),
     startGraceSec: num(r.start_grace_sec),
     minIntervalSec: num(r.min_interval_sec),
+    slowRunFactor: num(r.slow_run_factor),
   };
 }
 
@@ -215,6 +218,29 @@ function successProblem(
   return null;
 }
 
+/** Runs the "slower than usual" median is taken over, and how many must be known before it judges. */
+export const USUAL_RUNS = { window: 20, atLeast: 5 } as const;
+
+/**
+ * Why a successful run counts as degraded: it took `slowRunFactor` times its usual length, the median of
+ * the check's last runs (read only for checks that ask, and only for runs that have a length).
+ */
+async function slowRun(db: Db, check: PingCheck, durationMs: number | null): Promise<string | null> {
+  if (check.slowRunFactor === null || durationMs === null) return null;
+  const { rows } = await db.$client.execute({
+    sql: `select duration_ms from pings where check_id = ? and project_id = ? and kind = 'success'
+          and duration_ms is not null order by id desc limit ?`,
+    args: [check.id, check.projectId, USUAL_RUNS.window],
+  });
+  if (rows.length < USUAL_RUNS.atLeast) return null;
+  const sorted = rows.map((r) => Number(r.duration_ms)).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median =
+    sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  if (durationMs <= median * check.slowRunFactor) return null;
+  return `the run took ${describeMs(durationMs)}, ${Math.round((durationMs / Math.max(median, 1)) * 10) / 10}× its usual ${describeMs(median)} (median of the last ${rows.length} runs)`;
+}
+
 /** The run a success or fail ends: the start with the same rid, else the check's open rid-less start. */
 async function runStartedAt(
   db: Db,
@@ -243,6 +269,8 @@ function pingState(
   now: number,
   /** set when a success still counts as down (successProblem) */
   problem: string | null,
+  /** set when a success is slower than usual: up, but degraded */
+  slow: string | null = null,
 ): { patch: CheckPatch; cause?: string } {
   const patch: CheckPatch = {};
   let cause: string | undefined;
@@ -261,9 +289,9 @@ function pingState(
     }
     patch.lastPingAt = now;
     if (kind === "success" && problem === null) {
-      patch.status = "up";
+      patch.status = slow === null ? "up" : "degraded";
       patch.nextDueAt = nextDueAt(check, now);
-      cause = check.status === "paused" ? "resumed by a success ping" : "success ping";
+      cause = slow ?? (check.status === "paused" ? "resumed by a success ping" : "success ping");
     } else {
       patch.status = "down";
       patch.nextDueAt = null;
@@ -338,6 +366,7 @@ async function recordPingNow(
         : null;
     const problem =
       kind === "success" ? successProblem(check, durationMs, await previousSuccessAt(db, check), now) : null;
+    const slow = kind === "success" && problem === null ? await slowRun(db, check, durationMs) : null;
     if (kind === "log" || kind === "ignored") {
       await db.insert(pings).values({
         projectId: check.projectId,
@@ -353,7 +382,7 @@ async function recordPingNow(
       });
       return outcome;
     }
-    const next = pingState(check, kind, input, now, problem);
+    const next = pingState(check, kind, input, now, problem, slow);
     if ((next.patch.status ?? check.status) === check.status) {
       // Deadlines move, status stays: the grouped fast path (no flip, incident or uptime to write).
       const after = { ...check, ...next.patch };
@@ -397,6 +426,8 @@ async function recordPingNow(
       });
       if (token) {
         remember(state, { ...after, cas: token }, now);
+        if (kind === "success" && durationMs !== null)
+          await recordRunDuration(db, state, check, now, durationMs);
         return outcome;
       }
     } else {
@@ -430,6 +461,8 @@ async function recordPingNow(
       );
       if (written) {
         remember(state, written, now);
+        if (kind === "success" && durationMs !== null)
+          await recordRunDuration(db, state, check, now, durationMs);
         return outcome;
       }
     }

@@ -1,10 +1,11 @@
 import type { ProbeBatchV1, ProbeRemoteConfig, StateSnapshot } from "@vigil/contract";
-import { type Db, hostState, ingestedBatches, series } from "@vigil/db";
+import { type Db, hostState, ingestedBatches } from "@vigil/db";
 import { and, eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
-import type { EngineState, SeriesCache } from "../engine-state.ts";
+import type { EngineState } from "../engine-state.ts";
 import { effectiveHostConfig, type HostPrincipal } from "../hosts.ts";
 import { flattenMetrics, type MetricPoint } from "./metrics.ts";
+import { resolveSeries, type SeriesCaps, type SeriesRefusal, seriesKey } from "./series.ts";
 import { type StateChange, stateChanges } from "./state-changes.ts";
 import { commitPlan, type WritePlan } from "./write-plan.ts";
 
@@ -16,53 +17,8 @@ export interface IngestResult {
   /** what rule evaluation reads from memory after the commit (empty for a repeat) */
   points: MetricPoint[];
   events: StateChange[];
-}
-
-/** rows per INSERT: well under SQLite's bound-parameter limit for the widest table */
-const CHUNK = 200;
-
-function chunks<T>(rows: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
-  return out;
-}
-
-const seriesKey = (name: string, labels: string) => `${name}\u0000${labels}`;
-
-/** Ids of every series the points need, creating missing ones (idempotent, so outside the transaction). */
-async function resolveSeries(
-  db: Db,
-  host: HostPrincipal,
-  points: readonly MetricPoint[],
-  cache: SeriesCache,
-): Promise<Map<string, number>> {
-  const ids = cache.get(host.hostId);
-  const known = points.every((p) => ids.has(seriesKey(p.name, p.labels)));
-  cache.count(known);
-  if (known) return ids;
-  const load = async () => {
-    const rows = await db
-      .select({ id: series.id, name: series.name, labels: series.labels })
-      .from(series)
-      .where(eq(series.hostId, host.hostId));
-    for (const r of rows) ids.set(seriesKey(r.name, r.labels), r.id);
-  };
-  await load();
-  const missing = new Map<string, { name: string; labels: string }>();
-  for (const p of points) {
-    const key = seriesKey(p.name, p.labels);
-    if (!ids.has(key)) missing.set(key, { name: p.name, labels: p.labels });
-  }
-  if (missing.size > 0) {
-    for (const part of chunks([...missing.values()])) {
-      await db
-        .insert(series)
-        .values(part.map((m) => ({ projectId: host.projectId, hostId: host.hostId, ...m })))
-        .onConflictDoNothing();
-    }
-    await load();
-  }
-  return ids;
+  /** new custom series left out because a cap was reached (the batch is stored without them) */
+  refused: SeriesRefusal[];
 }
 
 async function alreadyStored(db: Db, hostId: string, batchId: string) {
@@ -85,6 +41,8 @@ export interface PlanOptions {
    * holding two batches of one host plans the second against the first); undefined: read it.
    */
   previousState?: StateSnapshot | null;
+  /** caps on new custom series (the server's settings); the contract's defaults when absent */
+  seriesCaps?: SeriesCaps;
 }
 
 /**
@@ -101,8 +59,18 @@ export async function planBatch(
 ): Promise<PlannedBatch> {
   const config = effectiveHostConfig(host.settings, host.row.config);
   const now = options.receivedAt;
-  const points = flattenMetrics(batch);
-  const seriesIds = await resolveSeries(db, host, points, state.series);
+  const allPoints = flattenMetrics(batch);
+  const { ids: seriesIds, refused } = await resolveSeries(
+    db,
+    host,
+    allPoints,
+    state.series,
+    options.seriesCaps,
+  );
+  // A probe cannot fix a batch, so a refused series is left out and said so (an event, and the answer),
+  // rather than refusing the host's own metrics with it.
+  const points =
+    refused.length === 0 ? allPoints : allPoints.filter((p) => seriesIds.has(seriesKey(p.name, p.labels)));
   const prevState =
     options.previousState !== undefined
       ? (options.previousState ?? undefined)
@@ -125,6 +93,14 @@ export async function planBatch(
       at: batch.facts.bootedAt ?? now,
     });
   }
+  if (refused.length > 0) {
+    events.push({
+      kind: "metrics.refused",
+      message: `${refused.length} new custom series refused, e.g. ${refused[0]?.metric}: ${refused[0]?.reason}`,
+      details: { refused: refused.slice(0, 20) },
+      at: now,
+    });
+  }
   for (const note of batch.notes) {
     if (note.dropped) {
       events.push({
@@ -141,6 +117,7 @@ export async function planBatch(
     logs: batch.logs.length,
     backups: batch.backups.length,
     events: events.length,
+    ...(refused.length > 0 ? { refusedSeries: refused.length } : {}),
   };
   const samples: [number, number, number][] = points.map((p) => [
     seriesIds.get(seriesKey(p.name, p.labels)) as number,
@@ -167,7 +144,7 @@ export async function planBatch(
 
   return {
     plan,
-    result: { batchId: batch.batchId, duplicate: false, stored: summary, config, points, events },
+    result: { batchId: batch.batchId, duplicate: false, stored: summary, config, points, events, refused },
   };
 }
 
@@ -187,8 +164,9 @@ export async function ingestBatch(
   host: HostPrincipal,
   batch: ProbeBatchV1,
   state: EngineState,
+  seriesCaps?: SeriesCaps,
 ): Promise<IngestResult> {
-  const { plan, result } = await planBatch(db, host, batch, state, { receivedAt: clock.now() });
+  const { plan, result } = await planBatch(db, host, batch, state, { receivedAt: clock.now(), seriesCaps });
   try {
     await commitPlan(db, state, plan);
   } catch (err) {
@@ -202,6 +180,7 @@ export async function ingestBatch(
         config: result.config,
         points: [],
         events: [],
+        refused: [],
       };
     }
     throw err;

@@ -8,6 +8,7 @@ import { and, eq, inArray, or } from "drizzle-orm";
 import type { EngineState } from "../engine-state.ts";
 import type { HostPrincipal } from "../hosts.ts";
 import { type IngestResult, planBatch } from "./ingest-batch.ts";
+import type { SeriesCaps } from "./series.ts";
 import { type WritePlan, writePlans } from "./write-plan.ts";
 
 /** A batch the API accepted for a host, and when. */
@@ -111,6 +112,7 @@ export async function storeBatchGroup(
   db: Db,
   state: EngineState,
   accepted: readonly AcceptedBatch[],
+  seriesCaps?: SeriesCaps,
 ): Promise<GroupOutcome[]> {
   const outcomes: (GroupOutcome | undefined)[] = accepted.map(() => undefined);
   // Each host's state as the next batch of it sees it: stored, then as the group's last plan left it.
@@ -131,6 +133,7 @@ export async function storeBatchGroup(
     try {
       const { plan, result } = await planBatch(db, current, batch, state, {
         receivedAt,
+        seriesCaps,
         ...(batch.state && previousStates.has(host.hostId)
           ? { previousState: previousStates.get(host.hostId) }
           : {}),

@@ -2,7 +2,14 @@
  * The metric catalogue: how each number in a probe batch becomes a named series, and how that series is
  * exported to Prometheus. One table, so storage names and exposition names never drift apart.
  */
-import type { DiskRow, FilesystemRow, HostSample, InterfaceRow, ProbeBatchV1 } from "@vigil/contract";
+import type {
+  CustomSample,
+  DiskRow,
+  FilesystemRow,
+  HostSample,
+  InterfaceRow,
+  ProbeBatchV1,
+} from "@vigil/contract";
 
 export interface MetricDef {
   /** storage name, e.g. `cpu.iowait_pct` */
@@ -221,6 +228,8 @@ export interface MetricPoint {
   labels: string;
   ts: number;
   value: number;
+  /** a custom series' family type; absent for built-in metrics */
+  kind?: string;
 }
 
 export function canonicalLabels(labels: Record<string, string | undefined>): string {
@@ -257,5 +266,19 @@ export function flattenMetrics(batch: ProbeBatchV1): MetricPoint[] {
   );
   collect(out, batch.disks, diskMetrics, (d) => canonicalLabels({ device: d.device }));
   collect(out, batch.interfaces, interfaceMetrics, (n) => canonicalLabels({ interface: n.name }));
+  addCustomPoints(out, batch.customMetrics);
+  return out;
+}
+
+/**
+ * Custom samples (scraped or pushed) as points: the name as exposed, labels in canonical form, the family
+ * type kept so counters become rates and buckets quantiles. An empty label value is no label, as in
+ * Prometheus. Custom names have no dot, so they never meet a built-in name.
+ */
+export function addCustomPoints(out: MetricPoint[], samples: readonly CustomSample[]): MetricPoint[] {
+  for (const s of samples) {
+    if (Number.isFinite(s.value))
+      out.push({ name: s.name, labels: canonicalLabels(s.labels), ts: s.ts, value: s.value, kind: s.kind });
+  }
   return out;
 }

@@ -1,7 +1,9 @@
 import { type Db, rollupDirty, rollupsDaily, rollupsHourly, series } from "@vigil/db";
 import { and, eq, sql } from "drizzle-orm";
+import { projectRollupKey } from "./series.ts";
 
 const HOUR = 3_600_000;
+const PROJECT_PREFIX = projectRollupKey("");
 const DAY = 24 * HOUR;
 
 /**
@@ -25,7 +27,12 @@ export async function rollUpDirtyHours(db: Db, now: number, limit = 200): Promis
     .limit(limit);
   for (const mark of marks) {
     const day = Math.floor(mark.hour / DAY) * DAY;
-    const hostSeries = sql`(select ${series.id} from ${series} where ${series.hostId} = ${mark.hostId})`;
+    // A mark names a host, or `project:<id>` for the project's own series (write-plan.ts).
+    const project = mark.hostId.startsWith(PROJECT_PREFIX) ? mark.hostId.slice(PROJECT_PREFIX.length) : null;
+    const hostSeries =
+      project === null
+        ? sql`(select ${series.id} from ${series} where ${series.hostId} = ${mark.hostId})`
+        : sql`(select ${series.id} from ${series} where ${series.projectId} = ${project} and ${series.hostId} is null)`;
     await db.batch([
       db.run(sql`
         insert into ${rollupsHourly} (series_id, bucket, min, max, sum, count)

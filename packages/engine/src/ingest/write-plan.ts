@@ -43,26 +43,26 @@ function insertRows(out: InStatement[], prefix: string, rows: unknown[][], suffi
 
 const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
-/** The statements that store `plans`, in order; the batch markers come first so a repeat fails early. */
-export function planStatements(plans: readonly WritePlan[]): InStatement[] {
-  const out: InStatement[] = [];
-  insertRows(
-    out,
-    "insert into ingested_batches (host_id, batch_id, project_id, received_at, summary) values",
-    plans.map((p) => [p.hostId, p.batchId, p.projectId, p.receivedAt, JSON.stringify(p.summary)]),
-  );
+/**
+ * Stores points of series: the samples (a repeat of a (series, ts) is ignored), each series' newest value,
+ * and the (owner, hour) marks that tell the scheduler which rollups to recompute.
+ */
+export function sampleStatements(
+  out: InStatement[],
+  groups: readonly { rollupKey: string; samples: readonly [number, number, number][] }[],
+): void {
   insertRows(
     out,
     "insert into samples (series_id, ts, value) values",
-    plans.flatMap((p) => p.samples),
+    groups.flatMap((g) => g.samples),
     "on conflict do nothing",
     500,
   );
 
-  // Each series' newest value, across every plan.
+  // Each series' newest value, across every group.
   const latest = new Map<number, [number, number]>();
-  for (const p of plans) {
-    for (const [id, ts, value] of p.samples) {
+  for (const g of groups) {
+    for (const [id, ts, value] of g.samples) {
       const cur = latest.get(id);
       if (!cur || ts >= cur[0]) latest.set(id, [ts, value]);
     }
@@ -79,16 +79,30 @@ export function planStatements(plans: readonly WritePlan[]): InStatement[] {
   }
 
   const dirty = new Set<string>();
-  for (const p of plans)
-    for (const [, ts] of p.samples) dirty.add(`${p.hostId}\u0000${Math.floor(ts / HOUR) * HOUR}`);
+  for (const g of groups)
+    for (const [, ts] of g.samples) dirty.add(`${g.rollupKey}\u0000${Math.floor(ts / HOUR) * HOUR}`);
   insertRows(
     out,
     "insert into rollup_dirty (host_id, hour) values",
     [...dirty].map((key) => {
-      const [hostId, hour] = key.split("\u0000");
-      return [hostId, Number(hour)];
+      const [owner, hour] = key.split("\u0000");
+      return [owner, Number(hour)];
     }),
     "on conflict do nothing",
+  );
+}
+
+/** The statements that store `plans`, in order; the batch markers come first so a repeat fails early. */
+export function planStatements(plans: readonly WritePlan[]): InStatement[] {
+  const out: InStatement[] = [];
+  insertRows(
+    out,
+    "insert into ingested_batches (host_id, batch_id, project_id, received_at, summary) values",
+    plans.map((p) => [p.hostId, p.batchId, p.projectId, p.receivedAt, JSON.stringify(p.summary)]),
+  );
+  sampleStatements(
+    out,
+    plans.map((p) => ({ rollupKey: p.hostId, samples: p.samples })),
   );
 
   insertRows(

@@ -33,14 +33,24 @@ export function chooseResolution(
   return "day";
 }
 
-export async function queryHostMetrics(
+export interface Window {
+  from: number;
+  to: number;
+  stepMs: number;
+  resolution: Resolution;
+}
+
+/**
+ * The window a query reads: `from`/`to` defaulted, a step chosen for about 300 points, the resolution
+ * (raw, hour, day) that serves it, and the step rounded up to the resolution's bucket. Refuses a step
+ * that would give more than MAX_POINTS points per series.
+ */
+export async function queryWindow(
   db: Db,
   clock: Clock,
   projectId: string,
-  hostId: string,
-  query: MetricsQuery,
-): Promise<MetricsResponse> {
-  await getHostRow(db, projectId, hostId);
+  query: { from?: number; to?: number; step?: number },
+): Promise<Window> {
   const now = clock.now();
   const to = query.to ?? now;
   const from = query.from ?? to - DEFAULT_RANGE;
@@ -59,6 +69,62 @@ export async function queryHostMetrics(
       `gives more than ${MAX_POINTS} points per series; choose a larger step`,
     );
   }
+  return { from, to, stepMs, resolution };
+}
+
+export type BucketPoint = MetricsResponse["series"][number]["points"][number];
+
+/** avg/min/max per step of each series, from the window's resolution; series without data are absent. */
+export async function readBuckets(
+  db: Db,
+  ids: readonly number[],
+  w: Window,
+): Promise<Map<number, BucketPoint[]>> {
+  const { from, to, stepMs, resolution } = w;
+  const points = new Map<number, BucketPoint[]>();
+  if (ids.length === 0) return points;
+  const idList = sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  );
+  // Bound numbers arrive as REAL, so the division is cast back to a whole bucket index.
+  const bucket = (column: string) => sql`cast(${sql.raw(column)} / ${stepMs} as integer) * ${stepMs}`;
+  const buckets =
+    resolution === "raw"
+      ? sql`select series_id as id, ${bucket("ts")} as t, avg(value) as avg, min(value) as min, max(value) as max
+            from samples where series_id in (${idList}) and ts >= ${from} and ts < ${to}
+            group by series_id, t`
+      : sql`select series_id as id, ${bucket("bucket")} as t, sum(sum) / sum(count) as avg, min(min) as min, max(max) as max
+            from ${sql.raw(resolution === "hour" ? "rollups_hourly" : "rollups_daily")}
+            where series_id in (${idList}) and bucket >= ${Math.floor(from / stepMs) * stepMs} and bucket < ${to}
+            group by series_id, t`;
+  // One row per series carrying its points as a JSON array: the driver's cost is per row and per cell,
+  // and a week of 20 series is thousands of rows (measured 3–6× slower than parsing one string each).
+  // sqld's parser refuses ORDER BY inside an aggregate, so the points are sorted here (already in order
+  // in practice, which the sort checks in one pass).
+  const result = await db.run(
+    sql`select id, json_group_array(json_array(t, avg, min, max)) as points from (${buckets} order by id, t) group by id`,
+  );
+  for (const row of result.rows) {
+    const list = JSON.parse(String(row.points)) as [number, number, number, number][];
+    points.set(
+      Number(row.id),
+      list.map(([ts, avg, min, max]) => ({ ts, avg, min, max })).sort((a, b) => a.ts - b.ts),
+    );
+  }
+  return points;
+}
+
+export async function queryHostMetrics(
+  db: Db,
+  clock: Clock,
+  projectId: string,
+  hostId: string,
+  query: MetricsQuery,
+): Promise<MetricsResponse> {
+  await getHostRow(db, projectId, hostId);
+  const window = await queryWindow(db, clock, projectId, query);
+  const { from, to, stepMs, resolution } = window;
 
   const seriesRows = await db
     .select({ id: series.id, name: series.name, labels: series.labels })
@@ -68,38 +134,11 @@ export async function queryHostMetrics(
     )
     .orderBy(series.name, series.labels);
 
-  const points = new Map<number, MetricsResponse["series"][number]["points"]>();
-  if (seriesRows.length > 0) {
-    const ids = sql.join(
-      seriesRows.map((s) => sql`${s.id}`),
-      sql`, `,
-    );
-    // Bound numbers arrive as REAL, so the division is cast back to a whole bucket index.
-    const bucket = (column: string) => sql`cast(${sql.raw(column)} / ${stepMs} as integer) * ${stepMs}`;
-    const buckets =
-      resolution === "raw"
-        ? sql`select series_id as id, ${bucket("ts")} as t, avg(value) as avg, min(value) as min, max(value) as max
-              from samples where series_id in (${ids}) and ts >= ${from} and ts < ${to}
-              group by series_id, t`
-        : sql`select series_id as id, ${bucket("bucket")} as t, sum(sum) / sum(count) as avg, min(min) as min, max(max) as max
-              from ${sql.raw(resolution === "hour" ? "rollups_hourly" : "rollups_daily")}
-              where series_id in (${ids}) and bucket >= ${Math.floor(from / stepMs) * stepMs} and bucket < ${to}
-              group by series_id, t`;
-    // One row per series carrying its points as a JSON array: the driver's cost is per row and per cell,
-    // and a week of 20 series is thousands of rows (measured 3–6× slower than parsing one string each).
-    // sqld's parser refuses ORDER BY inside an aggregate, so the points are sorted here (already in order
-    // in practice, which the sort checks in one pass).
-    const result = await db.run(
-      sql`select id, json_group_array(json_array(t, avg, min, max)) as points from (${buckets} order by id, t) group by id`,
-    );
-    for (const row of result.rows) {
-      const list = JSON.parse(String(row.points)) as [number, number, number, number][];
-      points.set(
-        Number(row.id),
-        list.map(([ts, avg, min, max]) => ({ ts, avg, min, max })).sort((a, b) => a.ts - b.ts),
-      );
-    }
-  }
+  const points = await readBuckets(
+    db,
+    seriesRows.map((s) => s.id),
+    window,
+  );
 
   return {
     from,

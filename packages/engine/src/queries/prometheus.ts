@@ -1,6 +1,7 @@
 import type { StateSnapshot } from "@vigil/contract";
-import { backupRuns, type Db, hostState, hosts, series } from "@vigil/db";
+import { backupRuns, checks, type Db, hostState, hosts, series } from "@vigil/db";
 import { and, eq, gte, sql } from "drizzle-orm";
+import { RUN_DURATION_METRIC } from "../checks/run-durations.ts";
 import type { Clock } from "../clock.ts";
 import { isOnline } from "../hosts.ts";
 import { METRICS } from "../ingest/metrics.ts";
@@ -17,19 +18,41 @@ const labelText = (labels: Record<string, string>) =>
 const numberText = (n: number) => (Number.isFinite(n) ? String(n) : n > 0 ? "+Inf" : n < 0 ? "-Inf" : "NaN");
 
 class Exposition {
-  private families = new Map<string, { help: string; lines: string[] }>();
-  add(family: string, help: string, labels: Record<string, string>, value: number) {
-    const entry = this.families.get(family) ?? { help, lines: [] };
-    entry.lines.push(`${family}${labelText(labels)} ${numberText(value)}`);
+  private families = new Map<string, { help: string; type: string; lines: string[] }>();
+  /** `sample` differs from `family` for a histogram's or summary's `_bucket`, `_sum` and `_count` */
+  add(
+    family: string,
+    help: string,
+    labels: Record<string, string>,
+    value: number,
+    type = "gauge",
+    sample = family,
+  ) {
+    const entry = this.families.get(family) ?? { help, type, lines: [] };
+    entry.lines.push(`${sample}${labelText(labels)} ${numberText(value)}`);
     this.families.set(family, entry);
   }
   toString(): string {
     const out: string[] = [];
-    for (const [family, { help, lines }] of [...this.families].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      out.push(`# HELP ${family} ${help}`, `# TYPE ${family} gauge`, ...lines);
+    for (const [family, { help, type, lines }] of [...this.families].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      out.push(`# HELP ${family} ${help}`, `# TYPE ${family} ${type}`, ...lines);
     }
     return `${out.join("\n")}\n`;
   }
+}
+
+/** The family a custom sample belongs to: a histogram's or summary's samples share their base name. */
+function customFamily(name: string, kind: string): string {
+  const suffix = kind === "histogram" ? /_(bucket|sum|count)$/ : kind === "summary" ? /_(sum|count)$/ : null;
+  return suffix ? name.replace(suffix, "") : name;
+}
+
+/** A custom series' labels for export: the host's added, and a label of the same name kept as exported_*. */
+function customLabels(own: Record<string, string>, host: Record<string, string> | undefined) {
+  if (!host) return own;
+  const out: Record<string, string> = { ...host };
+  for (const [k, v] of Object.entries(own)) out[k in host ? `exported_${k}` : k] = v;
+  return out;
 }
 
 /**
@@ -42,6 +65,14 @@ export async function renderPrometheus(db: Db, clock: Clock, projectId: string):
   const settings = await getProjectSettings(db, projectId);
   const hostRows = await db.select().from(hosts).where(eq(hosts.projectId, projectId));
   const hostLabels = new Map(hostRows.map((h) => [h.id, { host: h.name, host_id: h.id }]));
+  const checkNames = new Map(
+    (
+      await db
+        .select({ id: checks.id, name: checks.name })
+        .from(checks)
+        .where(and(eq(checks.projectId, projectId), eq(checks.kind, "heartbeat")))
+    ).map((c) => [c.id, c.name]),
+  );
   const out = new Exposition();
 
   for (const h of hostRows) {
@@ -64,13 +95,40 @@ export async function renderPrometheus(db: Db, clock: Clock, projectId: string):
   }
 
   const rows = await db
-    .select({ hostId: series.hostId, name: series.name, labels: series.labels, value: series.lastValue })
+    .select({
+      hostId: series.hostId,
+      name: series.name,
+      labels: series.labels,
+      kind: series.kind,
+      value: series.lastValue,
+    })
     .from(series)
     .where(and(eq(series.projectId, projectId), gte(series.lastTs, now - FRESH_MS)));
   for (const r of rows) {
+    if (r.value === null) continue;
+    const host = r.hostId === null ? undefined : hostLabels.get(r.hostId);
+    if (r.kind !== null) {
+      // The application's own metrics go out under their own names and types, with the host added.
+      const family = customFamily(r.name, r.kind);
+      const type = r.kind === "untyped" ? "untyped" : r.kind;
+      const labels = customLabels(JSON.parse(r.labels) as Record<string, string>, host);
+      out.add(family, `${family} as the probe scraped or a push sent it`, labels, r.value, type, r.name);
+      continue;
+    }
+    if (r.name === RUN_DURATION_METRIC) {
+      const checkId = (JSON.parse(r.labels) as { check?: string }).check ?? "";
+      const name = checkNames.get(checkId);
+      if (name === undefined) continue;
+      out.add(
+        "vigil_job_duration_seconds",
+        "How long the heartbeat's last run took, start to success, seconds",
+        { check: name, check_id: checkId },
+        r.value,
+      );
+      continue;
+    }
     const def = METRICS.get(r.name);
-    const host = hostLabels.get(r.hostId);
-    if (!def || !host || r.value === null) continue;
+    if (!def || !host) continue;
     const extra = JSON.parse(r.labels) as Record<string, string>;
     if (extra.mount !== undefined) {
       extra.mountpoint = extra.mount;

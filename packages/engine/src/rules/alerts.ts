@@ -110,6 +110,10 @@ const paramFacts: Record<string, (p: Record<string, unknown>) => [string, string
   backup: (p) => [["threshold", `${p.maxAgeHours} h${p.failed ? ", or failed" : ""}`]],
   log: (p) => [["threshold", `more than ${p.above} in ${p.windowSec} s`]],
   forecast: (p) => [["threshold", `full within ${p.withinHours} h`]],
+  metric_absent: (p) => [
+    ["metric", String(p.metric)],
+    ["threshold", `silent for ${p.minutes} min`],
+  ],
 };
 
 /** What alert delivery says about an alert: read fresh, so a renamed host or rule shows. */

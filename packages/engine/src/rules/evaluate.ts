@@ -176,6 +176,21 @@ export function alertWrite(
 }
 
 /** Commits every write in one round trip; each keeps its own compare-and-set. */
+/** The write for one reading of a rule, given alerts read beforehand (null when nothing changes). */
+export function readingWrite(
+  host: HostContext,
+  rule: RuleRow,
+  reading: Reading,
+  known: readonly AlertRow[],
+  now: number,
+): PendingWrite | null {
+  const current =
+    known.find(
+      (a) => a.hostId === host.hostId && a.ruleId === rule.id && a.targetKey === reading.targetKey,
+    ) ?? null;
+  return alertWrite(host, rule, reading, current, now);
+}
+
 export async function commitWrites(db: Db, writes: PendingWrite[], report: RuleReport): Promise<void> {
   if (writes.length === 0) return;
   const results = await db.$client.batch(

@@ -11,11 +11,11 @@ import type { RuleParams } from "@vigil/contract";
 import { alerts, type Db, hosts, type RuleRow, rules } from "@vigil/db";
 import { and, eq, gt, inArray } from "drizzle-orm";
 import {
-  alertWrite,
   commitWrites,
   hostContext,
   type PendingWrite,
   type RuleReport,
+  readingWrite,
   ruleCoversHost,
 } from "./evaluate.ts";
 import type { Reading } from "./lifecycle.ts";
@@ -175,9 +175,7 @@ export async function evaluateForecasts(db: Db, now: number): Promise<RuleReport
         rule.params as RuleParams<"forecast">,
         now,
       )) {
-        const current =
-          existing.find((a) => a.ruleId === rule.id && a.targetKey === reading.targetKey) ?? null;
-        const write = alertWrite(host, rule, reading, current, now);
+        const write = readingWrite(host, rule, reading, existing, now);
         if (write) writes.push(write);
       }
     }

@@ -1,3 +1,4 @@
+export * from "./absent.ts";
 export * from "./alerts.ts";
 export * from "./builtin.ts";
 export * from "./evaluate.ts";

@@ -5,7 +5,9 @@
  */
 import type { ProbeBatchV1, RuleParams, StateSnapshot } from "@vigil/contract";
 import type { AlertRow, Db, RuleRow } from "@vigil/db";
-import type { MetricPoint } from "../ingest/metrics.ts";
+import { canonicalLabels, type MetricPoint } from "../ingest/metrics.ts";
+import { seriesText } from "../ingest/series.ts";
+import { counterRate, type RawPoint } from "../queries/promql.ts";
 import type { Reading } from "./lifecycle.ts";
 
 const MIN = 60_000;
@@ -62,6 +64,8 @@ export function formatMetric(metric: string, value: number): string {
   if (metric.endsWith("_pct")) return `${round(value)}%`;
   if (metric.endsWith("_bytes")) return formatBytes(value);
   if (metric.endsWith("_per_sec")) return `${round(value, 2)}/s`;
+  // A custom metric's scale is unknown (0.004 s of latency, 12,000 queued jobs): keep 4 significant digits.
+  if (!metric.includes(".")) return `${Number(value.toPrecision(4))}`;
   return `${round(value, 2)}`;
 }
 
@@ -102,8 +106,9 @@ const METRIC_NOUNS: Record<string, string> = {
   psi: "pressure",
 };
 
-/** "disk /", "memory", "net eth0", "cpu iowait" */
+/** "disk /", "memory", "net eth0", "cpu iowait"; a custom metric as Prometheus prints it, `queue_depth{queue="mail"}` */
 export function metricLabel(metric: string, labels: Record<string, string>): string {
+  if (!metric.includes(".")) return seriesText(metric, canonicalLabels(labels));
   const [family = metric, field = ""] = metric.split(".");
   const noun = METRIC_NOUNS[family] ?? metric;
   const which = labels.mount ?? labels.device ?? labels.interface;
@@ -138,8 +143,15 @@ const metric: Evaluate = async (ctx, rule) => {
     const label = metricLabel(p.metric, labels);
     const valueText = formatMetric(p.metric, value);
     const unit = p.metric.endsWith("_pct") ? "%" : "";
+    const over = `over ${Math.round(p.windowSec / 60)} min`;
     const agg =
-      p.aggregation === "last" ? "" : ` (${p.aggregation} over ${Math.round(p.windowSec / 60)} min)`;
+      p.aggregation === "last"
+        ? ""
+        : p.aggregation === "rate"
+          ? ` per second (rate ${over})`
+          : p.aggregation === "delta"
+            ? ` (change ${over})`
+            : ` (${p.aggregation} ${over})`;
     readings.push({
       targetKey: labelsKey === "{}" ? "" : labelsKey,
       labels,
@@ -160,11 +172,24 @@ async function windowAggregate(
   p: RuleParams<"metric">,
   labels: string,
 ): Promise<number | null> {
+  const windowMs = p.windowSec * 1000;
+  const where = `r.host_id = ? and r.name = ? and r.labels = ? and s.ts > ? and s.ts <= ?`;
+  const args = [ctx.host.hostId, p.metric, labels, ctx.now - windowMs, ctx.now];
+  if (p.aggregation === "rate" || p.aggregation === "delta") {
+    const result = await ctx.db.$client.execute({
+      sql: `select s.ts, s.value from series r join samples s on s.series_id = r.id where ${where} order by s.ts`,
+      args,
+    });
+    const points = result.rows.map((r) => [Number(r.ts), Number(r.value)] as RawPoint);
+    if (p.aggregation === "rate") return counterRate(points, [ctx.now], windowMs)[0] ?? null;
+    const first = points[0];
+    const last = points[points.length - 1];
+    return points.length < 2 || !first || !last ? null : last[1] - first[1];
+  }
   const fn = p.aggregation === "avg" ? "avg" : p.aggregation === "max" ? "max" : "min";
   const result = await ctx.db.$client.execute({
-    sql: `select ${fn}(s.value) as v from series r join samples s on s.series_id = r.id
-          where r.host_id = ? and r.name = ? and r.labels = ? and s.ts > ? and s.ts <= ?`,
-    args: [ctx.host.hostId, p.metric, labels, ctx.now - p.windowSec * 1000, ctx.now],
+    sql: `select ${fn}(s.value) as v from series r join samples s on s.series_id = r.id where ${where}`,
+    args,
   });
   const v = result.rows[0]?.v;
   return typeof v === "number" ? v : null;
