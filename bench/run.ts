@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { runChecksBench } from "./checks.ts";
+import { runCustomMetricsBench } from "./custom-metrics.ts";
 import { runDashboardBench } from "./dashboard.ts";
 import { runDashboardApiBench } from "./dashboard-api.ts";
 import { runEdgeBench } from "./edge.ts";
@@ -57,6 +58,7 @@ const sections = [
   `## Two processes on one database (issue 14)\n\nCommand: \`npx tsx bench/two-processes.ts\`.\n\n${(await runTwoProcessesBench()).table}\n`,
   `## Edge beside self-hosted (issue 16)\n\nCommand: \`npx tsx bench/edge.ts\` (\`--quick\` for 1 s rounds and 10,000 checks).\n\n${await runEdgeBench()}\n`,
   `## npm start (issue 20)\n\nCommand: \`npx tsx bench/start.ts\`.\n\n${await runStartBench()}\n`,
+  `## Custom metrics (issue 22)\n\nCommand: \`npx tsx bench/custom-metrics.ts\` (needs \`npm run build -w probe\`).\n\n${await runCustomMetricsBench()}\n`,
   probeSection(),
 ];
 const generated = `${BEGIN}\n\n${sections.join("\n")}\n${END}`;

@@ -4,7 +4,9 @@
 #   curl -fsSL https://vigil.example.com/install.sh | sudo sh -s -- --token ENROLLMENT_TOKEN
 #   sudo sh install.sh --uninstall
 #
-# Options: --token T, --server URL, --interval SECONDS, --force-new (enroll as a new host), --uninstall.
+# Options: --token T, --server URL, --interval SECONDS, --force-new (enroll as a new host), --uninstall,
+# --scrape NAME=URL (repeatable: a local Prometheus/OpenMetrics endpoint the probe scrapes, e.g.
+# --scrape app=http://127.0.0.1:3000/metrics; NAME becomes the series' job label).
 # It installs the probe (the one-file bundle when Node >= 20 is present, else the standalone executable),
 # creates the "vigil" system user, writes /etc/vigil/probe.json (0600), enrolls, and starts a hardened
 # systemd unit. Running it again updates the probe in place and keeps the enrollment.
@@ -20,6 +22,7 @@ ROOT="${VIGIL_INSTALL_ROOT:-}"
 SERVER="${VIGIL_SERVER:-}"
 TOKEN="${VIGIL_TOKEN:-}"
 INTERVAL=""
+SCRAPE=""
 FORCE_NEW=""
 ACTION="install"
 
@@ -38,6 +41,24 @@ die() {
   exit 1
 }
 
+# JSON string escaping for the few values we write (backslash and double quote).
+json_string() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+
+# --scrape NAME=URL, checked as the probe checks it, collected as JSON objects for probe.json.
+add_scrape() {
+  name="${1%%=*}"
+  url="${1#*=}"
+  [ "$name" != "$1" ] || die "--scrape expects NAME=URL, got: $1"
+  case "$name" in
+    "" | *[!a-z0-9_-]*) die "--scrape name \"$name\" must be lower-case letters, digits, _ or -" ;;
+  esac
+  case "$url" in
+    http://?* | https://?*) ;;
+    *) die "--scrape $name: the URL must start with http:// or https://" ;;
+  esac
+  SCRAPE="$SCRAPE${SCRAPE:+, }{\"name\": $(json_string "$name"), \"url\": $(json_string "$url")}"
+}
+
 while [ $# -gt 0 ]; do
   case "$1" in
     --token) [ $# -ge 2 ] || die "--token needs a value"; TOKEN="$2"; shift 2 ;;
@@ -47,6 +68,8 @@ while [ $# -gt 0 ]; do
     --interval) [ $# -ge 2 ] || die "--interval needs a value"; INTERVAL="$2"; shift 2 ;;
     --force-new) FORCE_NEW="--force-new"; shift ;;
     --uninstall) ACTION="uninstall"; shift ;;
+    --scrape) [ $# -ge 2 ] || die "--scrape needs NAME=URL"; add_scrape "$2"; shift 2 ;;
+    --scrape=*) add_scrape "${1#*=}"; shift ;;
     -h | --help) sed -n '2,15p' "$0" 2>/dev/null || true; exit 0 ;;
     *) die "unknown option: $1" ;;
   esac
@@ -64,9 +87,6 @@ have_systemd() {
 
 user_exists() { getent passwd "$PROBE_USER" >/dev/null 2>&1; }
 group_exists() { getent group "$1" >/dev/null 2>&1; }
-
-# JSON string escaping for the few values we write (backslash and double quote).
-json_string() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
 
 download() {
   # $1 URL, $2 destination; written next to it first so a failed download never replaces a good probe.
@@ -145,7 +165,7 @@ ensure_user() {
 
 write_config() {
   mkdir -p "$ROOT$CONFIG_DIR" "$ROOT$STATE_DIR"
-  if [ -f "$ROOT$CONFIG_FILE" ] && [ -z "$TOKEN" ] && [ -z "$INTERVAL" ]; then
+  if [ -f "$ROOT$CONFIG_FILE" ] && [ -z "$TOKEN" ] && [ -z "$INTERVAL" ] && [ -z "$SCRAPE" ]; then
     say "keeping $CONFIG_FILE"
   else
     {
@@ -153,6 +173,7 @@ write_config() {
       printf '  "server": %s,\n' "$(json_string "$SERVER")"
       [ -n "$TOKEN" ] && printf '  "token": %s,\n' "$(json_string "$TOKEN")"
       [ -n "$INTERVAL" ] && printf '  "intervalSec": %s,\n' "$INTERVAL"
+      [ -n "$SCRAPE" ] && printf '  "scrape": [%s],\n' "$SCRAPE"
       printf '  "stateDir": %s\n' "$(json_string "$STATE_DIR")"
       printf '}\n'
     } >"$ROOT$CONFIG_FILE.tmp"

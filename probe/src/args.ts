@@ -24,6 +24,7 @@ const OPTIONS = {
   "ping-key": { type: "string" },
   interval: { type: "string" },
   root: { type: "string" },
+  scrape: { type: "string", multiple: true },
   // enroll
   "force-new": { type: "boolean" },
   // once

@@ -8,6 +8,7 @@ import { enrollCommand } from "./commands/enroll.ts";
 import { execCommand } from "./commands/exec.ts";
 import { onceCommand } from "./commands/once.ts";
 import { runDaemon } from "./commands/run.ts";
+import { scrapeTestCommand } from "./commands/scrape-test.ts";
 import { Stopper } from "./stopper.ts";
 import { PROBE_VERSION } from "./version.ts";
 
@@ -20,12 +21,14 @@ usage:
   vigil-probe exec --check SLUG|UUID [--create] -- cmd …     run cmd with start/success/failure heartbeats
   vigil-probe backup --name NAME -- restic backup … --json   run a backup and report it
   vigil-probe backup-report --status success|failure …       report a backup run (autorestic hooks)
-  vigil-probe doctor                                         check config, server, journal, Docker
+  vigil-probe doctor                                         check config, server, journal, Docker, scrapes
+  vigil-probe scrape-test [--scrape NAME=URL] [--print]      scrape once and show what would be sent
   vigil-probe version
 
 settings: --config FILE (VIGIL_CONFIG, default /etc/vigil/probe.json), --server (VIGIL_SERVER),
   --token (VIGIL_TOKEN), --state-dir (VIGIL_STATE_DIR, default /var/lib/vigil-probe),
-  --ping-key (VIGIL_PING_KEY), --interval SECONDS (VIGIL_INTERVAL)
+  --ping-key (VIGIL_PING_KEY), --interval SECONDS (VIGIL_INTERVAL),
+  --scrape NAME=URL, repeatable (VIGIL_SCRAPE="app=URL,db=URL"): Prometheus endpoints to scrape
 `;
 
 export async function main(argv: string[], overrides: Partial<CommandContext> = {}): Promise<number> {
@@ -78,6 +81,8 @@ export async function main(argv: string[], overrides: Partial<CommandContext> = 
         return await backupReportCommand(ctx);
       case "doctor":
         return await doctorCommand(ctx);
+      case "scrape-test":
+        return await scrapeTestCommand(ctx);
       default:
         err(`unknown command: ${parsed.command}\n\n${USAGE}`);
         return 2;

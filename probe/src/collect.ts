@@ -23,6 +23,8 @@ import { collectFailedUnits } from "./collectors/systemd-units.ts";
 import { readOpenFds, readUptimeSec } from "./collectors/uptime.ts";
 import { NoteSink } from "./notes.ts";
 import { underRoot } from "./platform/files.ts";
+import { ScrapeScheduler } from "./scrape-scheduler.ts";
+import type { ScrapeTarget } from "./scrape-targets.ts";
 
 /** Everything collected in one cycle, before it gets a batch id and goes to the spool. */
 export type Collection = Omit<ProbeBatchV1Input, "v" | "batchId" | "sentAt">;
@@ -75,6 +77,11 @@ export interface CollectSettings {
   stateRefreshMs?: number;
   /** facts are re-sent unchanged this often */
   factsRefreshMs?: number;
+  /**
+   * Prometheus / OpenMetrics endpoints, each scraped on its own interval (`intervalMs` for those without
+   * one); what finished by a collection rides in its batch as `customMetrics`.
+   */
+  scrape?: { targets: ScrapeTarget[]; intervalMs: number };
 }
 
 const HOUR_MS = 3_600_000;
@@ -120,17 +127,37 @@ export class Collector {
     | undefined;
 
   private journalFollower: JournalFollower | undefined;
+  private readonly scraper: ScrapeScheduler | undefined;
 
-  constructor(private settings: CollectSettings) {}
+  constructor(private settings: CollectSettings) {
+    const scrape = settings.scrape;
+    if (scrape && scrape.targets.length > 0)
+      this.scraper = new ScrapeScheduler(scrape.targets, scrape.intervalMs);
+  }
 
   updateJournalSettings(journal: Pick<CollectSettings["journal"], "minPriority" | "units">): void {
     this.settings = { ...this.settings, journal: { ...this.settings.journal, ...journal } };
     this.journalFollower?.updateOptions(journal);
   }
 
-  /** Stops the journal follower, if any; the daemon calls it on shutdown. */
+  /** Stops the journal follower and the scrapes under way, if any; the daemon calls it on shutdown. */
   close(): void {
     this.journalFollower?.stop();
+    this.scraper?.stop();
+  }
+
+  /** When a scrape target is next due (infinity without targets): the daemon wakes up for it. */
+  nextScrapeAt(): number {
+    return this.scraper?.nextDueAt() ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Starts the scrapes that are due, without waiting for them; their results go with the next collection. */
+  startDueScrapes(now: number): void {
+    this.scraper?.startDue(now);
+  }
+
+  updateScrapeInterval(intervalMs: number): void {
+    this.scraper?.setDefaultInterval(intervalMs);
   }
 
   private journalOptions(): JournalOptions {
@@ -145,12 +172,18 @@ export class Collector {
     return !this.settings.disabled?.includes(name);
   }
 
-  /** One cycle. `forceAll` sends facts, state and notes regardless of change (used by `once --print`). */
+  /**
+   * One cycle. `forceAll` sends facts, state and notes regardless of change (used by `once --print`);
+   * `scrape: false` leaves the scrape targets alone (the first of `once`'s two readings, only for rates).
+   */
   async collect(
     now: number,
-    options: { forceAll?: boolean } = {},
+    options: { forceAll?: boolean; scrape?: boolean } = {},
   ): Promise<{ collection: Collection; journalCursor?: string }> {
     const { rootDir } = this.settings;
+    // Started first, so the scrapes' network round trips overlap the reads below.
+    const scraper = options.scrape === false ? undefined : this.scraper;
+    scraper?.startDue(now);
     const notes = new NoteSink();
     const sample: HostSample = { ts: now };
     const collection: Collection = {
@@ -265,6 +298,13 @@ export class Collector {
       collection.state = state;
       this.lastStateKey = stateKey;
       this.lastStateAt = now;
+    }
+
+    if (scraper) {
+      // Scrapes started with this cycle ride in its batch; each is bounded by its target's timeout.
+      await scraper.settled();
+      const custom = scraper.take(notes);
+      if (custom.length > 0) collection.customMetrics = custom;
     }
 
     // Drop counts are events and always go out; "no PSI here" is a standing fact sent when it changes.

@@ -2,6 +2,7 @@ import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ProbeRemoteConfig } from "@vigil/contract";
 import type { CollectorName } from "./collect.ts";
+import type { ScrapeTargetConfig } from "./scrape-targets.ts";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/probe.json";
 export const DEFAULT_STATE_DIR = "/var/lib/vigil-probe";
@@ -24,6 +25,8 @@ export interface ProbeConfig {
   journalDirectory?: string;
   /** where /proc, /etc … are read from; "/" except for tests and containers with the host mounted */
   rootDir: string;
+  /** Prometheus / OpenMetrics endpoints to scrape; checked by loadScrapeTargets (scrape-targets.ts) */
+  scrape?: ScrapeTargetConfig[];
 }
 
 /** Written by `enroll` in the state dir: the host's identity and secret. */
@@ -33,7 +36,8 @@ export interface Identity {
   hostToken: string;
 }
 
-export type Flags = Record<string, string | boolean | undefined>;
+/** Parsed flags; repeatable ones (`--scrape`) are lists. */
+export type Flags = Record<string, string | boolean | string[] | undefined>;
 
 function stringFlag(flags: Flags, name: string): string | undefined {
   const value = flags[name];

@@ -1,2 +1,2 @@
 // The contract's zod-free limits module: bundled into the probe as plain numbers.
-export { PROBE_BATCH_LIMITS } from "@vigil/contract/limits";
+export { CUSTOM_METRIC_LIMITS, PROBE_BATCH_LIMITS, TIME_BOUNDS } from "@vigil/contract/limits";

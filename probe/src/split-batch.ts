@@ -1,7 +1,18 @@
 import type { ProbeBatchV1Input } from "@vigil/contract";
 import { childBatchId } from "./batch-id.ts";
+import type { Collection } from "./collect.ts";
+import { PROBE_BATCH_LIMITS } from "./limits.ts";
 
-const ROW_ARRAYS = ["samples", "filesystems", "disks", "interfaces", "logs", "backups", "notes"] as const;
+const ROW_ARRAYS = [
+  "samples",
+  "filesystems",
+  "disks",
+  "interfaces",
+  "logs",
+  "backups",
+  "notes",
+  "customMetrics",
+] as const;
 
 function rowCount(batch: ProbeBatchV1Input): number {
   return ROW_ARRAYS.reduce((sum, key) => sum + (batch[key]?.length ?? 0), 0);
@@ -28,4 +39,22 @@ export function splitBatch(batch: ProbeBatchV1Input): [ProbeBatchV1Input, ProbeB
     (second as Record<string, unknown>)[key] = rowsOfKind.slice(cut);
   }
   return [first, second];
+}
+
+/**
+ * Cuts a collection with more custom samples than one batch may carry (PROBE_BATCH_LIMITS.customSamples;
+ * the server refuses the whole batch past it) into several, in order, before it is spooled. Everything
+ * else rides with the first part. The size in bytes is left to the 413 halving above: the server's body
+ * limit is its operator's setting, which the probe learns only from the answer.
+ */
+export function splitCollection(
+  collection: Collection,
+  maxCustomSamples: number = PROBE_BATCH_LIMITS.customSamples,
+): Collection[] {
+  const custom = collection.customMetrics;
+  if (!custom || custom.length <= maxCustomSamples) return [collection];
+  const parts: Collection[] = [{ ...collection, customMetrics: custom.slice(0, maxCustomSamples) }];
+  for (let start = maxCustomSamples; start < custom.length; start += maxCustomSamples)
+    parts.push({ customMetrics: custom.slice(start, start + maxCustomSamples) });
+  return parts;
 }

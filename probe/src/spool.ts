@@ -7,6 +7,7 @@ import type { ProbeBatchV1Input, ProbeNote } from "@vigil/contract";
 import { newBatchId } from "./batch-id.ts";
 import type { Clock } from "./clock.ts";
 import type { Collection } from "./collect.ts";
+import { splitCollection } from "./split-batch.ts";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -113,6 +114,14 @@ export class Spool {
    * 3. Write atomically; only then may the caller treat the data (e.g. a journal cursor) as safe.
    */
   async add(collection: Collection): Promise<SpoolEntry> {
+    // A collection with more custom samples than a batch may carry becomes several batches, in order.
+    const [first, ...more] = splitCollection(collection);
+    const entry = await this.addOne(first ?? collection);
+    for (const part of more) await this.addOne(part);
+    return entry;
+  }
+
+  private async addOne(collection: Collection): Promise<SpoolEntry> {
     await this.ensureDir();
     const batch: ProbeBatchV1Input = { v: 1, batchId: this.newId(), sentAt: this.clock(), ...collection };
     batch.notes = [...(collection.notes ?? []), ...(await this.takePendingNotes())];

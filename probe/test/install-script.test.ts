@@ -160,6 +160,35 @@ describe("install.sh", () => {
     expect(await readFile(join(fake, "log"), "utf8")).toContain("userdel vigil");
   }, 30_000);
 
+  it("writes --scrape targets into probe.json, and refuses one the probe would refuse", async () => {
+    const root = await temporaryDirectory("vigil-root-");
+    const fake = await fakeToolsDir();
+    await install(root, fake, [
+      "--token",
+      "enroll_tok_1",
+      "--server",
+      serverUrl,
+      "--scrape",
+      "app=http://127.0.0.1:3000/metrics",
+      "--scrape=db=http://127.0.0.1:9187/metrics?collect[]=a",
+    ]);
+    const config = JSON.parse(await readFile(join(root, "etc/vigil/probe.json"), "utf8"));
+    expect(config.scrape).toEqual([
+      { name: "app", url: "http://127.0.0.1:3000/metrics" },
+      { name: "db", url: "http://127.0.0.1:9187/metrics?collect[]=a" },
+    ]);
+
+    for (const [spec, message] of [
+      ["App=http://127.0.0.1:3000/metrics", 'name "App" must be lower-case'],
+      ["app=127.0.0.1:3000/metrics", "the URL must start with http:// or https://"],
+      ["http://127.0.0.1:3000/metrics", "expects NAME=URL"],
+    ] as const) {
+      await expect(
+        install(await temporaryDirectory("vigil-root-"), fake, ["--server", serverUrl, "--scrape", spec]),
+      ).rejects.toMatchObject({ stderr: expect.stringContaining(message) });
+    }
+  }, 30_000);
+
   it("refuses to install without a server", async () => {
     const root = await temporaryDirectory("vigil-root-");
     await expect(install(root, await fakeToolsDir(), ["--token", "t"])).rejects.toMatchObject({

@@ -30,6 +30,31 @@ export type ExpositionType =
   | "unknown"
   | "untyped";
 
+/** The kinds a stored series has (the contract's CustomMetricKind, spelled out here to stay import-free). */
+export type StoredMetricKind = "counter" | "gauge" | "histogram" | "summary" | "untyped";
+
+/**
+ * gaugehistogram → gauge: its buckets are a distribution as it stands now (queue items by age) and go down as
+ * well as up, so treated as counters their rates would be nonsense; as gauges they are charted as they are.
+ * info and stateset are 0/1 markers, and unknown is unknown: untyped, stored as given.
+ */
+const STORED_KINDS: Record<ExpositionType, StoredMetricKind> = {
+  counter: "counter",
+  gauge: "gauge",
+  histogram: "histogram",
+  summary: "summary",
+  gaugehistogram: "gauge",
+  info: "untyped",
+  stateset: "untyped",
+  unknown: "untyped",
+  untyped: "untyped",
+};
+
+/** How a family of a page is stored: the same for a scrape by the probe and a push to the API. */
+export function storedKind(type: ExpositionType): StoredMetricKind {
+  return STORED_KINDS[type] ?? "untyped";
+}
+
 export interface ExpositionSample {
   /** the sample's own name as exposed, e.g. `http_requests_total`, `latency_seconds_bucket` */
   name: string;

@@ -6,7 +6,9 @@ import {
   isOpenMetricsContentType,
   type ParseOptions,
   parseExposition,
+  storedKind,
 } from "../src/exposition.ts";
+import { customMetricKinds } from "../src/probe.ts";
 
 /**
  * Fixtures: node-exporter.prom is Debian's prometheus-node-exporter 1.5 scraped over HTTP (it offers no
@@ -514,6 +516,36 @@ describe("isOpenMetricsContentType", () => {
     expect(isOpenMetricsContentType("")).toBe(false);
     expect(isOpenMetricsContentType(null)).toBe(false);
     expect(isOpenMetricsContentType(undefined)).toBe(false);
+  });
+});
+
+describe("storedKind", () => {
+  it("stores the four Prometheus types as they are, a gauge histogram as gauges and the rest untyped", () => {
+    const page = readFileSync(new URL("./fixtures/python-client.openmetrics.txt", import.meta.url), "utf8");
+    const kinds = Object.fromEntries(parseExposition(page).map((f) => [f.type, storedKind(f.type)]));
+    expect(kinds).toMatchObject({
+      counter: "counter",
+      gauge: "gauge",
+      histogram: "histogram",
+      gaugehistogram: "gauge",
+    });
+    for (const type of ["info", "stateset", "unknown", "untyped"] as const)
+      expect(storedKind(type)).toBe("untyped");
+  });
+
+  it("names only kinds the contract accepts for a stored series", () => {
+    const types = [
+      "counter",
+      "gauge",
+      "histogram",
+      "gaugehistogram",
+      "summary",
+      "info",
+      "stateset",
+      "unknown",
+      "untyped",
+    ] as const;
+    for (const type of types) expect(customMetricKinds).toContain(storedKind(type));
   });
 });
 

@@ -1,8 +1,10 @@
 import { access, constants, stat } from "node:fs/promises";
 import { collectContainers } from "../collectors/docker.ts";
 import { collectJournal } from "../collectors/journal.ts";
+import { scrapeTarget } from "../collectors/scrape.ts";
 import { loadConfig, loadIdentity, spoolDir } from "../config.ts";
 import { NoteSink } from "../notes.ts";
+import { loadScrapeTargets, shownUrl } from "../scrape-targets.ts";
 import { Spool } from "../spool.ts";
 import { apiUrl } from "../transport.ts";
 import { PROBE_VERSION, runtimeDescription } from "../version.ts";
@@ -120,6 +122,30 @@ export async function doctorCommand(ctx: CommandContext): Promise<number> {
           detail: dockerNotes.notes.map((n) => n.message).join("; "),
         },
   );
+
+  // A target that does not answer may simply be down right now: worth a warning, not a failed doctor.
+  try {
+    for (const target of loadScrapeTargets(config, ctx.flags, ctx.env)) {
+      const notes = new NoteSink();
+      const outcome = await scrapeTarget(target, ctx.clock(), notes);
+      add(
+        outcome.up
+          ? {
+              name: `scrape ${target.name}`,
+              ok: true,
+              detail: `${outcome.samples.length - 3} series from ${shownUrl(target.url)}`,
+            }
+          : {
+              name: `scrape ${target.name}`,
+              ok: false,
+              warning: true,
+              detail: notes.notes.map((n) => n.message).join("; "),
+            },
+      );
+    }
+  } catch (error) {
+    add({ name: "scrape", ok: false, detail: (error as Error).message });
+  }
 
   return checks.every((check) => check.ok || check.warning) ? 0 : 1;
 }

@@ -3,6 +3,7 @@ import { Collector } from "../collect.ts";
 import { saveJournalCursor } from "../collectors/journal.ts";
 import { loadConfig, loadIdentity, loadRemoteConfig, spoolDir } from "../config.ts";
 import { Delivery } from "../delivery.ts";
+import { loadScrapeTargets } from "../scrape-targets.ts";
 import { Spool } from "../spool.ts";
 import { sendBatch } from "../transport.ts";
 import type { CommandContext } from "./context.ts";
@@ -17,8 +18,14 @@ const RATE_WINDOW_MS = 1_000;
  */
 export async function onceCommand(ctx: CommandContext): Promise<number> {
   const { config } = await loadConfig(ctx.flags, ctx.env);
-  const collector = new Collector(collectSettingsFrom(config, await loadRemoteConfig(config.stateDir)));
-  await collector.collect(ctx.clock());
+  const remote = await loadRemoteConfig(config.stateDir);
+  const settings = collectSettingsFrom(config, remote);
+  const targets = loadScrapeTargets(config, ctx.flags, ctx.env);
+  if (targets.length > 0)
+    settings.scrape = { targets, intervalMs: (remote?.intervalSec ?? config.intervalSec) * 1000 };
+  const collector = new Collector(settings);
+  // The first reading is only a baseline for rates: the targets are scraped once, with the second.
+  await collector.collect(ctx.clock(), { scrape: false });
   await ctx.sleep(RATE_WINDOW_MS);
   const { collection, journalCursor } = await collector.collect(ctx.clock(), { forceAll: true });
   if (ctx.flags.print === true) {

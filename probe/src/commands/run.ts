@@ -4,6 +4,7 @@ import { saveJournalCursor } from "../collectors/journal.ts";
 import { loadConfig, loadRemoteConfig, saveRemoteConfig, spoolDir } from "../config.ts";
 import { Delivery } from "../delivery.ts";
 import { describeError } from "../notes.ts";
+import { loadScrapeTargets } from "../scrape-targets.ts";
 import { Spool } from "../spool.ts";
 import { Stopper } from "../stopper.ts";
 import { sendBatch } from "../transport.ts";
@@ -20,13 +21,17 @@ export interface DaemonOptions {
 
 /**
  * The daemon. One loop, no concurrency, so ordering is obvious:
- * 1. When a collection is due: collect, write the batch to the spool, then save the journal cursor.
+ * 1. When a collection is due: collect, write the batch to the spool, then save the journal cursor. Scrape
+ *    targets start when due (also between collections) and run in the background; a collection waits for
+ *    the scrapes under way and takes their samples.
  * 2. When sending is due: send from the spool (oldest first) until empty, a failure, or the per-turn cap.
  *    A failure sets the next attempt time (backoff or Retry-After); new batches wait on the spool meanwhile.
  * 3. Sleep until whichever is due next. SIGTERM ends the sleep and the loop.
  */
 export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}): Promise<number> {
   const { config } = await loadConfig(ctx.flags, ctx.env);
+  // Checked before anything else, so a mistyped target stops the start with a message naming it.
+  const scrapeTargets = loadScrapeTargets(config, ctx.flags, ctx.env);
   const stopper = options.stopper ?? new Stopper();
   const sleep = stopper.interruptible(ctx.sleep);
   const identity = await ensureEnrolled(config, ctx);
@@ -34,6 +39,7 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
   let intervalMs = (remote?.intervalSec ?? config.intervalSec) * 1000;
   const settings = collectSettingsFrom(config, remote);
   settings.journal.follow = true;
+  if (scrapeTargets.length > 0) settings.scrape = { targets: scrapeTargets, intervalMs };
   const collector = new Collector(settings);
   const spool = new Spool({
     dir: spoolDir(config.stateDir),
@@ -52,6 +58,7 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
       remote = serverConfig;
       intervalMs = serverConfig.intervalSec * 1000;
       collector.updateJournalSettings(serverConfig.journal);
+      collector.updateScrapeInterval(intervalMs);
       void saveRemoteConfig(config.stateDir, serverConfig).catch(() => undefined);
       ctx.err(
         `applied server config: interval ${serverConfig.intervalSec} s, journal priority ≤ ${serverConfig.journal.minPriority}\n`,
@@ -59,13 +66,16 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
     },
   });
   ctx.err(
-    `vigil-probe: host ${identity.hostId}, sending to ${identity.server} every ${intervalMs / 1000} s\n`,
+    `vigil-probe: host ${identity.hostId}, sending to ${identity.server} every ${intervalMs / 1000} s${
+      scrapeTargets.length > 0 ? `, scraping ${scrapeTargets.map((t) => t.name).join(", ")}` : ""
+    }\n`,
   );
 
   let nextCollectAt = ctx.clock();
   let nextSendAt = ctx.clock();
   while (!stopper.stopped) {
     const now = ctx.clock();
+    collector.startDueScrapes(now);
     if (now >= nextCollectAt) {
       try {
         const { collection, journalCursor } = await collector.collect(now);
@@ -94,7 +104,7 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
         nextSendAt = ctx.clock() + 30_000;
       }
     }
-    const wakeAt = Math.min(nextCollectAt, Math.max(nextSendAt, ctx.clock()));
+    const wakeAt = Math.min(nextCollectAt, Math.max(nextSendAt, ctx.clock()), collector.nextScrapeAt());
     const waitMs = wakeAt - ctx.clock();
     if (waitMs > 0) await sleep(waitMs);
   }

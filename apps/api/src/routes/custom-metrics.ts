@@ -1,12 +1,11 @@
 import {
   CUSTOM_METRIC_LIMITS,
-  type CustomMetricKind,
   customQuerySchema,
   customSeriesListQuerySchema,
   metricsPushQuerySchema,
   metricsPushSchema,
 } from "@vigil/contract";
-import { ExpositionError, type ExpositionType, parseExposition } from "@vigil/contract/exposition";
+import { ExpositionError, parseExposition, storedKind } from "@vigil/contract/exposition";
 import { listCustomSeries, pushCustomMetrics, queryCustomMetric } from "@vigil/engine";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
@@ -15,14 +14,6 @@ import { requireScope } from "../middleware/auth.ts";
 import { parseJsonBody, readTextBody } from "../middleware/batch-body.ts";
 import { RequestValidationError } from "../middleware/errors.ts";
 import { parseInput, validate } from "../middleware/validate.ts";
-
-/** What a family type is stored as: the four Prometheus types, and untyped for everything else. */
-const kindOf: Partial<Record<ExpositionType, CustomMetricKind>> = {
-  counter: "counter",
-  gauge: "gauge",
-  histogram: "histogram",
-  summary: "summary",
-};
 
 /**
  * The text format's media types, and what `curl --data-binary @file` sends without a Content-Type (form
@@ -47,7 +38,7 @@ function samplesFromText(text: string, openMetrics: boolean) {
   const samples: unknown[] = [];
   let skipped = 0;
   for (const family of families) {
-    const kind = kindOf[family.type] ?? "untyped";
+    const kind = storedKind(family.type);
     for (const s of family.samples) {
       if (!Number.isFinite(s.value)) {
         skipped++;
