@@ -197,6 +197,71 @@ describe("the observe screens in Chromium against the self-hosted server", () =>
     await inspect("backups");
   }, 30_000);
 
+  it("grades the host's data against 3-2-1 from repository checks and a drill, and takes the owner's word that a copy is off site", async () => {
+    const now = Date.now();
+    const source = {
+      hostname: "db-7",
+      paths: ["/srv/data"],
+      snapshots: 14,
+      newestAt: now - 3_600_000,
+      oldestAt: now - 14 * 86_400_000,
+    };
+    const checkOf = (name: string, location: string, id: string) => ({
+      name,
+      tool: "restic",
+      status: "ok",
+      startedAt: now - 120_000,
+      endedAt: now - 60_000,
+      repository: { location, id },
+      sizeBytes: 3_400_000_000,
+      snapshotCount: 14,
+      newestSnapshotAt: now - 3_600_000,
+      sources: [source],
+    });
+    await sendBatch({
+      backupChecks: [
+        checkOf("nas", "sftp:backup@nas.lan:/restic", "aa11"),
+        checkOf("usb", "/mnt/usb/restic", "bb22"),
+      ],
+      backupDrills: [
+        {
+          name: "nas",
+          tool: "restic",
+          status: "ok",
+          repository: { location: "sftp:backup@nas.lan:/restic", id: "aa11" },
+          startedAt: now - 50_000,
+          endedAt: now - 40_000,
+          files: 20,
+          bytes: 52_000_000,
+          canary: true,
+        },
+      ],
+    });
+    await page.goto(at("/backups"));
+    await page.getByRole("heading", { name: "Copies (3-2-1)" }).waitFor();
+    const card = page.locator(".card", { hasText: "/srv/data" });
+    await card.getByText(/3 copies, 2 media, 0 off site, last drill restored 20 files identical/).waitFor();
+    const repositories = page.getByRole("table", { name: "Backup repositories checked by the probes" });
+    const nas = repositories.getByRole("row", { name: /nas/ });
+    await nas.getByText("another host, on site").waitFor();
+    await nas.getByText("20 files, 52 MB", { exact: false }).waitFor();
+    await inspect("backups-assurance");
+
+    // The NAS stands in another building: the owner says so, and the grade counts it off site.
+    await nas.getByText("Change").click();
+    await nas.getByLabel("Site").selectOption("offsite");
+    await nas.getByRole("button", { name: "Save" }).click();
+    await card.getByText(/3 copies, 2 media, 1 off site/).waitFor();
+    const listed = await call<{ repositories: { name: string; site: string; siteSource: string }[] }>(
+      "GET",
+      "/backups/repositories",
+    );
+    expect(listed.repositories.find((r) => r.name === "nas")).toMatchObject({
+      site: "offsite",
+      siteSource: "set",
+    });
+  }, 60_000);
+
   it("shows the failed backup's alert firing, and from it the logs around its moment", async () => {
     await nav.getByRole("link", { name: "Alerts" }).click();
     const firing = page.getByRole("table", { name: "Alerts firing or pending" });

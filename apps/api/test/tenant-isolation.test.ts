@@ -24,6 +24,7 @@ interface Victim {
   maintenanceId: string;
   tokenId: string;
   subscriberId: string;
+  repositoryId: string;
 }
 
 type Row = {
@@ -62,6 +63,10 @@ const MATRIX: Record<string, Row> = {
   "GET /logs": {},
   "GET /logs/tail": { stream: true },
   "GET /backups": {},
+  "GET /backups/repositories": {},
+  "GET /backups/repositories/:id": { id: (v) => v.repositoryId },
+  "PATCH /backups/repositories/:id": { id: (v) => v.repositoryId, body: () => ({ site: "offsite" }) },
+  "GET /backups/sources": {},
   "GET /events": {},
   "POST /events": { body: (v) => ({ service: "web", version: "2", host: v.hostId, message: "x" }) },
   "GET /checks": {},
@@ -231,8 +236,23 @@ async function victim(env: AccountsApp, owner: Browser): Promise<Victim> {
   const batch = await sendBatch(env.app, enrolled.hostToken, {
     ...hostBatch(NOW, 97, "success"),
     customMetrics: [{ ts: NOW, name: "queue_depth", labels: { job: "app" }, value: 3, kind: "gauge" }],
+    backupChecks: [
+      {
+        name: "b-nas",
+        tool: "restic",
+        status: "ok",
+        startedAt: NOW - 60_000,
+        endedAt: NOW,
+        repository: { location: "/srv/restic", id: "b0b0b0b0" },
+        snapshotCount: 1,
+        sources: [
+          { hostname: "b-web-1", paths: ["/srv"], snapshots: 1, newestAt: NOW - hour, oldestAt: NOW - hour },
+        ],
+      },
+    ],
   });
   if (batch.status !== 200) throw new Error(`batch answered ${batch.status}: ${await batch.text()}`);
+  const { repositories } = await call<{ repositories: { id: number }[] }>("GET", "/backups/repositories");
   const check = await call<{ id: string; pingUrl: string }>("POST", "/checks", {
     kind: "heartbeat",
     name: "b-nightly",
@@ -298,6 +318,7 @@ async function victim(env: AccountsApp, owner: Browser): Promise<Victim> {
     incidentId: incident.id,
     maintenanceId: maintenance.id,
     tokenId: token.id,
+    repositoryId: String(repositories[0]?.id ?? ""),
     subscriberId: subscribers[0]?.id ?? "",
   };
 }
@@ -397,7 +418,10 @@ describe("tenant isolation", () => {
         headers: auth === "key" ? { authorization: `Bearer ${aliceKey}` } : { cookie: alice.cookieHeader() },
       });
       const text = await res.text();
-      const leaked = Object.entries(v).filter(([k, id]) => k !== "key" && id && text.includes(id));
+      // A repository's id is a small integer, found in any answer; a leaked repository shows B's hostId.
+      const leaked = Object.entries(v).filter(
+        ([k, id]) => k !== "key" && k !== "repositoryId" && id && text.includes(id),
+      );
       if (res.status !== 200 || leaked.length > 0) {
         failures.push(
           `${auth} ${method} ${path} → ${res.status}, shows ${leaked.map(([k]) => k).join(", ")}`,

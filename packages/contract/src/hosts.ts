@@ -1,7 +1,15 @@
 /** Public API shapes for hosts and what their probes send: enrollment, settings, queries, events. */
 import { z } from "zod";
 import { epochMs, timeQueryParam, timezoneSchema, wireTime } from "./common.ts";
-import { hostFactsSchema, logPrioritySchema, probeRemoteConfigSchema, stateSnapshotSchema } from "./probe.ts";
+import {
+  backupMediaKinds,
+  backupSites,
+  backupSourceSchema,
+  hostFactsSchema,
+  logPrioritySchema,
+  probeRemoteConfigSchema,
+  stateSnapshotSchema,
+} from "./probe.ts";
 
 export const createEnrollmentTokenRequestSchema = z.object({
   name: z.string().trim().min(1).max(100),
@@ -282,6 +290,99 @@ export const backupOverviewSchema = z.object({
   stale: z.boolean().nullable(),
 });
 export type BackupOverview = z.infer<typeof backupOverviewSchema>;
+
+/**
+ * A backup repository a probe checks (`vigil-probe backup-check`), with the newest check's and drill's
+ * results. `kind` and `site` are what grading uses: set in the API, else declared in the probe's config,
+ * else inferred from the location (`kindSource`/`siteSource` say which). `kindConflict` says when a kind
+ * set or declared contradicts the location (declared `local`, location `s3:…`).
+ */
+export const backupRepositoryOutSchema = z.object({
+  id: z.number().int(),
+  hostId: z.string(),
+  hostName: z.string(),
+  name: z.string(),
+  tool: z.string(),
+  location: z.string(),
+  repoId: z.string().nullable(),
+  kind: z.enum(backupMediaKinds).nullable(),
+  kindSource: z.enum(["set", "declared", "inferred"]).nullable(),
+  site: z.enum(backupSites).nullable(),
+  siteSource: z.enum(["set", "declared", "inferred"]).nullable(),
+  kindConflict: z.string().nullable(),
+  retention: z.string().nullable(),
+  lastCheck: z
+    .object({ at: epochMs, status: z.enum(["ok", "damaged", "error"]), output: z.string().nullable() })
+    .nullable(),
+  lastOkCheckAt: epochMs.nullable(),
+  sizeBytes: z.number().nullable(),
+  snapshotCount: z.number().int().nullable(),
+  newestSnapshotAt: epochMs.nullable(),
+  oldestSnapshotAt: epochMs.nullable(),
+  sources: z.array(backupSourceSchema),
+  lastDrill: z
+    .object({
+      at: epochMs,
+      status: z.enum(["ok", "mismatch", "error"]),
+      output: z.string().nullable(),
+      files: z.number().int(),
+      bytes: z.number(),
+    })
+    .nullable(),
+  lastOkDrillAt: epochMs.nullable(),
+  /** when a check or drill first named it */
+  firstSeenAt: epochMs,
+});
+export type BackupRepositoryOut = z.infer<typeof backupRepositoryOutSchema>;
+
+/** What the operator may say about a repository; null clears it (back to the probe's or the inferred). */
+export const updateBackupRepositorySchema = z
+  .object({
+    kind: z.enum(backupMediaKinds).nullable().optional(),
+    site: z.enum(backupSites).nullable().optional(),
+  })
+  .strict();
+export type UpdateBackupRepository = z.infer<typeof updateBackupRepositorySchema>;
+
+/**
+ * One backed-up source (a host name and its paths) graded against 3-2-1: copies counts the live data and
+ * every repository holding it (one restic repository checked from two hosts counts once); media the kinds
+ * among them, the live data being `local`; offsite the copies off site. A copy counts only while its
+ * repository's newest check could read it (not `damaged`).
+ */
+export const backupSourceGradeSchema = z.object({
+  hostname: z.string(),
+  /** the Vigil host whose host name this is, when there is one */
+  hostId: z.string().nullable(),
+  paths: z.array(z.string()),
+  copies: z.number().int(),
+  media: z.number().int(),
+  offsite: z.number().int(),
+  /** the newest snapshot of this source among the copies that count */
+  newestAt: epochMs.nullable(),
+  /** the newest restore drill that came back identical, from any repository holding the source */
+  lastGoodDrill: z
+    .object({ at: epochMs, files: z.number().int(), repositoryId: z.number().int() })
+    .nullable(),
+  /** "3 copies, 2 media, 1 off site, last drill restored 20 files identical 2 days ago" */
+  summary: z.string(),
+  repositories: z.array(
+    z.object({
+      id: z.number().int(),
+      name: z.string(),
+      hostId: z.string(),
+      location: z.string(),
+      kind: z.enum(backupMediaKinds).nullable(),
+      site: z.enum(backupSites).nullable(),
+      snapshots: z.number().int(),
+      newestAt: epochMs,
+      lastCheckStatus: z.enum(["ok", "damaged", "error"]).nullable(),
+      lastCheckAt: epochMs.nullable(),
+      counts: z.boolean(),
+    }),
+  ),
+});
+export type BackupSourceGrade = z.infer<typeof backupSourceGradeSchema>;
 
 export const createEventRequestSchema = z.object({
   kind: z

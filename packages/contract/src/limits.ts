@@ -17,6 +17,13 @@ export const PROBE_BATCH_LIMITS = {
   containers: 1_000,
   /** custom metric samples (scraped by the probe) per batch */
   customSamples: 20_000,
+  /** repository checks and restore drills (`vigil-probe backup-check` / `backup-drill`) per batch, each */
+  backupChecks: 20,
+  backupDrills: 20,
+  /** backed-up sources (host name + paths) one repository check reports */
+  backupSources: 100,
+  /** paths of one backed-up source */
+  backupSourcePaths: 100,
 } as const;
 
 /**

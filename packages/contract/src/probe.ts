@@ -161,6 +161,98 @@ export const backupRunSchema = z.object({
 });
 export type BackupRun = z.infer<typeof backupRunSchema>;
 
+/**
+ * Where a repository keeps its data, for the 3-2-1 count of media: a disk of the host itself (`local`),
+ * another machine (`host`: sftp, rest-server), object storage (`object`: s3, b2, azure, gs, swift, rclone)
+ * or something else. The probe reports what the operator declared; the server infers it from the location
+ * when nothing was declared and flags a declaration the location contradicts.
+ */
+export const backupMediaKinds = ["local", "host", "object", "other"] as const;
+export type BackupMediaKind = (typeof backupMediaKinds)[number];
+/** Whether a copy survives the loss of the building the server is in. */
+export const backupSites = ["onsite", "offsite"] as const;
+export type BackupSite = (typeof backupSites)[number];
+
+/** What a repository holds of one backed-up source: a host name and its set of paths (`restic snapshots`). */
+export const backupSourceSchema = z.object({
+  hostname: shortText(253),
+  /** sorted; a snapshot's paths as restic recorded them */
+  paths: z.array(z.string().min(1).max(4096)).min(1).max(PROBE_BATCH_LIMITS.backupSourcePaths),
+  snapshots: count,
+  newestAt: wireTime,
+  oldestAt: wireTime,
+  newestId: z.string().max(128).optional(),
+});
+export type BackupSource = z.infer<typeof backupSourceSchema>;
+
+/** The repository a check or drill ran against, credentials removed from its location. */
+export const backupRepositorySchema = z.object({
+  location: z
+    .string()
+    .min(1)
+    .max(1024)
+    .describe("as restic names it: /srv/restic, sftp:backup@nas:/restic, s3:s3.example.com/bucket, rest:…"),
+  id: z.string().max(128).optional().describe("restic's repository id (`restic cat config`)"),
+  kind: z.enum(backupMediaKinds).optional().describe("declared in the probe's config"),
+  site: z.enum(backupSites).optional().describe("declared in the probe's config"),
+});
+
+/**
+ * One `vigil-probe backup-check`: `restic check` (optionally reading a subset of the data), then
+ * `restic snapshots --json` and `restic stats --json --mode raw-data`.
+ * status: `ok` the check passed; `damaged` it ran and found errors; `error` it could not run (wrong
+ * password, repository unreachable or locked, timeout).
+ */
+export const backupCheckSchema = z.object({
+  name: shortText(128).describe("the repository's name as the operator gave it (an autorestic backend's)"),
+  tool: z.enum(["restic", "autorestic"]),
+  status: z.enum(["ok", "damaged", "error"]),
+  startedAt: wireTime,
+  endedAt: wireTime,
+  exitCode: z.number().int().optional(),
+  readDataSubset: z.string().max(32).optional().describe("what `--read-data-subset` read, e.g. 5% or 1/10"),
+  output: z.string().max(8192).optional().describe("the tail of restic's output when not ok"),
+  repository: backupRepositorySchema,
+  sizeBytes: bytes.optional().describe("bytes stored in the repository (stats --mode raw-data)"),
+  snapshotCount: count.optional(),
+  newestSnapshotAt: wireTime.optional(),
+  oldestSnapshotAt: wireTime.optional(),
+  retention: z.string().max(512).optional().describe("the forget policy as configured, e.g. --keep-daily 7"),
+  sources: z.array(backupSourceSchema).max(PROBE_BATCH_LIMITS.backupSources).default([]),
+});
+export type BackupCheck = z.infer<typeof backupCheckSchema>;
+
+/**
+ * One `vigil-probe backup-drill`: a sample of the newest snapshot restored into a temporary directory,
+ * content compared, the directory removed. status: `ok` everything compared identical; `mismatch` a file
+ * restored different from what it should be (or missing); `error` the restore could not run.
+ */
+export const backupDrillSchema = z.object({
+  name: shortText(128),
+  tool: z.enum(["restic", "autorestic"]),
+  status: z.enum(["ok", "mismatch", "error"]),
+  repository: backupRepositorySchema,
+  startedAt: wireTime,
+  endedAt: wireTime,
+  snapshotId: z.string().max(128).optional(),
+  snapshotAt: wireTime.optional(),
+  /** files restored and compared */
+  files: count,
+  bytes: bytes,
+  /** restored, but different from the live file (unchanged since the snapshot) or the snapshot's content */
+  mismatched: count.default(0),
+  /** asked for, not restored */
+  missing: count.default(0),
+  /** the canary file the probe keeps in the backed-up set came back intact (absent: no canary configured) */
+  canary: z.boolean().optional(),
+  output: z
+    .string()
+    .max(8192)
+    .optional()
+    .describe("why it failed: restic's output tail or the first differences"),
+});
+export type BackupDrill = z.infer<typeof backupDrillSchema>;
+
 export const containerSchema = z.object({
   id: z.string().max(128),
   name: shortText(256),
@@ -269,6 +361,8 @@ export const probeBatchV1Schema = z.object({
   state: stateSnapshotSchema.optional(),
   notes: z.array(probeNoteSchema).max(PROBE_BATCH_LIMITS.notes).default([]),
   customMetrics: z.array(customSampleSchema).max(PROBE_BATCH_LIMITS.customSamples).default([]),
+  backupChecks: z.array(backupCheckSchema).max(PROBE_BATCH_LIMITS.backupChecks).default([]),
+  backupDrills: z.array(backupDrillSchema).max(PROBE_BATCH_LIMITS.backupDrills).default([]),
 });
 /** A parsed batch (defaults filled in). */
 export type ProbeBatchV1 = z.infer<typeof probeBatchV1Schema>;

@@ -19,7 +19,8 @@ export const aggregations = ["last", "avg", "max", "min", "rate", "delta"] as co
 
 /**
  * Kind-specific parameters. State rules are `reboot_required`, `security_updates`, `failed_units`,
- * `container`, `ssh_keys` and `backup`; `host_down` configures the host liveness check (see README).
+ * `container`, `ssh_keys`, `backup` and the backup assurance kinds (`backup_check`, `backup_drill`,
+ * `backup_copies`, `backup_size`); `host_down` configures the host liveness check (see README).
  */
 export const ruleParamsSchemas = {
   metric: z.object({
@@ -66,6 +67,49 @@ export const ruleParamsSchemas = {
       .default(26),
     /** the last run of a name failed */
     failed: z.boolean().default(true),
+  }),
+  /**
+   * A repository this host checks (`vigil-probe backup-check`): its newest check found damage or could not
+   * run (`failed`), or no check has run for `maxAgeDays`.
+   */
+  backup_check: z.object({
+    /** only this repository name; absent means each repository on its own */
+    name: text(128).nullable().default(null),
+    failed: z.boolean().default(true),
+    maxAgeDays: z.number().min(0.1).max(365).default(8),
+  }),
+  /**
+   * A repository this host checks: its newest restore drill (`vigil-probe backup-drill`) failed (`failed`),
+   * or none came back identical for `maxAgeDays` (counted from when the repository was first seen).
+   */
+  backup_drill: z.object({
+    name: text(128).nullable().default(null),
+    failed: z.boolean().default(true),
+    maxAgeDays: z.number().min(0.1).max(365).default(35),
+  }),
+  /**
+   * This host's backed-up data against 3-2-1: fewer backup copies than `minCopies` (the live data not
+   * counted; 0 turns it off), no copy off site (`offsite`), or a copy whose newest snapshot of the data,
+   * as its last check saw it, is older than `maxAgeHours` (null turns it off).
+   */
+  backup_copies: z.object({
+    minCopies: z.number().int().min(0).max(10).default(2),
+    offsite: z.boolean().default(true),
+    maxAgeHours: z
+      .number()
+      .min(1)
+      .max(24 * 365)
+      .nullable()
+      .default(192),
+  }),
+  /**
+   * A repository this host checks shrank by more than `shrinkPct` percent between two good checks (data
+   * pruned or lost unexpectedly), or holds more than `maxBytes`; null turns either off.
+   */
+  backup_size: z.object({
+    name: text(128).nullable().default(null),
+    shrinkPct: z.number().min(1).max(100).nullable().default(20),
+    maxBytes: z.number().positive().nullable().default(null),
   }),
   log: z.object({
     /** `_SYSTEMD_UNIT`, exactly */

@@ -1,6 +1,9 @@
 import type { Host, ProbeRemoteConfig, ProjectSettings, StateSnapshot, UpdateHost } from "@vigil/contract";
 import {
   alerts,
+  backupChecks,
+  backupDrills,
+  backupRepositories,
   backupRuns,
   type Db,
   flips,
@@ -269,6 +272,10 @@ export async function deleteHost(db: Db, projectId: string, hostId: string): Pro
   await getHostRow(db, projectId, hostId);
   const ids = db.select({ id: series.id }).from(series).where(eq(series.hostId, hostId));
   const alertIds = db.select({ id: alerts.id }).from(alerts).where(eq(alerts.hostId, hostId));
+  const repositoryIds = db
+    .select({ id: backupRepositories.id })
+    .from(backupRepositories)
+    .where(eq(backupRepositories.hostId, hostId));
   await db.batch([
     db.delete(samples).where(inArray(samples.seriesId, ids)),
     db.delete(rollupsHourly).where(inArray(rollupsHourly.seriesId, ids)),
@@ -277,6 +284,9 @@ export async function deleteHost(db: Db, projectId: string, hostId: string): Pro
     db.delete(series).where(eq(series.hostId, hostId)),
     db.delete(logEntries).where(eq(logEntries.hostId, hostId)),
     db.delete(backupRuns).where(eq(backupRuns.hostId, hostId)),
+    db.delete(backupChecks).where(inArray(backupChecks.repositoryId, repositoryIds)),
+    db.delete(backupDrills).where(inArray(backupDrills.repositoryId, repositoryIds)),
+    db.delete(backupRepositories).where(eq(backupRepositories.hostId, hostId)),
     db.delete(hostState).where(eq(hostState.hostId, hostId)),
     db.delete(hostEvents).where(eq(hostEvents.hostId, hostId)),
     db.delete(ingestedBatches).where(eq(ingestedBatches.hostId, hostId)),

@@ -48,6 +48,7 @@ export * from "./leases.ts";
 export { assertBelowCap, type Cap, type CappedResource } from "./limits/caps.ts";
 export { RateLimiter, type RateLimiterOptions } from "./limits/rate-limiter.ts";
 export * from "./projects.ts";
+export * from "./queries/backup-assurance.ts";
 export * from "./queries/backups.ts";
 export { listCustomSeries, MAX_QUERY_SERIES, queryCustomMetric } from "./queries/custom.ts";
 export * from "./queries/events.ts";

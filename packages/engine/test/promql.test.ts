@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   counterIncrease,
   counterRate,
@@ -10,6 +10,9 @@ import {
   parseLe,
   type RawPoint,
 } from "../src/queries/promql.ts";
+
+// promtool answers thousands of queries per comparison: seconds on an idle machine, more beside other suites.
+vi.setConfig({ testTimeout: 60_000 });
 
 const SEC = 1000;
 const MIN = 60 * SEC;

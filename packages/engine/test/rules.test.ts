@@ -367,12 +367,12 @@ describe("the built-in rule pack", () => {
     expect((await f.hostCheck())?.status).toBe("up");
   }, 60_000);
 
-  it("is there on a new project, twelve rules, and adding it again changes nothing", async () => {
+  it("is there on a new project, sixteen rules, and adding it again changes nothing", async () => {
     const f = await ruleFixture();
     const { ensureBuiltinRules, BUILTIN_RULES } = await import("../src/index.ts");
     await ensureBuiltinRules(f.db, f.project.id, T0);
     const rows = await f.db.select().from(rules).where(eq(rules.projectId, f.project.id));
     expect(rows.map((r) => r.builtin).sort()).toEqual(BUILTIN_RULES.map((r) => r.key).sort());
-    expect(rows).toHaveLength(12);
+    expect(rows).toHaveLength(16);
   });
 });

@@ -3,7 +3,9 @@ import {
   deleteHost,
   getHost,
   getHostRow,
+  gradeBackupSources,
   hostFilesystems,
+  listBackupRepositories,
   listBackups,
   listEvents,
   listHosts,
@@ -79,8 +81,18 @@ export const hostRoutes = new Hono<AppEnv>()
   )
   .get("/:id/backups", requireScope("read"), validate("param", idParam), async (c) => {
     const { db } = c.var.deps;
-    const hostId = (await getHostRow(db, c.var.principal.projectId, c.req.valid("param").id)).id;
-    return c.json(await listBackups(db, c.var.principal.projectId, hostId));
+    const { projectId } = c.var.principal;
+    const host = await getHostRow(db, projectId, c.req.valid("param").id);
+    const hostname = (host.facts as { hostname?: unknown } | null)?.hostname;
+    // The host's repositories (those it checks) and its own data's grade, wherever its copies are checked.
+    const [backups, repositories, sources] = await Promise.all([
+      listBackups(db, projectId, host.id),
+      listBackupRepositories(db, projectId, { hostId: host.id }),
+      gradeBackupSources(db, c.var.deps.clock, projectId, {
+        hostname: typeof hostname === "string" ? hostname : host.name,
+      }),
+    ]);
+    return c.json({ ...backups, repositories, sources });
   })
   .get("/:id/filesystems", requireScope("read"), validate("param", idParam), async (c) => {
     const { db, clock } = c.var.deps;

@@ -439,6 +439,120 @@ const customMetrics = area("custom metrics", [
   },
 ]);
 
+const backupAssurance = area("backup assurance", [
+  {
+    name: "grades a host's data from repository checks and drills, takes the operator's word on a repository, and alerts on damage",
+    run: async (t) => {
+      const { app, adminKey } = legacy(t);
+      const host = await enrollHost(app, adminKey);
+      const now = t.clock.now();
+      const source = {
+        hostname: "web-1",
+        paths: ["/srv/app"],
+        snapshots: 7,
+        newestAt: now - 3_600_000,
+        oldestAt: now - 7 * 86_400_000,
+      };
+      const checkOf = (name: string, location: string, id: string, status = "ok") => ({
+        name,
+        tool: "restic",
+        status,
+        startedAt: now - 60_000,
+        endedAt: now,
+        repository: { location, id },
+        sizeBytes: 2e9,
+        snapshotCount: 7,
+        sources: [source],
+        ...(status === "ok" ? {} : { output: "Fatal: repository contains errors" }),
+      });
+      const drill = {
+        name: "nas",
+        tool: "restic",
+        status: "ok",
+        repository: { location: "sftp:backup@nas:/restic", id: "r1" },
+        startedAt: now - 30_000,
+        endedAt: now,
+        files: 20,
+        bytes: 40_000,
+        canary: true,
+      };
+      const sent = await sendBatch(
+        app,
+        host.hostToken,
+        batch({
+          facts: { hostname: "web-1" },
+          backupChecks: [
+            checkOf("nas", "sftp:backup@nas:/restic", "r1"),
+            checkOf("usb", "/mnt/usb/restic", "r2"),
+          ],
+          backupDrills: [drill],
+        }),
+      );
+      expect(sent.status).toBe(200);
+      const hostBackups = await json<{
+        repositories: { id: number; name: string; kind: string; site: string }[];
+        sources: { copies: number; media: number; offsite: number; summary: string }[];
+      }>(app.request(`/api/v1/hosts/${host.hostId}/backups`, { headers: bearer(adminKey) }));
+      expect(hostBackups.repositories.map((r) => [r.name, r.kind, r.site])).toEqual([
+        ["nas", "host", "onsite"],
+        ["usb", "local", "onsite"],
+      ]);
+      expect(hostBackups.sources).toEqual([
+        expect.objectContaining({
+          copies: 3,
+          media: 2,
+          offsite: 0,
+          summary: expect.stringMatching(
+            /^3 copies, 2 media, 0 off site, last drill restored 20 files identical/,
+          ),
+        }),
+      ]);
+
+      // The NAS sits in another building: the operator says so.
+      const nas = hostBackups.repositories[0];
+      const patched = await app.request(
+        `/api/v1/backups/repositories/${nas?.id}`,
+        jsonRequest("PATCH", { site: "offsite" }, adminKey),
+      );
+      expect(await json(patched)).toMatchObject({ site: "offsite", siteSource: "set" });
+      const bad = await app.request(
+        `/api/v1/backups/repositories/${nas?.id}`,
+        jsonRequest("PATCH", { kind: "tape" }, adminKey),
+      );
+      expect(bad.status).toBe(400);
+      const { sources } = await json<{ sources: { offsite: number }[] }>(
+        app.request("/api/v1/backups/sources", { headers: bearer(adminKey) }),
+      );
+      expect(sources[0]?.offsite).toBe(1);
+
+      t.clock.advance(3_600_000);
+      const damaged = await sendBatch(
+        app,
+        host.hostToken,
+        batch({
+          backupChecks: [{ ...checkOf("usb", "/mnt/usb/restic", "r2", "damaged"), endedAt: t.clock.now() }],
+        }),
+      );
+      expect(damaged.status).toBe(200);
+      const { alerts } = await json<{ alerts: { targetKey: string; state: string; cause: string }[] }>(
+        app.request(`/api/v1/alerts?hostId=${host.hostId}`, { headers: bearer(adminKey) }),
+      );
+      expect(alerts.filter((a) => a.targetKey === "repository=usb")).toEqual([
+        expect.objectContaining({
+          state: "firing",
+          cause: "repository usb damaged: Fatal: repository contains errors",
+        }),
+      ]);
+      const history = await json<{ checks: { status: string }[]; drills: unknown[] }>(
+        app.request(`/api/v1/backups/repositories/${hostBackups.repositories[1]?.id}`, {
+          headers: bearer(adminKey),
+        }),
+      );
+      expect(history.checks.map((c) => c.status)).toEqual(["damaged", "ok"]);
+    },
+  },
+]);
+
 export const hostDataCases = [
   hostData1,
   hostData2,
@@ -447,4 +561,5 @@ export const hostDataCases = [
   hostData5,
   hostData6,
   customMetrics,
+  backupAssurance,
 ];

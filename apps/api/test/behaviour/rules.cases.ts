@@ -30,7 +30,7 @@ const rules1 = area("rules over the API", [
       const { rules } = await json<{ rules: Rule[] }>(
         app.request("/api/v1/rules", { headers: bearer(adminKey) }),
       );
-      expect(rules).toHaveLength(12);
+      expect(rules).toHaveLength(16);
       const fsFull = rules.find((r) => r.builtin === "fs-full");
       expect(fsFull).toMatchObject({ kind: "metric", forSec: 300, enabled: true });
 
@@ -79,6 +79,10 @@ const rules1 = area("rules over the API", [
         log: { unit: "app.service", maxPriority: 3, text: "panic", windowSec: 300, above: 2 },
         forecast: { mount: "/var", withinHours: 48 },
         host_down: { periodSec: 60 },
+        backup_check: { name: "nas", maxAgeDays: 2 },
+        backup_drill: { maxAgeDays: 14, failed: false },
+        backup_copies: { minCopies: 1, offsite: false, maxAgeHours: null },
+        backup_size: { shrinkPct: null, maxBytes: 5e11 },
       };
       const scopes = [{ scope: "all" }, { scope: "tag", tag: "db" }, { scope: "host", hostId }];
       let i = 0;
@@ -95,7 +99,7 @@ const rules1 = area("rules over the API", [
         app.request("/api/v1/rules", { headers: bearer(adminKey) }),
       );
       const mine = rules.filter((r) => !r.builtin);
-      expect(mine).toHaveLength(10);
+      expect(mine).toHaveLength(14);
       const gone = await app.request(`/api/v1/rules/${mine[0]?.id}`, {
         method: "DELETE",
         headers: bearer(adminKey),

@@ -239,6 +239,32 @@ const PARAMS: Record<RuleKindName, ParamField[]> = {
     { key: "minutes", label: "Silent for more than (minutes)", type: "number" },
   ],
   host_down: [{ key: "periodSec", label: "Probe interval (seconds)", type: "number" }],
+  backup_check: [
+    { key: "name", label: "Repository name (empty: each repository)", type: "text" },
+    { key: "maxAgeDays", label: "A check at least every (days)", type: "number", step: "any" },
+    { key: "failed", label: "Alert when the last check found damage or could not run", type: "bool" },
+  ],
+  backup_drill: [
+    { key: "name", label: "Repository name (empty: each repository)", type: "text" },
+    { key: "maxAgeDays", label: "A good restore drill at least every (days)", type: "number", step: "any" },
+    { key: "failed", label: "Alert when the last drill failed", type: "bool" },
+  ],
+  backup_copies: [
+    { key: "minCopies", label: "Backup copies at least", type: "number" },
+    { key: "offsite", label: "Alert without a copy off site", type: "bool" },
+    {
+      key: "maxAgeHours",
+      label: "Newest snapshot of each copy within (hours)",
+      type: "number",
+      step: "any",
+      hint: "as the copy's last check saw it",
+    },
+  ],
+  backup_size: [
+    { key: "name", label: "Repository name (empty: each repository)", type: "text" },
+    { key: "shrinkPct", label: "Alert when it shrinks by more than (%)", type: "number", step: "any" },
+    { key: "maxBytes", label: "Alert above (bytes)", type: "number", step: "any" },
+  ],
 };
 
 const KINDS = Object.keys(PARAMS) as RuleKindName[];
@@ -264,6 +290,14 @@ function threshold(r: Rule): string {
       return `${p.metric} silent over ${p.minutes} min`;
     case "host_down":
       return `silent for 3 × ${p.periodSec} s`;
+    case "backup_check":
+      return `${p.name ? `${p.name}: ` : ""}checked within ${p.maxAgeDays} d${p.failed ? ", and sound" : ""}`;
+    case "backup_drill":
+      return `${p.name ? `${p.name}: ` : ""}a good drill within ${p.maxAgeDays} d`;
+    case "backup_copies":
+      return `${p.minCopies} copies${p.offsite ? ", one off site" : ""}${p.maxAgeHours ? `, none older than ${p.maxAgeHours} h` : ""}`;
+    case "backup_size":
+      return `${p.name ? `${p.name}: ` : ""}${p.shrinkPct ? `shrinks at most ${p.shrinkPct}%` : ""}${p.maxBytes ? ` at most ${p.maxBytes} bytes` : ""}`;
     default:
       return r.kind.replace("_", " ");
   }

@@ -1,6 +1,7 @@
 /**
  * Backups: one row per backup name and host with its last success and failure, the last run's size and
- * duration, and its age against the interval the backup rules expect (stale when past it).
+ * duration, and its age against the interval the backup rules expect (stale when past it); below, what
+ * the repository checks and restore drills found (backup-assurance.tsx).
  */
 import type { BackupOverview } from "@vigil/contract";
 import { Link } from "wouter-preact";
@@ -8,6 +9,7 @@ import { projectPath } from "../api.ts";
 import { useProject } from "../app.tsx";
 import { useQuery } from "../query.ts";
 import { ago, Badge, bytes, CopyField, duration, Empty, ErrorNote, when } from "../ui.tsx";
+import { BackupCopies, BackupRepositories } from "./backup-assurance.tsx";
 import { logsAround } from "./logs.tsx";
 
 function status(b: BackupOverview): { tone: "ok" | "warn" | "bad"; label: string } {
@@ -39,6 +41,11 @@ export function BackupsPage() {
             <code>vigil-probe backup-report --name files --status success</code> (or{" "}
             <code>--status failure</code>). The built-in rule alerts when a backup's last success is older
             than 26 hours or its last run failed; change it under Alerts → Rules.
+          </p>
+          <p>
+            To prove a repository is sound and restores, schedule <code>vigil-probe backup-check</code> and{" "}
+            <code>vigil-probe backup-drill</code> in the probe's configuration: their results show here as
+            copies graded against 3-2-1.
           </p>
         </Empty>
       ) : (
@@ -107,6 +114,8 @@ export function BackupsPage() {
           </table>
         </div>
       )}
+      <BackupCopies />
+      <BackupRepositories />
     </>
   );
 }

@@ -24,6 +24,10 @@ export const ruleKinds = [
   "forecast",
   "host_down",
   "metric_absent",
+  "backup_check",
+  "backup_drill",
+  "backup_copies",
+  "backup_size",
 ] as const;
 export type RuleKind = (typeof ruleKinds)[number];
 

@@ -11,6 +11,7 @@ import {
 } from "@vigil/contract";
 import {
   alerts,
+  backupRepositories,
   type CheckRow,
   checkRuns,
   checks,
@@ -19,6 +20,7 @@ import {
   hosts,
   type PingRow,
   pings,
+  rules,
 } from "@vigil/db";
 import { and, desc, eq, ne } from "drizzle-orm";
 import { describeAlertSubject } from "../rules/alerts.ts";
@@ -135,13 +137,40 @@ async function alertLogs(db: Db, projectId: string, alertId: string, moment: num
   });
   if (!alert) return null;
   const scope = { projectId, hostId: alert.hostId, at: moment };
-  const { unit, container } = alert.labels as Record<string, string | undefined>;
+  const { unit, container, repository } = alert.labels as Record<string, string | undefined>;
+  if (repository !== undefined) return repositoryOutput(db, projectId, alert, repository, moment);
   const [focus, title]: [LogFocus, string] = unit
     ? [{ kind: "unit", unit }, `the last lines of ${unit}`]
     : container
       ? [{ kind: "container", name: container }, `the last lines of container ${container}`]
       : [{ kind: "host" }, "the host's warnings and errors around that moment"];
   return hostLogExcerpt(db, scope, focus, title);
+}
+
+/** A backup repository's alert quotes restic's own words: the newest drill's output or check's. */
+async function repositoryOutput(
+  db: Db,
+  projectId: string,
+  alert: { hostId: string; ruleId: string },
+  name: string,
+  moment: number,
+) {
+  const [rule, repo] = await Promise.all([
+    db.query.rules.findFirst({ where: eq(rules.id, alert.ruleId), columns: { kind: true } }),
+    db.query.backupRepositories.findFirst({
+      where: and(
+        eq(backupRepositories.projectId, projectId),
+        eq(backupRepositories.hostId, alert.hostId),
+        eq(backupRepositories.name, name),
+      ),
+    }),
+  ]);
+  if (!repo) return null;
+  const drill = rule?.kind === "backup_drill";
+  const body = drill ? repo.lastDrillOutput : repo.lastCheckOutput;
+  if (!body?.trim()) return null;
+  const title = drill ? `the restore drill's output (${name})` : `the repository check's output (${name})`;
+  return outputExcerpt(db, projectId, { at: moment, body, failed: true }, title);
 }
 
 /** Changes for the worse, which quote log lines; recoveries do not. */

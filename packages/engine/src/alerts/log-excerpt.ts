@@ -163,6 +163,7 @@ export async function outputExcerpt(
   db: Db,
   projectId: string,
   output: { at: number; body: string; failed: boolean },
+  title = "the last run's output",
 ): Promise<NotificationLogs | null> {
   const policy = await excerptPolicy(db, projectId);
   if (!policy) return null;
@@ -173,5 +174,5 @@ export async function outputExcerpt(
     source: null,
     message,
   }));
-  return boundExcerpt(newestFirst, policy, "the last run's output", null);
+  return boundExcerpt(newestFirst, policy, title, null);
 }

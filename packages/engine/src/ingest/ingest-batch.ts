@@ -116,6 +116,8 @@ export async function planBatch(
     samples: points.length,
     logs: batch.logs.length,
     backups: batch.backups.length,
+    ...(batch.backupChecks.length > 0 ? { backupChecks: batch.backupChecks.length } : {}),
+    ...(batch.backupDrills.length > 0 ? { backupDrills: batch.backupDrills.length } : {}),
     events: events.length,
     ...(refused.length > 0 ? { refusedSeries: refused.length } : {}),
   };
@@ -133,6 +135,8 @@ export async function planBatch(
     samples,
     logs: batch.logs,
     backups: batch.backups,
+    backupChecks: batch.backupChecks,
+    backupDrills: batch.backupDrills,
     state:
       batch.state && (!prevState || prevState.collectedAt <= batch.state.collectedAt)
         ? { ...batch.state, notes: batch.notes }

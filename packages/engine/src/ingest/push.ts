@@ -1,4 +1,9 @@
-import type { CustomMetricKind, MetricsPushResponse, ProbeBatchV1 } from "@vigil/contract";
+import {
+  type CustomMetricKind,
+  type MetricsPushResponse,
+  type ProbeBatchV1,
+  probeBatchV1Schema,
+} from "@vigil/contract";
 import { type Db, hosts } from "@vigil/db";
 import { and, eq, or } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
@@ -106,19 +111,8 @@ async function evaluatePushedRules(
 ): Promise<void> {
   const principal = (await hostPrincipals(db, [owner])).get(owner.hostId);
   if (!principal) return;
-  const batch: ProbeBatchV1 = {
-    v: 1,
-    batchId: `push-${now}`,
-    sentAt: now,
-    samples: [],
-    filesystems: [],
-    disks: [],
-    interfaces: [],
-    logs: [],
-    backups: [],
-    notes: [],
-    customMetrics: [],
-  };
+  // An empty batch (every list defaulted): the rules read the stored points, not the batch.
+  const batch: ProbeBatchV1 = probeBatchV1Schema.parse({ v: 1, batchId: `push-${now}`, sentAt: now });
   await evaluateBatchRules(db, clock, state, principal, { batch, points, events: [] }).catch((err) =>
     console.error("rule evaluation after a metrics push failed", err),
   );

@@ -5,7 +5,7 @@
  * SQLite spent executing them (measured in bench/ingest.ts).
  */
 
-import type { BackupRun, LogEntry, StateSnapshot } from "@vigil/contract";
+import type { BackupCheck, BackupDrill, BackupRun, LogEntry, StateSnapshot } from "@vigil/contract";
 import type { Db, InStatement } from "@vigil/db";
 import { type EngineState, leaderDb } from "../engine-state.ts";
 import { GroupCommit } from "../group-commit.ts";
@@ -24,6 +24,8 @@ export interface WritePlan {
   samples: [number, number, number][];
   logs: LogEntry[];
   backups: BackupRun[];
+  backupChecks: BackupCheck[];
+  backupDrills: BackupDrill[];
   state?: StateSnapshot & { notes: unknown[] };
   events: (StateChange & { at: number })[];
   facts?: Record<string, unknown>;
@@ -92,6 +94,131 @@ export function sampleStatements(
   );
 }
 
+type BackupRepository = BackupCheck["repository"];
+
+/** The repository row a check or drill belongs to: made on first sight, its description kept current. */
+function repositoryUpsert(p: WritePlan, name: string, tool: string, repo: BackupRepository, at: number) {
+  return {
+    // Only a result at least as new as the newest check seen rewrites the description (spooled results
+    // arrive late); a repository id once known is kept when a failed check could not read it.
+    sql: `insert into backup_repositories (project_id, host_id, name, tool, location, repo_id, kind, site, created_at)
+          values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+          on conflict (host_id, name) do update set tool = excluded.tool, location = excluded.location,
+            repo_id = coalesce(excluded.repo_id, backup_repositories.repo_id), kind = excluded.kind, site = excluded.site
+          where coalesce(backup_repositories.last_check_at, 0) <= ?9`,
+    args: [
+      p.projectId,
+      p.hostId,
+      name,
+      tool,
+      repo.location,
+      repo.id ?? null,
+      repo.kind ?? null,
+      repo.site ?? null,
+      at,
+    ],
+  };
+}
+
+const REPOSITORY = "(select id from backup_repositories where host_id = ? and name = ?)";
+
+/**
+ * Repository checks and restore drills: the repository row (made on first sight), the result as history,
+ * and the newest result's figures copied onto the repository. A late result older than the newest only adds
+ * history, and moves "last ok" forward if it is later than the one held.
+ */
+function backupAssuranceStatements(out: InStatement[], p: WritePlan): void {
+  for (const c of p.backupChecks) {
+    out.push(repositoryUpsert(p, c.name, c.tool, c.repository, c.endedAt));
+    out.push({
+      sql: `insert into backup_checks (project_id, repository_id, status, started_at, ended_at, exit_code,
+              read_data_subset, output, size_bytes, snapshot_count, newest_snapshot_at)
+            values (?, ${REPOSITORY}, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      args: [
+        p.projectId,
+        p.hostId,
+        c.name,
+        c.status,
+        c.startedAt,
+        c.endedAt,
+        c.exitCode ?? null,
+        c.readDataSubset ?? null,
+        c.output ?? null,
+        c.sizeBytes ?? null,
+        c.snapshotCount ?? null,
+        c.newestSnapshotAt ?? null,
+      ],
+    });
+    // A check that could not list the snapshots keeps the figures and sources of the last one that could.
+    const listed = c.snapshotCount !== undefined;
+    out.push({
+      sql: `update backup_repositories set last_check_at = ?1, last_check_status = ?2, last_check_output = ?3,
+              retention = coalesce(?4, retention), size_bytes = coalesce(?5, size_bytes),
+              snapshot_count = coalesce(?6, snapshot_count),
+              newest_snapshot_at = case when ?10 then ?7 else newest_snapshot_at end,
+              oldest_snapshot_at = case when ?10 then ?8 else oldest_snapshot_at end,
+              sources = case when ?10 then ?9 else sources end
+            where host_id = ?11 and name = ?12 and coalesce(last_check_at, 0) <= ?1`,
+      args: [
+        c.endedAt,
+        c.status,
+        c.output ?? null,
+        c.retention ?? null,
+        c.sizeBytes ?? null,
+        c.snapshotCount ?? null,
+        c.newestSnapshotAt ?? null,
+        c.oldestSnapshotAt ?? null,
+        JSON.stringify(c.sources),
+        listed ? 1 : 0,
+        p.hostId,
+        c.name,
+      ],
+    });
+    if (c.status === "ok")
+      out.push({
+        sql: `update backup_repositories set last_ok_check_at = max(coalesce(last_ok_check_at, 0), ?)
+              where host_id = ? and name = ?`,
+        args: [c.endedAt, p.hostId, c.name],
+      });
+  }
+  for (const d of p.backupDrills) {
+    out.push(repositoryUpsert(p, d.name, d.tool, d.repository, 0));
+    out.push({
+      sql: `insert into backup_drills (project_id, repository_id, status, started_at, ended_at, snapshot_id,
+              snapshot_at, files, bytes, mismatched, missing, canary, output)
+            values (?, ${REPOSITORY}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      args: [
+        p.projectId,
+        p.hostId,
+        d.name,
+        d.status,
+        d.startedAt,
+        d.endedAt,
+        d.snapshotId ?? null,
+        d.snapshotAt ?? null,
+        d.files,
+        d.bytes,
+        d.mismatched,
+        d.missing,
+        d.canary === undefined ? null : d.canary ? 1 : 0,
+        d.output ?? null,
+      ],
+    });
+    out.push({
+      sql: `update backup_repositories set last_drill_at = ?1, last_drill_status = ?2, last_drill_output = ?3,
+              last_drill_files = ?4, last_drill_bytes = ?5
+            where host_id = ?6 and name = ?7 and coalesce(last_drill_at, 0) <= ?1`,
+      args: [d.endedAt, d.status, d.output ?? null, d.files, d.bytes, p.hostId, d.name],
+    });
+    if (d.status === "ok")
+      out.push({
+        sql: `update backup_repositories set last_ok_drill_at = max(coalesce(last_ok_drill_at, 0), ?)
+              where host_id = ? and name = ?`,
+        args: [d.endedAt, p.hostId, d.name],
+      });
+  }
+}
+
 /** The statements that store `plans`, in order; the batch markers come first so a repeat fails early. */
 export function planStatements(plans: readonly WritePlan[]): InStatement[] {
   const out: InStatement[] = [];
@@ -149,6 +276,7 @@ export function planStatements(plans: readonly WritePlan[]): InStatement[] {
       ]),
     ),
   );
+  for (const p of plans) backupAssuranceStatements(out, p);
   for (const p of plans) {
     if (!p.state) continue;
     out.push({

@@ -3,6 +3,7 @@ import type { Alert, Flip, NotificationSubject } from "@vigil/contract";
 import { type AlertRow, alerts, type Db, flips, hosts, rules } from "@vigil/db";
 import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
 import { NotFoundError } from "../errors.ts";
+import { formatBytes } from "./format.ts";
 import { formatDuration } from "./lifecycle.ts";
 
 const alertColumns = { alert: alerts, ruleName: rules.name, hostName: hosts.name };
@@ -114,7 +115,34 @@ const paramFacts: Record<string, (p: Record<string, unknown>) => [string, string
     ["metric", String(p.metric)],
     ["threshold", `silent for ${p.minutes} min`],
   ],
+  backup_check: (p) => [["threshold", `checked within ${p.maxAgeDays} d${p.failed ? ", and sound" : ""}`]],
+  backup_drill: (p) => [
+    ["threshold", `a good drill within ${p.maxAgeDays} d${p.failed ? ", the last one good" : ""}`],
+  ],
+  backup_copies: (p) => [["threshold", copiesThreshold(p)]],
+  backup_size: (p) => [["threshold", sizeThreshold(p)]],
 };
+
+/** A copies rule's conditions in words: "2 backup copies, one off site, none older than 192 h". */
+export function copiesThreshold(p: Record<string, unknown>): string {
+  return [
+    Number(p.minCopies) > 0 ? `${p.minCopies} backup copies` : null,
+    p.offsite ? "one off site" : null,
+    p.maxAgeHours !== null && p.maxAgeHours !== undefined ? `none older than ${p.maxAgeHours} h` : null,
+  ]
+    .filter(Boolean)
+    .join(", ");
+}
+
+/** A size rule's conditions in words: "shrinks by at most 20%, at most 500 GB". */
+export function sizeThreshold(p: Record<string, unknown>): string {
+  return [
+    p.shrinkPct !== null && p.shrinkPct !== undefined ? `shrinks by at most ${p.shrinkPct}%` : null,
+    p.maxBytes !== null && p.maxBytes !== undefined ? `at most ${formatBytes(Number(p.maxBytes))}` : null,
+  ]
+    .filter(Boolean)
+    .join(", ");
+}
 
 /** What alert delivery says about an alert: read fresh, so a renamed host or rule shows. */
 export async function describeAlertSubject(

@@ -64,6 +64,41 @@ export const BUILTIN_RULES: readonly BuiltinRule[] = [
     description: "The last successful backup of a name is more than 26 hours old, or its last run failed.",
   },
   {
+    key: "backup-check",
+    name: "Backup repository damaged, unreadable or unchecked for 8 days",
+    kind: "backup_check",
+    params: { maxAgeDays: 8, failed: true },
+    forSec: 0,
+    description:
+      "A repository's newest check (vigil-probe backup-check) found damage or could not run, or no check ran for 8 days.",
+  },
+  {
+    key: "backup-drill",
+    name: "Restore drill failed or none good for 35 days",
+    kind: "backup_drill",
+    params: { maxAgeDays: 35, failed: true },
+    forSec: 0,
+    description:
+      "A repository's newest restore drill (vigil-probe backup-drill) failed, or none came back identical for 35 days.",
+  },
+  {
+    key: "backup-copies",
+    name: "Backed-up data short of 3-2-1",
+    kind: "backup_copies",
+    params: { minCopies: 2, offsite: true, maxAgeHours: 192 },
+    forSec: 0,
+    description:
+      "A host's backed-up data has fewer than 2 backup copies, none off site, or a copy whose newest snapshot is over 8 days old.",
+  },
+  {
+    key: "backup-shrink",
+    name: "Backup repository shrank by more than 20%",
+    kind: "backup_size",
+    params: { shrinkPct: 20 },
+    forSec: 0,
+    description: "A repository holds over 20% less than at its previous good check: data pruned or lost.",
+  },
+  {
     key: "security-updates",
     name: "Security updates pending more than 7 days",
     kind: "security_updates",

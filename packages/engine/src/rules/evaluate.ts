@@ -474,6 +474,7 @@ async function prepareHost(
     points: input.points,
     logs: input.batch.logs,
     backups: input.batch.backups,
+    backupResults: input.batch.backupChecks.length + input.batch.backupDrills.length,
     state: input.batch.state ?? null,
     events: input.events,
   };
@@ -546,6 +547,7 @@ export async function evaluateDueAlerts(db: Db, now: number, limit = 500): Promi
       points: [],
       logs: [],
       backups: [],
+      backupResults: 0,
       state: stateOf.get(hostRow.id) ?? null,
       events: [],
     };

@@ -8,6 +8,13 @@ import type { AlertRow, Db, RuleRow } from "@vigil/db";
 import { canonicalLabels, type MetricPoint } from "../ingest/metrics.ts";
 import { seriesText } from "../ingest/series.ts";
 import { counterRate, type RawPoint } from "../queries/promql.ts";
+import {
+  backupCheckReadings,
+  backupCopiesReadings,
+  backupDrillReadings,
+  backupSizeReadings,
+} from "./backup-readings.ts";
+import { formatBytes } from "./format.ts";
 import type { Reading } from "./lifecycle.ts";
 
 const MIN = 60_000;
@@ -34,6 +41,8 @@ export interface EvalContext {
   points: readonly MetricPoint[];
   logs: ProbeBatchV1["logs"];
   backups: ProbeBatchV1["backups"];
+  /** repository checks and restore drills in the batch (backup assurance rules look again when any came) */
+  backupResults: number;
   state: StateSnapshot | null;
   /** change events derived from this batch (`container.restarted`, `ssh_keys.changed` …) */
   events: readonly { kind: string; details: Record<string, unknown> }[];
@@ -48,17 +57,6 @@ const round = (n: number, digits = 1) => {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 };
-
-function formatBytes(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
-  let i = 0;
-  let v = n;
-  while (Math.abs(v) >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${round(v)} ${units[i]}`;
-}
 
 export function formatMetric(metric: string, value: number): string {
   if (metric.endsWith("_pct")) return `${round(value)}%`;
@@ -476,6 +474,10 @@ export const EVALUATORS: Partial<Record<RuleRow["kind"], Evaluate>> = {
   ssh_keys: sshKeys,
   backup,
   log,
+  backup_check: backupCheckReadings,
+  backup_drill: backupDrillReadings,
+  backup_copies: backupCopiesReadings,
+  backup_size: backupSizeReadings,
 };
 
 /** Whether a batch can say anything new for a kind, so rules with nothing to look at cost nothing. */
@@ -492,6 +494,11 @@ export function batchConcerns(kind: RuleRow["kind"], ctx: EvalContext, hasLiveAl
       return ctx.events.length > 0 || hasLiveAlerts;
     case "backup":
       return ctx.backups.length > 0;
+    case "backup_check":
+    case "backup_drill":
+    case "backup_copies":
+    case "backup_size":
+      return ctx.backupResults > 0;
     case "log":
       return ctx.logs.length > 0 || hasLiveAlerts;
     default:
