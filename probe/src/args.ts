@@ -43,6 +43,15 @@ const OPTIONS = {
   "ended-at": { type: "string" },
   snapshot: { type: "string" },
   error: { type: "string" },
+  // backup-check, backup-drill
+  "read-data-subset": { type: "string" },
+  kind: { type: "string" },
+  site: { type: "string" },
+  retention: { type: "string" },
+  "timeout-min": { type: "string" },
+  files: { type: "string" },
+  canary: { type: "string" },
+  "tmp-dir": { type: "string" },
 } as const;
 
 /** A one-line message for node:util's parse errors, naming the flag. */

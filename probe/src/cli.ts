@@ -1,6 +1,8 @@
 import { parseArgs, UsageError } from "./args.ts";
 import { realSleep, systemClock } from "./clock.ts";
 import { backupCommand } from "./commands/backup.ts";
+import { backupCheckCommand } from "./commands/backup-check.ts";
+import { backupDrillCommand } from "./commands/backup-drill.ts";
 import { backupReportCommand } from "./commands/backup-report.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { doctorCommand } from "./commands/doctor.ts";
@@ -21,7 +23,12 @@ usage:
   vigil-probe exec --check SLUG|UUID [--create] -- cmd …     run cmd with start/success/failure heartbeats
   vigil-probe backup --name NAME -- restic backup … --json   run a backup and report it
   vigil-probe backup-report --status success|failure …       report a backup run (autorestic hooks)
-  vigil-probe doctor                                         check config, server, journal, Docker, scrapes
+  vigil-probe backup-check --name NAME -- restic -r REPO …   check a repository (restic check) and report it
+      [--read-data-subset 5%] [--kind local|host|object|other] [--site onsite|offsite]
+      [--retention="--keep-daily 7 …"] [--timeout-min 120]; or -- autorestic -c FILE exec -b BACKEND --
+  vigil-probe backup-drill --name NAME -- restic -r REPO …   restore a sample of the newest snapshot, compare, report
+      [--files 20] [--canary PATH] [--tmp-dir DIR] [--timeout-min 60]
+  vigil-probe doctor                                         check config, server, journal, Docker, scrapes, backups
   vigil-probe scrape-test [--scrape NAME=URL] [--print]      scrape once and show what would be sent
   vigil-probe version
 
@@ -29,6 +36,7 @@ settings: --config FILE (VIGIL_CONFIG, default /etc/vigil/probe.json), --server 
   --token (VIGIL_TOKEN), --state-dir (VIGIL_STATE_DIR, default /var/lib/vigil-probe),
   --ping-key (VIGIL_PING_KEY), --interval SECONDS (VIGIL_INTERVAL),
   --scrape NAME=URL, repeatable (VIGIL_SCRAPE="app=URL,db=URL"): Prometheus endpoints to scrape
+  backupChecks in the config file: repositories the daemon checks and drills on a schedule
 `;
 
 export async function main(argv: string[], overrides: Partial<CommandContext> = {}): Promise<number> {
@@ -79,6 +87,10 @@ export async function main(argv: string[], overrides: Partial<CommandContext> = 
         return await backupCommand(ctx);
       case "backup-report":
         return await backupReportCommand(ctx);
+      case "backup-check":
+        return await backupCheckCommand(ctx);
+      case "backup-drill":
+        return await backupDrillCommand(ctx);
       case "doctor":
         return await doctorCommand(ctx);
       case "scrape-test":

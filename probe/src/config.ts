@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { ProbeRemoteConfig } from "@vigil/contract";
+import type { BackupCheckConfig } from "./backup-checks.ts";
 import type { CollectorName } from "./collect.ts";
 import type { ScrapeTargetConfig } from "./scrape-targets.ts";
 
@@ -27,6 +28,8 @@ export interface ProbeConfig {
   rootDir: string;
   /** Prometheus / OpenMetrics endpoints to scrape; checked by loadScrapeTargets (scrape-targets.ts) */
   scrape?: ScrapeTargetConfig[];
+  /** restic repositories the daemon checks and drills; checked by loadBackupChecks (backup-checks.ts) */
+  backupChecks?: BackupCheckConfig[];
 }
 
 /** Written by `enroll` in the state dir: the host's identity and secret. */

@@ -15,10 +15,8 @@ export interface ResticSummary {
   snapshot_id?: string;
 }
 
-/** Watches restic's JSON lines as they stream by; keeps the summary and the last error messages. */
-export class ResticOutputWatcher {
-  summary: ResticSummary | undefined;
-  readonly errors: string[] = [];
+/** Cuts a stream of output into whole lines as chunks arrive; `finish()` hands over a last unterminated one. */
+export abstract class LineSplitter {
   private partial = "";
 
   push(chunk: Buffer): void {
@@ -32,7 +30,15 @@ export class ResticOutputWatcher {
     this.partial = "";
   }
 
-  private line(line: string): void {
+  protected abstract line(line: string): void;
+}
+
+/** Watches restic's JSON lines as they stream by; keeps the summary and the last error messages. */
+export class ResticOutputWatcher extends LineSplitter {
+  summary: ResticSummary | undefined;
+  readonly errors: string[] = [];
+
+  protected line(line: string): void {
     const trimmed = line.trim();
     if (!trimmed.startsWith("{") || !trimmed.includes("message_type")) return;
     try {

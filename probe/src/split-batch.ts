@@ -12,6 +12,8 @@ const ROW_ARRAYS = [
   "backups",
   "notes",
   "customMetrics",
+  "backupChecks",
+  "backupDrills",
 ] as const;
 
 function rowCount(batch: ProbeBatchV1Input): number {

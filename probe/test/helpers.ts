@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach } from "vitest";
+import { main } from "../src/cli.ts";
+import type { CommandContext } from "../src/commands/context.ts";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 
@@ -30,4 +32,18 @@ afterEach(async () => {
 export function defined<T>(value: T | undefined | null, what = "value"): T {
   if (value === undefined || value === null) throw new Error(`expected ${what} to be defined`);
   return value;
+}
+
+/** Runs the CLI in-process with captured output and no real sleeping; `context` fixes the clock and the rest. */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, context: Partial<CommandContext> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, {
+    env: { VIGIL_CONFIG: "/nonexistent/probe.json", ...env },
+    sleep: async () => undefined,
+    out: (text) => out.push(text),
+    err: (text) => err.push(text),
+    ...context,
+  });
+  return { code, out: out.join(""), err: err.join("") };
 }

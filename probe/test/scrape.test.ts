@@ -21,7 +21,7 @@ import { ScrapeScheduler } from "../src/scrape-scheduler.ts";
 import { checkScrapeTarget, loadScrapeTargets, type ScrapeTargetConfig } from "../src/scrape-targets.ts";
 import { splitBatch } from "../src/split-batch.ts";
 import { Spool } from "../src/spool.ts";
-import { defined, FIXTURES, temporaryDirectory } from "./helpers.ts";
+import { defined, FIXTURES, runCli, temporaryDirectory } from "./helpers.ts";
 
 const PROBE_DIR = join(FIXTURES, "..", "..");
 const NODE_EXPORTER_PAGE = readFileSync(
@@ -648,18 +648,7 @@ describe("custom samples in batches", () => {
 });
 
 describe("the scrape-test and once commands", () => {
-  async function cli(argv: string[], env: NodeJS.ProcessEnv) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(argv, {
-      env: { VIGIL_CONFIG: "/nonexistent/probe.json", ...env },
-      clock: () => NOW,
-      sleep: async () => undefined,
-      out: (text) => out.push(text),
-      err: (text) => err.push(text),
-    });
-    return { code, out: out.join(""), err: err.join("") };
-  }
+  const cli = (argv: string[], env: NodeJS.ProcessEnv) => runCli(argv, env, { clock: () => NOW });
 
   it("scrape-test shows the series a target would send, its notes, and fails for a target that is down", async () => {
     const page = await endpoint({ body: NODE_EXPORTER_PAGE });

@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import type { BackupRun } from "@vigil/contract";
+import type { Collection } from "../collect.ts";
 import { loadConfig, spoolDir } from "../config.ts";
 import { runWrapped, TailBuffer } from "../platform/wrap-command.ts";
 import { ResticOutputWatcher, summaryToRunFields } from "../restic-summary.ts";
@@ -8,8 +9,11 @@ import type { CommandContext } from "./context.ts";
 
 const ERROR_TAIL_BYTES = 8_192;
 
-/** Queues a backup run for the daemon to send; failing to queue is reported but never hides the exit code. */
-export async function queueBackupRun(ctx: CommandContext, run: BackupRun): Promise<boolean> {
+/**
+ * Queues records (a backup run, a repository check, a restore drill) for the daemon to send; failing to
+ * queue is reported but never hides the exit code.
+ */
+export async function queueRecords(ctx: CommandContext, records: Collection, what: string): Promise<boolean> {
   try {
     const { config } = await loadConfig(ctx.flags, ctx.env);
     const spool = new Spool({
@@ -17,12 +21,16 @@ export async function queueBackupRun(ctx: CommandContext, run: BackupRun): Promi
       clock: ctx.clock,
       ...(config.spoolMaxBytes ? { maxBytes: config.spoolMaxBytes } : {}),
     });
-    await spool.add({ backups: [run] });
+    await spool.add(records);
     return true;
   } catch (error) {
-    ctx.err(`vigil-probe: could not queue the backup report: ${(error as Error).message}\n`);
+    ctx.err(`vigil-probe: could not queue the ${what}: ${(error as Error).message}\n`);
     return false;
   }
+}
+
+export function queueBackupRun(ctx: CommandContext, run: BackupRun): Promise<boolean> {
+  return queueRecords(ctx, { backups: [run] }, "backup report");
 }
 
 /**

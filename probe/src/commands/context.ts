@@ -14,4 +14,6 @@ export interface CommandContext {
   fetch: typeof fetch;
   /** where wrapped commands' output goes (exec, backup); the probe's own streams unless a test says otherwise */
   passThrough?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
+  /** [0, 1), Math.random unless a test fixes it: which files a restore drill picks */
+  random?: () => number;
 }

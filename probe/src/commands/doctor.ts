@@ -1,14 +1,19 @@
 import { access, constants, stat } from "node:fs/promises";
+import { loadBackupChecks } from "../backup-checks.ts";
 import { collectContainers } from "../collectors/docker.ts";
 import { collectJournal } from "../collectors/journal.ts";
 import { scrapeTarget } from "../collectors/scrape.ts";
 import { loadConfig, loadIdentity, spoolDir } from "../config.ts";
 import { NoteSink } from "../notes.ts";
+import { describeBaseCommand, findJson, isRepositoryConfig } from "../restic-repository.ts";
 import { loadScrapeTargets, shownUrl } from "../scrape-targets.ts";
 import { Spool } from "../spool.ts";
 import { apiUrl } from "../transport.ts";
 import { PROBE_VERSION, runtimeDescription } from "../version.ts";
+import { failureReason, resticReason, resticRunner } from "./backup-check.ts";
 import type { CommandContext } from "./context.ts";
+
+const DOCTOR_RESTIC_TIMEOUT_MS = 60_000;
 
 interface Check {
   name: string;
@@ -18,7 +23,10 @@ interface Check {
   warning?: boolean;
 }
 
-/** `doctor`: checks config, enrollment, server, journal, Docker and the spool, one line each. */
+/**
+ * `doctor`: checks config, enrollment, server, journal, Docker, the spool, scrape targets and backup
+ * repositories, one line each.
+ */
 export async function doctorCommand(ctx: CommandContext): Promise<number> {
   const checks: Check[] = [];
   const add = (check: Check) => {
@@ -145,6 +153,35 @@ export async function doctorCommand(ctx: CommandContext): Promise<number> {
     }
   } catch (error) {
     add({ name: "scrape", ok: false, detail: (error as Error).message });
+  }
+
+  // A repository may be offline for a moment (a NAS asleep): a warning, not a failed doctor.
+  try {
+    for (const { target } of loadBackupChecks(config, ctx.env)) {
+      const location = describeBaseCommand(target.command, target.env).location;
+      const run = await resticRunner(
+        { ...target, timeoutMs: DOCTOR_RESTIC_TIMEOUT_MS },
+        { clock: ctx.clock },
+      ).run(["cat", "config"]);
+      const id = run.exitCode === 0 ? findJson(run.stdout, isRepositoryConfig)?.id : undefined;
+      const why = failureReason(run, DOCTOR_RESTIC_TIMEOUT_MS, "restic cat config") ?? resticReason(run.tail);
+      add(
+        id
+          ? {
+              name: `backup ${target.name}`,
+              ok: true,
+              detail: `${location} answers (repository ${id.slice(0, 10)})`,
+            }
+          : {
+              name: `backup ${target.name}`,
+              ok: false,
+              warning: true,
+              detail: `${location}: restic cat config did not answer: ${why || `exit ${run.exitCode}`}`,
+            },
+      );
+    }
+  } catch (error) {
+    add({ name: "backup checks", ok: false, detail: (error as Error).message });
   }
 
   return checks.every((check) => check.ok || check.warning) ? 0 : 1;

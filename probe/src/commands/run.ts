@@ -1,4 +1,6 @@
 import type { ProbeRemoteConfig } from "@vigil/contract";
+import { loadBackupChecks } from "../backup-checks.ts";
+import { BackupScheduler, type BackupSchedulerOptions } from "../backup-scheduler.ts";
 import { Collector } from "../collect.ts";
 import { saveJournalCursor } from "../collectors/journal.ts";
 import { loadConfig, loadRemoteConfig, saveRemoteConfig, spoolDir } from "../config.ts";
@@ -17,6 +19,8 @@ const MAX_SENDS_PER_TURN = 50;
 
 export interface DaemonOptions {
   stopper?: Stopper;
+  /** tests: the first-run delay and the check/drill runners of the backup scheduler */
+  backups?: Pick<BackupSchedulerOptions, "firstDelayMs" | "runCheck" | "runDrill" | "random">;
 }
 
 /**
@@ -26,12 +30,15 @@ export interface DaemonOptions {
  *    the scrapes under way and takes their samples.
  * 2. When sending is due: send from the spool (oldest first) until empty, a failure, or the per-turn cap.
  *    A failure sets the next attempt time (backoff or Retry-After); new batches wait on the spool meanwhile.
- * 3. Sleep until whichever is due next. SIGTERM ends the sleep and the loop.
+ * 3. Repository checks and restore drills (probe.json `backupChecks`) start when due and run in the
+ *    background, one at a time; their records are spooled on the next turn after they end.
+ * 4. Sleep until whichever is due next. SIGTERM ends the sleep and the loop, and stops a running restic.
  */
 export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}): Promise<number> {
   const { config } = await loadConfig(ctx.flags, ctx.env);
   // Checked before anything else, so a mistyped target stops the start with a message naming it.
   const scrapeTargets = loadScrapeTargets(config, ctx.flags, ctx.env);
+  const backupChecks = loadBackupChecks(config, ctx.env);
   const stopper = options.stopper ?? new Stopper();
   const sleep = stopper.interruptible(ctx.sleep);
   const identity = await ensureEnrolled(config, ctx);
@@ -65,17 +72,39 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
       );
     },
   });
+  const backups =
+    backupChecks.length > 0
+      ? await BackupScheduler.create({
+          entries: backupChecks,
+          stateDir: config.stateDir,
+          clock: ctx.clock,
+          log: (message) => ctx.err(`${message}\n`),
+          ...options.backups,
+        })
+      : undefined;
   ctx.err(
     `vigil-probe: host ${identity.hostId}, sending to ${identity.server} every ${intervalMs / 1000} s${
       scrapeTargets.length > 0 ? `, scraping ${scrapeTargets.map((t) => t.name).join(", ")}` : ""
-    }\n`,
+    }${backupChecks.length > 0 ? `, checking backups of ${backupChecks.map((b) => b.target.name).join(", ")}` : ""}\n`,
   );
+  /** Spools what the backup jobs finished; a failed write is logged and the loop goes on. */
+  const spoolBackupRecords = async () => {
+    const records = backups?.take();
+    if (!records) return;
+    try {
+      await spool.add(records);
+    } catch (error) {
+      ctx.err(`could not spool backup check results: ${describeError(error)}\n`);
+    }
+  };
 
   let nextCollectAt = ctx.clock();
   let nextSendAt = ctx.clock();
   while (!stopper.stopped) {
     const now = ctx.clock();
     collector.startDueScrapes(now);
+    backups?.startDue(now);
+    await spoolBackupRecords();
     if (now >= nextCollectAt) {
       try {
         const { collection, journalCursor } = await collector.collect(now);
@@ -104,10 +133,19 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
         nextSendAt = ctx.clock() + 30_000;
       }
     }
-    const wakeAt = Math.min(nextCollectAt, Math.max(nextSendAt, ctx.clock()), collector.nextScrapeAt());
+    const wakeAt = Math.min(
+      nextCollectAt,
+      Math.max(nextSendAt, ctx.clock()),
+      collector.nextScrapeAt(),
+      backups?.nextDueAt() ?? Number.POSITIVE_INFINITY,
+    );
     const waitMs = wakeAt - ctx.clock();
     if (waitMs > 0) await sleep(waitMs);
   }
   collector.close();
+  // A check under way is stopped (restic gets SIGTERM) and reported by nobody: it runs again after a start.
+  backups?.stop();
+  await backups?.settled();
+  await spoolBackupRecords();
   return 0;
 }

@@ -2,7 +2,7 @@
  * Backup assurance on the backups screen: each backed-up source graded against 3-2-1 ("3 copies, 2 media,
  * 1 off site, last drill restored 20 files identical 2 days ago"), then the repositories the probes check
  * with their newest check and restore drill. A writer can say what a repository is (kind, on or off site)
- * where the probe's declaration or the location's guess is wrong.
+ * where the probe's declaration or the location's guess is wrong. The host page shows its own share.
  */
 import type { BackupRepositoryOut, BackupSourceGrade } from "@vigil/contract";
 import { Link } from "wouter-preact";
@@ -206,6 +206,40 @@ export function BackupRepositories() {
           </tbody>
         </table>
       </div>
+    </section>
+  );
+}
+
+/** The host page's share: its data's grades and the repositories it checks, one line each. */
+export function HostBackups({ hostId }: { hostId: string }) {
+  const { projectId } = useProject();
+  const backups = useQuery<{ sources: BackupSourceGrade[]; repositories: BackupRepositoryOut[] }>(
+    projectPath(projectId, `/hosts/${hostId}/backups`),
+    { pollMs: 60_000 },
+  );
+  const sources = backups.data?.sources ?? [];
+  const repositories = backups.data?.repositories ?? [];
+  if (sources.length === 0 && repositories.length === 0) return null;
+  return (
+    <section aria-labelledby="host-backups">
+      <h2 id="host-backups">Backup copies</h2>
+      <ul>
+        {sources.map((g) => (
+          <li key={g.paths.join(",")}>
+            <Badge tone={gradeTone(g)}>{GRADE_WORDS[gradeTone(g)]}</Badge> {g.paths.join(", ")}: {g.summary}
+          </li>
+        ))}
+        {repositories.map((r) => (
+          <li key={r.id}>
+            Repository {r.name} <span class="muted">({r.location})</span>: checked{" "}
+            {r.lastCheck ? `${ago(r.lastCheck.at)}, ${r.lastCheck.status}` : "never"}; drilled{" "}
+            {r.lastDrill ? `${ago(r.lastDrill.at)}, ${r.lastDrill.status}` : "never"}
+          </li>
+        ))}
+      </ul>
+      <p>
+        <Link href="/backups">All backups</Link>
+      </p>
     </section>
   );
 }

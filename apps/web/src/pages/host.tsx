@@ -7,6 +7,7 @@ import { useProject } from "../app.tsx";
 import { TimeChart } from "../chart.tsx";
 import { invalidate, useQuery } from "../query.ts";
 import { ago, Badge, bytes, ErrorNote, Field, pct, useAction, when } from "../ui.tsx";
+import { HostBackups } from "./backup-assurance.tsx";
 import { ApplicationMetrics } from "./custom-metrics.tsx";
 import { logsAround } from "./logs.tsx";
 
@@ -238,6 +239,7 @@ export function HostPage() {
       )}
       <Filesystems hostId={hostId} />
       {h && <StatePanels host={h} />}
+      <HostBackups hostId={hostId} />
       {h && can(role, "write") && <HostSettings host={h} />}
       <section aria-labelledby="history">
         <h2 id="history">History</h2>

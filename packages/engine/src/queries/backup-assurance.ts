@@ -4,7 +4,8 @@
  * 1. A repository's kind and site: set in the API, else declared by the probe, else inferred from where
  *    restic says it lives (a path is a local disk, sftp/rest another host, s3/b2/azure/gs/swift object
  *    storage). Object storage is taken to be off site and everything else on site until someone says
- *    otherwise; a declaration the location contradicts is reported, not silently trusted.
+ *    otherwise; a declaration a location's scheme contradicts is reported, not silently trusted (a bare
+ *    path may be a mounted NAS or bucket, so any declaration fits it).
  * 2. Sources come from each repository's newest check (`restic snapshots`): a host name and its paths. The
  *    live data is the first copy; every repository holding the source adds one, a restic repository
  *    checked from two hosts (same repository id) counting once, and a repository whose newest check found
@@ -48,8 +49,9 @@ function describe(row: RepositoryRow, hostName: string): BackupRepositoryOut {
   const kindSource = row.kindSet ? "set" : row.kind ? "declared" : inferred ? "inferred" : null;
   const site = row.siteSet ?? row.site ?? (kind === "object" ? "offsite" : kind ? "onsite" : null);
   const siteSource = row.siteSet ? "set" : row.site ? "declared" : site ? "inferred" : null;
+  // A bare path may be a mount of a NAS or a bucket, so any kind fits it; a scheme (sftp:, s3: …) says more.
   const kindConflict =
-    inferred && kind && kind !== inferred && kind !== "other"
+    inferred && inferred !== "local" && kind && kind !== inferred && kind !== "other"
       ? `${kindSource} as ${KIND_WORDS[kind]}, but ${row.location} looks like ${KIND_WORDS[inferred]}`
       : null;
   return {
