@@ -260,6 +260,12 @@ describe("the observe screens in Chromium against the self-hosted server", () =>
       site: "offsite",
       siteSource: "set",
     });
+
+    // The host's own page says the same of its data.
+    await page.goto(at(`/hosts/${host.hostId}`));
+    const copies = page.locator("section", { has: page.getByRole("heading", { name: "Backup copies" }) });
+    await copies.getByText(/\/srv\/data: 3 copies, 2 media, 1 off site/).waitFor();
+    await copies.getByText(/Repository nas .*drilled .*ok/).waitFor();
   }, 60_000);
 
   it("shows the failed backup's alert firing, and from it the logs around its moment", async () => {
