@@ -17,6 +17,7 @@ import {
   createEnrollmentToken,
   deleteHost,
   enrollHost,
+  evaluateBatchRules,
   getBackupRepository,
   gradeBackupSources,
   inferBackupKind,
@@ -70,8 +71,8 @@ function drill(at: number, fields: Partial<BackupDrill> = {}): BackupDrill {
   };
 }
 
-async function setup() {
-  const f = await ruleFixture({ only: [] });
+async function setup(only: string[] = []) {
+  const f = await ruleFixture({ only });
   const send = (fields: Partial<ProbeBatchV1Input>) => f.send(fields);
   const repositories = () => listBackupRepositories(f.db, f.project.id);
   const grades = () => gradeBackupSources(f.db, f.clock, f.project.id);
@@ -92,7 +93,9 @@ async function setup() {
         sentAt: f.clock.now(),
         ...fields,
       });
-      return ingestBatch(f.db, f.clock, principal, batch, f.engine);
+      const result = await ingestBatch(f.db, f.clock, principal, batch, f.engine);
+      await evaluateBatchRules(f.db, f.clock, f.engine, principal, { batch, ...result });
+      return result;
     };
   }
   return { ...f, send, repositories, grades, secondHost };
@@ -430,6 +433,24 @@ describe("backup assurance rules", () => {
       ],
     });
     expect(await f.stateOf("backup-copies", key)).toBe("inactive");
+  });
+
+  it("fire on a host whose data another host's check finds, without a batch from the host itself", async () => {
+    const f = await setup(["backup-copies"]);
+    const sendFromNas = await f.secondHost("nas-1");
+    await sendFromNas({
+      backupChecks: [
+        check(f.clock.now(), {
+          name: "web-1 copy",
+          repository: { location: "sftp:nas-1:/restic", id: "eeee" },
+        }),
+      ],
+    });
+    const key = 'source=["/etc","/srv/app"]';
+    expect(await f.stateOf("backup-copies", key)).toBe("firing");
+    expect((await f.alertsOf("backup-copies"))[0]?.observed).toBe(
+      "backup of /etc, /srv/app: 1 backup copy (want 2), no copy off site",
+    );
   });
 
   it("fire when a copy's newest snapshot grows older than allowed", async () => {

@@ -444,8 +444,68 @@ export async function evaluateGroupRules(
       failure ??= err;
     });
   }
+  await evaluateBackedUpHosts(db, state, items, now, report).catch((err) => {
+    failure ??= err;
+  });
   if (failure !== undefined) throw failure;
   return report;
+}
+
+/**
+ * A repository checked from one host (a backup server, a NAS) may hold other hosts' data: their
+ * `backup_copies` rules are evaluated too, so a copy found damaged or gone stale there reaches them the
+ * same day rather than with their own next check. The hosts are found by the host names in the checks'
+ * sources (a host's reported host name, else its name).
+ */
+async function evaluateBackedUpHosts(
+  db: Db,
+  state: EngineState,
+  items: readonly StoredBatch[],
+  now: number,
+  report: RuleReport,
+): Promise<void> {
+  const wanted = new Map<string, Set<string>>();
+  for (const { host, input } of items) {
+    for (const check of input.batch.backupChecks) {
+      for (const source of check.sources) {
+        const names = wanted.get(host.projectId) ?? new Set<string>();
+        names.add(source.hostname);
+        wanted.set(host.projectId, names);
+      }
+    }
+  }
+  const reporting = new Set(items.map((i) => i.host.hostId));
+  for (const [projectId, names] of wanted) {
+    const rows = await db.select().from(hosts).where(eq(hosts.projectId, projectId));
+    const targets = rows.filter((h) => {
+      const reported = (h.facts as { hostname?: unknown } | null)?.hostname;
+      return !reporting.has(h.id) && names.has(typeof reported === "string" ? reported : h.name);
+    });
+    if (targets.length === 0) continue;
+    const copiesRules = (await enabledRules(db, state, projectId)).filter((r) => r.kind === "backup_copies");
+    const existingOf = await alertsOfHosts(
+      db,
+      targets.map((h) => h.id),
+    );
+    const perHost: PendingWrite[][] = [];
+    for (const row of targets) {
+      const host = hostContext(row);
+      const ctx: EvalContext = {
+        db,
+        host,
+        now,
+        points: [],
+        logs: [],
+        backups: [],
+        backupResults: 1,
+        state: null,
+        events: [],
+      };
+      const applicable = copiesRules.filter((r) => ruleCoversHost(r, host));
+      perHost.push(await ruleWrites(ctx, applicable, existingOf(row.id), report));
+    }
+    await commitHostWrites(db, perHost, report);
+  }
 }
 
 /** The host's context for one batch, and the enabled rules that cover it (builtins and its liveness check made on first sight). */
