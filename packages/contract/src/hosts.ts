@@ -316,6 +316,8 @@ export const backupRepositoryOutSchema = z.object({
     .nullable(),
   lastOkCheckAt: epochMs.nullable(),
   sizeBytes: z.number().nullable(),
+  /** growth (or, negative, shrinking) between the two newest good checks that measured the repository */
+  sizeChangeBytes: z.number().nullable(),
   snapshotCount: z.number().int().nullable(),
   newestSnapshotAt: epochMs.nullable(),
   oldestSnapshotAt: epochMs.nullable(),

@@ -485,5 +485,10 @@ describe("backup assurance rules", () => {
     expect((await f.alertsOf("backup-shrink"))[0]?.observed).toBe(
       "repository nas shrank by 66.7% to 1.5 GB since the check before",
     );
+    const [repo] = await listBackupRepositories(f.db, f.project.id);
+    expect(repo?.sizeChangeBytes).toBe(-3e9);
+    expect((await getBackupRepository(f.db, f.project.id, repo?.id ?? 0)).repository.sizeChangeBytes).toBe(
+      -3e9,
+    );
   });
 });

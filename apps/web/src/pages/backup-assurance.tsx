@@ -180,7 +180,16 @@ export function BackupRepositories() {
                     "never"
                   )}
                 </td>
-                <td>{r.sizeBytes === null ? "—" : bytes(r.sizeBytes)}</td>
+                <td>
+                  {r.sizeBytes === null ? "—" : bytes(r.sizeBytes)}
+                  {r.sizeChangeBytes !== null && (
+                    <span class="muted" title="since the good check before">
+                      {" "}
+                      ({r.sizeChangeBytes >= 0 ? "+" : "−"}
+                      {bytes(Math.abs(r.sizeChangeBytes))})
+                    </span>
+                  )}
+                </td>
                 <td>
                   {r.snapshotCount ?? "—"}
                   {r.newestSnapshotAt !== null && (

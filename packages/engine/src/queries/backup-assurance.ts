@@ -43,7 +43,7 @@ const KIND_WORDS: Record<BackupMediaKind, string> = {
   other: "other storage",
 };
 
-function describe(row: RepositoryRow, hostName: string): BackupRepositoryOut {
+function describe(row: RepositoryRow, hostName: string, sizes?: readonly number[]): BackupRepositoryOut {
   const inferred = inferBackupKind(row.location);
   const kind = row.kindSet ?? row.kind ?? inferred;
   const kindSource = row.kindSet ? "set" : row.kind ? "declared" : inferred ? "inferred" : null;
@@ -74,6 +74,7 @@ function describe(row: RepositoryRow, hostName: string): BackupRepositoryOut {
         : null,
     lastOkCheckAt: row.lastOkCheckAt,
     sizeBytes: row.sizeBytes,
+    sizeChangeBytes: sizes?.[0] !== undefined && sizes[1] !== undefined ? sizes[0] - sizes[1] : null,
     snapshotCount: row.snapshotCount,
     newestSnapshotAt: row.newestSnapshotAt,
     oldestSnapshotAt: row.oldestSnapshotAt,
@@ -110,12 +111,31 @@ export async function listBackupRepositories(
   const scope = options.hostId
     ? and(eq(backupRepositories.projectId, projectId), eq(backupRepositories.hostId, options.hostId))
     : eq(backupRepositories.projectId, projectId);
-  const [rows, hostRows] = await Promise.all([
+  const [rows, hostRows, sizes] = await Promise.all([
     db.select().from(backupRepositories).where(scope).orderBy(backupRepositories.name, backupRepositories.id),
     hostNames(db, projectId),
+    recentSizes(db, projectId),
   ]);
   const nameOf = new Map(hostRows.map((h) => [h.id, h.name]));
-  return rows.map((row) => describe(row, nameOf.get(row.hostId) ?? row.hostId));
+  return rows.map((row) => describe(row, nameOf.get(row.hostId) ?? row.hostId, sizes.get(row.id)));
+}
+
+/** The sizes the two newest good checks of each repository measured, newest first: its growth. */
+async function recentSizes(db: Db, projectId: string): Promise<Map<number, number[]>> {
+  const result = await db.$client.execute({
+    sql: `select repository_id, size_bytes from (
+            select repository_id, size_bytes,
+                   row_number() over (partition by repository_id order by ended_at desc, id desc) as n
+            from backup_checks where project_id = ? and status = 'ok' and size_bytes is not null)
+          where n <= 2 order by repository_id, n`,
+    args: [projectId],
+  });
+  const sizes = new Map<number, number[]>();
+  for (const row of result.rows) {
+    const id = Number(row.repository_id);
+    sizes.set(id, [...(sizes.get(id) ?? []), Number(row.size_bytes)]);
+  }
+  return sizes;
 }
 
 async function repositoryRow(db: Db, projectId: string, id: number): Promise<RepositoryRow> {
@@ -150,8 +170,11 @@ export async function getBackupRepository(db: Db, projectId: string, id: number,
       .orderBy(desc(backupDrills.endedAt), desc(backupDrills.id))
       .limit(limit),
   ]);
+  const measured = checks
+    .filter((c) => c.status === "ok" && c.sizeBytes !== null)
+    .map((c) => Number(c.sizeBytes));
   return {
-    repository: describe(row, host?.name ?? row.hostId),
+    repository: describe(row, host?.name ?? row.hostId, measured),
     checks: checks.map(({ projectId: _p, repositoryId: _r, ...check }) => check),
     drills: drills.map(({ projectId: _p, repositoryId: _r, ...drill }) => drill),
   };
