@@ -15,7 +15,7 @@ import {
   summarizeSnapshots,
 } from "../src/restic-repository.ts";
 import { splitBatch } from "../src/split-batch.ts";
-import { defined, temporaryDirectory } from "./helpers.ts";
+import { defined, probeConfig, temporaryDirectory } from "./helpers.ts";
 import {
   cli,
   damageLargestPack,
@@ -304,23 +304,16 @@ describe("backup-check and backup-drill against a sound repository", () => {
   }, 30_000);
 
   it("answers in doctor for a reachable repository, and warns for one that is not", async () => {
-    const stateDir = await temporaryDirectory();
-    const configPath = join(stateDir, "probe.json");
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        stateDir,
-        backupChecks: [
-          { name: "local", command: ["restic", "-r", sound.repo], env: { RESTIC_PASSWORD: PASSWORD } },
-          {
-            name: "gone",
-            command: ["restic", "-r", join(sound.dir, "gone")],
-            env: { RESTIC_PASSWORD: PASSWORD },
-          },
-        ],
-      }),
-      { mode: 0o600 },
-    );
+    const { configPath } = await probeConfig({
+      backupChecks: [
+        { name: "local", command: ["restic", "-r", sound.repo], env: { RESTIC_PASSWORD: PASSWORD } },
+        {
+          name: "gone",
+          command: ["restic", "-r", join(sound.dir, "gone")],
+          env: { RESTIC_PASSWORD: PASSWORD },
+        },
+      ],
+    });
     const result = await cli(["doctor"], {
       PATH: process.env.PATH,
       RESTIC_CACHE_DIR: sound.env.RESTIC_CACHE_DIR,
@@ -512,12 +505,9 @@ describe("the command lines and the config entries", () => {
   });
 
   it("keeps the daemon from starting with a wrong entry, exit 1 and the message", async () => {
-    const stateDir = await temporaryDirectory();
-    const configPath = join(stateDir, "probe.json");
-    await writeFile(
-      configPath,
-      JSON.stringify({ stateDir, backupChecks: [{ name: "nas", command: ["restic"], everyHours: 24 }] }),
-    );
+    const { configPath } = await probeConfig({
+      backupChecks: [{ name: "nas", command: ["restic"], everyHours: 24 }],
+    });
     const result = await cli(["run", "--config", configPath], {});
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/^vigil-probe run: backup check "nas": unknown setting "everyHours"/);

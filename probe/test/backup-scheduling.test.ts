@@ -12,7 +12,7 @@ import { type DrillOutcome, runBackupDrill } from "../src/commands/backup-drill.
 import type { CommandContext } from "../src/commands/context.ts";
 import { runDaemon } from "../src/commands/run.ts";
 import { Stopper } from "../src/stopper.ts";
-import { defined, FIXTURES, temporaryDirectory } from "./helpers.ts";
+import { defined, FIXTURES, probeConfig, temporaryDirectory } from "./helpers.ts";
 import { HOUR, makeRepository, NOW, PASSWORD, seeded } from "./restic-fixtures.ts";
 
 describe("the backup scheduler", () => {
@@ -202,28 +202,22 @@ describe("the daemon with backupChecks in probe.json", () => {
     });
     servers.push(api);
     await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
-    const stateDir = await temporaryDirectory();
-    const configPath = join(stateDir, "probe.json");
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        stateDir,
-        rootDir: join(FIXTURES, "debian12"),
-        disabledCollectors: ["journal", "updates", "docker", "systemd", "ssh"],
-        backupChecks: [
-          {
-            name: "local",
-            command: ["restic", "-r", repository.repo],
-            env: { RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: join(repository.dir, "cache") },
-            kind: "local",
-            site: "onsite",
-            checkEveryHours: 24,
-            drillEveryHours: 168,
-            drillFiles: 2,
-          },
-        ],
-      }),
-    );
+    const { stateDir, configPath } = await probeConfig({
+      rootDir: join(FIXTURES, "debian12"),
+      disabledCollectors: ["journal", "updates", "docker", "systemd", "ssh"],
+      backupChecks: [
+        {
+          name: "local",
+          command: ["restic", "-r", repository.repo],
+          env: { RESTIC_PASSWORD: PASSWORD, RESTIC_CACHE_DIR: join(repository.dir, "cache") },
+          kind: "local",
+          site: "onsite",
+          checkEveryHours: 24,
+          drillEveryHours: 168,
+          drillFiles: 2,
+        },
+      ],
+    });
     await writeFile(
       join(stateDir, "identity.json"),
       JSON.stringify({

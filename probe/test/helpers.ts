@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,4 +46,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, context: Pa
     ...context,
   });
   return { code, out: out.join(""), err: err.join("") };
+}
+
+/** A fresh state dir holding a probe.json (mode 0600, as the installer writes it) of `config` and the dir. */
+export async function probeConfig(config: Record<string, unknown>) {
+  const stateDir = await temporaryDirectory();
+  const configPath = join(stateDir, "probe.json");
+  await writeFile(configPath, JSON.stringify({ stateDir, ...config }), { mode: 0o600 });
+  return { stateDir, configPath };
 }

@@ -21,7 +21,7 @@ import { ScrapeScheduler } from "../src/scrape-scheduler.ts";
 import { checkScrapeTarget, loadScrapeTargets, type ScrapeTargetConfig } from "../src/scrape-targets.ts";
 import { splitBatch } from "../src/split-batch.ts";
 import { Spool } from "../src/spool.ts";
-import { defined, FIXTURES, runCli, temporaryDirectory } from "./helpers.ts";
+import { defined, FIXTURES, probeConfig, runCli, temporaryDirectory } from "./helpers.ts";
 
 const PROBE_DIR = join(FIXTURES, "..", "..");
 const NODE_EXPORTER_PAGE = readFileSync(
@@ -716,17 +716,11 @@ describe("the probe process", () => {
     await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
     const server = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
-    const stateDir = await temporaryDirectory();
-    const configPath = join(stateDir, "probe.json");
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        stateDir,
-        rootDir: join(FIXTURES, "debian12"),
-        disabledCollectors: ["journal", "updates", "docker", "systemd", "ssh"],
-        scrape: [{ name: "node", url: page.url, maxSeries: 5_000 }],
-      }),
-    );
+    const { stateDir, configPath } = await probeConfig({
+      rootDir: join(FIXTURES, "debian12"),
+      disabledCollectors: ["journal", "updates", "docker", "systemd", "ssh"],
+      scrape: [{ name: "node", url: page.url, maxSeries: 5_000 }],
+    });
     await writeFile(
       join(stateDir, "identity.json"),
       JSON.stringify({ server, hostId: "h1", hostToken: "t" }),
