@@ -11,12 +11,11 @@
 // 3. bytes on the wire: the probe's gzip'd batch per interval vs one scrape (plain and gzip'd);
 // 4. agreement: memory, root filesystem and load as each tool reports them.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
+import { startProbeDaemon } from "./daemon.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const cyclesFlag = process.argv.indexOf("--cycles");
@@ -40,26 +39,7 @@ function rssMb(pid) {
 const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function benchProbe(runtime, command) {
-  const stateDir = mkdtempSync(join(tmpdir(), "vigil-bench-"));
-  const batches = [];
-  const sink = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const batch = JSON.parse(gunzipSync(body).toString());
-      batches.push({ bytes: body.length, batch });
-      res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ batchId: batch.batchId, accepted: true, duplicate: false }));
-    });
-  });
-  await new Promise((resolve) => sink.listen(0, "127.0.0.1", resolve));
-  const server = `http://127.0.0.1:${sink.address().port}`;
-  writeFileSync(join(stateDir, "identity.json"), JSON.stringify({ server, hostId: "bench", hostToken: "t" }));
-  writeFileSync(join(stateDir, "probe.json"), JSON.stringify({ stateDir, intervalSec: 1 }));
-  const child = spawn(command[0], [...command.slice(1), "run", "--config", join(stateDir, "probe.json")], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const { child, batches, stop } = await startProbeDaemon(command);
   while (batches.length < WARMUP) await wait(50);
   const cpuBefore = cpuMs(child.pid, true);
   const ownBefore = cpuMs(child.pid, false);
@@ -76,10 +56,7 @@ async function benchProbe(runtime, command) {
     last: batches.at(-1).batch,
     facts: batches[0].batch,
   };
-  child.kill("SIGTERM");
-  await new Promise((resolve) => child.once("exit", resolve));
-  sink.close();
-  rmSync(stateDir, { recursive: true, force: true });
+  await stop();
   return result;
 }
 

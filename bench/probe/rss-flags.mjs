@@ -8,12 +8,10 @@
 // 2. The daemon, collecting every second against a local sink, under each set of flags: CPU per cycle
 //    (utime+stime, children included) and VmRSS after the cycles (and its peak meanwhile).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gunzipSync } from "node:zlib";
+import { startProbeDaemon } from "./daemon.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bundle = join(repo, "probe", "dist", "vigil-probe.mjs");
@@ -44,38 +42,17 @@ async function idle(command) {
 }
 
 async function daemon(command) {
-  const stateDir = mkdtempSync(join(tmpdir(), "vigil-rss-"));
-  let batches = 0;
-  const sink = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const batch = JSON.parse(gunzipSync(Buffer.concat(chunks)).toString());
-      batches++;
-      res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ batchId: batch.batchId, accepted: true, duplicate: false }));
-    });
-  });
-  await new Promise((resolve) => sink.listen(0, "127.0.0.1", resolve));
-  const server = `http://127.0.0.1:${sink.address().port}`;
-  writeFileSync(join(stateDir, "identity.json"), JSON.stringify({ server, hostId: "bench", hostToken: "t" }));
-  writeFileSync(join(stateDir, "probe.json"), JSON.stringify({ stateDir, intervalSec: 1 }));
-  const child = spawn(command[0], [...command.slice(1), "run", "--config", join(stateDir, "probe.json")], {
-    stdio: "ignore",
-  });
-  while (batches < 3) await wait(50);
+  const { child, batches, stop } = await startProbeDaemon(command);
+  while (batches.length < 3) await wait(50);
   const before = cpuMs(child.pid);
-  const start = batches;
+  const start = batches.length;
   let peak = 0;
-  while (batches < start + CYCLES) {
+  while (batches.length < start + CYCLES) {
     await wait(200);
     peak = Math.max(peak, rssMb(child.pid));
   }
-  const result = { cpu: (cpuMs(child.pid) - before) / (batches - start), rss: rssMb(child.pid), peak };
-  child.kill("SIGTERM");
-  await new Promise((resolve) => child.once("exit", resolve));
-  sink.close();
-  rmSync(stateDir, { recursive: true, force: true });
+  const result = { cpu: (cpuMs(child.pid) - before) / (batches.length - start), rss: rssMb(child.pid), peak };
+  await stop();
   return result;
 }
 
