@@ -57,7 +57,7 @@ export function BackupCopies() {
             <ul>
               {g.repositories.map((r) => (
                 <li key={r.id}>
-                  {r.name} <span class="muted">({r.location})</span>: {r.snapshots} snapshots, newest{" "}
+                  {r.name} <span class="muted location">({r.location})</span>: {r.snapshots} snapshots, newest{" "}
                   <span title={when(r.newestAt)}>{ago(r.newestAt)}</span>
                   {r.site === "offsite" && " · off site"}
                   {!r.counts && (
@@ -151,7 +151,7 @@ export function BackupRepositories() {
             {list.map((r) => (
               <tr key={r.id}>
                 <th scope="row">
-                  {r.name} <span class="muted">{r.location}</span>
+                  {r.name} <span class="muted location">{r.location}</span>
                 </th>
                 <td>
                   <Link href={`/hosts/${r.hostId}`}>{r.hostName}</Link>
@@ -240,7 +240,7 @@ export function HostBackups({ hostId }: { hostId: string }) {
         ))}
         {repositories.map((r) => (
           <li key={r.id}>
-            Repository {r.name} <span class="muted">({r.location})</span>: checked{" "}
+            Repository {r.name} <span class="muted location">({r.location})</span>: checked{" "}
             {r.lastCheck ? `${ago(r.lastCheck.at)}, ${r.lastCheck.status}` : "never"}; drilled{" "}
             {r.lastDrill ? `${ago(r.lastDrill.at)}, ${r.lastDrill.status}` : "never"}
           </li>
