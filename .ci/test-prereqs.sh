@@ -1,7 +1,7 @@
 #!/bin/sh
 # The Debian tools the tests run for real: restic (backup wrapper), journalctl and systemd-journal-remote
 # (journal collector fixtures), shellcheck (install.sh), ssh-keygen (SSH fingerprint collector) and
-# promtool (the /metrics exposition), chromium (the status page in a headless browser). Runs before `npm test`; installs what is missing when it can
+# promtool (the /metrics exposition), ping (ICMP checks a probe runs as a location), chromium (the status page in a headless browser). Runs before `npm test`; installs what is missing when it can
 # (root with apt-get), otherwise names the packages and stops.
 set -eu
 missing=""
@@ -12,6 +12,7 @@ command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
 command -v ssh-keygen >/dev/null 2>&1 || missing="$missing openssh-client"
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v ping >/dev/null 2>&1 || missing="$missing iputils-ping"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

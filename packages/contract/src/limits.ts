@@ -24,6 +24,10 @@ export const PROBE_BATCH_LIMITS = {
   backupSources: 100,
   /** paths of one backed-up source */
   backupSourcePaths: 100,
+  /** results of checks the probe ran as a location, per batch */
+  checkResults: 1_000,
+  /** checks the server hands one probe to run as a location */
+  checkAssignments: 500,
 } as const;
 
 /**

@@ -16,6 +16,25 @@ export { CUSTOM_METRIC_LIMITS, PROBE_BATCH_LIMITS };
 
 export const probeBatchVersion = 1 as const;
 
+/** Check kinds a probe can run for the server as a location (`edge` runs http, tcp, tls and dns). */
+export const locationCheckKinds = ["http", "tcp", "tls", "dns", "icmp"] as const;
+export type LocationCheckKind = (typeof locationCheckKinds)[number];
+export const dnsRecordTypes = ["A", "AAAA", "CNAME", "MX", "TXT", "NS"] as const;
+export type DnsRecordType = (typeof dnsRecordTypes)[number];
+
+/** The location the API's own runtime checks from. */
+export const EDGE_LOCATION = "edge";
+/**
+ * A location's name, as checks list it: lower-case letters, digits, `.`, `_` and `-`. A probe's is its
+ * host name (lower-cased) unless probe.json `checks.location` says otherwise; `edge` is the API's own.
+ */
+export const locationNameSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, "lower-case letters, digits, '.', '_' and '-'")
+  .describe("a location name, e.g. fra-1");
+
 /** Facts about a host that change rarely; sent on start and whenever they change. */
 export const hostFactsSchema = z.object({
   hostname: shortText(253),
@@ -36,6 +55,13 @@ export const hostFactsSchema = z.object({
   bootedAt: wireTime.optional(),
   probeVersion: z.string().max(64).optional(),
   runtime: z.string().max(64).optional().describe("e.g. node 20.20.2 or bun 1.4.5"),
+  location: z
+    .object({
+      name: locationNameSchema,
+      kinds: z.array(z.enum(locationCheckKinds)).max(locationCheckKinds.length),
+    })
+    .optional()
+    .describe("present when the probe runs checks as a location: its name and the check kinds it can run"),
 });
 export type HostFacts = z.infer<typeof hostFactsSchema>;
 
@@ -299,6 +325,47 @@ export const stateSnapshotSchema = z.object({
 });
 export type StateSnapshot = z.infer<typeof stateSnapshotSchema>;
 
+/**
+ * What one run of an assigned check saw from this probe's location. The probe reports what it observed;
+ * the server judges it with the check's settings (accepted status codes, degraded-after, TLS warning days,
+ * expected DNS value), the same way it judges a run from `edge`.
+ */
+export const checkResultSchema = z.object({
+  checkId: z.string().min(1).max(64),
+  rev: z.string().max(64).describe("the assignment's rev the run used"),
+  at: wireTime.describe("when the run started"),
+  ms: z
+    .number()
+    .min(0)
+    .max(600_000)
+    .optional()
+    .describe(
+      "response time: the whole exchange (http), connect (tcp), handshake (tls), lookup (dns), average round trip (icmp)",
+    ),
+  error: z
+    .string()
+    .max(1024)
+    .optional()
+    .describe("why the target gave no answer: a network error, a timeout, too many redirects"),
+  refused: z
+    .string()
+    .max(512)
+    .optional()
+    .describe("not run: the probe's operator forbids this target (probe.json checks.allow / deny)"),
+  httpStatus: z.number().int().min(100).max(599).optional(),
+  keywordFound: z.boolean().optional().describe("http: the keyword was in the first MiB of the body"),
+  tls: z
+    .object({
+      validTo: wireTime.describe("the certificate's notAfter"),
+      authorized: z.boolean().describe("the chain verified against the probe's trust store"),
+      authorizationError: z.string().max(512).optional(),
+    })
+    .optional(),
+  dns: z.object({ values: z.array(z.string().max(1024)).max(100) }).optional(),
+  icmp: z.object({ sent: count, received: count }).optional(),
+});
+export type CheckResult = z.infer<typeof checkResultSchema>;
+
 /** Metric names as the Prometheus exposition format allows them: no dots, so never a built-in series name. */
 export const customMetricNameSchema = z
   .string()
@@ -363,11 +430,49 @@ export const probeBatchV1Schema = z.object({
   customMetrics: z.array(customSampleSchema).max(PROBE_BATCH_LIMITS.customSamples).default([]),
   backupChecks: z.array(backupCheckSchema).max(PROBE_BATCH_LIMITS.backupChecks).default([]),
   backupDrills: z.array(backupDrillSchema).max(PROBE_BATCH_LIMITS.backupDrills).default([]),
+  checkResults: z.array(checkResultSchema).max(PROBE_BATCH_LIMITS.checkResults).default([]),
 });
 /** A parsed batch (defaults filled in). */
 export type ProbeBatchV1 = z.infer<typeof probeBatchV1Schema>;
 /** A batch as a probe may write it (arrays optional). */
 export type ProbeBatchV1Input = z.input<typeof probeBatchV1Schema>;
+
+/**
+ * One check a probe runs as a location, handed out in every batch answer. The probe runs it every
+ * `intervalSec` on its own clock (not its collection interval) and reports `checkResults`; a changed
+ * definition gets a new `rev`, and results of an older rev are history only.
+ */
+export const checkAssignmentSchema = z.object({
+  id: z.string().min(1).max(64),
+  rev: z.string().max(64),
+  kind: z.enum(locationCheckKinds),
+  intervalSec: z.number().int().min(10).max(86_400),
+  timeoutMs: z.number().int().min(100).max(120_000),
+  http: z
+    .object({
+      url: z.string().max(2000),
+      method: z.string().max(16),
+      headers: z.record(z.string().max(256), z.string().max(4096)),
+      body: z.string().max(65_536).nullable(),
+      followRedirects: z.boolean(),
+      /** report `keywordFound` for this text (null: don't read the body) */
+      keyword: z.string().max(200).nullable(),
+    })
+    .optional(),
+  /** tcp (port), tls (port, 443 when absent) and icmp (no port) */
+  target: z
+    .object({ host: z.string().max(253), port: z.number().int().min(1).max(65_535).optional() })
+    .optional(),
+  dns: z
+    .object({
+      name: z.string().max(253),
+      type: z.enum(dnsRecordTypes),
+      /** ask this resolver (ip[:port]) instead of the system's */
+      server: z.string().max(64).optional(),
+    })
+    .optional(),
+});
+export type CheckAssignment = z.infer<typeof checkAssignmentSchema>;
 
 /** Central configuration the server hands back to a probe on every accepted batch. */
 export const probeRemoteConfigSchema = z.object({
@@ -376,6 +481,11 @@ export const probeRemoteConfigSchema = z.object({
     minPriority: logPrioritySchema.describe("keep entries at this priority or more severe"),
     units: z.array(z.string().max(256)).max(200).describe("only these units; empty means all"),
   }),
+  checks: z
+    .array(checkAssignmentSchema)
+    .max(PROBE_BATCH_LIMITS.checkAssignments)
+    .optional()
+    .describe("the checks this probe runs as a location (absent: none)"),
 });
 export type ProbeRemoteConfig = z.infer<typeof probeRemoteConfigSchema>;
 
