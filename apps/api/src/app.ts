@@ -21,6 +21,7 @@ import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { hostRoutes } from "./routes/hosts.ts";
+import { locationRoutes } from "./routes/locations.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { prometheusRoutes } from "./routes/metrics.ts";
 import { pingRoutes } from "./routes/ping.ts";
@@ -112,6 +113,7 @@ const projectResources = [
   ["/backups", backupRoutes],
   ["/events", eventRoutes],
   ["/checks", checkRoutes],
+  ["/locations", locationRoutes],
   ["/channels", channelRoutes],
   ["/deliveries", deliveryRoutes],
   ["/rules", ruleRoutes],

@@ -84,6 +84,7 @@ const MATRIX: Record<string, Row> = {
   "GET /checks/:id/flips": { id: (v) => v.checkId },
   "GET /checks/:id/incidents": { id: (v) => v.checkId },
   "GET /checks/:id/uptime": { id: (v) => v.checkId },
+  "GET /locations": {},
   "GET /channels": {},
   "POST /channels": { body: () => ({ kind: "email", name: "mine", to: ["me@example.com"] }) },
   "GET /channels/:id": { id: (v) => v.channelId },
@@ -235,6 +236,8 @@ async function victim(env: AccountsApp, owner: Browser): Promise<Victim> {
   });
   const batch = await sendBatch(env.app, enrolled.hostToken, {
     ...hostBatch(NOW, 97, "success"),
+    // B's probe is a check location: A's list of locations must not show it.
+    facts: { hostname: "b-web-1", location: { name: "b-lab", kinds: ["http", "tcp"] } },
     customMetrics: [{ ts: NOW, name: "queue_depth", labels: { job: "app" }, value: 3, kind: "gauge" }],
     backupChecks: [
       {

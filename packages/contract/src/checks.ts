@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { epochMs, httpUrl } from "./common.ts";
+import { DNS_RECORD_TYPES, EDGE } from "./locations.ts";
 
 const DAY = 86_400;
 /** A start older than this is not paired with its end (as in Healthchecks), so runs are measured up to it. */
@@ -37,6 +38,25 @@ const confirmation = {
   /** consecutive good runs that confirm a recovery */
   successesToUp: z.number().int().min(1).max(20).default(1),
 };
+
+/**
+ * Where an active check runs from and how many places must agree. `edge` is the API's own runtime; any
+ * other name is a probe location (a probe's host name unless its probe.json names it otherwise).
+ */
+export const MAX_CHECK_LOCATIONS = 10;
+const checkLocationName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, "`edge` or a probe location's name (lower-case letters, digits, . _ -)");
+const whereFrom = (defaultLocations: string[] | undefined) => ({
+  locations: (defaultLocations
+    ? z.array(checkLocationName).min(1).max(MAX_CHECK_LOCATIONS).default(defaultLocations)
+    : z.array(checkLocationName).min(1).max(MAX_CHECK_LOCATIONS)
+  ).refine((l) => new Set(l).size === l.length, "each location once"),
+  /** locations that must see a failure (or slowness) before the check is down (or degraded) */
+  quorum: z.number().int().min(1).max(MAX_CHECK_LOCATIONS).default(1),
+});
 
 const targetHost = z
   .string()
@@ -124,6 +144,7 @@ export const httpSettingsSchema = z.object({
   /** seconds between runs */
   period: seconds(20, DAY).default(60),
   ...confirmation,
+  ...whereFrom([EDGE]),
 });
 
 export const tcpSettingsSchema = z.object({
@@ -133,6 +154,7 @@ export const tcpSettingsSchema = z.object({
   timeoutMs: millis(100, 60_000).default(10_000),
   period: seconds(20, DAY).default(60),
   ...confirmation,
+  ...whereFrom([EDGE]),
 });
 
 export const tlsSettingsSchema = z.object({
@@ -144,6 +166,40 @@ export const tlsSettingsSchema = z.object({
   timeoutMs: millis(100, 60_000).default(10_000),
   period: seconds(60, DAY).default(3600),
   ...confirmation,
+  ...whereFrom([EDGE]),
+});
+
+/** A name resolves (to the expected value, when given). */
+export const dnsSettingsSchema = z.object({
+  kind: z.literal("dns"),
+  host: targetHost.describe("the name to look up"),
+  recordType: z.enum(DNS_RECORD_TYPES).default("A"),
+  /** an answer must include this value (an address or a name; case and a trailing dot are ignored) */
+  expected: z.string().trim().min(1).max(1024).nullable().default(null),
+  /** ask this resolver ("ip" or "ip:port") instead of the system's */
+  server: z
+    .string()
+    .max(64)
+    .regex(/^[0-9A-Fa-f.:[\]]+$/, "an IP address, optionally with :port")
+    .nullable()
+    .default(null),
+  timeoutMs: millis(100, 60_000).default(5_000),
+  degradedAfterMs: millis(1, 60_000).nullable().default(null),
+  period: seconds(20, DAY).default(300),
+  ...confirmation,
+  ...whereFrom([EDGE]),
+});
+
+/** ICMP echo from probe locations (the API's runtimes cannot send it): 3 pings per run. */
+export const icmpSettingsSchema = z.object({
+  kind: z.literal("icmp"),
+  host: targetHost,
+  timeoutMs: millis(1000, 60_000).default(5_000),
+  /** a mean round trip slower than this marks the check degraded */
+  degradedAfterMs: millis(1, 60_000).nullable().default(null),
+  period: seconds(20, DAY).default(60),
+  ...confirmation,
+  ...whereFrom(undefined),
 });
 
 export const hostSettingsSchema = z.object({
@@ -158,6 +214,8 @@ export const checkSettingsSchema = z.discriminatedUnion("kind", [
   httpSettingsSchema,
   tcpSettingsSchema,
   tlsSettingsSchema,
+  dnsSettingsSchema,
+  icmpSettingsSchema,
   hostSettingsSchema,
 ]);
 export type CheckSettings = z.infer<typeof checkSettingsSchema>;
@@ -168,6 +226,8 @@ export const createCheckRequestSchema = z.discriminatedUnion("kind", [
   httpSettingsSchema.extend(common),
   tcpSettingsSchema.extend(common),
   tlsSettingsSchema.extend(common),
+  dnsSettingsSchema.extend(common),
+  icmpSettingsSchema.extend(common),
   hostSettingsSchema.extend(common),
 ]);
 export type CreateCheckRequest = z.infer<typeof createCheckRequestSchema>;
@@ -211,6 +271,11 @@ export const updateCheckRequestSchema = z
     host: z.string(),
     port: z.number(),
     warnDays: z.number(),
+    recordType: z.string(),
+    expected: z.string().nullable(),
+    server: z.string().nullable(),
+    locations: z.array(z.string()),
+    quorum: z.number(),
     hostId: z.string(),
     failuresToDown: z.number(),
     successesToUp: z.number(),
@@ -218,6 +283,19 @@ export const updateCheckRequestSchema = z
   .partial()
   .strict();
 export type UpdateCheckRequest = z.infer<typeof updateCheckRequestSchema>;
+
+export const locationStatuses = ["new", "up", "degraded", "down", "unknown"] as const;
+
+/** What one location of an active check last saw. */
+export const checkLocationSchema = z.object({
+  name: z.string(),
+  /** its own confirmed status; `unknown` when it stopped reporting or may not reach the target */
+  status: z.enum(locationStatuses),
+  lastRunAt: epochMs.nullable(),
+  responseMs: z.number().int().nullable(),
+  error: z.string().nullable(),
+});
+export type CheckLocation = z.infer<typeof checkLocationSchema>;
 
 /** A check as the API shows it: its settings (the same names as on creation) and its state. */
 export const checkSchema = z.intersection(
@@ -238,6 +316,8 @@ export const checkSchema = z.intersection(
     nextDueAt: epochMs.nullable(),
     lastRunAt: epochMs.nullable(),
     lastError: z.string().nullable(),
+    /** active checks: each location's view (empty for heartbeats and host checks) */
+    locationResults: z.array(checkLocationSchema),
     createdAt: epochMs,
     updatedAt: epochMs,
   }),
@@ -270,6 +350,8 @@ export const checkRunSchema = z.object({
   httpStatus: z.number().int().nullable(),
   tlsDaysLeft: z.number().int().nullable(),
   error: z.string().nullable(),
+  /** `edge` or the probe location it ran from */
+  location: z.string(),
 });
 export type CheckRun = z.infer<typeof checkRunSchema>;
 
@@ -310,6 +392,11 @@ export const historyQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
+/** `GET /checks/:id/runs`: optionally one location's runs only. */
+export const runsQuerySchema = historyQuerySchema.extend({
+  location: checkLocationName.optional(),
+});
+
 export const uptimeQuerySchema = z.object({
   days: z.coerce.number().int().min(1).max(400).default(90),
 });
@@ -337,3 +424,19 @@ export const schedulePreviewSchema = z.object({
   nextRuns: z.array(epochMs),
 });
 export type SchedulePreview = z.infer<typeof schedulePreviewSchema>;
+
+/** A place checks can run from (`GET /locations`): `edge`, and every probe that runs checks. */
+export const checkLocationSourceSchema = z.object({
+  name: z.string(),
+  /** `edge`: the API's own runtime; `probe`: a probe on one of the project's hosts */
+  type: z.enum(["edge", "probe"]),
+  /** the check kinds it can run */
+  kinds: z.array(z.string()),
+  /** probes: the host(s) reporting under this name */
+  hosts: z.array(
+    z.object({ id: z.string(), name: z.string(), online: z.boolean(), lastSeenAt: epochMs.nullable() }),
+  ),
+  /** checks that list it */
+  checks: z.number().int().nonnegative(),
+});
+export type CheckLocationSource = z.infer<typeof checkLocationSourceSchema>;

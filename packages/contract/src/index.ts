@@ -5,6 +5,7 @@ export * from "./common.ts";
 export * from "./custom-metrics.ts";
 export * from "./errors.ts";
 export * from "./hosts.ts";
+export * from "./locations.ts";
 export * from "./notifications.ts";
 export * from "./probe.ts";
 export * from "./rules.ts";

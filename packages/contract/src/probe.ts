@@ -11,6 +11,7 @@
 import { z } from "zod";
 import { bytes, count, percent, perSecond, shortText, wireTime } from "./common.ts";
 import { CUSTOM_METRIC_LIMITS, PROBE_BATCH_LIMITS } from "./limits.ts";
+import { DNS_RECORD_TYPES, EDGE } from "./locations.ts";
 
 export { CUSTOM_METRIC_LIMITS, PROBE_BATCH_LIMITS };
 
@@ -19,11 +20,9 @@ export const probeBatchVersion = 1 as const;
 /** Check kinds a probe can run for the server as a location (`edge` runs http, tcp, tls and dns). */
 export const locationCheckKinds = ["http", "tcp", "tls", "dns", "icmp"] as const;
 export type LocationCheckKind = (typeof locationCheckKinds)[number];
-export const dnsRecordTypes = ["A", "AAAA", "CNAME", "MX", "TXT", "NS"] as const;
+export const dnsRecordTypes = DNS_RECORD_TYPES;
 export type DnsRecordType = (typeof dnsRecordTypes)[number];
-
-/** The location the API's own runtime checks from. */
-export const EDGE_LOCATION = "edge";
+export const EDGE_LOCATION = EDGE;
 /**
  * A location's name, as checks list it: lower-case letters, digits, `.`, `_` and `-`. A probe's is its
  * host name (lower-cased) unless probe.json `checks.location` says otherwise; `edge` is the API's own.

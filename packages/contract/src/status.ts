@@ -210,6 +210,10 @@ export const publicComponentSchema = z.object({
   days: z.array(statusDaySchema),
   /** mean response time per UTC day, oldest first (HTTP checks only) */
   responseMs: z.array(z.number().nullable()).nullable(),
+  /** a check run from several locations: each location's mean response time per UTC day, oldest first */
+  responseByLocation: z
+    .array(z.object({ location: z.string(), responseMs: z.array(z.number().nullable()) }))
+    .optional(),
 });
 export type PublicComponent = z.infer<typeof publicComponentSchema>;
 

@@ -2,6 +2,7 @@ import {
   createCheckRequestSchema,
   historyQuerySchema,
   runDurationsQuerySchema,
+  runsQuerySchema,
   schedulePreviewQuerySchema,
   updateCheckRequestSchema,
   uptimeQuerySchema,
@@ -9,6 +10,7 @@ import {
 import {
   createCheck,
   deleteCheck,
+  edgeKinds,
   findCheckRow,
   getProjectUptime,
   getUptime,
@@ -21,6 +23,7 @@ import {
   previewSchedule,
   queryRunDurations,
   resumeCheck,
+  type TargetPolicy,
   toCheck,
   updateCheck,
 } from "@vigil/engine";
@@ -36,12 +39,22 @@ const idParam = z.object({ id: z.uuid() });
 /** Ping URLs point at the host the API was reached on, unless the operator fixed a public URL. */
 const pingBase = (c: Context<AppEnv>) => c.var.deps.config.publicUrl ?? new URL(c.req.url).origin;
 
+/** What a new or edited check may target here: private addresses per the operator, kinds `edge` can run. */
+function targetPolicy(c: Context<AppEnv>): TargetPolicy {
+  const { config, probes } = c.var.deps;
+  // Without a runner (some tests) nothing runs from edge anyway: no kind is refused for it.
+  return {
+    allowPrivateTargets: config.allowPrivateTargets,
+    ...(probes ? { edgeKinds: edgeKinds(probes) } : {}),
+  };
+}
+
 /** Checks of the project: write scope to change, read scope to read. */
 export const checkRoutes = new Hono<AppEnv>()
   .post("/", requireScope("write"), validate("json", createCheckRequestSchema), async (c) => {
-    const { db, clock, config } = c.var.deps;
+    const { db, clock } = c.var.deps;
     await enforceCap(c, "maxChecks", c.var.principal.projectId);
-    const row = await createCheck(db, clock, c.var.principal.projectId, c.req.valid("json"), config);
+    const row = await createCheck(db, clock, c.var.principal.projectId, c.req.valid("json"), targetPolicy(c));
     return c.json(toCheck(row, pingBase(c)), 201);
   })
   .get("/", requireScope("read"), async (c) => {
@@ -69,10 +82,10 @@ export const checkRoutes = new Hono<AppEnv>()
     validate("param", idParam),
     validate("json", updateCheckRequestSchema),
     async (c) => {
-      const { db, clock, config } = c.var.deps;
+      const { db, clock } = c.var.deps;
       const { projectId } = c.var.principal;
       const id = c.req.valid("param").id;
-      const row = await updateCheck(db, clock, projectId, id, c.req.valid("json"), config);
+      const row = await updateCheck(db, clock, projectId, id, c.req.valid("json"), targetPolicy(c));
       return c.json(toCheck(row, pingBase(c)));
     },
   )
@@ -121,14 +134,15 @@ export const checkRoutes = new Hono<AppEnv>()
     "/:id/runs",
     requireScope("read"),
     validate("param", idParam),
-    validate("query", historyQuerySchema),
+    validate("query", runsQuerySchema),
     async (c) => {
-      const { projectId } = c.var.principal;
+      const { limit, location } = c.req.valid("query");
       const runs = await listRuns(
         c.var.deps.db,
-        projectId,
+        c.var.principal.projectId,
         c.req.valid("param").id,
-        c.req.valid("query").limit,
+        limit,
+        location,
       );
       return c.json({ runs });
     },

@@ -1,5 +1,17 @@
-import { enrollRequestSchema, probeBatchV1Schema } from "@vigil/contract";
-import { enrollHost, evaluateBatchRules, ingestBatch } from "@vigil/engine";
+import {
+  enrollRequestSchema,
+  PROBE_BATCH_LIMITS,
+  type ProbeRemoteConfig,
+  probeBatchV1Schema,
+} from "@vigil/contract";
+import {
+  checkAssignments,
+  enrollHost,
+  evaluateBatchRules,
+  hostLocation,
+  ingestBatch,
+  recordCheckResults,
+} from "@vigil/engine";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { queueBatch } from "../ingest-queue.ts";
@@ -26,10 +38,31 @@ export const probeRoutes = new Hono<AppEnv>()
   .post("/batches", requireHost, async (c) => {
     const batch = parseInput(probeBatchV1Schema, await readBatchBody(c), "body");
     const { db, clock, runtime, ingestQueue, config } = c.var.deps;
+    // Check results are weighed before the rest is stored or queued, so a location's verdict is prompt;
+    // they are keyed by check, location and start, so doing it again for a batch sent again is harmless.
+    const location = hostLocation(c.var.host.row.facts, batch.facts);
+    if (location && batch.checkResults.length > 0) {
+      await recordCheckResults(
+        db,
+        runtime.engine,
+        c.var.host.projectId,
+        location.name,
+        batch.checkResults,
+        clock.now(),
+      );
+    }
+    const assignments = await checkAssignments(
+      db,
+      c.var.host.projectId,
+      location,
+      PROBE_BATCH_LIMITS.checkAssignments,
+    );
+    const withChecks = <T extends { config: ProbeRemoteConfig }>(answer: T): T =>
+      assignments ? { ...answer, config: { ...answer.config, checks: assignments } } : answer;
     const queued = ingestQueue ? await queueBatch(ingestQueue, clock.now(), c.var.host, batch) : null;
     if (queued) {
       runtime.metrics.count("vigil_probe_batches_total", { result: "queued" });
-      return c.json(queued, 202);
+      return c.json(withChecks(queued), 202);
     }
     const host = await freshHost(c);
     const result = await ingestBatch(db, clock, host, batch, runtime.engine, seriesCaps(config.limits));
@@ -42,12 +75,14 @@ export const probeRoutes = new Hono<AppEnv>()
         console.error("rule evaluation failed", err),
       );
     }
-    return c.json({
-      batchId: result.batchId,
-      accepted: true,
-      duplicate: result.duplicate,
-      stored: result.stored,
-      config: result.config,
-      ...(result.refused.length > 0 ? { refused: result.refused.slice(0, 20) } : {}),
-    });
+    return c.json(
+      withChecks({
+        batchId: result.batchId,
+        accepted: true,
+        duplicate: result.duplicate,
+        stored: result.stored,
+        config: result.config,
+        ...(result.refused.length > 0 ? { refused: result.refused.slice(0, 20) } : {}),
+      }),
+    );
   });

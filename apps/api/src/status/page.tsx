@@ -46,6 +46,7 @@ ol.bars li{flex:1 1 0;min-width:0;border-radius:1px;background:var(--none)}
 ol.bars li.b-ok{background:var(--ok)}ol.bars li.b-minor{background:var(--minor)}ol.bars li.b-partial{background:var(--partial)}ol.bars li.b-major{background:var(--major)}
 .scale{display:flex;justify-content:space-between;gap:.5rem;color:var(--muted);font-size:.8rem}
 .spark{display:block;width:100%;height:2rem;margin-top:.4rem;color:var(--link)}
+.locations{margin-top:.4rem;font-size:.875rem;color:var(--muted)}.locations summary{cursor:pointer}.location{margin-top:.3rem}
 .update{margin:.5rem 0}.update strong{margin-right:.35rem}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 footer{margin:3rem 0 2rem;color:var(--muted);font-size:.875rem}
@@ -82,7 +83,7 @@ function bars(component: PublicComponent, incidents: Map<string, PublicIncident>
 }
 
 /** Mean response time per day as an inline SVG polyline; gaps where a day had no runs. */
-const Sparkline: FC<{ values: (number | null)[] }> = ({ values }) => {
+const Sparkline: FC<{ values: (number | null)[]; of?: string }> = ({ values, of }) => {
   const known = values.filter((v): v is number => v !== null);
   if (known.length === 0) return null;
   const max = Math.max(...known, 1);
@@ -99,7 +100,7 @@ const Sparkline: FC<{ values: (number | null)[] }> = ({ values }) => {
   });
   if (current.length) segments.push(current.join(" "));
   const last = known.at(-1);
-  const label = `Mean response time per day over ${values.length} days: latest ${last} ms, lowest ${Math.min(...known)} ms, highest ${Math.max(...known)} ms`;
+  const label = `Mean response time per day${of ? ` from ${of}` : ""} over ${values.length} days: latest ${last} ms, lowest ${Math.min(...known)} ms, highest ${Math.max(...known)} ms`;
   return (
     <svg class="spark" viewBox={`0 0 ${w} 31`} preserveAspectRatio="none" role="img" aria-label={label}>
       <title>{label}</title>
@@ -133,7 +134,20 @@ const Component: FC<{ c: PublicComponent; incidents: Map<string, PublicIncident>
     <p class="sr">
       {percent(c.uptime)} uptime over the last {c.days.length} days.
     </p>
-    {c.responseMs ? <Sparkline values={c.responseMs} /> : null}
+    {c.responseMs ? (
+      <Sparkline values={c.responseMs} of={c.responseByLocation ? "all locations" : undefined} />
+    ) : null}
+    {c.responseByLocation ? (
+      <details class="locations">
+        <summary>Response time by location</summary>
+        {c.responseByLocation.map((l) => (
+          <div class="location">
+            <span>{l.location}</span>
+            <Sparkline values={l.responseMs} of={l.location} />
+          </div>
+        ))}
+      </details>
+    ) : null}
   </li>
 );
 

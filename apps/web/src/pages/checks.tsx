@@ -805,7 +805,7 @@ export function CheckPage() {
               />
             </div>
           )}
-          {editing && c.kind !== "host" && (
+          {editing && c.kind !== "host" && c.kind !== "dns" && c.kind !== "icmp" && (
             <section aria-labelledby="edit-check" class="form-card">
               <h2 id="edit-check">Edit {c.name}</h2>
               <CheckForm

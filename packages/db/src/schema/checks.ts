@@ -25,7 +25,7 @@ export interface BodyKeywords {
   start: string[];
 }
 
-export const checkKinds = ["heartbeat", "http", "tcp", "tls", "host"] as const;
+export const checkKinds = ["heartbeat", "http", "tcp", "tls", "dns", "icmp", "host"] as const;
 export type CheckKind = (typeof checkKinds)[number];
 
 /**
@@ -33,6 +33,22 @@ export type CheckKind = (typeof checkKinds)[number];
  * Healthchecks, so a start/success pair every minute does not write two flips.
  */
 export type CheckStatus = "new" | "up" | "late" | "degraded" | "down" | "paused";
+
+/**
+ * What one location last made of an active check: its own N-of-M confirmed status and counters, and its
+ * newest run. Whether it still reports (or is "unknown") is judged from `lastRunAt` when it is read.
+ */
+export interface LocationState {
+  status: "new" | "up" | "degraded" | "down";
+  failures: number;
+  successes: number;
+  /** the newest run's start (a probe's clock for probe locations) */
+  lastRunAt: number | null;
+  responseMs: number | null;
+  error: string | null;
+  /** the probe's operator forbids this target there: the location cannot check it */
+  refused?: string | null;
+}
 
 export const checks = sqliteTable(
   "checks",
@@ -110,6 +126,21 @@ export const checks = sqliteTable(
     consecutiveSuccesses: integer("consecutive_successes").notNull().default(0),
     lastRunAt: ms("last_run_at"),
     lastError: text("last_error"),
+    /**
+     * Where the check runs from: `edge` (the API's runtime) and probe location names. Null: edge alone.
+     * Kept as JSON on the row, with each location's state beside it, so a result from any location is one
+     * compare-and-set write of the check like a run from the edge.
+     */
+    locations: text("locations", { mode: "json" }).$type<string[]>(),
+    /** how many locations must agree that the check is down (or degraded) before it is */
+    quorum: integer("quorum").notNull().default(1),
+    locationStates: text("location_states", { mode: "json" }).$type<Record<string, LocationState>>(),
+    // DNS checks: the name is `target_host`.
+    dnsRecordType: text("dns_record_type"),
+    /** an answer must include this value (addresses, names; compared without case or trailing dot) */
+    dnsExpected: text("dns_expected"),
+    /** a resolver to ask (ip[:port]) instead of the system's */
+    dnsServer: text("dns_server"),
 
     // Host liveness: the probe's interval is `period_sec` (30 s unless set).
     hostId: text("host_id").references(() => hosts.id, { onDelete: "cascade" }),
@@ -166,8 +197,14 @@ export const checkRuns = sqliteTable(
     httpStatus: integer("http_status"),
     tlsDaysLeft: integer("tls_days_left"),
     error: text("error"),
+    /** where the run came from: `edge` or a probe location's name */
+    location: text("location").notNull().default("edge"),
   },
-  (t) => [index("check_runs_check_idx").on(t.checkId, t.at)],
+  (t) => [
+    index("check_runs_check_idx").on(t.checkId, t.at),
+    // One run per check, location and start: a probe's batch sent again does not record its runs twice.
+    uniqueIndex("check_runs_location_idx").on(t.checkId, t.location, t.at),
+  ],
 );
 
 /**

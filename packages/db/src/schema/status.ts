@@ -202,7 +202,7 @@ export const statusNotices = sqliteTable(
 );
 
 /**
- * Response times of active check runs per check and UTC day: count and sum (the mean draws the sparkline)
+ * Response times of active check runs per check, location and UTC day: count and sum (the mean draws the sparkline)
  * and the slowest. Written with each run in the same guarded batch as the run row.
  */
 export const responseDaily = sqliteTable(
@@ -210,13 +210,15 @@ export const responseDaily = sqliteTable(
   {
     projectId: projectRef(),
     checkId: checkRef(),
+    /** `edge` or a probe location's name */
+    location: text("location").notNull().default("edge"),
     /** 00:00 UTC of the day, ms */
     day: ms("day").notNull(),
     runs: integer("runs").notNull().default(0),
     totalMs: integer("total_ms").notNull().default(0),
     maxMs: integer("max_ms").notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.checkId, t.day] })],
+  (t) => [primaryKey({ columns: [t.checkId, t.location, t.day] })],
 );
 
 export type StatusPageRow = typeof statusPages.$inferSelect;

@@ -77,10 +77,20 @@ export function refusedLiteral(host: string, allowPrivate: boolean): string | nu
 /** What the operator allows targets to be (VIGIL_ALLOW_PRIVATE_TARGETS), for the domain's create/update rules. */
 export interface TargetPolicy {
   allowPrivateTargets: boolean;
+  /** the active kinds `edge` can run in this runtime (absent: all of http, tcp, tls, dns) */
+  edgeKinds?: readonly string[];
 }
 
 /** Refuses a private IP literal as input, naming the field: such a target could never be reached. */
 export function assertTargetAllowed(field: string, host: string, policy: TargetPolicy): void {
   const refusal = refusedLiteral(host, policy.allowPrivateTargets);
   if (refusal) throw new InvalidInputError(field, refusal);
+}
+
+/** A DNS check's resolver without its port: "1.2.3.4:53" → "1.2.3.4", "[::1]:53" → "::1", "::1" → "::1". */
+export function serverAddress(server: string): string {
+  const bracketed = /^\[([^\]]+)\]/.exec(server);
+  if (bracketed?.[1]) return bracketed[1];
+  const parts = server.split(":");
+  return parts.length === 2 ? (parts[0] ?? server) : server;
 }

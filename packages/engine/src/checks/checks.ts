@@ -1,9 +1,11 @@
 /** Checks as the API manages them: create, read, update, pause, resume, delete. Every query is scoped by project. */
 import {
   type Check,
+  type CheckLocation,
   type CheckSettings,
   type CreateCheckRequest,
   createCheckRequestSchema,
+  EDGE,
   type UpdateCheckRequest,
 } from "@vigil/contract";
 import {
@@ -15,18 +17,20 @@ import {
   hosts,
   incidents,
   pings,
+  responseDaily,
   uptimeDaily,
 } from "@vigil/db";
 import { and, asc, eq } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { keepRedactedHeaders, redactHeaderValues } from "../redact.ts";
-import { assertTargetAllowed, type TargetPolicy } from "./addresses.ts";
+import { assertTargetAllowed, serverAddress, type TargetPolicy } from "./addresses.ts";
 import { heartbeatDeadline } from "./heartbeat.ts";
+import { checkLocations, locationView } from "./locations.ts";
 import { assertValidSchedule, nextDueAt } from "./schedule.ts";
 import { type CheckPatch, newCasToken, writeCheckState } from "./state.ts";
 
-const ACTIVE_KINDS = new Set(["http", "tcp", "tls"]);
+const ACTIVE_KINDS = new Set(["http", "tcp", "tls", "dns", "icmp"]);
 export const isActiveKind = (kind: string) => ACTIVE_KINDS.has(kind);
 
 /** "Nightly DB backup!" → "nightly-db-backup" (Healthchecks derives slugs the same way). */
@@ -38,6 +42,19 @@ export function slugify(name: string): string | null {
     .replace(/^[-_]+|[-_]+$/g, "")
     .slice(0, 100);
   return slug || null;
+}
+
+type ActiveSettings = Extract<CheckSettings, { quorum: number }>;
+
+/** Confirmation and locations, shared by every active kind. */
+function confirmationColumns(s: ActiveSettings): CheckPatch {
+  const onlyEdge = s.locations.length === 1 && s.locations[0] === EDGE;
+  return {
+    failuresToDown: s.failuresToDown,
+    successesToUp: s.successesToUp,
+    locations: onlyEdge ? null : s.locations,
+    quorum: s.quorum,
+  };
 }
 
 /** The kind-specific columns of a row, from validated settings. */
@@ -71,8 +88,7 @@ function settingsToColumns(s: CheckSettings): CheckPatch {
         degradedAfterMs: s.degradedAfterMs,
         followRedirects: s.followRedirects,
         periodSec: s.period,
-        failuresToDown: s.failuresToDown,
-        successesToUp: s.successesToUp,
+        ...confirmationColumns(s),
       };
     case "tcp":
       return {
@@ -80,8 +96,7 @@ function settingsToColumns(s: CheckSettings): CheckPatch {
         targetPort: s.port,
         timeoutMs: s.timeoutMs,
         periodSec: s.period,
-        failuresToDown: s.failuresToDown,
-        successesToUp: s.successesToUp,
+        ...confirmationColumns(s),
       };
     case "tls":
       return {
@@ -90,8 +105,26 @@ function settingsToColumns(s: CheckSettings): CheckPatch {
         tlsWarnDays: s.warnDays,
         timeoutMs: s.timeoutMs,
         periodSec: s.period,
-        failuresToDown: s.failuresToDown,
-        successesToUp: s.successesToUp,
+        ...confirmationColumns(s),
+      };
+    case "dns":
+      return {
+        targetHost: s.host,
+        dnsRecordType: s.recordType,
+        dnsExpected: s.expected,
+        dnsServer: s.server,
+        timeoutMs: s.timeoutMs,
+        degradedAfterMs: s.degradedAfterMs,
+        periodSec: s.period,
+        ...confirmationColumns(s),
+      };
+    case "icmp":
+      return {
+        targetHost: s.host,
+        timeoutMs: s.timeoutMs,
+        degradedAfterMs: s.degradedAfterMs,
+        periodSec: s.period,
+        ...confirmationColumns(s),
       };
     case "host":
       return { hostId: s.hostId, periodSec: s.period };
@@ -100,7 +133,12 @@ function settingsToColumns(s: CheckSettings): CheckPatch {
 
 /** The settings of a row, under the names the API accepts on creation. */
 function rowToSettings(r: CheckRow): CheckSettings {
-  const confirmation = { failuresToDown: r.failuresToDown, successesToUp: r.successesToUp };
+  const confirmation = {
+    failuresToDown: r.failuresToDown,
+    successesToUp: r.successesToUp,
+    locations: checkLocations(r),
+    quorum: r.quorum,
+  };
   switch (r.kind) {
     case "heartbeat":
       return {
@@ -152,6 +190,27 @@ function rowToSettings(r: CheckRow): CheckSettings {
         period: r.periodSec ?? 3600,
         ...confirmation,
       };
+    case "dns":
+      return {
+        kind: "dns",
+        host: r.targetHost ?? "",
+        recordType: (r.dnsRecordType ?? "A") as "A",
+        expected: r.dnsExpected,
+        server: r.dnsServer,
+        timeoutMs: r.timeoutMs ?? 5_000,
+        degradedAfterMs: r.degradedAfterMs,
+        period: r.periodSec ?? 300,
+        ...confirmation,
+      };
+    case "icmp":
+      return {
+        kind: "icmp",
+        host: r.targetHost ?? "",
+        timeoutMs: r.timeoutMs ?? 5_000,
+        degradedAfterMs: r.degradedAfterMs,
+        period: r.periodSec ?? 60,
+        ...confirmation,
+      };
     case "host":
       return { kind: "host", hostId: r.hostId ?? "", period: r.periodSec ?? 30 };
   }
@@ -164,12 +223,26 @@ export function displayStatus(r: Pick<CheckRow, "status" | "lastStartAt">): Chec
 }
 
 /** A check as the API shows it; an HTTP check's header values are masked (they often carry credentials). */
-export function toCheck(r: CheckRow, pingBaseUrl: string): Check {
-  const check = checkWithSecrets(r, pingBaseUrl);
+export function toCheck(r: CheckRow, pingBaseUrl: string, now = Date.now()): Check {
+  const check = checkWithSecrets(r, pingBaseUrl, now);
   return check.kind === "http" ? { ...check, headers: redactHeaderValues(check.headers) } : check;
 }
 
-function checkWithSecrets(r: CheckRow, pingBaseUrl: string): Check {
+/** Each location's view of an active check, in the order the check lists them. */
+function locationResults(r: CheckRow, now: number): CheckLocation[] {
+  return checkLocations(r).map((name) => {
+    const state = r.locationStates?.[name];
+    return {
+      name,
+      status: locationView(r, state, now),
+      lastRunAt: state?.lastRunAt ?? null,
+      responseMs: state?.responseMs ?? null,
+      error: state?.error ?? null,
+    };
+  });
+}
+
+function checkWithSecrets(r: CheckRow, pingBaseUrl: string, now = Date.now()): Check {
   return {
     id: r.id,
     name: r.name,
@@ -185,10 +258,29 @@ function checkWithSecrets(r: CheckRow, pingBaseUrl: string): Check {
     nextDueAt: r.nextDueAt,
     lastRunAt: r.lastRunAt,
     lastError: r.lastError,
+    locationResults: isActiveKind(r.kind) ? locationResults(r, now) : [],
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     ...rowToSettings(r),
   };
+}
+
+/** Where a check may run from: the quorum fits the locations, and `edge` can run the kind here. */
+function assertLocations(s: ActiveSettings, policy: TargetPolicy): void {
+  if (s.quorum > s.locations.length) {
+    throw new InvalidInputError(
+      "body.quorum",
+      `a quorum of ${s.quorum} needs at least ${s.quorum} locations (${s.locations.length} given)`,
+    );
+  }
+  if (!s.locations.includes(EDGE)) return;
+  const unsupported =
+    s.kind === "icmp"
+      ? "ICMP runs from probe locations only: list probe locations instead of edge"
+      : policy.edgeKinds && !policy.edgeKinds.includes(s.kind)
+        ? `this server cannot run ${s.kind.toUpperCase()} checks from edge (Cloudflare Workers); list probe locations instead`
+        : null;
+  if (unsupported) throw new InvalidInputError("body.locations", unsupported);
 }
 
 /** Without a policy, private targets are refused: the safe default for callers that do not say. */
@@ -201,8 +293,18 @@ async function assertDomainRules(
   policy: TargetPolicy,
 ): Promise<void> {
   if (s.kind === "heartbeat") assertValidSchedule(s.schedule, s.tz);
-  if (s.kind === "http") assertTargetAllowed("body.url", new URL(s.url).hostname, policy);
-  if (s.kind === "tcp" || s.kind === "tls") assertTargetAllowed("body.host", s.host, policy);
+  if (s.kind === "http" && s.locations.includes(EDGE)) {
+    assertTargetAllowed("body.url", new URL(s.url).hostname, policy);
+  }
+  if (s.kind === "tcp" || s.kind === "tls" || s.kind === "icmp") {
+    // Private targets are refused for the edge only: a probe location exists to reach them (issue 17).
+    if (("locations" in s ? s.locations : [EDGE]).includes(EDGE))
+      assertTargetAllowed("body.host", s.host, policy);
+  }
+  if (s.kind === "dns" && s.server && s.locations.includes(EDGE)) {
+    assertTargetAllowed("body.server", serverAddress(s.server), policy);
+  }
+  if ("quorum" in s) assertLocations(s, policy);
   if (s.kind === "host") {
     const host = await db.query.hosts.findFirst({
       where: and(eq(hosts.projectId, projectId), eq(hosts.id, s.hostId)),
@@ -223,6 +325,7 @@ function freshState(kind: string, now: number, paused: boolean): CheckPatch {
     lastStartRid: null,
     consecutiveFailures: 0,
     consecutiveSuccesses: 0,
+    locationStates: null,
   };
 }
 
@@ -352,7 +455,11 @@ export async function updateCheck(
   }
   const { name, slug, tags, description, runbookUrl, public: isPublic, ...settings } = parsed.data;
   // A target saved while private ones were allowed stays editable; only a new target is judged again.
-  const targetChanged = fields.url !== undefined || fields.host !== undefined;
+  const targetChanged =
+    fields.url !== undefined ||
+    fields.host !== undefined ||
+    fields.server !== undefined ||
+    fields.locations !== undefined;
   const targets = targetChanged ? policy : { allowPrivateTargets: true };
   await assertDomainRules(db, projectId, settings as CheckSettings, targets);
   const columns = settingsToColumns(settings as CheckSettings);
@@ -409,6 +516,9 @@ export async function deleteCheck(db: Db, projectId: string, checkId: string): P
     db.delete(pings).where(and(eq(pings.projectId, projectId), eq(pings.checkId, checkId))),
     db.delete(checkRuns).where(and(eq(checkRuns.projectId, projectId), eq(checkRuns.checkId, checkId))),
     db.delete(uptimeDaily).where(and(eq(uptimeDaily.projectId, projectId), eq(uptimeDaily.checkId, checkId))),
+    db
+      .delete(responseDaily)
+      .where(and(eq(responseDaily.projectId, projectId), eq(responseDaily.checkId, checkId))),
     db
       .delete(flips)
       .where(

@@ -27,10 +27,21 @@ export async function listPings(db: Db, projectId: string, checkId: string, limi
   }));
 }
 
-export async function listRuns(db: Db, projectId: string, checkId: string, limit = 100): Promise<CheckRun[]> {
+/** A check's runs, newest first; from one location only when `location` is given. */
+export async function listRuns(
+  db: Db,
+  projectId: string,
+  checkId: string,
+  limit = 100,
+  location?: string,
+): Promise<CheckRun[]> {
   await findCheckRow(db, projectId, checkId);
   const rows = await db.query.checkRuns.findMany({
-    where: and(eq(checkRuns.projectId, projectId), eq(checkRuns.checkId, checkId)),
+    where: and(
+      eq(checkRuns.projectId, projectId),
+      eq(checkRuns.checkId, checkId),
+      location ? eq(checkRuns.location, location) : undefined,
+    ),
     orderBy: [desc(checkRuns.at), desc(checkRuns.id)],
     limit,
   });

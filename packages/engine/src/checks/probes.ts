@@ -39,6 +39,14 @@ export interface TlsProbeResult {
   ms: number;
 }
 
+export interface DnsProbeRequest {
+  name: string;
+  type: "A" | "AAAA" | "CNAME" | "MX" | "TXT" | "NS";
+  /** a resolver ("ip" or "ip:port"); null: the system's */
+  server: string | null;
+  timeoutMs: number;
+}
+
 export interface ProbeRunner {
   /** one HTTP exchange without following redirects; rejects on network errors and timeouts */
   http(req: HttpProbeRequest): Promise<HttpProbeResponse>;
@@ -46,6 +54,8 @@ export interface ProbeRunner {
   tcp(host: string, port: number, timeoutMs: number): Promise<{ ms: number }>;
   /** absent where the runtime does not expose peer certificates (Workers) */
   tls?(host: string, port: number, timeoutMs: number): Promise<TlsProbeResult>;
+  /** the records of one DNS lookup; absent where the runtime cannot send DNS queries (Workers) */
+  dns?(req: DnsProbeRequest): Promise<{ values: string[]; ms: number }>;
   /** every address a name resolves to; absent where the runtime cannot resolve (then only literals are vetted) */
   resolve?(hostname: string): Promise<string[]>;
 }

@@ -153,20 +153,31 @@ export function stateWriteStatements(write: StateWrite<StateSubject>, token: str
 
   for (const insert of write.inserts ?? []) {
     const names = Object.keys(insert.values);
+    // A run a probe reported before (its batch sent again) is already there: ignored, not an error.
+    const verb = insert.table === "check_runs" ? "insert or ignore" : "insert";
     statements.push({
-      sql: `insert into ${insert.table} (${names.join(", ")}) select ${names.map(() => "?").join(", ")} where ${guard}`,
+      sql: `${verb} into ${insert.table} (${names.join(", ")}) select ${names.map(() => "?").join(", ")} where ${guard}`,
       args: [...names.map((n) => insert.values[n] ?? null), ...guardArgs],
     });
     const responseMs = insert.values.response_ms;
     if (insert.table === "check_runs" && typeof responseMs === "number") {
-      // The status page's sparkline reads one row per day instead of the day's runs.
+      // The status page's sparkline reads one row per day instead of the day's runs. `changes()` is the
+      // run insert's: a run ignored as a repeat does not count twice.
       const at = Number(insert.values.at ?? now);
       statements.push({
-        sql: `insert into response_daily (project_id, check_id, day, runs, total_ms, max_ms)
-              select ?, ?, ?, 1, ?, ? where ${guard}
-              on conflict (check_id, day) do update set runs = runs + 1,
+        sql: `insert into response_daily (project_id, check_id, location, day, runs, total_ms, max_ms)
+              select ?, ?, ?, ?, 1, ?, ? where changes() = 1 and ${guard}
+              on conflict (check_id, location, day) do update set runs = runs + 1,
               total_ms = total_ms + excluded.total_ms, max_ms = max(max_ms, excluded.max_ms)`,
-        args: [check.projectId, check.id, at - (at % DAY_MS), responseMs, responseMs, ...guardArgs],
+        args: [
+          check.projectId,
+          check.id,
+          insert.values.location ?? "edge",
+          at - (at % DAY_MS),
+          responseMs,
+          responseMs,
+          ...guardArgs,
+        ],
       });
     }
   }

@@ -108,7 +108,7 @@ export async function tick(ctx: TickContext, now = ctx.clock.now()): Promise<Tic
   const due = await db.query.checks.findMany({
     where: ctx.probes
       ? lte(checks.alertAfter, now)
-      : and(lte(checks.alertAfter, now), notInArray(checks.kind, ["http", "tcp", "tls"])),
+      : and(lte(checks.alertAfter, now), notInArray(checks.kind, ["http", "tcp", "tls", "dns", "icmp"])),
     orderBy: [asc(checks.alertAfter)],
     limit: ctx.limit ?? 500,
   });

@@ -142,7 +142,8 @@ export async function planBatch(
         ? { ...batch.state, notes: batch.notes }
         : undefined,
     events,
-    facts: batch.facts ? { ...host.row.facts, ...batch.facts } : undefined,
+    // A probe that stopped running checks leaves `location` out of its facts: it stops being a location.
+    facts: batch.facts ? { ...host.row.facts, ...batch.facts, location: batch.facts.location } : undefined,
     machineId: batch.facts?.machineId,
   };
 

@@ -9,13 +9,13 @@
  * (`refusedConnect`), whoever asked for it.
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
-import { lookup } from "node:dns/promises";
+import { lookup, Resolver } from "node:dns/promises";
 import { isIP, type LookupFunction, connect as netConnect } from "node:net";
 import { rootCertificates, connect as tlsConnect } from "node:tls";
 import { Agent, buildConnector, fetch as undiciFetch } from "undici";
 import { isPrivateAddress, refusedLiteral } from "../checks/addresses.ts";
 import { fetchHttpProbe } from "../checks/fetch-probe.ts";
-import type { ProbeRunner } from "../checks/probes.ts";
+import type { DnsProbeRequest, ProbeRunner } from "../checks/probes.ts";
 
 export interface NodeProbeOptions {
   /** extra trust anchors (PEM) for TLS checks, on top of Node's bundled roots: private CAs, tests */
@@ -136,8 +136,34 @@ export function nodeProbes(options: NodeProbeOptions = {}): ProbeRunner {
       });
     },
 
+    dns: lookupRecords,
+
     async resolve(hostname) {
       return (await lookup(hostname, { all: true })).map((a) => a.address);
     },
   };
+}
+
+/** One DNS lookup of a DNS check, through the system's resolvers or the one the check names. */
+async function lookupRecords(req: DnsProbeRequest): Promise<{ values: string[]; ms: number }> {
+  const resolver = new Resolver({ timeout: req.timeoutMs, tries: 1 });
+  if (req.server) resolver.setServers([req.server]);
+  const started = performance.now();
+  const values = await (async (): Promise<string[]> => {
+    switch (req.type) {
+      case "A":
+        return resolver.resolve4(req.name);
+      case "AAAA":
+        return resolver.resolve6(req.name);
+      case "CNAME":
+        return resolver.resolveCname(req.name);
+      case "NS":
+        return resolver.resolveNs(req.name);
+      case "MX":
+        return (await resolver.resolveMx(req.name)).map((mx) => mx.exchange);
+      case "TXT":
+        return (await resolver.resolveTxt(req.name)).map((chunks) => chunks.join(""));
+    }
+  })();
+  return { values, ms: performance.now() - started };
 }

@@ -249,7 +249,7 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
       ? db
           .select({
             checkId: responseDaily.checkId,
-            rows: sql<string>`json_group_array(json_array(${responseDaily.day}, ${responseDaily.runs}, ${responseDaily.totalMs}))`,
+            rows: sql<string>`json_group_array(json_array(${responseDaily.day}, ${responseDaily.runs}, ${responseDaily.totalMs}, ${responseDaily.location}))`,
           })
           .from(responseDaily)
           .where(
@@ -322,7 +322,7 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
   // Daily rows come one JSON array per check: converting thousands of driver rows costs more than the query.
   const rowsOf = packed<[number, number, number, number]>(uptimeRows);
   const flipsOf = packed<[number, string, string, number]>(flipRows);
-  const responseOf = packed<[number, number, number]>(responseRows);
+  const responseOf = packed<[number, number, number, string]>(responseRows);
   const views = new Map<string, PublicComponent>();
   for (const c of components) {
     let totals: Totals[] = days.map(() => ({ up: 0, degraded: 0, down: 0 }));
@@ -340,14 +340,19 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
       totals = uptimeByLocalDay(series, days, now);
     }
     let responseMs: (number | null)[] | null = null;
+    let responseByLocation: { location: string; responseMs: (number | null)[] }[] | undefined;
     if (c.series?.kind === "http") {
-      const byDay = new Map(
-        (responseOf.get(c.series.id) ?? []).map(([day, runs, total]) => [day, { runs, total }]),
-      );
-      responseMs = [];
-      for (let day = todayUtc - (STATUS_DAYS - 1) * DAY_MS; day <= todayUtc; day += DAY_MS) {
-        const r = byDay.get(day);
-        responseMs.push(r && r.runs > 0 ? Math.round(r.total / r.runs) : null);
+      const rows = responseOf.get(c.series.id) ?? [];
+      responseMs = dailyMeans(rows, todayUtc);
+      const locations = [...new Set(rows.map((r) => r[3]))].sort();
+      if (locations.length > 1) {
+        responseByLocation = locations.map((location) => ({
+          location,
+          responseMs: dailyMeans(
+            rows.filter((r) => r[3] === location),
+            todayUtc,
+          ),
+        }));
       }
     }
     const state = inMaintenance.some((m) => matches(m.affects, c)) ? "maintenance" : componentState(c);
@@ -375,6 +380,7 @@ export async function buildStatusPageData(db: Db, page: StatusPageRow, now: numb
         };
       }),
       responseMs,
+      ...(responseByLocation ? { responseByLocation } : {}),
     });
   }
 
@@ -488,4 +494,19 @@ function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
     else out.set(k, [item]);
   }
   return out;
+}
+
+/** Mean response time per UTC day of the status window, oldest first, over whichever rows are given. */
+function dailyMeans(rows: [day: number, runs: number, total: number, location: string][], todayUtc: number) {
+  const byDay = new Map<number, { runs: number; total: number }>();
+  for (const [day, runs, total] of rows) {
+    const sum = byDay.get(day) ?? { runs: 0, total: 0 };
+    byDay.set(day, { runs: sum.runs + runs, total: sum.total + total });
+  }
+  const means: (number | null)[] = [];
+  for (let day = todayUtc - (STATUS_DAYS - 1) * DAY_MS; day <= todayUtc; day += DAY_MS) {
+    const r = byDay.get(day);
+    means.push(r && r.runs > 0 ? Math.round(r.total / r.runs) : null);
+  }
+  return means;
 }
