@@ -46,7 +46,8 @@ async function setup(input: Parameters<typeof createTestCheck>[3] = {}) {
       remoteAddr: "203.0.113.9",
       ...extra,
     });
-  const state = async () => toCheck(await findCheckRow(db, project.id, check.id), "https://vigil.test");
+  const state = async () =>
+    toCheck(await findCheckRow(db, project.id, check.id), "https://vigil.test", clock.now());
   const run = () => tick({ db, clock, state: engine });
   return { db, clock, project, check, ping, state, run, engine };
 }

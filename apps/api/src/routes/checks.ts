@@ -39,6 +39,10 @@ const idParam = z.object({ id: z.uuid() });
 /** Ping URLs point at the host the API was reached on, unless the operator fixed a public URL. */
 const pingBase = (c: Context<AppEnv>) => c.var.deps.config.publicUrl ?? new URL(c.req.url).origin;
 
+/** A check as answered: its ping URL on this server, its locations as of the server's clock. */
+const show = (c: Context<AppEnv>, row: Parameters<typeof toCheck>[0]) =>
+  toCheck(row, pingBase(c), c.var.deps.clock.now());
+
 /** What a new or edited check may target here: private addresses per the operator, kinds `edge` can run. */
 function targetPolicy(c: Context<AppEnv>): TargetPolicy {
   const { config, probes } = c.var.deps;
@@ -55,12 +59,11 @@ export const checkRoutes = new Hono<AppEnv>()
     const { db, clock } = c.var.deps;
     await enforceCap(c, "maxChecks", c.var.principal.projectId);
     const row = await createCheck(db, clock, c.var.principal.projectId, c.req.valid("json"), targetPolicy(c));
-    return c.json(toCheck(row, pingBase(c)), 201);
+    return c.json(show(c, row), 201);
   })
   .get("/", requireScope("read"), async (c) => {
     const rows = await listCheckRows(c.var.deps.db, c.var.principal.projectId);
-    const base = pingBase(c);
-    return c.json({ checks: rows.map((r) => toCheck(r, base)) });
+    return c.json({ checks: rows.map((r) => show(c, r)) });
   })
   // Before "/:id", which would take these names for a malformed id.
   .get("/uptime", requireScope("read"), validate("query", uptimeQuerySchema), async (c) => {
@@ -74,7 +77,7 @@ export const checkRoutes = new Hono<AppEnv>()
   })
   .get("/:id", requireScope("read"), validate("param", idParam), async (c) => {
     const row = await findCheckRow(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
-    return c.json(toCheck(row, pingBase(c)));
+    return c.json(show(c, row));
   })
   .patch(
     "/:id",
@@ -86,7 +89,7 @@ export const checkRoutes = new Hono<AppEnv>()
       const { projectId } = c.var.principal;
       const id = c.req.valid("param").id;
       const row = await updateCheck(db, clock, projectId, id, c.req.valid("json"), targetPolicy(c));
-      return c.json(toCheck(row, pingBase(c)));
+      return c.json(show(c, row));
     },
   )
   .delete("/:id", requireScope("write"), validate("param", idParam), async (c) => {
@@ -96,12 +99,12 @@ export const checkRoutes = new Hono<AppEnv>()
   .post("/:id/pause", requireScope("write"), validate("param", idParam), async (c) => {
     const { db, clock } = c.var.deps;
     const row = await pauseCheck(db, clock, c.var.principal.projectId, c.req.valid("param").id);
-    return c.json(toCheck(row, pingBase(c)));
+    return c.json(show(c, row));
   })
   .post("/:id/resume", requireScope("write"), validate("param", idParam), async (c) => {
     const { db, clock } = c.var.deps;
     const row = await resumeCheck(db, clock, c.var.principal.projectId, c.req.valid("param").id);
-    return c.json(toCheck(row, pingBase(c)));
+    return c.json(show(c, row));
   })
   .get(
     "/:id/durations",

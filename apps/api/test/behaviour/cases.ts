@@ -13,6 +13,7 @@ import { checksCases } from "./checks.cases.ts";
 import { configureCases } from "./configure-routes.cases.ts";
 import { hostDataCases } from "./host-data.cases.ts";
 import { ingestCases } from "./ingest.cases.ts";
+import { locationsCases } from "./locations.cases.ts";
 import { observeCases } from "./observe-api.cases.ts";
 import { pingsCases } from "./ping.cases.ts";
 import { rulesCases } from "./rules.cases.ts";
@@ -21,6 +22,7 @@ import { statusCases } from "./status.cases.ts";
 export const areas = [
   ...pingsCases,
   ...checksCases,
+  ...locationsCases,
   ...ingestCases,
   ...hostDataCases,
   ...observeCases,
