@@ -1,3 +1,4 @@
+import { statusPageDataSchema } from "@vigil/contract";
 import { expect } from "vitest";
 import { area } from "./case.ts";
 import {
@@ -181,6 +182,43 @@ export const locationsCases = [
           kinds: ["http", "icmp"],
           hosts: [{ id: lab.host.hostId, online: true }],
         });
+      },
+    },
+    {
+      name: "the status page draws the mean over all locations and one line per location",
+      run: async (t) => {
+        const lab = await probeLocation(t, "home-lab");
+        const check = await createCheck(t, {
+          kind: "http",
+          name: "site",
+          url: t.outside.url("site"),
+          period: 60,
+          public: true,
+          locations: ["edge", "home-lab"],
+        });
+        await write(t, "POST", "/api/v1/status-pages", {
+          slug: "acme",
+          title: "Acme",
+          components: [{ type: "check", id: check.id, name: "Website" }],
+        });
+        await t.tick();
+        await lab.report(check.id, { ms: 300, httpStatus: 200 });
+        t.clock.advance(60_000);
+        await lab.report(check.id, { ms: 500, httpStatus: 200 });
+        const [edgeRun] = (
+          await read<{ runs: { responseMs: number }[] }>(t, `/api/v1/checks/${check.id}/runs?location=edge`)
+        ).runs;
+        const data = statusPageDataSchema.parse(await (await t.request("/api/v1/status/acme")).json());
+        const component = data.groups.flatMap((g) => g.components)[0];
+        const edgeMs = edgeRun?.responseMs ?? 0;
+        expect(component?.responseMs?.at(-1)).toBe(Math.round((edgeMs + 300 + 500) / 3));
+        expect(component?.responseByLocation?.map((l) => [l.location, l.responseMs.at(-1)])).toEqual([
+          ["edge", edgeMs],
+          ["home-lab", 400],
+        ]);
+        const html = await (await t.request("/status/acme")).text();
+        expect(html).toContain("Response time by location");
+        expect(html).toContain("Mean response time per day from home-lab");
       },
     },
     {
