@@ -60,10 +60,15 @@ export function TimeChart(props: {
   window: [number, number];
   /** a click within a few pixels of a marker line (the list of markers is the keyboard's way) */
   onMarker?: (event: HostEvent) => void;
+  /**
+   * Series sampled at their own times (runs from several locations): a line joins each series' points
+   * across the others' timestamps instead of breaking there, and a series of few points shows its dots.
+   */
+  ownTimes?: boolean;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const { title, series, events, format, max, window: span } = props;
+  const { title, series, events, format, max, window: span, ownTimes = false } = props;
   const onMarker = useRef(props.onMarker);
   onMarker.current = props.onMarker;
   const shape = series.map((s) => s.label).join("|");
@@ -103,6 +108,9 @@ export function TimeChart(props: {
           stroke: palette[i % palette.length],
           width: 1.5,
           value: (_u: uPlot, v: number | null) => (v === null ? "—" : fmt(v)),
+          ...(ownTimes
+            ? { spanGaps: true, ...(s.points.length <= 60 ? { points: { show: true, size: 5 } } : {}) }
+            : {}),
         })),
       ],
       plugins: [markersPlugin(events)],
@@ -133,7 +141,7 @@ export function TimeChart(props: {
       plot.current = null;
     };
     // Rebuilt when the set of series or the markers change; new points alone go through setData below.
-  }, [shape, events.length, max, span[0], span[1]]);
+  }, [shape, events.length, max, span[0], span[1], ownTimes]);
 
   useEffect(() => {
     plot.current?.setData(align(series));

@@ -1,16 +1,22 @@
 /**
  * Checks: the list with status and a 90-day bar, forms to create and edit heartbeats (period or cron, read
- * back in words with its next runs by the API) and HTTP, TCP and TLS checks, and one check's page with its
- * ping URL, a ready cron line, pause, resume, delete, and its pings or runs.
+ * back in words with its next runs by the API) and HTTP, TCP, TLS, DNS and ICMP checks with the locations
+ * they run from (`edge` and the project's probe locations, with a quorum), and one check's page with its
+ * ping URL, a ready cron line, pause, resume, delete, each location's view, response times per location,
+ * and its pings or runs.
  */
-import type {
-  Check,
-  CheckRun,
-  HostEvent,
-  Ping,
-  ProjectUptime,
-  SchedulePreview,
-  UptimeDay,
+import {
+  type Check,
+  type CheckLocation,
+  type CheckLocationSource,
+  type CheckRun,
+  DNS_RECORD_TYPES,
+  EDGE,
+  type HostEvent,
+  type Ping,
+  type ProjectUptime,
+  type SchedulePreview,
+  type UptimeDay,
 } from "@vigil/contract";
 import { useEffect, useState } from "preact/hooks";
 import { Link, useLocation, useParams } from "wouter-preact";
@@ -21,16 +27,34 @@ import { Checkbox, ConfirmButton, Input, list, num, Select, TextArea, text, useF
 import { invalidate, useQuery } from "../query.ts";
 import { ago, Badge, CopyField, duration, Empty, ErrorNote, when } from "../ui.tsx";
 
-type Kind = "heartbeat" | "http" | "tcp" | "tls";
+type Kind = "heartbeat" | "http" | "tcp" | "tls" | "dns" | "icmp";
 const KINDS: [Kind, string][] = [
   ["heartbeat", "Heartbeat (cron job pings Vigil)"],
   ["http", "HTTP(S) endpoint"],
   ["tcp", "TCP port"],
   ["tls", "TLS certificate"],
+  ["dns", "DNS record"],
+  ["icmp", "Ping (ICMP, from probes)"],
 ];
+/** Seconds between runs when the form is new, per kind (the API's defaults). */
+const DEFAULT_PERIOD: Record<Exclude<Kind, "heartbeat">, number> = {
+  http: 60,
+  tcp: 60,
+  tls: 3600,
+  dns: 300,
+  icmp: 60,
+};
+/** Timeout when the form is new, per kind (the API's defaults). */
+const DEFAULT_TIMEOUT_MS: Record<Exclude<Kind, "heartbeat">, number> = {
+  http: 10_000,
+  tcp: 10_000,
+  tls: 10_000,
+  dns: 5_000,
+  icmp: 5_000,
+};
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
-const tone = (status: Check["status"]) =>
+const tone = (status: Check["status"] | CheckLocation["status"]) =>
   status === "up"
     ? "ok"
     : status === "down"
@@ -49,6 +73,10 @@ function target(c: Check): string {
     case "tcp":
     case "tls":
       return `${c.host}:${c.port}`;
+    case "dns":
+      return `${c.recordType} ${c.host}${c.expected ? ` = ${c.expected}` : ""}`;
+    case "icmp":
+      return c.host;
     default:
       return c.kind;
   }
@@ -70,8 +98,9 @@ export function ChecksPage() {
       {checks.data && rows.length === 0 ? (
         <Empty title="No checks yet">
           <p>
-            A heartbeat expects a ping from your cron job and tells you when one does not arrive; HTTP, TCP
-            and TLS checks reach out to your endpoints every minute or so.
+            A heartbeat expects a ping from your cron job and tells you when one does not arrive; HTTP, TCP,
+            TLS, DNS and ping checks reach out to your endpoints every minute or so, from Vigil itself or from
+            probes on your servers.
           </p>
         </Empty>
       ) : (
@@ -100,7 +129,11 @@ export function ChecksPage() {
                     <UptimeBar days={days.get(c.id)} />
                   </td>
                   <td class="wrap">
-                    <span class="muted">{c.kind}</span> {target(c)}
+                    <span class="muted">
+                      {c.kind}
+                      {"locations" in c && c.locations.length > 1 ? ` · ${c.locations.length} locations` : ""}
+                    </span>{" "}
+                    {target(c)}
                   </td>
                   <td>{ago(c.lastPingAt ?? c.lastRunAt)}</td>
                   <td>{c.nextDueAt ? ago(c.nextDueAt) : "—"}</td>
@@ -263,6 +296,15 @@ function CheckForm({
     (c?.tz as string | undefined) ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"),
   );
   const [method, setMethod] = useState<string>((c?.method as string | undefined) ?? "GET");
+  const active = kind !== "heartbeat";
+  const sources = useQuery<{ locations: CheckLocationSource[] }>(
+    active ? projectPath(projectId, "/locations") : null,
+    { pollMs: 30_000 },
+  );
+  // null until someone ticks a box: the check's own locations, else a default that fits the kind.
+  const [picked, setPicked] = useState<string[] | null>((c?.locations as string[] | undefined) ?? null);
+  const [quorum, setQuorum] = useState<string>(String((c?.quorum as number | undefined) ?? 1));
+  const chosen = picked ?? defaultLocations(kind, sources.data?.locations);
   const form = useForm(async (f) => {
     const common = {
       name: text(f, "name") ?? "",
@@ -275,6 +317,12 @@ function CheckForm({
     const confirmation = {
       failuresToDown: num(f, "failuresToDown") ?? 2,
       successesToUp: num(f, "successesToUp") ?? 1,
+      locations: chosen,
+      quorum: num(f, "quorum") ?? 1,
+    };
+    const runTiming = {
+      timeoutMs: num(f, "timeoutMs") ?? (active ? DEFAULT_TIMEOUT_MS[kind] : 10_000),
+      period: num(f, "period") ?? (active ? DEFAULT_PERIOD[kind] : 60),
     };
     let settings: Record<string, unknown>;
     if (kind === "heartbeat") {
@@ -302,19 +350,34 @@ function CheckForm({
         expectedStatus: list(text(f, "expectedStatus")),
         keyword: text(f, "keyword"),
         keywordMode: text(f, "keywordMode") ?? "present",
-        timeoutMs: num(f, "timeoutMs") ?? 10_000,
         degradedAfterMs: num(f, "degradedAfterMs"),
         followRedirects: f.get("followRedirects") === "on",
-        period: num(f, "period") ?? 60,
+        ...runTiming,
+        ...confirmation,
+      };
+    } else if (kind === "dns") {
+      settings = {
+        host: text(f, "host"),
+        recordType: text(f, "recordType") ?? "A",
+        expected: text(f, "expected"),
+        server: text(f, "server"),
+        degradedAfterMs: num(f, "degradedAfterMs"),
+        ...runTiming,
+        ...confirmation,
+      };
+    } else if (kind === "icmp") {
+      settings = {
+        host: text(f, "host"),
+        degradedAfterMs: num(f, "degradedAfterMs"),
+        ...runTiming,
         ...confirmation,
       };
     } else {
       settings = {
         host: text(f, "host"),
         port: num(f, "port"),
-        timeoutMs: num(f, "timeoutMs") ?? 10_000,
-        period: num(f, "period") ?? (kind === "tls" ? 3600 : 60),
         ...(kind === "tls" ? { warnDays: num(f, "warnDays") ?? 14 } : {}),
+        ...runTiming,
         ...confirmation,
       };
     }
@@ -348,8 +411,13 @@ function CheckForm({
     "host",
     "port",
     "warnDays",
+    "recordType",
+    "expected",
+    "server",
     "failuresToDown",
     "successesToUp",
+    "locations",
+    "quorum",
   ];
   return (
     <form class="stack" onSubmit={form.onSubmit} aria-label={initial ? "Edit check" : `New ${kind} check`}>
@@ -595,15 +663,78 @@ function CheckForm({
           )}
         </>
       )}
-      {kind !== "heartbeat" && (
+      {kind === "dns" && (
+        <>
+          <Input
+            form={id}
+            label="Name to look up"
+            name="host"
+            required
+            value={c?.host as string | undefined}
+            placeholder="example.com"
+            error={e("host")}
+          />
+          <Select
+            form={id}
+            label="Record type"
+            name="recordType"
+            value={(c?.recordType as string | undefined) ?? "A"}
+            options={DNS_RECORD_TYPES}
+            error={e("recordType")}
+          />
+          <Input
+            form={id}
+            label="Expected value"
+            name="expected"
+            value={c?.expected as string | null | undefined}
+            placeholder="203.0.113.7"
+            hint="Optional: an answer must include this address or name (case and a trailing dot are ignored)."
+            error={e("expected")}
+          />
+          <Input
+            form={id}
+            label="Resolver"
+            name="server"
+            value={c?.server as string | null | undefined}
+            placeholder="1.1.1.1:53"
+            hint="Optional: ask this DNS server (ip or ip:port) instead of the location's own resolver."
+            error={e("server")}
+          />
+        </>
+      )}
+      {kind === "icmp" && (
+        <Input
+          form={id}
+          label="Host"
+          name="host"
+          required
+          value={c?.host as string | undefined}
+          placeholder="router.lan or 192.0.2.1"
+          hint="Three echo requests a run, sent by the probes of the locations below."
+          error={e("host")}
+        />
+      )}
+      {(kind === "dns" || kind === "icmp") && (
+        <Input
+          form={id}
+          label="Degraded when slower than (ms)"
+          name="degradedAfterMs"
+          type="number"
+          min={1}
+          value={c?.degradedAfterMs as number | null | undefined}
+          hint={kind === "icmp" ? "Compared with the mean round trip." : "Compared with the lookup time."}
+          error={e("degradedAfterMs")}
+        />
+      )}
+      {active && (
         <>
           <Input
             form={id}
             label="Timeout (ms)"
             name="timeoutMs"
             type="number"
-            min={100}
-            value={(c?.timeoutMs as number | undefined) ?? 10_000}
+            min={kind === "icmp" ? 1000 : 100}
+            value={(c?.timeoutMs as number | undefined) ?? DEFAULT_TIMEOUT_MS[kind]}
             error={e("timeoutMs")}
           />
           <Input
@@ -612,7 +743,7 @@ function CheckForm({
             name="period"
             type="number"
             min={20}
-            value={(c?.period as number | undefined) ?? (kind === "tls" ? 3600 : 60)}
+            value={(c?.period as number | undefined) ?? DEFAULT_PERIOD[kind]}
             error={e("period")}
           />
           <Input
@@ -635,6 +766,21 @@ function CheckForm({
             max={20}
             value={(c?.successesToUp as number | undefined) ?? 1}
             error={e("successesToUp")}
+          />
+          <LocationsFieldset
+            form={id}
+            kind={kind}
+            sources={sources.data?.locations}
+            sourcesError={sources.error}
+            chosen={chosen}
+            onChoose={(next) => {
+              setPicked(next);
+              // The quorum follows the locations down: it cannot ask for more than are chosen.
+              if (Number(quorum) > next.length) setQuorum(String(Math.max(1, next.length)));
+            }}
+            quorum={quorum}
+            onQuorum={setQuorum}
+            errorFor={e}
           />
         </>
       )}
@@ -680,6 +826,161 @@ function CheckForm({
           : `Create ${kind === "heartbeat" ? "heartbeat" : `${kind.toUpperCase()} check`}`}
       </button>
     </form>
+  );
+}
+
+const KIND_LABEL: Record<string, string> = { http: "HTTP", tcp: "TCP", tls: "TLS", dns: "DNS", icmp: "ICMP" };
+const kindList = (kinds: string[]) =>
+  kinds.length ? kinds.map((k) => KIND_LABEL[k] ?? k).join(", ") : "none";
+
+/** Why `source` cannot run checks of `kind`, or null when it can. */
+function cannotRun(source: CheckLocationSource, kind: string): string | null {
+  if (source.kinds.includes(kind)) return null;
+  const name = KIND_LABEL[kind] ?? kind;
+  if (source.type === "edge")
+    return kind === "icmp"
+      ? "ICMP runs from probe locations only"
+      : `this server cannot run ${name} checks itself`;
+  return `its probe does not run ${name} checks`;
+}
+
+/** Where a new check runs unless someone chooses: `edge` when it can run the kind, else the first probe that can. */
+function defaultLocations(kind: Kind, sources: CheckLocationSource[] | undefined): string[] {
+  if (kind === "heartbeat") return [];
+  if (!sources) return kind === "icmp" ? [] : [EDGE];
+  const able = sources.filter((s) => cannotRun(s, kind) === null);
+  const edge = able.find((s) => s.type === "edge");
+  if (edge) return [edge.name];
+  const online = able.find((s) => s.hosts.some((h) => h.online)) ?? able[0];
+  return online ? [online.name] : [];
+}
+
+/** A probe location's hosts in a few words: "web-1", "web-1, nas (offline, last seen 2 h ago)". */
+function hostsText(source: CheckLocationSource): string {
+  return source.hosts
+    .map((h) => (h.online ? h.name : `${h.name} (offline, last seen ${ago(h.lastSeenAt)})`))
+    .join(", ");
+}
+
+/**
+ * The places an active check runs from, one checkbox each (a place that cannot run the kind is disabled and
+ * says why), and the quorum: how many of the chosen places must see a failure before the check is down.
+ */
+function LocationsFieldset(p: {
+  form: string;
+  kind: Kind;
+  sources: CheckLocationSource[] | undefined;
+  sourcesError: Error | undefined;
+  chosen: string[];
+  onChoose: (locations: string[]) => void;
+  quorum: string;
+  onQuorum: (value: string) => void;
+  errorFor: (name: string) => string | null;
+}) {
+  const { form, kind, chosen } = p;
+  const listed = p.sources ?? [];
+  // A location the check names that no probe reports any more still shows, so saving does not drop it unseen.
+  const missing = chosen.filter((name) => !listed.some((s) => s.name === name));
+  const probes = listed.filter((s) => s.type === "probe");
+  const toggle = (name: string, on: boolean) => {
+    const order = [...listed.map((s) => s.name), ...missing];
+    const next = on ? [...chosen, name] : chosen.filter((n) => n !== name);
+    p.onChoose(order.filter((n) => next.includes(n)));
+  };
+  const locationsError = p.errorFor("locations");
+  const q = Number(p.quorum) || 1;
+  const m = chosen.length;
+  const descId = (name: string) => `${form}-loc-${name}-note`;
+  return (
+    <fieldset
+      class="locations"
+      aria-describedby={locationsError ? `${form}-locations-error` : `${form}-locations-hint`}
+    >
+      <legend>Locations</legend>
+      <small id={`${form}-locations-hint`} class="muted">
+        Where the check runs from: <strong>edge</strong> is this Vigil server; a probe location is a probe on
+        one of your servers that runs checks, useful for targets only your network reaches.
+      </small>
+      <ErrorNote error={p.sourcesError} />
+      {p.sources && probes.length === 0 && (
+        <p class="muted">
+          No probe locations yet. A probe becomes one when its probe.json turns on <code>checks</code>; it
+          then shows here with the kinds it can run.
+        </p>
+      )}
+      <ul class="location-choices">
+        {listed.map((s) => {
+          const reason = cannotRun(s, kind);
+          const on = chosen.includes(s.name);
+          const online = s.type === "edge" || s.hosts.some((h) => h.online);
+          return (
+            <li key={s.name}>
+              <label class="choice">
+                <input
+                  type="checkbox"
+                  name="locations"
+                  value={s.name}
+                  checked={on}
+                  // A place already chosen stays untickable even when it cannot run the kind any more.
+                  disabled={reason !== null && !on}
+                  aria-describedby={descId(s.name)}
+                  onChange={(ev) => toggle(s.name, (ev.target as HTMLInputElement).checked)}
+                />{" "}
+                <strong>{s.name}</strong>
+              </label>
+              <small id={descId(s.name)} class="wrap">
+                <Badge tone={online ? "ok" : "muted"}>{online ? "online" : "offline"}</Badge>{" "}
+                <span class="muted">
+                  {s.type === "edge" ? "this Vigil server" : `probe on ${hostsText(s)}`}; runs{" "}
+                  {kindList(s.kinds)}
+                </span>
+                {reason && <span class="field-error"> · cannot run this check: {reason}</span>}
+              </small>
+            </li>
+          );
+        })}
+        {missing.map((name) => (
+          <li key={name}>
+            <label class="choice">
+              <input
+                type="checkbox"
+                name="locations"
+                value={name}
+                checked
+                aria-describedby={descId(name)}
+                onChange={(ev) => toggle(name, (ev.target as HTMLInputElement).checked)}
+              />{" "}
+              <strong>{name}</strong>
+            </label>
+            <small id={descId(name)} class="muted wrap">
+              {p.sources ? "no probe reports this location now" : "…"}
+            </small>
+          </li>
+        ))}
+      </ul>
+      {locationsError && (
+        <small id={`${form}-locations-error`} class="field-error">
+          {locationsError}
+        </small>
+      )}
+      <Input
+        form={form}
+        label="Alert when this many locations fail (quorum)"
+        name="quorum"
+        type="number"
+        min={1}
+        max={Math.max(1, m)}
+        required
+        value={p.quorum}
+        onInput={p.onQuorum}
+        hint={
+          m === 0
+            ? "Choose at least one location."
+            : `Alert when ${q} of ${m} ${m === 1 ? "location fails" : "locations fail"}; fewer failing show on the check's page only.`
+        }
+        error={p.errorFor("quorum")}
+      />
+    </fieldset>
   );
 }
 
@@ -805,7 +1106,7 @@ export function CheckPage() {
               />
             </div>
           )}
-          {editing && c.kind !== "host" && c.kind !== "dns" && c.kind !== "icmp" && (
+          {editing && c.kind !== "host" && (
             <section aria-labelledby="edit-check" class="form-card">
               <h2 id="edit-check">Edit {c.name}</h2>
               <CheckForm
@@ -823,8 +1124,14 @@ export function CheckPage() {
           {line && <CopyField label="Cron line" value={line} />}
         </>
       )}
+      {c && "quorum" in c && <Locations check={c} path={path} />}
       {c?.kind === "heartbeat" && <RunDurations path={path} />}
-      {c && (c.kind === "heartbeat" ? <Pings path={path} /> : <Runs path={path} />)}
+      {c &&
+        (c.kind === "heartbeat" ? (
+          <Pings path={path} />
+        ) : (
+          <Runs path={path} locations={"locations" in c ? c.locations : null} />
+        ))}
     </>
   );
 }
@@ -898,19 +1205,145 @@ function Pings({ path }: { path: string }) {
   );
 }
 
-function Runs({ path }: { path: string }) {
-  const runs = useQuery<{ runs: CheckRun[] }>(`${path}/runs?limit=50`);
+/** "edge, fra-1 and home-lab" */
+const names = (list: string[]) =>
+  list.length <= 1 ? list.join("") : `${list.slice(0, -1).join(", ")} and ${list.at(-1)}`;
+
+/** What the quorum means for this check, in a sentence. */
+function quorumText(locations: string[], quorum: number): string {
+  const n = locations.length;
+  if (n === 1) return `Runs from ${locations[0]}; down when it fails.`;
+  const q = Math.min(quorum, n);
+  return `Runs from ${names(locations)}; down when ${q} of ${n} ${q === 1 ? "location fails" : "locations fail"}.`;
+}
+
+/** An active check's locations: each one's own status, and their response times side by side. */
+function Locations({ check, path }: { check: Extract<Check, { quorum: number }>; path: string }) {
+  const results = check.locationResults;
+  return (
+    <section aria-labelledby="locations">
+      <h2 id="locations">Locations</h2>
+      <p data-testid="quorum">{quorumText(check.locations, check.quorum)}</p>
+      <div class="table-wrap">
+        <table data-testid="locations">
+          <caption class="visually-hidden">What each location last saw</caption>
+          <thead>
+            <tr>
+              <th scope="col">Location</th>
+              <th scope="col">Status</th>
+              <th scope="col">Response</th>
+              <th scope="col">Last run</th>
+              <th scope="col">Error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {results.map((l) => (
+              <tr key={l.name}>
+                <th scope="row">{l.name}</th>
+                <td>
+                  <Badge tone={tone(l.status)}>{l.status}</Badge>
+                </td>
+                <td>{l.responseMs !== null ? `${l.responseMs} ms` : "—"}</td>
+                <td>{ago(l.lastRunAt)}</td>
+                <td class="wrap">{l.error ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <ResponseTimes path={path} locations={check.locations} lastRunAt={check.lastRunAt} />
+    </section>
+  );
+}
+
+/** How many recent runs the response-time chart draws. */
+const CHART_RUNS = 200;
+
+/**
+ * The newest runs' response times, one line per location (runs from a location since dropped included).
+ * Fetched again when the check (polled every 5 s) has run since, else once a minute.
+ */
+function ResponseTimes({
+  path,
+  locations,
+  lastRunAt,
+}: {
+  path: string;
+  locations: string[];
+  lastRunAt: number | null;
+}) {
+  const runs = useQuery<{ runs: CheckRun[] }>(`${path}/runs?limit=${CHART_RUNS}`, { pollMs: 60_000 });
+  const { refetch } = runs;
+  // A new run is the reason to fetch again (refetch is a fresh function each render, and needs no watching).
+  useEffect(() => {
+    void refetch();
+  }, [lastRunAt]);
+  const timed = (runs.data?.runs ?? []).filter((r) => r.responseMs !== null);
+  if (timed.length === 0) return null;
+  const order = [...new Set([...locations, ...timed.map((r) => r.location)])];
+  const series = order
+    .map((name) => ({
+      label: name,
+      points: timed
+        .filter((r) => r.location === name)
+        .map((r) => ({ ts: r.at, avg: r.responseMs }))
+        .sort((a, b) => a.ts - b.ts),
+    }))
+    .filter((s) => s.points.length > 0);
+  // Whole minutes around the runs shown, so the chart is rebuilt when runs arrive, not at every render.
+  const first = Math.min(...timed.map((r) => r.at));
+  const last = Math.max(...timed.map((r) => r.at));
+  const from = Math.floor(first / 60_000) * 60_000 - 60_000;
+  const to = Math.ceil(last / 60_000) * 60_000 + 60_000;
+  return (
+    <div class="location-chart">
+      <TimeChart
+        window={[from, to]}
+        title={`Response time${series.length > 1 ? " by location" : ""} (newest ${CHART_RUNS} runs)`}
+        series={series}
+        events={NO_EVENTS}
+        format={(v) => `${Math.round(v)} ms`}
+        ownTimes
+      />
+    </div>
+  );
+}
+
+/** The check's runs, newest first; a check with several locations can show one location's only. */
+function Runs({ path, locations }: { path: string; locations: string[] | null }) {
+  const [from, setFrom] = useState("");
+  const runs = useQuery<{ runs: CheckRun[] }>(
+    `${path}/runs?limit=50${from ? `&location=${encodeURIComponent(from)}` : ""}`,
+  );
   return (
     <section aria-labelledby="runs">
       <h2 id="runs">Runs</h2>
+      {locations && locations.length > 1 && (
+        <div class="log-filters">
+          <Select
+            form="runs"
+            label="Show runs from"
+            name="location"
+            value={from}
+            options={[["", "all locations"], ...locations]}
+            onChange={setFrom}
+          />
+        </div>
+      )}
       {(runs.data?.runs ?? []).length === 0 ? (
-        <p class="muted">No runs yet; the first comes within a scheduler tick.</p>
+        <p class="muted">
+          {from ? `No runs from ${from} yet.` : "No runs yet; the first comes within a scheduler tick."}
+        </p>
       ) : (
         <div class="table-wrap">
           <table data-testid="runs">
+            <caption class="visually-hidden">
+              {from ? `Newest runs from ${from}` : "Newest runs from every location"}
+            </caption>
             <thead>
               <tr>
                 <th scope="col">When</th>
+                {locations && <th scope="col">Location</th>}
                 <th scope="col">Result</th>
                 <th scope="col">Response</th>
                 <th scope="col">Detail</th>
@@ -920,6 +1353,7 @@ function Runs({ path }: { path: string }) {
               {runs.data?.runs.map((r) => (
                 <tr key={r.id}>
                   <td>{when(r.at)}</td>
+                  {locations && <td>{r.location}</td>}
                   <td>
                     <Badge tone={r.result === "up" ? "ok" : r.result === "down" ? "bad" : "warn"}>
                       {r.result}
