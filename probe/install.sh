@@ -6,7 +6,9 @@
 #
 # Options: --token T, --server URL, --interval SECONDS, --force-new (enroll as a new host), --uninstall,
 # --scrape NAME=URL (repeatable: a local Prometheus/OpenMetrics endpoint the probe scrapes, e.g.
-# --scrape app=http://127.0.0.1:3000/metrics; NAME becomes the series' job label).
+# --scrape app=http://127.0.0.1:3000/metrics; NAME becomes the series' job label), --location NAME (the
+# name this probe runs the server's checks under as a private location; default: the host name),
+# --no-checks (run no checks for the server).
 # It installs the probe (the one-file bundle when Node >= 20 is present, else the standalone executable),
 # creates the "vigil" system user, writes /etc/vigil/probe.json (0600), enrolls, and starts a hardened
 # systemd unit. Running it again updates the probe in place and keeps the enrollment.
@@ -23,6 +25,8 @@ SERVER="${VIGIL_SERVER:-}"
 TOKEN="${VIGIL_TOKEN:-}"
 INTERVAL=""
 SCRAPE=""
+LOCATION=""
+NO_CHECKS=""
 FORCE_NEW=""
 ACTION="install"
 
@@ -59,6 +63,17 @@ add_scrape() {
   SCRAPE="$SCRAPE${SCRAPE:+, }{\"name\": $(json_string "$name"), \"url\": $(json_string "$url")}"
 }
 
+# --location NAME, checked as the probe checks it (the contract's location names; "edge" is the server's).
+set_location() {
+  case "$1" in
+    "" | [!a-z0-9]* | *[!a-z0-9._-]*)
+      die "--location \"$1\" must be lower-case letters, digits, '.', '_' and '-', starting with a letter or digit" ;;
+    edge) die "--location edge is the server's own location; pick another name" ;;
+  esac
+  [ "${#1}" -le 63 ] || die "--location \"$1\" is longer than 63 characters"
+  LOCATION="$1"
+}
+
 while [ $# -gt 0 ]; do
   case "$1" in
     --token) [ $# -ge 2 ] || die "--token needs a value"; TOKEN="$2"; shift 2 ;;
@@ -70,7 +85,10 @@ while [ $# -gt 0 ]; do
     --uninstall) ACTION="uninstall"; shift ;;
     --scrape) [ $# -ge 2 ] || die "--scrape needs NAME=URL"; add_scrape "$2"; shift 2 ;;
     --scrape=*) add_scrape "${1#*=}"; shift ;;
-    -h | --help) sed -n '2,15p' "$0" 2>/dev/null || true; exit 0 ;;
+    --location) [ $# -ge 2 ] || die "--location needs a NAME"; set_location "$2"; shift 2 ;;
+    --location=*) set_location "${1#*=}"; shift ;;
+    --no-checks) NO_CHECKS="1"; shift ;;
+    -h | --help) sed -n '2,17p' "$0" 2>/dev/null || true; exit 0 ;;
     *) die "unknown option: $1" ;;
   esac
 done
@@ -165,7 +183,8 @@ ensure_user() {
 
 write_config() {
   mkdir -p "$ROOT$CONFIG_DIR" "$ROOT$STATE_DIR"
-  if [ -f "$ROOT$CONFIG_FILE" ] && [ -z "$TOKEN" ] && [ -z "$INTERVAL" ] && [ -z "$SCRAPE" ]; then
+  if [ -f "$ROOT$CONFIG_FILE" ] && [ -z "$TOKEN" ] && [ -z "$INTERVAL" ] && [ -z "$SCRAPE" ] &&
+    [ -z "$LOCATION" ] && [ -z "$NO_CHECKS" ]; then
     say "keeping $CONFIG_FILE"
   else
     {
@@ -174,6 +193,10 @@ write_config() {
       [ -n "$TOKEN" ] && printf '  "token": %s,\n' "$(json_string "$TOKEN")"
       [ -n "$INTERVAL" ] && printf '  "intervalSec": %s,\n' "$INTERVAL"
       [ -n "$SCRAPE" ] && printf '  "scrape": [%s],\n' "$SCRAPE"
+      checks=""
+      [ -n "$NO_CHECKS" ] && checks='"enabled": false'
+      [ -n "$LOCATION" ] && checks="$checks${checks:+, }\"location\": $(json_string "$LOCATION")"
+      [ -n "$checks" ] && printf '  "checks": {%s},\n' "$checks"
       printf '  "stateDir": %s\n' "$(json_string "$STATE_DIR")"
       printf '}\n'
     } >"$ROOT$CONFIG_FILE.tmp"

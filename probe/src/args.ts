@@ -25,6 +25,8 @@ const OPTIONS = {
   interval: { type: "string" },
   root: { type: "string" },
   scrape: { type: "string", multiple: true },
+  location: { type: "string" },
+  "no-checks": { type: "boolean" },
   // enroll
   "force-new": { type: "boolean" },
   // once

@@ -28,7 +28,7 @@ usage:
       [--retention="--keep-daily 7 …"] [--timeout-min 120]; or -- autorestic -c FILE exec -b BACKEND --
   vigil-probe backup-drill --name NAME -- restic -r REPO …   restore a sample of the newest snapshot, compare, report
       [--files 20] [--canary PATH] [--tmp-dir DIR] [--timeout-min 60]
-  vigil-probe doctor                                         check config, server, journal, Docker, scrapes, backups
+  vigil-probe doctor                                         check config, server, journal, Docker, scrapes, backups, checks
   vigil-probe scrape-test [--scrape NAME=URL] [--print]      scrape once and show what would be sent
   vigil-probe version
 
@@ -37,6 +37,9 @@ settings: --config FILE (VIGIL_CONFIG, default /etc/vigil/probe.json), --server 
   --ping-key (VIGIL_PING_KEY), --interval SECONDS (VIGIL_INTERVAL),
   --scrape NAME=URL, repeatable (VIGIL_SCRAPE="app=URL,db=URL"): Prometheus endpoints to scrape
   backupChecks in the config file: repositories the daemon checks and drills on a schedule
+  --location NAME (VIGIL_LOCATION): the location this probe runs the server's checks as (default: the
+  host name); --no-checks (VIGIL_CHECKS=0): run none. checks.allow / checks.deny in the config file:
+  host-name globs, IP addresses and CIDR ranges the checks may (not) reach
 `;
 
 export async function main(argv: string[], overrides: Partial<CommandContext> = {}): Promise<number> {

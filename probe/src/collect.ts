@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import type { HostSample, ProbeBatchV1Input, StateSnapshot } from "@vigil/contract";
+import type { HostFacts, HostSample, ProbeBatchV1Input, StateSnapshot } from "@vigil/contract";
 import { type CpuCounters, contextSwitchRate, cpuUsageBetween, readCpu } from "./collectors/cpu.ts";
 import { type DiskReading, diskRatesBetween, readDisks } from "./collectors/disks.ts";
 import { collectContainers } from "./collectors/docker.ts";
@@ -82,6 +82,8 @@ export interface CollectSettings {
    * one); what finished by a collection rides in its batch as `customMetrics`.
    */
   scrape?: { targets: ScrapeTarget[]; intervalMs: number };
+  /** the location this probe runs checks as, announced in the facts (absent: checks are off) */
+  location?: NonNullable<HostFacts["location"]>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -201,6 +203,7 @@ export class Collector {
     if (options.forceAll || factsDue || bootId !== this.lastBootId) {
       const factNotes = new NoteSink();
       collection.facts = await readHostFacts(rootDir, factNotes, rootDir === "/");
+      if (this.settings.location) collection.facts.location = this.settings.location;
       this.lastFactsAt = now;
       this.lastBootId = bootId;
       this.lastFactsNotes = factNotes.notes;

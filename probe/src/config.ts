@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import type { ProbeRemoteConfig } from "@vigil/contract";
 import type { BackupCheckConfig } from "./backup-checks.ts";
 import type { CollectorName } from "./collect.ts";
+import type { LocationChecksConfig } from "./location-checks/config.ts";
 import type { ScrapeTargetConfig } from "./scrape-targets.ts";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/probe.json";
@@ -30,6 +31,8 @@ export interface ProbeConfig {
   scrape?: ScrapeTargetConfig[];
   /** restic repositories the daemon checks and drills; checked by loadBackupChecks (backup-checks.ts) */
   backupChecks?: BackupCheckConfig[];
+  /** checks the server assigns, run as a private location; checked by loadLocationSettings */
+  checks?: LocationChecksConfig;
 }
 
 /** Written by `enroll` in the state dir: the host's identity and secret. */
@@ -114,7 +117,10 @@ export async function saveIdentity(stateDir: string, identity: Identity): Promis
   await writeSecretFile(join(stateDir, IDENTITY_FILE), `${JSON.stringify(identity, null, 2)}\n`);
 }
 
-/** The server's last word on interval and journal filters, kept so a restart applies it before reconnecting. */
+/**
+ * The server's last word on interval, journal filters and check assignments, kept so a restart applies it
+ * (and runs its checks) before reconnecting.
+ */
 export async function loadRemoteConfig(stateDir: string): Promise<ProbeRemoteConfig | undefined> {
   try {
     return JSON.parse(await readFile(join(stateDir, REMOTE_CONFIG_FILE), "utf8")) as ProbeRemoteConfig;

@@ -14,6 +14,7 @@ const ROW_ARRAYS = [
   "customMetrics",
   "backupChecks",
   "backupDrills",
+  "checkResults",
 ] as const;
 
 function rowCount(batch: ProbeBatchV1Input): number {

@@ -1,5 +1,6 @@
 import type { EnrollResponse, HostFacts, ProbeBatchResponse, ProbeRemoteConfig } from "@vigil/contract";
 import type { Clock } from "./clock.ts";
+import { validAssignments } from "./location-checks/assignments.ts";
 import { type HttpAnswer, httpPost } from "./platform/http-client.ts";
 import { PROBE_VERSION } from "./version.ts";
 
@@ -148,8 +149,11 @@ export function validRemoteConfig(value: unknown): ProbeRemoteConfig | undefined
   const journal = config.journal;
   if (!journal || typeof journal.minPriority !== "number" || !Array.isArray(journal.units)) return undefined;
   if (!journal.units.every((unit) => typeof unit === "string")) return undefined;
-  return {
+  const valid: ProbeRemoteConfig = {
     intervalSec: Math.round(config.intervalSec),
     journal: { minPriority: journal.minPriority, units: journal.units },
   };
+  // Checks to run as a location; an entry this probe cannot read is left out, not the whole config.
+  if (config.checks !== undefined) valid.checks = validAssignments(config.checks);
+  return valid;
 }

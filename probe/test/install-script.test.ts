@@ -189,6 +189,39 @@ describe("install.sh", () => {
     }
   }, 30_000);
 
+  it("writes --location and --no-checks into probe.json, and refuses a name the probe would refuse", async () => {
+    const fake = await fakeToolsDir();
+    const named = await temporaryDirectory("vigil-root-");
+    await install(named, fake, ["--token", "enroll_tok_1", "--server", serverUrl, "--location", "fra-lab.1"]);
+    const config = JSON.parse(await readFile(join(named, "etc/vigil/probe.json"), "utf8"));
+    expect(config.checks).toEqual({ location: "fra-lab.1" });
+
+    const off = await temporaryDirectory("vigil-root-");
+    await install(off, fake, [
+      "--token",
+      "enroll_tok_1",
+      "--server",
+      serverUrl,
+      "--no-checks",
+      "--location=x1",
+    ]);
+    expect(JSON.parse(await readFile(join(off, "etc/vigil/probe.json"), "utf8")).checks).toEqual({
+      enabled: false,
+      location: "x1",
+    });
+
+    for (const [name, message] of [
+      ["Fra 1", "must be lower-case letters"],
+      ["-lab", "must be lower-case letters"],
+      ["edge", "the server's own location"],
+      ["a".repeat(64), "longer than 63 characters"],
+    ] as const) {
+      await expect(
+        install(await temporaryDirectory("vigil-root-"), fake, ["--server", serverUrl, "--location", name]),
+      ).rejects.toMatchObject({ stderr: expect.stringContaining(message) });
+    }
+  }, 30_000);
+
   it("refuses to install without a server", async () => {
     const root = await temporaryDirectory("vigil-root-");
     await expect(install(root, await fakeToolsDir(), ["--token", "t"])).rejects.toMatchObject({

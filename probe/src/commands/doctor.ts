@@ -1,9 +1,12 @@
 import { access, constants, stat } from "node:fs/promises";
+import { userInfo } from "node:os";
 import { loadBackupChecks } from "../backup-checks.ts";
 import { collectContainers } from "../collectors/docker.ts";
 import { collectJournal } from "../collectors/journal.ts";
 import { scrapeTarget } from "../collectors/scrape.ts";
-import { loadConfig, loadIdentity, spoolDir } from "../config.ts";
+import { loadConfig, loadIdentity, loadRemoteConfig, spoolDir } from "../config.ts";
+import { validAssignments } from "../location-checks/assignments.ts";
+import { prepareLocation } from "../location-checks/location.ts";
 import { NoteSink } from "../notes.ts";
 import { describeBaseCommand, findJson, isRepositoryConfig } from "../restic-repository.ts";
 import { loadScrapeTargets, shownUrl } from "../scrape-targets.ts";
@@ -24,8 +27,8 @@ interface Check {
 }
 
 /**
- * `doctor`: checks config, enrollment, server, journal, Docker, the spool, scrape targets and backup
- * repositories, one line each.
+ * `doctor`: checks config, enrollment, server, journal, Docker, the spool, scrape targets, backup
+ * repositories, and the probe as a location (its name, rules and assignments, and `ping`), one line each.
  */
 export async function doctorCommand(ctx: CommandContext): Promise<number> {
   const checks: Check[] = [];
@@ -182,6 +185,38 @@ export async function doctorCommand(ctx: CommandContext): Promise<number> {
     }
   } catch (error) {
     add({ name: "backup checks", ok: false, detail: (error as Error).message });
+  }
+
+  try {
+    const location = await prepareLocation(config, ctx.flags, ctx.env);
+    if (!location.enabled) {
+      // Turned off on purpose is fine; a host name that makes no location name is worth a word.
+      const onPurpose = !location.why.startsWith("the host name");
+      add({ name: "location", ok: onPurpose, warning: !onPurpose, detail: `checks off: ${location.why}` });
+    } else {
+      const held = validAssignments((await loadRemoteConfig(config.stateDir))?.checks);
+      const byKind = new Map<string, number>();
+      for (const assignment of held) byKind.set(assignment.kind, (byKind.get(assignment.kind) ?? 0) + 1);
+      const kinds = [...byKind].map(([kind, count]) => `${count} ${kind}`).join(", ");
+      add({
+        name: "location",
+        ok: true,
+        detail: `${location.name} (from the ${location.nameFrom === "config" ? "settings" : "host name"}), runs ${location.facts.kinds.join(", ")}; ${location.rules.describe()}; ${held.length} checks assigned${kinds ? ` (${kinds})` : ""}`,
+      });
+      const user = userInfo().username;
+      add(
+        location.ping.usable
+          ? { name: "ping", ok: true, detail: `${location.ping.detail} (as ${user}): icmp checks offered` }
+          : {
+              name: "ping",
+              ok: false,
+              warning: true,
+              detail: `${location.ping.detail} (as ${user}): icmp checks not offered`,
+            },
+      );
+    }
+  } catch (error) {
+    add({ name: "location", ok: false, detail: (error as Error).message });
   }
 
   return checks.every((check) => check.ok || check.warning) ? 0 : 1;

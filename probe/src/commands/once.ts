@@ -3,6 +3,7 @@ import { Collector } from "../collect.ts";
 import { saveJournalCursor } from "../collectors/journal.ts";
 import { loadConfig, loadIdentity, loadRemoteConfig, spoolDir } from "../config.ts";
 import { Delivery } from "../delivery.ts";
+import { prepareLocation } from "../location-checks/location.ts";
 import { loadScrapeTargets } from "../scrape-targets.ts";
 import { Spool } from "../spool.ts";
 import { sendBatch } from "../transport.ts";
@@ -23,6 +24,9 @@ export async function onceCommand(ctx: CommandContext): Promise<number> {
   const targets = loadScrapeTargets(config, ctx.flags, ctx.env);
   if (targets.length > 0)
     settings.scrape = { targets, intervalMs: (remote?.intervalSec ?? config.intervalSec) * 1000 };
+  // The same facts as the daemon's: a batch without the location would make the server withdraw its checks.
+  const location = await prepareLocation(config, ctx.flags, ctx.env);
+  if (location.enabled) settings.location = location.facts;
   const collector = new Collector(settings);
   // The first reading is only a baseline for rates: the targets are scraped once, with the second.
   await collector.collect(ctx.clock(), { scrape: false });

@@ -5,6 +5,11 @@ import { Collector } from "../collect.ts";
 import { saveJournalCursor } from "../collectors/journal.ts";
 import { loadConfig, loadRemoteConfig, saveRemoteConfig, spoolDir } from "../config.ts";
 import { Delivery } from "../delivery.ts";
+import { PROBE_BATCH_LIMITS } from "../limits.ts";
+import { validAssignments } from "../location-checks/assignments.ts";
+import { prepareLocation } from "../location-checks/location.ts";
+import { runAssignment } from "../location-checks/run-assignment.ts";
+import { type AssignmentRunner, LocationCheckScheduler } from "../location-checks/scheduler.ts";
 import { describeError } from "../notes.ts";
 import { loadScrapeTargets } from "../scrape-targets.ts";
 import { Spool } from "../spool.ts";
@@ -16,11 +21,18 @@ import { collectSettingsFrom } from "./settings.ts";
 
 /** Sends per loop turn at most this many batches, so a backlog after an outage never delays collection. */
 const MAX_SENDS_PER_TURN = 50;
+/**
+ * Check results wait this long after the first of them lands, so runs that end together travel in one small
+ * batch; then they are sent at once rather than with the next collection.
+ */
+const CHECK_RESULTS_GATHER_MS = 1_000;
 
 export interface DaemonOptions {
   stopper?: Stopper;
   /** tests: the first-run delay and the check/drill runners of the backup scheduler */
   backups?: Pick<BackupSchedulerOptions, "firstDelayMs" | "runCheck" | "runDrill" | "random">;
+  /** tests: the runner of assigned checks, and whether `ping` counts as usable (instead of trying it) */
+  checks?: { run?: AssignmentRunner; ping?: { usable: boolean; detail: string } };
 }
 
 /**
@@ -32,13 +44,17 @@ export interface DaemonOptions {
  *    A failure sets the next attempt time (backoff or Retry-After); new batches wait on the spool meanwhile.
  * 3. Repository checks and restore drills (probe.json `backupChecks`) start when due and run in the
  *    background, one at a time; their records are spooled on the next turn after they end.
- * 4. Sleep until whichever is due next. SIGTERM ends the sleep and the loop, and stops a running restic.
+ * 4. Checks the server assigns (this probe as a location) start when due, at most 8 at once, in the
+ *    background. A finished run wakes the loop; a second later its results (and any that ended meanwhile)
+ *    are spooled as a batch of their own and sending is made due at once, unless delivery is backing off.
+ * 5. Sleep until whichever is due next. SIGTERM ends the sleep and the loop, and stops a running restic.
  */
 export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}): Promise<number> {
   const { config } = await loadConfig(ctx.flags, ctx.env);
   // Checked before anything else, so a mistyped target stops the start with a message naming it.
   const scrapeTargets = loadScrapeTargets(config, ctx.flags, ctx.env);
   const backupChecks = loadBackupChecks(config, ctx.env);
+  const location = await prepareLocation(config, ctx.flags, ctx.env, options.checks?.ping);
   const stopper = options.stopper ?? new Stopper();
   const sleep = stopper.interruptible(ctx.sleep);
   const identity = await ensureEnrolled(config, ctx);
@@ -47,7 +63,21 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
   const settings = collectSettingsFrom(config, remote);
   settings.journal.follow = true;
   if (scrapeTargets.length > 0) settings.scrape = { targets: scrapeTargets, intervalMs };
+  if (location.enabled) settings.location = location.facts;
   const collector = new Collector(settings);
+  // Assignments saved with the server's last config run at once, even while the server is unreachable.
+  const checks = location.enabled
+    ? new LocationCheckScheduler(
+        {
+          clock: ctx.clock,
+          run:
+            options.checks?.run ??
+            ((assignment, signal) => runAssignment(assignment, { ...location.context, signal })),
+          onResult: () => stopper.wake(),
+        },
+        validAssignments(remote?.checks),
+      )
+    : undefined;
   const spool = new Spool({
     dir: spoolDir(config.stateDir),
     clock: ctx.clock,
@@ -62,10 +92,20 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
     log: (message) => ctx.err(`${message}\n`),
     onConfig: (serverConfig) => {
       if (JSON.stringify(serverConfig) === JSON.stringify(remote)) return;
+      const previous = remote;
       remote = serverConfig;
       intervalMs = serverConfig.intervalSec * 1000;
       collector.updateJournalSettings(serverConfig.journal);
       collector.updateScrapeInterval(intervalMs);
+      const assigned = serverConfig.checks ?? [];
+      if (
+        checks &&
+        location.enabled &&
+        JSON.stringify(assigned) !== JSON.stringify(validAssignments(previous?.checks))
+      ) {
+        checks.update(assigned);
+        ctx.err(`location ${location.name}: running ${describeCount(assigned.length)}\n`);
+      }
       void saveRemoteConfig(config.stateDir, serverConfig).catch(() => undefined);
       ctx.err(
         `applied server config: interval ${serverConfig.intervalSec} s, journal priority ≤ ${serverConfig.journal.minPriority}\n`,
@@ -85,7 +125,11 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
   ctx.err(
     `vigil-probe: host ${identity.hostId}, sending to ${identity.server} every ${intervalMs / 1000} s${
       scrapeTargets.length > 0 ? `, scraping ${scrapeTargets.map((t) => t.name).join(", ")}` : ""
-    }${backupChecks.length > 0 ? `, checking backups of ${backupChecks.map((b) => b.target.name).join(", ")}` : ""}\n`,
+    }${backupChecks.length > 0 ? `, checking backups of ${backupChecks.map((b) => b.target.name).join(", ")}` : ""}${
+      location.enabled
+        ? `, location ${location.name} (${location.facts.kinds.join(", ")}; ${location.rules.describe()}) running ${describeCount(checks?.size ?? 0)}`
+        : `, location checks off (${location.why})`
+    }\n`,
   );
   /** Spools what the backup jobs finished; a failed write is logged and the loop goes on. */
   const spoolBackupRecords = async () => {
@@ -98,13 +142,33 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
     }
   };
 
+  /** Spools the check results waiting as batches of their own; true when something was spooled. */
+  const spoolCheckResults = async (): Promise<boolean> => {
+    const results = checks?.take() ?? [];
+    if (results.length === 0) return false;
+    try {
+      for (let start = 0; start < results.length; start += PROBE_BATCH_LIMITS.checkResults)
+        await spool.add({ checkResults: results.slice(start, start + PROBE_BATCH_LIMITS.checkResults) });
+      return true;
+    } catch (error) {
+      ctx.err(`could not spool check results: ${describeError(error)}\n`);
+      return false;
+    }
+  };
+
   let nextCollectAt = ctx.clock();
   let nextSendAt = ctx.clock();
+  /** false while delivery waits out a failure: new results must not cut the backoff short */
+  let deliveryHealthy = true;
   while (!stopper.stopped) {
     const now = ctx.clock();
     collector.startDueScrapes(now);
     backups?.startDue(now);
+    checks?.startDue(now);
     await spoolBackupRecords();
+    if (checks && now >= checks.pendingSince() + CHECK_RESULTS_GATHER_MS) {
+      if ((await spoolCheckResults()) && deliveryHealthy) nextSendAt = Math.min(nextSendAt, ctx.clock());
+    }
     if (now >= nextCollectAt) {
       try {
         const { collection, journalCursor } = await collector.collect(now);
@@ -120,6 +184,7 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
     if (ctx.clock() >= nextSendAt) {
       try {
         const result = await delivery.drain(MAX_SENDS_PER_TURN);
+        deliveryHealthy = result.waitMs === 0;
         nextSendAt =
           result.waitMs > 0
             ? ctx.clock() + result.waitMs
@@ -130,6 +195,7 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
           ctx.err(`delivery paused ${Math.round(result.waitMs / 1000)} s: ${result.reason}\n`);
       } catch (error) {
         ctx.err(`delivery failed: ${describeError(error)}\n`);
+        deliveryHealthy = false;
         nextSendAt = ctx.clock() + 30_000;
       }
     }
@@ -138,6 +204,8 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
       Math.max(nextSendAt, ctx.clock()),
       collector.nextScrapeAt(),
       backups?.nextDueAt() ?? Number.POSITIVE_INFINITY,
+      checks?.nextDueAt() ?? Number.POSITIVE_INFINITY,
+      (checks?.pendingSince() ?? Number.POSITIVE_INFINITY) + CHECK_RESULTS_GATHER_MS,
     );
     const waitMs = wakeAt - ctx.clock();
     if (waitMs > 0) await sleep(waitMs);
@@ -145,7 +213,14 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
   collector.close();
   // A check under way is stopped (restic gets SIGTERM) and reported by nobody: it runs again after a start.
   backups?.stop();
-  await backups?.settled();
+  // Runs under way are dropped (they would only say "stopped"); finished ones still go to the spool.
+  checks?.stop();
+  await Promise.all([backups?.settled(), checks?.settled()]);
   await spoolBackupRecords();
+  await spoolCheckResults();
   return 0;
+}
+
+function describeCount(checks: number): string {
+  return `${checks} check${checks === 1 ? "" : "s"}`;
 }
