@@ -1251,7 +1251,11 @@ function Locations({ check, path }: { check: Extract<Check, { quorum: number }>;
           </tbody>
         </table>
       </div>
-      <ResponseTimes path={path} locations={check.locations} lastRunAt={check.lastRunAt} />
+      <ResponseTimes
+        path={path}
+        locations={check.locations}
+        runKey={results.map((l) => l.lastRunAt ?? 0).join(",")}
+      />
     </section>
   );
 }
@@ -1261,23 +1265,25 @@ const CHART_RUNS = 200;
 
 /**
  * The newest runs' response times, one line per location (runs from a location since dropped included).
- * Fetched again when the check (polled every 5 s) has run since, else once a minute.
+ * Fetched again when any location (the check is polled every 5 s) has run since, else once a minute: a
+ * probe's late-arriving runs may be older than edge's newest, so the check's own last run would not move.
  */
 function ResponseTimes({
   path,
   locations,
-  lastRunAt,
+  runKey,
 }: {
   path: string;
   locations: string[];
-  lastRunAt: number | null;
+  /** each location's last run, joined: changes whenever one of them reports */
+  runKey: string;
 }) {
   const runs = useQuery<{ runs: CheckRun[] }>(`${path}/runs?limit=${CHART_RUNS}`, { pollMs: 60_000 });
   const { refetch } = runs;
   // A new run is the reason to fetch again (refetch is a fresh function each render, and needs no watching).
   useEffect(() => {
     void refetch();
-  }, [lastRunAt]);
+  }, [runKey]);
   const timed = (runs.data?.runs ?? []).filter((r) => r.responseMs !== null);
   if (timed.length === 0) return null;
   const order = [...new Set([...locations, ...timed.map((r) => r.location)])];
