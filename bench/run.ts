@@ -13,6 +13,7 @@ import { runDashboardBench } from "./dashboard.ts";
 import { runDashboardApiBench } from "./dashboard-api.ts";
 import { runEdgeBench } from "./edge.ts";
 import { benchIngest } from "./ingest.ts";
+import { runLocationsBench } from "./locations.ts";
 import { benchRules } from "./rules.ts";
 import { runStartBench } from "./start.ts";
 import { runStatusBench } from "./status.ts";
@@ -59,6 +60,7 @@ const sections = [
   `## Edge beside self-hosted (issue 16)\n\nCommand: \`npx tsx bench/edge.ts\` (\`--quick\` for 1 s rounds and 10,000 checks).\n\n${await runEdgeBench()}\n`,
   `## npm start (issue 20)\n\nCommand: \`npx tsx bench/start.ts\`.\n\n${await runStartBench()}\n`,
   `## Custom metrics (issue 22)\n\nCommand: \`npx tsx bench/custom-metrics.ts\` (needs \`npm run build -w probe\`).\n\n${await runCustomMetricsBench()}\n`,
+  `## Checks from locations (issue 17)\n\nCommand: \`npx tsx bench/locations.ts\`.\n\n${await runLocationsBench()}\n`,
   probeSection(),
 ];
 const generated = `${BEGIN}\n\n${sections.join("\n")}\n${END}`;
