@@ -30,6 +30,7 @@ import { probeAssetRoutes } from "./routes/probe-assets.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { reportRoutes } from "./routes/reports.ts";
 import { ruleRoutes } from "./routes/rules.ts";
+import { runbookRoutes, runbookRunRoutes, secretRoutes } from "./routes/runbooks.ts";
 import { setupPageRoutes } from "./routes/setup-page.tsx";
 import { maintenanceWindowRoutes, silenceRoutes } from "./routes/silences.ts";
 import { customDomainRoutes, statusJsonRoutes, statusRoutes } from "./routes/status.ts";
@@ -114,6 +115,9 @@ const projectResources = [
   ["/events", eventRoutes],
   ["/checks", checkRoutes],
   ["/locations", locationRoutes],
+  ["/secrets", secretRoutes],
+  ["/runbooks", runbookRoutes],
+  ["/runbook-runs", runbookRunRoutes],
   ["/channels", channelRoutes],
   ["/deliveries", deliveryRoutes],
   ["/rules", ruleRoutes],

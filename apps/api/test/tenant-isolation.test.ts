@@ -25,6 +25,9 @@ interface Victim {
   tokenId: string;
   subscriberId: string;
   repositoryId: string;
+  runbookId: string;
+  runId: string;
+  secretName: string;
 }
 
 type Row = {
@@ -85,6 +88,27 @@ const MATRIX: Record<string, Row> = {
   "GET /checks/:id/incidents": { id: (v) => v.checkId },
   "GET /checks/:id/uptime": { id: (v) => v.checkId },
   "GET /locations": {},
+  "GET /secrets": {},
+  "PUT /secrets/:name": { body: () => ({ value: "mine" }) },
+  "DELETE /secrets/:name": { id: (v) => v.secretName },
+  "GET /runbooks": {},
+  "POST /runbooks": {
+    body: (v) => ({
+      name: "theirs",
+      hosts: { hostIds: [v.hostId] },
+      steps: [{ kind: "manual", title: "x" }],
+    }),
+  },
+  "GET /runbooks/:id": { id: (v) => v.runbookId },
+  "PATCH /runbooks/:id": { id: (v) => v.runbookId, body: () => ({ name: "taken" }) },
+  "DELETE /runbooks/:id": { id: (v) => v.runbookId },
+  "POST /runbooks/:id/runs": { id: (v) => v.runbookId, body: () => ({}) },
+  "GET /runbooks/:id/runs": { id: (v) => v.runbookId },
+  "GET /runbook-runs": {},
+  "GET /runbook-runs/:id": { id: (v) => v.runId },
+  "POST /runbook-runs/:id/steps/:index/complete": { id: (v) => v.runId, body: () => ({}) },
+  "POST /runbook-runs/:id/steps/:index/skip": { id: (v) => v.runId, body: () => ({}) },
+  "POST /runbook-runs/:id/cancel": { id: (v) => v.runId },
   "GET /channels": {},
   "POST /channels": { body: () => ({ kind: "email", name: "mine", to: ["me@example.com"] }) },
   "GET /channels/:id": { id: (v) => v.channelId },
@@ -304,6 +328,19 @@ async function victim(env: AccountsApp, owner: Browser): Promise<Victim> {
     "GET",
     `/status-pages/${page.id}/subscribers`,
   );
+  const secretName = "B_ONLY_SECRET";
+  const sealed = await env.app.request(`${ORIGIN}/api/v1/secrets/${secretName}`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${created.key}`, "content-type": "application/json" },
+    body: JSON.stringify({ value: "b-secret-value" }),
+  });
+  expect(sealed.status).toBe(204);
+  const runbook = await call<{ id: string }>("POST", "/runbooks", {
+    name: "b-upgrades",
+    hosts: { hostIds: [enrolled.hostId] },
+    steps: [{ kind: "manual", title: "b's step" }],
+  });
+  const run = await call<{ id: string }>("POST", `/runbooks/${runbook.id}/runs`, {});
   return {
     orgId,
     projectId,
@@ -323,13 +360,16 @@ async function victim(env: AccountsApp, owner: Browser): Promise<Victim> {
     tokenId: token.id,
     repositoryId: String(repositories[0]?.id ?? ""),
     subscriberId: subscribers[0]?.id ?? "",
+    runbookId: runbook.id,
+    runId: run.id,
+    secretName,
   };
 }
 
-/** A route's path naming B's rows: `:id` by the row's rule, a nested `:subscriberId` by B's subscriber. */
+/** A route's path naming B's rows: `:id` (or `:name`) by the row's rule, a nested `:subscriberId` by B's subscriber. */
 function fill(pattern: string, row: Row | undefined, v: Victim): string {
-  const named = row?.id ? pattern.replace(":id", row.id(v)) : pattern;
-  return named.replace(":subscriberId", v.subscriberId) + (row?.query ?? "");
+  const named = row?.id ? pattern.replace(/:id\b|:name\b/, row.id(v)) : pattern;
+  return named.replace(":subscriberId", v.subscriberId).replace(":index", "0") + (row?.query ?? "");
 }
 
 /** What B can see of its own project: every list and every row, to compare before and after the attack. */

@@ -9,4 +9,5 @@ export * from "./locations.ts";
 export * from "./notifications.ts";
 export * from "./probe.ts";
 export * from "./rules.ts";
+export * from "./runbooks.ts";
 export * from "./status.ts";

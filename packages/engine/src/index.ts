@@ -2,6 +2,7 @@ export * from "./accounts/index.ts";
 export * from "./alerts/index.ts";
 export * from "./api-keys.ts";
 export * from "./checks/index.ts";
+export * from "./runbooks/index.ts";
 export * from "./clock.ts";
 export {
   type CacheCounts,

@@ -7,5 +7,6 @@ export * from "./core.ts";
 export * from "./ingest.ts";
 export * from "./notify.ts";
 export * from "./rules.ts";
+export * from "./runbooks.ts";
 export * from "./scheduler.ts";
 export * from "./status.ts";

@@ -1,0 +1,348 @@
+// Runbooks through the API on Node: secrets, runbooks, and runs with manual, HTTP and command steps.
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { nodeProbes } from "@vigil/engine/node";
+import { afterEach, describe, expect, it } from "vitest";
+import { defaultConfig } from "../src/app.ts";
+import { batch, bearer, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((done) => s.close(done));
+  }
+});
+
+/** A receiver on 127.0.0.1 that records requests and answers `status` with `body`. */
+async function receiver(answer: { status: number; body?: (req: IncomingMessage, text: string) => string }) {
+  const seen: { method: string; url: string; headers: IncomingMessage["headers"]; body: string }[] = [];
+  const server = createServer(async (req, res) => {
+    let text = "";
+    for await (const chunk of req) text += chunk;
+    seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: text });
+    res.statusCode = answer.status;
+    res.end(answer.body ? answer.body(req, text) : "ok");
+  });
+  servers.push(server);
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen };
+}
+
+interface RunView {
+  id: string;
+  status: string;
+  startedBy: string;
+  currentStep: number;
+  hosts: { id: string; name: string }[];
+  steps: {
+    status: string;
+    doneBy: string | null;
+    note: string | null;
+    httpStatus: number | null;
+    output: string | null;
+    startedAt: number | null;
+    endedAt: number | null;
+    commands: { hostId: string; status: string }[];
+    views: Record<string, Record<string, unknown>>;
+  }[];
+}
+
+async function setup(options: { secretKey?: boolean; allowPrivateTargets?: boolean } = {}) {
+  const allowPrivateTargets = options.allowPrivateTargets ?? true;
+  const env = await testApp({
+    probes: nodeProbes({ allowPrivate: allowPrivateTargets }),
+    config: {
+      ...defaultConfig,
+      ...(options.secretKey === false ? {} : { secretKey: "test-secret-key-0123456789abcdef" }),
+      allowPrivateTargets,
+    },
+  });
+  const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
+    const res = await env.app.request(
+      `/api/v1${path}`,
+      body === undefined && method === "GET"
+        ? { headers: bearer(env.adminKey) }
+        : jsonRequest(method, body ?? {}, env.adminKey),
+    );
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
+  };
+  const ok = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => {
+    const res = await call<T>(method, path, body);
+    if (res.status >= 300)
+      throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  return { ...env, call, ok };
+}
+
+describe("secrets", () => {
+  it("are kept sealed: listed by name with the runbooks that use them, never shown, replaced and deleted", async () => {
+    const t = await setup();
+    expect((await t.call("PUT", "/secrets/DEPLOY_TOKEN", { value: "s3cret-value" })).status).toBe(204);
+    await t.ok("POST", "/runbooks", {
+      name: "deploy hook",
+      steps: [
+        {
+          kind: "http",
+          title: "call",
+          url: "https://example.com/hook",
+          headers: { authorization: "Bearer {{secret.DEPLOY_TOKEN}}" },
+        },
+      ],
+    });
+    const listed = await t.ok<{ secrets: { name: string; usedBy: { name: string }[] }[] }>("GET", "/secrets");
+    expect(listed.secrets).toEqual([
+      expect.objectContaining({
+        name: "DEPLOY_TOKEN",
+        usedBy: [expect.objectContaining({ name: "deploy hook" })],
+      }),
+    ]);
+    expect(JSON.stringify(listed)).not.toContain("s3cret-value");
+    expect((await t.call("PUT", "/secrets/DEPLOY_TOKEN", { value: "rotated" })).status).toBe(204);
+    expect((await t.call("PUT", "/secrets/lower_case", { value: "x" })).status).toBe(400);
+    expect((await t.call("DELETE", "/secrets/DEPLOY_TOKEN")).status).toBe(204);
+    expect((await t.call("DELETE", "/secrets/DEPLOY_TOKEN")).status).toBe(404);
+  });
+
+  it("cannot be kept on a server without VIGIL_SECRET_KEY, and say so", async () => {
+    const t = await setup({ secretKey: false });
+    const res = await t.call<{ error: { message: string } }>("PUT", "/secrets/TOKEN", { value: "x" });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toContain("VIGIL_SECRET_KEY");
+  });
+});
+
+describe("a run of a runbook", () => {
+  it("pauses at each manual step until someone marks it done, recording who, when and their note", async () => {
+    const t = await setup();
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "monthly upgrades",
+      steps: [
+        { kind: "manual", title: "Read the release notes", text: "Check **breaking** changes." },
+        { kind: "manual", title: "Tell the team" },
+      ],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, { note: "December" });
+    expect(run.status).toBe("waiting");
+    expect(run.startedBy).toMatch(/^API key /);
+    expect(run.steps.map((s) => s.status)).toEqual(["waiting", "pending"]);
+
+    t.clock.advance(3_600_000);
+    const second = await t.ok<RunView>("POST", `/runbook-runs/${run.id}/steps/0/complete`, {
+      note: "nothing breaking",
+    });
+    expect(second.status).toBe("waiting");
+    expect(second.currentStep).toBe(1);
+    expect(second.steps[0]).toMatchObject({
+      status: "done",
+      note: "nothing breaking",
+      endedAt: t.clock.now(),
+    });
+    expect(second.steps[0]?.doneBy).toMatch(/^API key /);
+
+    // Completing a step that is not the current one is refused, and changes nothing.
+    expect((await t.call("POST", `/runbook-runs/${run.id}/steps/0/complete`, {})).status).toBe(409);
+    const done = await t.ok<RunView>("POST", `/runbook-runs/${run.id}/steps/1/complete`, {});
+    expect(done.status).toBe("succeeded");
+    const listed = await t.ok<{ runs: RunView[] }>("GET", `/runbooks/${book.id}/runs`);
+    expect(listed.runs.map((r) => r.status)).toEqual(["succeeded"]);
+  });
+
+  it("records one completion when two people complete the same step at once", async () => {
+    const t = await setup();
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "check",
+      steps: [
+        { kind: "manual", title: "one" },
+        { kind: "manual", title: "two" },
+      ],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, {});
+    const answers = await Promise.all(
+      [1, 2, 3].map((n) =>
+        t.call("POST", `/runbook-runs/${run.id}/steps/0/complete`, { note: `person ${n}` }),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(2);
+    const after = await t.ok<RunView>("GET", `/runbook-runs/${run.id}`);
+    expect(after.currentStep).toBe(1);
+  });
+
+  it("sends an HTTP step with a sealed secret, records status and answer, and never the secret", async () => {
+    const t = await setup();
+    const hook = await receiver({ status: 202, body: (req) => `accepted with ${req.headers.authorization}` });
+    await t.ok("PUT", "/secrets/HOOK_TOKEN", { value: "tok-123456" });
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "deploy",
+      steps: [
+        {
+          kind: "http",
+          title: "Trigger the deploy",
+          url: `${hook.url}/deploy?token={{secret.HOOK_TOKEN}}`,
+          headers: { authorization: "Bearer {{secret.HOOK_TOKEN}}" },
+          body: '{"ref":"main"}',
+        },
+        { kind: "manual", title: "Watch it roll out" },
+      ],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, {});
+    expect(hook.seen).toEqual([
+      expect.objectContaining({
+        method: "POST",
+        url: "/deploy?token=tok-123456",
+        body: '{"ref":"main"}',
+        headers: expect.objectContaining({ authorization: "Bearer tok-123456" }),
+      }),
+    ]);
+    expect(run.status).toBe("waiting");
+    expect(run.steps[0]).toMatchObject({
+      status: "done",
+      httpStatus: 202,
+      output: "accepted with Bearer ********",
+    });
+    expect(JSON.stringify(run)).not.toContain("tok-123456");
+  });
+
+  it("fails at an HTTP step that answers an unexpected status, or names a secret that does not exist", async () => {
+    const t = await setup();
+    const hook = await receiver({ status: 500, body: () => "boom" });
+    const failing = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "x",
+      steps: [
+        { kind: "http", title: "call", url: hook.url },
+        { kind: "manual", title: "never reached" },
+      ],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${failing.id}/runs`, {});
+    expect(run.status).toBe("failed");
+    expect(run.steps[0]).toMatchObject({
+      status: "failed",
+      httpStatus: 500,
+      output: "HTTP 500, expected 200-299\nboom",
+    });
+    expect(run.steps[1]?.status).toBe("pending");
+
+    const missing = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "y",
+      steps: [{ kind: "http", title: "call", url: `${hook.url}/?t={{secret.NOPE}}` }],
+    });
+    const second = await t.ok<RunView>("POST", `/runbooks/${missing.id}/runs`, {});
+    expect(second.steps[0]?.output).toContain("no secret named NOPE");
+    expect(hook.seen).toHaveLength(1);
+  });
+
+  it("refuses an HTTP step to a private address unless the operator allows private targets", async () => {
+    const t = await setup({ allowPrivateTargets: false });
+    const hook = await receiver({ status: 200 });
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "x",
+      steps: [{ kind: "http", title: "call", url: hook.url }],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, {});
+    expect(run.status).toBe("failed");
+    expect(run.steps[0]?.output).toMatch(/refused/);
+    expect(hook.seen).toHaveLength(0);
+  });
+
+  it("hands a command step to each chosen host and shows what the probe saw of them as the step began", async () => {
+    const t = await setup();
+    const web1 = await enrollHost(t.app, t.adminKey, { hostname: "web-1" });
+    const web2 = await enrollHost(t.app, t.adminKey, { hostname: "web-2" });
+    await t.ok("PATCH", `/hosts/${web1.hostId}`, { tags: ["web"] });
+    await t.ok("PATCH", `/hosts/${web2.hostId}`, { tags: ["web"] });
+    const now = t.clock.now();
+    await sendBatch(
+      t.app,
+      web1.hostToken,
+      batch({
+        state: {
+          collectedAt: now,
+          updates: { manager: "apt", pending: 12, security: 3 },
+          reboot: { required: false },
+        },
+      }),
+    );
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "upgrade",
+      hosts: { tags: ["web"] },
+      steps: [
+        { kind: "command", title: "Upgrade", command: "apt-get -y upgrade", shows: ["updates", "reboot"] },
+      ],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, {});
+    expect(run.status).toBe("running");
+    expect(run.hosts.map((h) => h.name).sort()).toEqual(["web-1", "web-2"]);
+    expect(run.steps[0]?.commands.map((c) => c.status)).toEqual(["pending", "pending"]);
+    expect(run.steps[0]?.views[web1.hostId]).toEqual({
+      updates: { manager: "apt", pending: 12, security: 3 },
+      reboot: { required: false },
+    });
+
+    // Skipping withdraws the commands no probe picked up yet.
+    const skipped = await t.ok<RunView>("POST", `/runbook-runs/${run.id}/steps/0/skip`, {
+      note: "done by hand",
+    });
+    expect(skipped.status).toBe("succeeded");
+    expect(skipped.steps[0]?.commands.map((c) => c.status)).toEqual(["refused", "refused"]);
+  });
+
+  it("refuses to start a runbook with command steps on no host, and hosts of another project", async () => {
+    const t = await setup();
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "x",
+      steps: [{ kind: "command", title: "df", command: "df -h" }],
+    });
+    const none = await t.call<{ error: { message: string } }>("POST", `/runbooks/${book.id}/runs`, {});
+    expect(none.status).toBe(400);
+    expect(none.body.error.message).toContain("body.hostIds");
+    const stranger = await t.call("POST", `/runbooks/${book.id}/runs`, { hostIds: ["not-a-host-of-mine"] });
+    expect(stranger.status).toBe(400);
+  });
+
+  it("can be cancelled, and then moves no more", async () => {
+    const t = await setup();
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "x",
+      steps: [{ kind: "manual", title: "a" }],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, {});
+    const cancelled = await t.ok<RunView>("POST", `/runbook-runs/${run.id}/cancel`);
+    expect(cancelled.status).toBe("cancelled");
+    expect((await t.call("POST", `/runbook-runs/${run.id}/steps/0/complete`, {})).status).toBe(409);
+  });
+});
+
+describe("runbooks", () => {
+  it("refuse a step of an unknown kind and an empty list of steps with 400 naming the field", async () => {
+    const t = await setup();
+    const unknown = await t.call<{ error: { message: string } }>("POST", "/runbooks", {
+      name: "x",
+      steps: [{ kind: "ssh", title: "nope" }],
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toContain("steps");
+    expect((await t.call("POST", "/runbooks", { name: "x", steps: [] })).status).toBe(400);
+  });
+
+  it("keep a past run's record as it was when the runbook is edited or deleted", async () => {
+    const t = await setup();
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "v1",
+      steps: [{ kind: "manual", title: "old step" }],
+    });
+    const run = await t.ok<RunView & { runbookName: string }>("POST", `/runbooks/${book.id}/runs`, {});
+    await t.ok("PATCH", `/runbooks/${book.id}`, {
+      name: "v2",
+      steps: [{ kind: "manual", title: "new step" }],
+    });
+    expect((await t.call("DELETE", `/runbooks/${book.id}`)).status).toBe(204);
+    const kept = await t.ok<{ runbookName: string; steps: { title: string }[] }>(
+      "GET",
+      `/runbook-runs/${run.id}`,
+    );
+    expect(kept.runbookName).toBe("v1");
+    expect(kept.steps.map((s) => s.title)).toEqual(["old step"]);
+  });
+});

@@ -1,0 +1,3 @@
+export * from "./runbooks.ts";
+export * from "./runs.ts";
+export * from "./secrets.ts";
