@@ -2,7 +2,6 @@ export * from "./accounts/index.ts";
 export * from "./alerts/index.ts";
 export * from "./api-keys.ts";
 export * from "./checks/index.ts";
-export * from "./runbooks/index.ts";
 export * from "./clock.ts";
 export {
   type CacheCounts,
@@ -70,6 +69,7 @@ export {
   type WeeklyReport,
 } from "./reports/weekly.ts";
 export * from "./rules/index.ts";
+export * from "./runbooks/index.ts";
 export * from "./self-watch.ts";
 export * from "./settings.ts";
 export * from "./status/index.ts";
