@@ -28,6 +28,10 @@ export const PROBE_BATCH_LIMITS = {
   checkResults: 1_000,
   /** checks the server hands one probe to run as a location */
   checkAssignments: 500,
+  /** runbook commands handed to one probe at once, and their results per batch */
+  commands: 50,
+  /** bytes of one command's output a probe sends (the tail) */
+  commandOutput: 65_536,
 } as const;
 
 /**

@@ -61,6 +61,13 @@ export const hostFactsSchema = z.object({
     })
     .optional()
     .describe("present when the probe runs checks as a location: its name and the check kinds it can run"),
+  runbooks: z
+    .object({
+      /** command prefixes the operator allows (empty: any command) */
+      allow: z.array(z.string().max(256)).max(100),
+    })
+    .optional()
+    .describe("present when the operator enabled runbook commands on this host (off by default)"),
 });
 export type HostFacts = z.infer<typeof hostFactsSchema>;
 
@@ -365,6 +372,21 @@ export const checkResultSchema = z.object({
 });
 export type CheckResult = z.infer<typeof checkResultSchema>;
 
+/**
+ * What became of one runbook command on this host. `refused`: runbooks are off here or the command is
+ * outside the operator's allow-list, and nothing ran; `timed-out`: killed at its timeout.
+ */
+export const probeCommandResultSchema = z.object({
+  id: z.string().min(1).max(64),
+  status: z.enum(["done", "failed", "refused", "timed-out"]),
+  exitCode: z.number().int().optional(),
+  /** the tail of stdout and stderr together */
+  output: z.string().max(PROBE_BATCH_LIMITS.commandOutput).default(""),
+  startedAt: wireTime.optional(),
+  endedAt: wireTime,
+});
+export type ProbeCommandResult = z.infer<typeof probeCommandResultSchema>;
+
 /** Metric names as the Prometheus exposition format allows them: no dots, so never a built-in series name. */
 export const customMetricNameSchema = z
   .string()
@@ -430,6 +452,7 @@ export const probeBatchV1Schema = z.object({
   backupChecks: z.array(backupCheckSchema).max(PROBE_BATCH_LIMITS.backupChecks).default([]),
   backupDrills: z.array(backupDrillSchema).max(PROBE_BATCH_LIMITS.backupDrills).default([]),
   checkResults: z.array(checkResultSchema).max(PROBE_BATCH_LIMITS.checkResults).default([]),
+  commandResults: z.array(probeCommandResultSchema).max(PROBE_BATCH_LIMITS.commands).default([]),
 });
 /** A parsed batch (defaults filled in). */
 export type ProbeBatchV1 = z.infer<typeof probeBatchV1Schema>;
@@ -485,6 +508,18 @@ export const probeRemoteConfigSchema = z.object({
     .max(PROBE_BATCH_LIMITS.checkAssignments)
     .optional()
     .describe("the checks this probe runs as a location (absent: none)"),
+  commands: z
+    .array(
+      z.object({
+        /** run each id at most once, even when it is handed out again (until its result is stored) */
+        id: z.string().min(1).max(64),
+        command: z.string().max(4096).describe("run with /bin/sh -c"),
+        timeoutSec: z.number().int().min(1).max(3600),
+      }),
+    )
+    .max(PROBE_BATCH_LIMITS.commands)
+    .optional()
+    .describe("runbook commands for this host (only when its facts say runbooks are enabled)"),
 });
 export type ProbeRemoteConfig = z.infer<typeof probeRemoteConfigSchema>;
 
