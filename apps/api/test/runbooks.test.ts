@@ -42,7 +42,7 @@ interface RunView {
     output: string | null;
     startedAt: number | null;
     endedAt: number | null;
-    commands: { hostId: string; status: string }[];
+    commands: { hostId: string; status: string; output: string }[];
     views: Record<string, Record<string, unknown>>;
   }[];
 }
@@ -253,10 +253,12 @@ describe("a run of a runbook", () => {
     await t.ok("PATCH", `/hosts/${web1.hostId}`, { tags: ["web"] });
     await t.ok("PATCH", `/hosts/${web2.hostId}`, { tags: ["web"] });
     const now = t.clock.now();
+    const runbooksOn = (hostname: string) => ({ hostname, runbooks: { allow: [] } });
     await sendBatch(
       t.app,
       web1.hostToken,
       batch({
+        facts: runbooksOn("web-1"),
         state: {
           collectedAt: now,
           updates: { manager: "apt", pending: 12, security: 3 },
@@ -264,6 +266,7 @@ describe("a run of a runbook", () => {
         },
       }),
     );
+    await sendBatch(t.app, web2.hostToken, batch({ facts: runbooksOn("web-2") }));
     const book = await t.ok<{ id: string }>("POST", "/runbooks", {
       name: "upgrade",
       hosts: { tags: ["web"] },
@@ -311,6 +314,118 @@ describe("a run of a runbook", () => {
     const cancelled = await t.ok<RunView>("POST", `/runbook-runs/${run.id}/cancel`);
     expect(cancelled.status).toBe("cancelled");
     expect((await t.call("POST", `/runbook-runs/${run.id}/steps/0/complete`, {})).status).toBe(409);
+  });
+});
+
+describe("command steps and the probes that run them", () => {
+  /** A host whose probe has runbooks on (with this allow-list), or off. */
+  async function host(t: Awaited<ReturnType<typeof setup>>, name: string, runbooks?: { allow: string[] }) {
+    const enrolled = await enrollHost(t.app, t.adminKey, { hostname: name });
+    const facts = { hostname: name, ...(runbooks ? { runbooks } : {}) };
+    const send = async (fields: Record<string, unknown> = {}) => {
+      const res = await sendBatch(t.app, enrolled.hostToken, batch({ facts, ...fields }));
+      expect(res.status).toBe(200);
+      return (
+        (await res.json()) as { config: { commands?: { id: string; command: string; timeoutSec: number }[] } }
+      ).config.commands;
+    };
+    await send();
+    return { ...enrolled, send };
+  }
+
+  it("hands each enabled host its command with the batch answer until it reports, then moves the run on", async () => {
+    const t = await setup();
+    const web1 = await host(t, "web-1", { allow: [] });
+    const web2 = await host(t, "web-2", { allow: ["apt-get"] });
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "upgrade",
+      steps: [
+        { kind: "command", title: "Upgrade", command: "apt-get -y upgrade", timeoutSec: 600 },
+        { kind: "manual", title: "Look at the services" },
+      ],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, {
+      hostIds: [web1.hostId, web2.hostId],
+    });
+    expect(run.status).toBe("running");
+    const handed = await web1.send();
+    expect(handed).toEqual([{ id: expect.any(String), command: "apt-get -y upgrade", timeoutSec: 600 }]);
+    // The answer was lost: the same command comes again (the probe runs an id at most once).
+    expect(await web1.send()).toEqual(handed);
+    const id1 = handed?.[0]?.id ?? "";
+    const id2 = (await web2.send())?.[0]?.id ?? "";
+    // A host cannot report another host's command.
+    await web2.send({
+      commandResults: [{ id: id1, status: "failed", exitCode: 1, output: "forged", endedAt: t.clock.now() }],
+    });
+    await web1.send({
+      commandResults: [
+        {
+          id: id1,
+          status: "done",
+          exitCode: 0,
+          output: "0 upgraded",
+          startedAt: t.clock.now(),
+          endedAt: t.clock.now(),
+        },
+      ],
+    });
+    expect(await web1.send()).toEqual([]);
+    const half = await t.ok<RunView>("GET", `/runbook-runs/${run.id}`);
+    expect(half.status).toBe("running");
+    expect(half.steps[0]?.commands.map((c) => [c.hostId, c.status])).toEqual(
+      expect.arrayContaining([
+        [web1.hostId, "done"],
+        [web2.hostId, "running"],
+      ]),
+    );
+    await web2.send({
+      commandResults: [
+        { id: id2, status: "done", exitCode: 0, output: "3 upgraded", endedAt: t.clock.now() },
+      ],
+    });
+    const after = await t.ok<RunView>("GET", `/runbook-runs/${run.id}`);
+    expect(after.status).toBe("waiting");
+    expect(after.steps[0]?.status).toBe("done");
+    expect(after.currentStep).toBe(1);
+  });
+
+  it("refuses at once on a host without runbooks or outside its allow-list, and fails the step saying why", async () => {
+    const t = await setup();
+    const off = await host(t, "db-1");
+    const strict = await host(t, "web-1", { allow: ["docker system prune"] });
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "upgrade",
+      steps: [{ kind: "command", title: "Upgrade", command: "apt-get -y upgrade" }],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, {
+      hostIds: [off.hostId, strict.hostId],
+    });
+    expect(run.status).toBe("failed");
+    const outputs = Object.fromEntries(run.steps[0]?.commands.map((c) => [c.hostId, c.output]) ?? []);
+    expect(outputs[off.hostId]).toBe("runbooks are not enabled on this host (vigil-probe --enable-runbooks)");
+    expect(outputs[strict.hostId]).toBe("the command is outside this host's runbooks.allow list");
+    expect(await off.send()).toBeUndefined();
+    expect(await strict.send()).toEqual([]);
+  });
+
+  it("gives up on a command whose probe stays silent past its timeout", async () => {
+    const t = await setup();
+    const web1 = await host(t, "web-1", { allow: [] });
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "x",
+      steps: [{ kind: "command", title: "df", command: "df -h", timeoutSec: 60 }],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, { hostIds: [web1.hostId] });
+    expect(await web1.send()).toHaveLength(1);
+    t.clock.advance(60_000 + 10 * 60_000 + 1);
+    expect(await web1.send()).toEqual([]);
+    const after = await t.ok<RunView>("GET", `/runbook-runs/${run.id}`);
+    expect(after.status).toBe("failed");
+    expect(after.steps[0]?.commands[0]).toMatchObject({
+      status: "timed-out",
+      output: "the probe did not report this command",
+    });
   });
 });
 

@@ -6,11 +6,13 @@ import {
 } from "@vigil/contract";
 import {
   checkAssignments,
+  commandsForHost,
   enrollHost,
   evaluateBatchRules,
   hostLocation,
   ingestBatch,
   recordCheckResults,
+  recordCommandResults,
 } from "@vigil/engine";
 import { Hono } from "hono";
 import type { AppEnv } from "../env.ts";
@@ -19,6 +21,7 @@ import { enforceCap, enforceRate, limitedAddress, seriesCaps } from "../limits.t
 import { freshHost, requireHost } from "../middleware/auth.ts";
 import { readBatchBody } from "../middleware/batch-body.ts";
 import { parseInput, validate } from "../middleware/validate.ts";
+import { runbookEnv } from "./runbooks.ts";
 
 /** What probes call. Enrollment authenticates with the token in the body; batches with the host token. */
 export const probeRoutes = new Hono<AppEnv>()
@@ -57,8 +60,18 @@ export const probeRoutes = new Hono<AppEnv>()
       location,
       PROBE_BATCH_LIMITS.checkAssignments,
     );
-    const withChecks = <T extends { config: ProbeRemoteConfig }>(answer: T): T =>
-      assignments ? { ...answer, config: { ...answer.config, checks: assignments } } : answer;
+    // Runbook commands: what the probe ran is stored first, then what it should run next handed out.
+    const runbooks = runbookEnv(c);
+    await recordCommandResults(runbooks, c.var.host, batch.commandResults);
+    const commands = await commandsForHost(runbooks, c.var.host, batch.facts ?? c.var.host.row.facts);
+    const withChecks = <T extends { config: ProbeRemoteConfig }>(answer: T): T => ({
+      ...answer,
+      config: {
+        ...answer.config,
+        ...(assignments ? { checks: assignments } : {}),
+        ...(commands ? { commands } : {}),
+      },
+    });
     const queued = ingestQueue ? await queueBatch(ingestQueue, clock.now(), c.var.host, batch) : null;
     if (queued) {
       runtime.metrics.count("vigil_probe_batches_total", { result: "queued" });

@@ -35,7 +35,7 @@ const idParam = z.object({ id: z.uuid() });
 const stepParam = z.object({ id: z.uuid(), index: z.coerce.number().int().min(0).max(1000) });
 
 /** What runs need of the deps: the database, the clock, how HTTP steps go out and open secrets. */
-function runbookEnv(c: Context<AppEnv>): RunbookEnv {
+export function runbookEnv(c: Context<AppEnv>): RunbookEnv {
   const { db, clock, probes, config } = c.var.deps;
   return {
     db,

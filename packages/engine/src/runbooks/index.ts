@@ -1,3 +1,4 @@
+export * from "./commands.ts";
 export * from "./runbooks.ts";
 export * from "./runs.ts";
 export * from "./secrets.ts";

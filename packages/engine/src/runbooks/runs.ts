@@ -30,6 +30,7 @@ import { statusAccepted } from "../checks/judge.ts";
 import { type ProbeRunner, probeError, refusedTarget } from "../checks/probes.ts";
 import type { Clock } from "../clock.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { dispatchCommands } from "./commands.ts";
 import { findRunbookRow } from "./runbooks.ts";
 import { fillSecrets, openSecrets, secretNamesIn } from "./secrets.ts";
 
@@ -264,19 +265,9 @@ async function advance(env: RunbookEnv, start: RunbookRunRow): Promise<RunbookRu
       }
       state.status = "running";
       run = await saveRun(env.db, run, { ...run, stepStates: states, status: "running" });
-      await env.db.insert(runbookCommands).values(
-        run.hostIds.map((hostId) => ({
-          id: crypto.randomUUID(),
-          projectId: run.projectId,
-          runId: run.id,
-          stepIndex: index,
-          hostId,
-          command: String(step.command ?? ""),
-          timeoutSec: Number(step.timeoutSec ?? 300),
-          createdAt: now,
-        })),
-      );
-      return run;
+      await dispatchCommands(env, run, index, String(step.command ?? ""), Number(step.timeoutSec ?? 300));
+      // Every host may have refused at once (runbooks off there): then the step is decided already.
+      return settleCommandStep(env, run.projectId, run.id);
     }
     // Waiting on people or probes.
     return run;

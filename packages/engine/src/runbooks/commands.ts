@@ -1,0 +1,160 @@
+/**
+ * Runbook commands between the server and a host's probe.
+ * - `dispatchCommands`: a command step becomes one row per host. A host whose operator did not enable
+ *   runbooks, or whose allow-list leaves the command out, gets a `refused` row at once (its probe would
+ *   refuse it too), so the step fails with the reason instead of waiting.
+ * - `commandsForHost`: with each batch answer, the host's pending commands (marked running as they go out)
+ *   and running ones not yet reported: the probe runs each id at most once, so handing one out again after
+ *   a lost answer is harmless. A running command whose probe stayed silent past its timeout and a grace is
+ *   given up as timed out.
+ * - `recordCommandResults`: a batch's results, for the host's own commands only; then each affected run
+ *   moves on (runs.ts, `settleCommandStep`).
+ */
+import type { HostFacts, ProbeCommandResult, ProbeRemoteConfig } from "@vigil/contract";
+import { hosts, runbookCommands } from "@vigil/db";
+import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
+import { type RunbookEnv, settleCommandStep } from "./runs.ts";
+
+/** How long past its timeout a handed-out command may stay unreported before it counts as timed out. */
+const REPORT_GRACE_MS = 10 * 60_000;
+const MAX_HANDED_OUT = 50;
+
+type Runbooks = NonNullable<HostFacts["runbooks"]>;
+
+/** The allow-list's verdict, as the probe applies it: an entry, or an entry followed by whitespace. */
+export function commandAllowed(command: string, allow: readonly string[]): boolean {
+  if (allow.length === 0) return true;
+  const trimmed = command.trim();
+  return allow.some(
+    (entry) => trimmed === entry || (trimmed.startsWith(entry) && /\s/.test(trimmed[entry.length] ?? "")),
+  );
+}
+
+/** Why a host will not run this command, or null when it will. */
+export function commandRefusal(facts: unknown, command: string): string | null {
+  const runbooks = (facts as HostFacts | null)?.runbooks as Runbooks | undefined;
+  if (!runbooks) return "runbooks are not enabled on this host (vigil-probe --enable-runbooks)";
+  if (!commandAllowed(command, runbooks.allow))
+    return "the command is outside this host's runbooks.allow list";
+  return null;
+}
+
+export async function dispatchCommands(
+  env: RunbookEnv,
+  run: { id: string; projectId: string; hostIds: string[] },
+  stepIndex: number,
+  command: string,
+  timeoutSec: number,
+): Promise<void> {
+  const now = env.clock.now();
+  const targets = await env.db.query.hosts.findMany({
+    where: and(eq(hosts.projectId, run.projectId), inArray(hosts.id, run.hostIds)),
+    columns: { id: true, facts: true },
+  });
+  await env.db.insert(runbookCommands).values(
+    run.hostIds.map((hostId) => {
+      const refusal = commandRefusal(targets.find((h) => h.id === hostId)?.facts ?? null, command);
+      return {
+        id: crypto.randomUUID(),
+        projectId: run.projectId,
+        runId: run.id,
+        stepIndex,
+        hostId,
+        command,
+        timeoutSec,
+        createdAt: now,
+        ...(refusal ? { status: "refused" as const, output: refusal, endedAt: now } : {}),
+      };
+    }),
+  );
+}
+
+export type HandedCommand = NonNullable<ProbeRemoteConfig["commands"]>[number];
+
+/** The commands a host's probe gets with this batch answer (none when its runbooks are off). */
+export async function commandsForHost(
+  env: RunbookEnv,
+  host: { projectId: string; hostId: string },
+  facts: unknown,
+): Promise<HandedCommand[] | undefined> {
+  const now = env.clock.now();
+  const open = await env.db.query.runbookCommands.findMany({
+    where: and(
+      eq(runbookCommands.hostId, host.hostId),
+      eq(runbookCommands.projectId, host.projectId),
+      or(eq(runbookCommands.status, "pending"), eq(runbookCommands.status, "running")),
+    ),
+    orderBy: [asc(runbookCommands.createdAt)],
+    limit: MAX_HANDED_OUT,
+  });
+  if (open.length === 0) return (facts as HostFacts | null)?.runbooks ? [] : undefined;
+  const settle = new Set<string>();
+  const handed: HandedCommand[] = [];
+  for (const row of open) {
+    const refusal = commandRefusal(facts, row.command);
+    const overdue = row.startedAt !== null && now > row.startedAt + row.timeoutSec * 1000 + REPORT_GRACE_MS;
+    if (refusal || overdue) {
+      await env.db
+        .update(runbookCommands)
+        .set(
+          refusal
+            ? { status: "refused", output: refusal, endedAt: now }
+            : { status: "timed-out", output: "the probe did not report this command", endedAt: now },
+        )
+        .where(
+          and(
+            eq(runbookCommands.id, row.id),
+            or(eq(runbookCommands.status, "pending"), eq(runbookCommands.status, "running")),
+          ),
+        );
+      settle.add(row.runId);
+      continue;
+    }
+    if (row.status === "pending") {
+      await env.db
+        .update(runbookCommands)
+        .set({ status: "running", startedAt: now })
+        .where(and(eq(runbookCommands.id, row.id), eq(runbookCommands.status, "pending")));
+    }
+    handed.push({ id: row.id, command: row.command, timeoutSec: row.timeoutSec });
+  }
+  for (const runId of settle) await settleCommandStep(env, host.projectId, runId);
+  return (facts as HostFacts | null)?.runbooks ? handed : undefined;
+}
+
+/** Stores what the host's probe reports of its own commands, then moves their runs on. */
+export async function recordCommandResults(
+  env: RunbookEnv,
+  host: { projectId: string; hostId: string },
+  results: ProbeCommandResult[],
+): Promise<number> {
+  if (results.length === 0) return 0;
+  const runs = new Set<string>();
+  let stored = 0;
+  for (const result of results) {
+    const [row] = await env.db
+      .update(runbookCommands)
+      .set({
+        status: result.status,
+        exitCode: result.exitCode ?? null,
+        output: result.output,
+        startedAt: sql`coalesce(${runbookCommands.startedAt}, ${result.startedAt ?? result.endedAt})`,
+        endedAt: result.endedAt,
+      })
+      .where(
+        and(
+          eq(runbookCommands.id, result.id),
+          eq(runbookCommands.hostId, host.hostId),
+          eq(runbookCommands.projectId, host.projectId),
+          or(eq(runbookCommands.status, "pending"), eq(runbookCommands.status, "running")),
+        ),
+      )
+      .returning({ runId: runbookCommands.runId });
+    if (row) {
+      stored++;
+      runs.add(row.runId);
+    }
+  }
+  for (const runId of runs) await settleCommandStep(env, host.projectId, runId);
+  return stored;
+}
