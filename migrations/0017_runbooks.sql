@@ -1,5 +1,5 @@
--- Runbooks (issue 21): the project's sealed secrets, runbooks, runs with their steps' progress, and the
--- per-host commands of command steps that probes pick up with their batch answers.
+-- Runbooks (issue 21): the project's sealed secrets, runbooks (with a lifecycle task's schedule), runs with
+-- their steps' progress, and the per-host commands of command steps that probes pick up with their batch answers.
 CREATE TABLE `runbook_commands` (
 	`id` text PRIMARY KEY NOT NULL,
 	`project_id` text NOT NULL,
@@ -49,6 +49,8 @@ CREATE TABLE `runbooks` (
 	`steps` text NOT NULL,
 	`hosts` text NOT NULL,
 	`template` text,
+	`schedule` text,
+	`task_check_id` text,
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
 	FOREIGN KEY (`project_id`) REFERENCES `projects`(`id`) ON UPDATE no action ON DELETE cascade

@@ -83,11 +83,31 @@ export const hostSelectorSchema = z.object({
   tags: z.array(z.string().min(1).max(50)).max(20).default([]),
 });
 
+/**
+ * A lifecycle task: the runbook is due on this schedule. Vigil keeps a heartbeat check for it ("Task:
+ * <name>") that a succeeded run pings; a task not done by its due time goes late, then down after the grace,
+ * alerting through the channels like any missed heartbeat.
+ */
+export const taskScheduleSchema = z.object({
+  /** 5-field cron, e.g. "0 9 1 * *" for the first of each month at 09:00 */
+  cron: z.string().trim().min(9).max(100),
+  tz: z.string().min(1).max(64).default("UTC"),
+  /** how long after the due time it may still be done before it counts as missed */
+  graceSec: z
+    .number()
+    .int()
+    .min(60)
+    .max(90 * 86_400)
+    .default(3 * 86_400),
+});
+export type TaskSchedule = z.infer<typeof taskScheduleSchema>;
+
 export const createRunbookRequestSchema = z.object({
   name: z.string().trim().min(1).max(100),
   description: z.string().max(2000).default(""),
   steps: z.array(runbookStepSchema).min(1).max(RUNBOOK_LIMITS.steps),
   hosts: hostSelectorSchema.default({ hostIds: [], tags: [] }),
+  schedule: taskScheduleSchema.nullable().default(null),
 });
 export type CreateRunbookRequest = z.infer<typeof createRunbookRequestSchema>;
 export type CreateRunbookRequestInput = z.input<typeof createRunbookRequestSchema>;
@@ -103,6 +123,9 @@ export const runbookSchema = z.object({
   hosts: hostSelectorSchema,
   /** the built-in template it was made from, if any */
   template: z.string().nullable(),
+  schedule: taskScheduleSchema.nullable(),
+  /** the task's heartbeat check (status, due time, alerts), when it has a schedule */
+  taskCheckId: z.string().nullable(),
   createdAt: epochMs,
   updatedAt: epochMs,
 });

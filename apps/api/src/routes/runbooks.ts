@@ -36,10 +36,11 @@ const stepParam = z.object({ id: z.uuid(), index: z.coerce.number().int().min(0)
 
 /** What runs need of the deps: the database, the clock, how HTTP steps go out and open secrets. */
 export function runbookEnv(c: Context<AppEnv>): RunbookEnv {
-  const { db, clock, probes, config } = c.var.deps;
+  const { db, clock, probes, config, runtime } = c.var.deps;
   return {
     db,
     clock,
+    engine: runtime.engine,
     ...(probes ? { probes } : {}),
     allowPrivateTargets: config.allowPrivateTargets,
     ...(config.secretKey ? { serverKey: config.secretKey } : {}),
@@ -126,7 +127,8 @@ export const runbookRoutes = new Hono<AppEnv>()
     },
   )
   .delete("/:id", requireScope("write"), validate("param", idParam), async (c) => {
-    await deleteRunbook(c.var.deps.db, c.var.principal.projectId, c.req.valid("param").id);
+    const { db, clock } = c.var.deps;
+    await deleteRunbook(db, clock, c.var.principal.projectId, c.req.valid("param").id);
     return c.body(null, 204);
   })
   .post(

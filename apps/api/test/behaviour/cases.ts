@@ -17,12 +17,14 @@ import { locationsCases } from "./locations.cases.ts";
 import { observeCases } from "./observe-api.cases.ts";
 import { pingsCases } from "./ping.cases.ts";
 import { rulesCases } from "./rules.cases.ts";
+import { runbooksCases } from "./runbooks.cases.ts";
 import { statusCases } from "./status.cases.ts";
 
 export const areas = [
   ...pingsCases,
   ...checksCases,
   ...locationsCases,
+  ...runbooksCases,
   ...ingestCases,
   ...hostDataCases,
   ...observeCases,

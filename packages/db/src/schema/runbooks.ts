@@ -57,6 +57,10 @@ export const runbooks = sqliteTable(
     steps: text("steps", { mode: "json" }).$type<StoredRunbookStep[]>().notNull(),
     hosts: text("hosts", { mode: "json" }).$type<StoredHostSelector>().notNull(),
     template: text("template"),
+    /** a lifecycle task's schedule (cron, tz, graceSec), null when the runbook is not a task */
+    schedule: text("schedule", { mode: "json" }).$type<{ cron: string; tz: string; graceSec: number }>(),
+    /** the heartbeat check that keeps the task's due time; a succeeded run pings it */
+    taskCheckId: text("task_check_id"),
     createdAt: ms("created_at").notNull(),
     updatedAt: ms("updated_at").notNull(),
   },

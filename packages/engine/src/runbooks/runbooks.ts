@@ -10,6 +10,7 @@ import { type Db, hosts, type RunbookRow, runbooks, type StoredRunbookStep } fro
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { InvalidInputError, NotFoundError } from "../errors.ts";
+import { syncTaskCheck } from "./tasks.ts";
 
 export function toRunbook(row: RunbookRow): Runbook {
   return {
@@ -19,6 +20,8 @@ export function toRunbook(row: RunbookRow): Runbook {
     steps: row.steps as RunbookStep[],
     hosts: row.hosts,
     template: row.template,
+    schedule: row.schedule,
+    taskCheckId: row.taskCheckId,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -54,12 +57,13 @@ export async function createRunbook(
       steps: input.steps as StoredRunbookStep[],
       hosts: input.hosts,
       template,
+      schedule: input.schedule,
       createdAt: now,
       updatedAt: now,
     })
     .returning();
   if (!row) throw new Error("runbook insert returned nothing");
-  return row;
+  return syncTaskCheck(db, clock, row);
 }
 
 export async function findRunbookRow(db: Db, projectId: string, id: string): Promise<RunbookRow> {
@@ -94,16 +98,18 @@ export async function updateRunbook(
       description: merged.description,
       steps: merged.steps as StoredRunbookStep[],
       hosts: merged.hosts,
+      schedule: merged.schedule,
       updatedAt: clock.now(),
     })
     .where(and(eq(runbooks.projectId, projectId), eq(runbooks.id, id)))
     .returning();
   if (!row) throw new NotFoundError("runbook");
-  return row;
+  return syncTaskCheck(db, clock, row);
 }
 
-/** Deletes the runbook; its runs stay as the record of what was done. */
-export async function deleteRunbook(db: Db, projectId: string, id: string): Promise<void> {
-  await findRunbookRow(db, projectId, id);
+/** Deletes the runbook and its task's check; its runs stay as the record of what was done. */
+export async function deleteRunbook(db: Db, clock: Clock, projectId: string, id: string): Promise<void> {
+  const row = await findRunbookRow(db, projectId, id);
+  await syncTaskCheck(db, clock, { ...row, schedule: null });
   await db.delete(runbooks).where(and(eq(runbooks.projectId, projectId), eq(runbooks.id, id)));
 }

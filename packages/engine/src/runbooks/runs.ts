@@ -29,10 +29,12 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { statusAccepted } from "../checks/judge.ts";
 import { type ProbeRunner, probeError, refusedTarget } from "../checks/probes.ts";
 import type { Clock } from "../clock.ts";
+import type { EngineState } from "../engine-state.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.ts";
 import { dispatchCommands } from "./commands.ts";
 import { findRunbookRow } from "./runbooks.ts";
 import { fillSecrets, openSecrets, secretNamesIn } from "./secrets.ts";
+import { markTaskDone } from "./tasks.ts";
 
 const HTTP_EXCERPT = 4_096;
 
@@ -44,6 +46,8 @@ export interface RunbookEnv {
   allowPrivateTargets: boolean;
   /** opens sealed secrets (VIGIL_SECRET_KEY) */
   serverKey?: string;
+  /** what the process keeps between requests (a task's success ping goes through its ping turns) */
+  engine?: EngineState;
 }
 
 const blankState = (): StoredStepState => ({
@@ -222,7 +226,9 @@ async function advance(env: RunbookEnv, start: RunbookRunRow): Promise<RunbookRu
     const states = run.stepStates.map((s) => ({ ...s }));
     const state = states[index];
     if (!step || !state) {
-      return saveRun(env.db, run, { ...run, status: "succeeded", endedAt: now });
+      const done = await saveRun(env.db, run, { ...run, status: "succeeded", endedAt: now });
+      await markTaskDone(env.db, env.clock, env.engine, done);
+      return done;
     }
     if (state.status === "done" || state.status === "skipped") {
       run = await saveRun(env.db, run, { ...run, currentStep: index + 1, status: "running" });
