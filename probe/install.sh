@@ -8,7 +8,9 @@
 # --scrape NAME=URL (repeatable: a local Prometheus/OpenMetrics endpoint the probe scrapes, e.g.
 # --scrape app=http://127.0.0.1:3000/metrics; NAME becomes the series' job label), --location NAME (the
 # name this probe runs the server's checks under as a private location; default: the host name),
-# --no-checks (run no checks for the server).
+# --no-checks (run no checks for the server), --enable-runbooks (run the commands of runbooks the server
+# hands this host, each at most once; off unless given), --runbook-allow PREFIX (repeatable: only commands
+# that are PREFIX or start with PREFIX and a space may run, e.g. --runbook-allow "systemctl restart").
 # It installs the probe (the one-file bundle when Node >= 20 is present, else the standalone executable),
 # creates the "vigil" system user, writes /etc/vigil/probe.json (0600), enrolls, and starts a hardened
 # systemd unit. Running it again updates the probe in place and keeps the enrollment.
@@ -27,6 +29,9 @@ INTERVAL=""
 SCRAPE=""
 LOCATION=""
 NO_CHECKS=""
+RUNBOOKS=""
+RUNBOOK_ALLOW=""
+RUNBOOK_ALLOW_COUNT=0
 FORCE_NEW=""
 ACTION="install"
 
@@ -74,6 +79,18 @@ set_location() {
   LOCATION="$1"
 }
 
+# --runbook-allow PREFIX, checked as the probe checks it, collected as a JSON list for probe.json.
+add_runbook_allow() {
+  prefix="$(printf '%s' "$1" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//')"
+  [ -n "$prefix" ] || die "--runbook-allow needs a command prefix, e.g. --runbook-allow \"systemctl restart\""
+  [ "$(printf '%s' "$prefix" | tr -d '[:cntrl:]')" = "$prefix" ] ||
+    die "--runbook-allow \"$prefix\" contains control characters"
+  [ "${#prefix}" -le 256 ] || die "--runbook-allow \"$prefix\" is longer than 256 characters"
+  RUNBOOK_ALLOW_COUNT=$((RUNBOOK_ALLOW_COUNT + 1))
+  [ "$RUNBOOK_ALLOW_COUNT" -le 100 ] || die "--runbook-allow: at most 100 prefixes"
+  RUNBOOK_ALLOW="$RUNBOOK_ALLOW${RUNBOOK_ALLOW:+, }$(json_string "$prefix")"
+}
+
 while [ $# -gt 0 ]; do
   case "$1" in
     --token) [ $# -ge 2 ] || die "--token needs a value"; TOKEN="$2"; shift 2 ;;
@@ -88,10 +105,17 @@ while [ $# -gt 0 ]; do
     --location) [ $# -ge 2 ] || die "--location needs a NAME"; set_location "$2"; shift 2 ;;
     --location=*) set_location "${1#*=}"; shift ;;
     --no-checks) NO_CHECKS="1"; shift ;;
-    -h | --help) sed -n '2,17p' "$0" 2>/dev/null || true; exit 0 ;;
+    --enable-runbooks) RUNBOOKS="1"; shift ;;
+    --runbook-allow) [ $# -ge 2 ] || die "--runbook-allow needs a PREFIX"; add_runbook_allow "$2"; shift 2 ;;
+    --runbook-allow=*) add_runbook_allow "${1#*=}"; shift ;;
+    -h | --help) sed -n '2,19p' "$0" 2>/dev/null || true; exit 0 ;;
     *) die "unknown option: $1" ;;
   esac
 done
+
+if [ -n "$RUNBOOK_ALLOW" ] && [ -z "$RUNBOOKS" ]; then
+  say "--runbook-allow without --enable-runbooks: the list is written, but runbook commands stay off"
+fi
 
 if [ -z "$SERVER" ] && [ "$DEFAULT_SERVER" != "__VIGIL_SERVER__" ]; then SERVER="$DEFAULT_SERVER"; fi
 SERVER="${SERVER%/}"
@@ -184,7 +208,7 @@ ensure_user() {
 write_config() {
   mkdir -p "$ROOT$CONFIG_DIR" "$ROOT$STATE_DIR"
   if [ -f "$ROOT$CONFIG_FILE" ] && [ -z "$TOKEN" ] && [ -z "$INTERVAL" ] && [ -z "$SCRAPE" ] &&
-    [ -z "$LOCATION" ] && [ -z "$NO_CHECKS" ]; then
+    [ -z "$LOCATION" ] && [ -z "$NO_CHECKS" ] && [ -z "$RUNBOOKS" ] && [ -z "$RUNBOOK_ALLOW" ]; then
     say "keeping $CONFIG_FILE"
   else
     {
@@ -197,6 +221,10 @@ write_config() {
       [ -n "$NO_CHECKS" ] && checks='"enabled": false'
       [ -n "$LOCATION" ] && checks="$checks${checks:+, }\"location\": $(json_string "$LOCATION")"
       [ -n "$checks" ] && printf '  "checks": {%s},\n' "$checks"
+      runbooks=""
+      [ -n "$RUNBOOKS" ] && runbooks='"enabled": true'
+      [ -n "$RUNBOOK_ALLOW" ] && runbooks="$runbooks${runbooks:+, }\"allow\": [$RUNBOOK_ALLOW]"
+      [ -n "$runbooks" ] && printf '  "runbooks": {%s},\n' "$runbooks"
       printf '  "stateDir": %s\n' "$(json_string "$STATE_DIR")"
       printf '}\n'
     } >"$ROOT$CONFIG_FILE.tmp"

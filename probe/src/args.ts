@@ -27,6 +27,7 @@ const OPTIONS = {
   scrape: { type: "string", multiple: true },
   location: { type: "string" },
   "no-checks": { type: "boolean" },
+  "enable-runbooks": { type: "boolean" },
   // enroll
   "force-new": { type: "boolean" },
   // once

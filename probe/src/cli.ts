@@ -40,6 +40,9 @@ settings: --config FILE (VIGIL_CONFIG, default /etc/vigil/probe.json), --server 
   --location NAME (VIGIL_LOCATION): the location this probe runs the server's checks as (default: the
   host name); --no-checks (VIGIL_CHECKS=0): run none. checks.allow / checks.deny in the config file:
   host-name globs, IP addresses and CIDR ranges the checks may (not) reach
+  --enable-runbooks (VIGIL_RUNBOOKS=1, runbooks.enabled in the config file): run the commands of runbooks
+  the server hands this host, each at most once; off by default. runbooks.allow in the config file:
+  command prefixes they must start with (empty: any command)
 `;
 
 export async function main(argv: string[], overrides: Partial<CommandContext> = {}): Promise<number> {

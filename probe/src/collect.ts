@@ -84,6 +84,8 @@ export interface CollectSettings {
   scrape?: { targets: ScrapeTarget[]; intervalMs: number };
   /** the location this probe runs checks as, announced in the facts (absent: checks are off) */
   location?: NonNullable<HostFacts["location"]>;
+  /** runbook commands are on, with this allow-list, announced in the facts (absent: off) */
+  runbooks?: NonNullable<HostFacts["runbooks"]>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -204,6 +206,7 @@ export class Collector {
       const factNotes = new NoteSink();
       collection.facts = await readHostFacts(rootDir, factNotes, rootDir === "/");
       if (this.settings.location) collection.facts.location = this.settings.location;
+      if (this.settings.runbooks) collection.facts.runbooks = this.settings.runbooks;
       this.lastFactsAt = now;
       this.lastBootId = bootId;
       this.lastFactsNotes = factNotes.notes;

@@ -4,6 +4,7 @@ import type { ProbeRemoteConfig } from "@vigil/contract";
 import type { BackupCheckConfig } from "./backup-checks.ts";
 import type { CollectorName } from "./collect.ts";
 import type { LocationChecksConfig } from "./location-checks/config.ts";
+import type { RunbooksConfig } from "./runbook-commands/config.ts";
 import type { ScrapeTargetConfig } from "./scrape-targets.ts";
 
 export const DEFAULT_CONFIG_PATH = "/etc/vigil/probe.json";
@@ -33,6 +34,8 @@ export interface ProbeConfig {
   backupChecks?: BackupCheckConfig[];
   /** checks the server assigns, run as a private location; checked by loadLocationSettings */
   checks?: LocationChecksConfig;
+  /** runbook commands the server may have this host run (off unless enabled); see loadRunbookSettings */
+  runbooks?: RunbooksConfig;
 }
 
 /** Written by `enroll` in the state dir: the host's identity and secret. */
@@ -118,8 +121,8 @@ export async function saveIdentity(stateDir: string, identity: Identity): Promis
 }
 
 /**
- * The server's last word on interval, journal filters and check assignments, kept so a restart applies it
- * (and runs its checks) before reconnecting.
+ * The server's last word on interval, journal filters, check assignments and runbook commands, kept so a
+ * restart applies it (and runs its checks) before reconnecting.
  */
 export async function loadRemoteConfig(stateDir: string): Promise<ProbeRemoteConfig | undefined> {
   try {

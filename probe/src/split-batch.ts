@@ -15,6 +15,7 @@ const ROW_ARRAYS = [
   "backupChecks",
   "backupDrills",
   "checkResults",
+  "commandResults",
 ] as const;
 
 function rowCount(batch: ProbeBatchV1Input): number {

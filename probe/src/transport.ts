@@ -2,6 +2,7 @@ import type { EnrollResponse, HostFacts, ProbeBatchResponse, ProbeRemoteConfig }
 import type { Clock } from "./clock.ts";
 import { validAssignments } from "./location-checks/assignments.ts";
 import { type HttpAnswer, httpPost } from "./platform/http-client.ts";
+import { validCommands } from "./runbook-commands/commands.ts";
 import { PROBE_VERSION } from "./version.ts";
 
 /** What a send attempt means for the spool; the HTTP details stop here. */
@@ -155,5 +156,7 @@ export function validRemoteConfig(value: unknown): ProbeRemoteConfig | undefined
   };
   // Checks to run as a location; an entry this probe cannot read is left out, not the whole config.
   if (config.checks !== undefined) valid.checks = validAssignments(config.checks);
+  // Runbook commands likewise; whether this host runs them is the probe's own decision (runner.ts).
+  if (config.commands !== undefined) valid.commands = validCommands(config.commands);
   return valid;
 }

@@ -222,6 +222,58 @@ describe("install.sh", () => {
     }
   }, 30_000);
 
+  it("writes --enable-runbooks and --runbook-allow into probe.json; without the flag runbooks stay off", async () => {
+    const fake = await fakeToolsDir();
+    const on = await temporaryDirectory("vigil-root-");
+    await install(on, fake, [
+      "--token",
+      "enroll_tok_1",
+      "--server",
+      serverUrl,
+      "--enable-runbooks",
+      "--runbook-allow",
+      "systemctl restart",
+      '--runbook-allow= apt-get "-y" ',
+    ]);
+    expect(JSON.parse(await readFile(join(on, "etc/vigil/probe.json"), "utf8")).runbooks).toEqual({
+      enabled: true,
+      allow: ["systemctl restart", 'apt-get "-y"'],
+    });
+
+    const listOnly = await temporaryDirectory("vigil-root-");
+    const { stdout } = await install(listOnly, fake, [
+      "--token",
+      "enroll_tok_1",
+      "--server",
+      serverUrl,
+      "--runbook-allow",
+      "uptime",
+    ]);
+    expect(stdout).toContain("runbook commands stay off");
+    expect(JSON.parse(await readFile(join(listOnly, "etc/vigil/probe.json"), "utf8")).runbooks).toEqual({
+      allow: ["uptime"],
+    });
+
+    const plain = await temporaryDirectory("vigil-root-");
+    await install(plain, fake, ["--token", "enroll_tok_1", "--server", serverUrl]);
+    expect(JSON.parse(await readFile(join(plain, "etc/vigil/probe.json"), "utf8")).runbooks).toBeUndefined();
+
+    for (const [prefix, message] of [
+      ["  ", "--runbook-allow needs a command prefix"],
+      ["apt-get\nrm", "contains control characters"],
+      ["x".repeat(257), "longer than 256 characters"],
+    ] as const) {
+      await expect(
+        install(await temporaryDirectory("vigil-root-"), fake, [
+          "--server",
+          serverUrl,
+          "--runbook-allow",
+          prefix,
+        ]),
+      ).rejects.toMatchObject({ stderr: expect.stringContaining(message) });
+    }
+  }, 30_000);
+
   it("refuses to install without a server", async () => {
     const root = await temporaryDirectory("vigil-root-");
     await expect(install(root, await fakeToolsDir(), ["--token", "t"])).rejects.toMatchObject({

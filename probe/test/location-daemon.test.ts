@@ -110,6 +110,8 @@ async function daemon(configPath: string, minutes: number, flags: CommandContext
   };
   await runDaemon(ctx, {
     stopper,
+    // The shortest backoff each time, so when delivery retries after an outage is known, not drawn.
+    deliveryRandom: () => 0,
     checks: {
       ping: { usable: false, detail: "not tried in tests" },
       run: (assignment, signal) => {

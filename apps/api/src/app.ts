@@ -30,7 +30,7 @@ import { probeAssetRoutes } from "./routes/probe-assets.ts";
 import { projectRoutes } from "./routes/projects.ts";
 import { reportRoutes } from "./routes/reports.ts";
 import { ruleRoutes } from "./routes/rules.ts";
-import { runbookRoutes, runbookRunRoutes, secretRoutes } from "./routes/runbooks.ts";
+import { runbookRoutes, runbookRunRoutes, runbookTemplateRoutes, secretRoutes } from "./routes/runbooks.ts";
 import { setupPageRoutes } from "./routes/setup-page.tsx";
 import { maintenanceWindowRoutes, silenceRoutes } from "./routes/silences.ts";
 import { customDomainRoutes, statusJsonRoutes, statusRoutes } from "./routes/status.ts";
@@ -118,6 +118,7 @@ const projectResources = [
   ["/secrets", secretRoutes],
   ["/runbooks", runbookRoutes],
   ["/runbook-runs", runbookRunRoutes],
+  ["/runbook-templates", runbookTemplateRoutes],
   ["/channels", channelRoutes],
   ["/deliveries", deliveryRoutes],
   ["/rules", ruleRoutes],

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { nodeProbes } from "@vigil/engine/node";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/app.ts";
+import { accountsApp, setUpOwner } from "./accounts-helpers.ts";
 import { batch, bearer, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
 
 const servers: Server[] = [];
@@ -409,6 +410,19 @@ describe("command steps and the probes that run them", () => {
     expect(await strict.send()).toEqual([]);
   });
 
+  it("refuses a command that carries shell syntax past an allowed prefix, as the probe would", async () => {
+    const t = await setup();
+    const web1 = await host(t, "web-1", { allow: ["apt-get"] });
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "sneaky",
+      steps: [{ kind: "command", title: "Upgrade", command: "apt-get -y upgrade; rm -rf /srv" }],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, { hostIds: [web1.hostId] });
+    expect(run.status).toBe("failed");
+    expect(run.steps[0]?.commands[0]?.output).toBe("the command is outside this host's runbooks.allow list");
+    expect(await web1.send()).toEqual([]);
+  });
+
   it("gives up on a command whose probe stays silent past its timeout", async () => {
     const t = await setup();
     const web1 = await host(t, "web-1", { allow: [] });
@@ -426,6 +440,167 @@ describe("command steps and the probes that run them", () => {
       status: "timed-out",
       output: "the probe did not report this command",
     });
+  });
+});
+
+describe("templates", () => {
+  it("lists the built-in runbooks and refuses an unknown one naming the field", async () => {
+    const t = await setup();
+    const { templates } = await t.ok<{ templates: { id: string; schedule: { cron: string } }[] }>(
+      "GET",
+      "/runbook-templates",
+    );
+    expect(templates.map((x) => x.id)).toEqual([
+      "os-upgrade",
+      "docker-cleanup",
+      "ssh-key-review",
+      "backup-preparation",
+    ]);
+    const res = await t.call<{ error: { message: string } }>("POST", "/runbooks/from-template", {
+      template: "nope",
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain("body.template");
+  });
+
+  it("OS upgrade shows pending updates before and reboot-required after, read from the probe's own reports", async () => {
+    const t = await setup();
+    const web1 = await enrollHost(t.app, t.adminKey, { hostname: "web-1" });
+    await t.ok("PATCH", `/hosts/${web1.hostId}`, { tags: ["web"] });
+    const facts = { hostname: "web-1", runbooks: { allow: ["apt-get"] } };
+    const report = async (state: Record<string, unknown>, fields: Record<string, unknown> = {}) => {
+      const res = await sendBatch(
+        t.app,
+        web1.hostToken,
+        batch({ facts, state: { collectedAt: t.clock.now(), ...state }, ...fields }),
+      );
+      return (
+        ((await res.json()) as { config: { commands?: { id: string; command: string }[] } }).config
+          .commands ?? []
+      );
+    };
+    await report({ updates: { manager: "apt", pending: 12, security: 3 }, reboot: { required: false } });
+    const book = await t.ok<{
+      id: string;
+      steps: { kind: string }[];
+      schedule: { cron: string };
+      taskCheckId: string;
+    }>("POST", "/runbooks/from-template", {
+      template: "os-upgrade",
+      name: "Monthly upgrades",
+      hosts: { tags: ["web"] },
+    });
+    expect(book.steps.map((x) => x.kind)).toEqual(["manual", "command", "command", "manual"]);
+    expect(book.schedule.cron).toBe("0 9 1 * *");
+    expect(book.taskCheckId).toEqual(expect.any(String));
+
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, {});
+    expect(run.steps[0]?.views[web1.hostId]).toMatchObject({ updates: { pending: 12, security: 3 } });
+    t.clock.advance(60_000);
+    await t.ok("POST", `/runbook-runs/${run.id}/steps/0/complete`, { note: "read the changelogs" });
+    const before = { updates: { manager: "apt", pending: 12, security: 3 }, reboot: { required: false } };
+    const [refresh] = await report(before);
+    expect(refresh?.command).toBe("apt-get update -q");
+    const [command] = await report(before, {
+      commandResults: [{ id: refresh?.id, status: "done", exitCode: 0, output: "", endedAt: t.clock.now() }],
+    });
+    expect(command?.command).toBe("apt-get -y -q upgrade");
+    // The upgrade ran; the probe's next state says a reboot is needed.
+    t.clock.advance(300_000);
+    await report(
+      {
+        updates: { manager: "apt", pending: 0, security: 0 },
+        reboot: { required: true, packages: ["linux-image-amd64"] },
+      },
+      {
+        commandResults: [
+          { id: command?.id, status: "done", exitCode: 0, output: "12 upgraded", endedAt: t.clock.now() },
+        ],
+      },
+    );
+    const waiting = await t.ok<RunView>("GET", `/runbook-runs/${run.id}`);
+    expect(waiting.currentStep).toBe(3);
+    expect(waiting.steps[3]?.views[web1.hostId]).toMatchObject({
+      reboot: { required: true },
+      updates: { pending: 0 },
+    });
+    const done = await t.ok<RunView & { steps: { viewsAtEnd: Record<string, Record<string, unknown>> }[] }>(
+      "POST",
+      `/runbook-runs/${run.id}/steps/3/complete`,
+      { note: "rebooted" },
+    );
+    expect(done.status).toBe("succeeded");
+    expect(done.steps[3]?.viewsAtEnd[web1.hostId]).toMatchObject({ reboot: { required: true } });
+    const task = await t.ok<{ status: string; lastPingAt: number }>("GET", `/checks/${book.taskCheckId}`);
+    expect(task).toMatchObject({ status: "up", lastPingAt: t.clock.now() });
+  });
+
+  it("SSH key review shows the keys added and removed since the last review, and records each key confirmed", async () => {
+    const t = await setup();
+    const web1 = await enrollHost(t.app, t.adminKey, { hostname: "web-1" });
+    const keys = (fingerprints: string[]) =>
+      sendBatch(
+        t.app,
+        web1.hostToken,
+        batch({ state: { collectedAt: t.clock.now(), sshKeys: [{ user: "root", fingerprints }] } }),
+      );
+    await keys(["SHA256:alice", "SHA256:bob"]);
+    const book = await t.ok<{ id: string }>("POST", "/runbooks/from-template", {
+      template: "ssh-key-review",
+      hosts: { hostIds: [web1.hostId] },
+      schedule: null,
+    });
+    const first = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, {});
+    expect(first.steps[0]?.views[web1.hostId]).toMatchObject({ sinceLastReview: null });
+    const reviewed = await t.ok<RunView & { steps: { confirmed: string[] }[] }>(
+      "POST",
+      `/runbook-runs/${first.id}/steps/0/complete`,
+      { confirmed: ["root SHA256:alice", "root SHA256:bob"] },
+    );
+    expect(reviewed.steps[0]?.confirmed).toEqual(["root SHA256:alice", "root SHA256:bob"]);
+
+    t.clock.advance(90 * 86_400_000);
+    await keys(["SHA256:alice", "SHA256:mallory"]);
+    const second = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, {});
+    expect(second.steps[0]?.views[web1.hostId]?.sinceLastReview).toEqual({
+      added: ["root SHA256:mallory"],
+      removed: ["root SHA256:bob"],
+    });
+  });
+});
+
+describe("the record of runs", () => {
+  it("puts every run started and every step done, skipped or cancelled in the audit log, with who", async () => {
+    const env = await accountsApp({ mail: false });
+    const { owner, body } = await setUpOwner(env);
+    const projectId = body.organizations[0]?.projects[0]?.id ?? "";
+    const base = `/api/v1/projects/${projectId}`;
+    const book = await owner.json<{ id: string }>(`${base}/runbooks`, {
+      body: {
+        name: "upgrades",
+        steps: [
+          { kind: "manual", title: "one" },
+          { kind: "manual", title: "two" },
+        ],
+      },
+    });
+    const run = await owner.json<{ id: string; startedBy: string }>(`${base}/runbooks/${book.body.id}/runs`, {
+      body: {},
+    });
+    expect(run.body.startedBy).toBe("owner@example.com");
+    await owner.json(`${base}/runbook-runs/${run.body.id}/steps/0/complete`, { body: { note: "ok" } });
+    await owner.json(`${base}/runbook-runs/${run.body.id}/steps/1/skip`, { body: {} });
+    const log = await owner.json<{
+      entries: { action: string; actor: { label: string }; target: { id: string } | null }[];
+    }>(`${base}/audit-log`);
+    // One clock moment for all four: compare as a set.
+    expect(log.body.entries.map((e) => `${e.action} ${e.actor.label}`).sort()).toEqual([
+      "runbook.create owner@example.com",
+      "runbook.runs owner@example.com",
+      "runbook_run.complete owner@example.com",
+      "runbook_run.skip owner@example.com",
+    ]);
+    expect(log.body.entries.find((e) => e.action === "runbook_run.skip")?.target?.id).toBe(run.body.id);
   });
 });
 

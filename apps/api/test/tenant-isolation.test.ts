@@ -92,6 +92,10 @@ const MATRIX: Record<string, Row> = {
   "PUT /secrets/:name": { body: () => ({ value: "mine" }) },
   "DELETE /secrets/:name": { id: (v) => v.secretName },
   "GET /runbooks": {},
+  "GET /runbook-templates": {},
+  "POST /runbooks/from-template": {
+    body: (v) => ({ template: "os-upgrade", hosts: { hostIds: [v.hostId] } }),
+  },
   "POST /runbooks": {
     body: (v) => ({
       name: "theirs",

@@ -137,7 +137,11 @@ export const startRunRequestSchema = z.object({
   note: z.string().max(2000).optional(),
 });
 
-export const completeStepRequestSchema = z.object({ note: z.string().max(2000).optional() });
+export const completeStepRequestSchema = z.object({
+  note: z.string().max(2000).optional(),
+  /** what the person confirmed item by item, e.g. each SSH key fingerprint still needed */
+  confirmed: z.array(z.string().max(256)).max(1000).optional(),
+});
 
 export const runStatuses = ["running", "waiting", "succeeded", "failed", "cancelled"] as const;
 export const stepStatuses = ["pending", "running", "waiting", "done", "failed", "skipped"] as const;
@@ -170,6 +174,9 @@ export const runStepSchema = z.object({
   commands: z.array(commandResultSchema),
   /** what the step showed of each host as the run reached it (`shows`), by host id */
   views: z.record(z.string(), z.record(z.string(), z.unknown())),
+  /** the same, read again when the step ended (after an upgrade: reboot required?) */
+  viewsAtEnd: z.record(z.string(), z.record(z.string(), z.unknown())),
+  confirmed: z.array(z.string()),
 });
 export type RunStep = z.infer<typeof runStepSchema>;
 
@@ -188,3 +195,23 @@ export const runbookRunSchema = z.object({
   steps: z.array(runStepSchema),
 });
 export type RunbookRun = z.infer<typeof runbookRunSchema>;
+
+/** A built-in runbook to start from (`GET /runbook-templates`, `POST /runbooks/from-template`). */
+export const runbookTemplateSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  steps: z.array(runbookStepSchema),
+  /** the cadence it is usually run on */
+  schedule: taskScheduleSchema,
+});
+export type RunbookTemplate = z.infer<typeof runbookTemplateSchema>;
+
+export const fromTemplateRequestSchema = z.object({
+  template: z.string().min(1).max(64),
+  name: z.string().trim().min(1).max(100).optional(),
+  hosts: hostSelectorSchema.default({ hostIds: [], tags: [] }),
+  /** the template's usual cadence when left out; null: not a lifecycle task */
+  schedule: taskScheduleSchema.nullable().optional(),
+});
+export type FromTemplateRequest = z.infer<typeof fromTemplateRequestSchema>;

@@ -9,6 +9,8 @@ import { validAssignments } from "../location-checks/assignments.ts";
 import { prepareLocation } from "../location-checks/location.ts";
 import { NoteSink } from "../notes.ts";
 import { describeBaseCommand, findJson, isRepositoryConfig } from "../restic-repository.ts";
+import { loadRunbookSettings } from "../runbook-commands/config.ts";
+import { CommandLedger, LEDGER_FILE } from "../runbook-commands/ledger.ts";
 import { loadScrapeTargets, shownUrl } from "../scrape-targets.ts";
 import { Spool } from "../spool.ts";
 import { apiUrl } from "../transport.ts";
@@ -28,7 +30,8 @@ interface Check {
 
 /**
  * `doctor`: checks config, enrollment, server, journal, Docker, the spool, scrape targets, backup
- * repositories, and the probe as a location (its name, rules and assignments, and `ping`), one line each.
+ * repositories, the probe as a location (its name, rules and assignments, and `ping`), and runbook
+ * commands (on or off, the allow-list), one line each.
  */
 export async function doctorCommand(ctx: CommandContext): Promise<number> {
   const checks: Check[] = [];
@@ -217,6 +220,34 @@ export async function doctorCommand(ctx: CommandContext): Promise<number> {
     }
   } catch (error) {
     add({ name: "location", ok: false, detail: (error as Error).message });
+  }
+
+  // Off is the default and fine; on for any command is allowed but worth a second look.
+  try {
+    const runbooks = loadRunbookSettings(config, ctx.flags, ctx.env);
+    const ledger = CommandLedger.load(config.stateDir);
+    if (!runbooks.enabled) add({ name: "runbooks", ok: true, detail: `off (${runbooks.why})` });
+    else if (ledger.problem)
+      add({ name: "runbooks", ok: false, detail: `on, but no command can run: ${ledger.problem}` });
+    else {
+      const ran = `${ledger.size} command${ledger.size === 1 ? "" : "s"} on record (${LEDGER_FILE})`;
+      add(
+        runbooks.allow.length === 0
+          ? {
+              name: "runbooks",
+              ok: false,
+              warning: true,
+              detail: `on for any command (no runbooks.allow list); ${ran}`,
+            }
+          : {
+              name: "runbooks",
+              ok: true,
+              detail: `on, allowed: ${runbooks.allow.join(", ")}; ${ran}`,
+            },
+      );
+    }
+  } catch (error) {
+    add({ name: "runbooks", ok: false, detail: (error as Error).message });
   }
 
   return checks.every((check) => check.ok || check.warning) ? 0 : 1;

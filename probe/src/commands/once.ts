@@ -4,6 +4,7 @@ import { saveJournalCursor } from "../collectors/journal.ts";
 import { loadConfig, loadIdentity, loadRemoteConfig, spoolDir } from "../config.ts";
 import { Delivery } from "../delivery.ts";
 import { prepareLocation } from "../location-checks/location.ts";
+import { loadRunbookSettings } from "../runbook-commands/config.ts";
 import { loadScrapeTargets } from "../scrape-targets.ts";
 import { Spool } from "../spool.ts";
 import { sendBatch } from "../transport.ts";
@@ -27,6 +28,9 @@ export async function onceCommand(ctx: CommandContext): Promise<number> {
   // The same facts as the daemon's: a batch without the location would make the server withdraw its checks.
   const location = await prepareLocation(config, ctx.flags, ctx.env);
   if (location.enabled) settings.location = location.facts;
+  // Likewise runbooks: without them the server would take runbooks as turned off and refuse their commands.
+  const runbooks = loadRunbookSettings(config, ctx.flags, ctx.env);
+  if (runbooks.enabled) settings.runbooks = runbooks.facts;
   const collector = new Collector(settings);
   // The first reading is only a baseline for rates: the targets are scraped once, with the second.
   await collector.collect(ctx.clock(), { scrape: false });

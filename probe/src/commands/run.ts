@@ -1,7 +1,7 @@
 import type { ProbeRemoteConfig } from "@vigil/contract";
 import { loadBackupChecks } from "../backup-checks.ts";
 import { BackupScheduler, type BackupSchedulerOptions } from "../backup-scheduler.ts";
-import { Collector } from "../collect.ts";
+import { type Collection, Collector } from "../collect.ts";
 import { saveJournalCursor } from "../collectors/journal.ts";
 import { loadConfig, loadRemoteConfig, saveRemoteConfig, spoolDir } from "../config.ts";
 import { Delivery } from "../delivery.ts";
@@ -11,6 +11,9 @@ import { prepareLocation } from "../location-checks/location.ts";
 import { runAssignment } from "../location-checks/run-assignment.ts";
 import { type AssignmentRunner, LocationCheckScheduler } from "../location-checks/scheduler.ts";
 import { describeError } from "../notes.ts";
+import { validCommands } from "../runbook-commands/commands.ts";
+import { describeRunbooks, loadRunbookSettings } from "../runbook-commands/config.ts";
+import { type CommandExecutor, RunbookCommands } from "../runbook-commands/runner.ts";
 import { loadScrapeTargets } from "../scrape-targets.ts";
 import { Spool } from "../spool.ts";
 import { Stopper } from "../stopper.ts";
@@ -22,10 +25,10 @@ import { collectSettingsFrom } from "./settings.ts";
 /** Sends per loop turn at most this many batches, so a backlog after an outage never delays collection. */
 const MAX_SENDS_PER_TURN = 50;
 /**
- * Check results wait this long after the first of them lands, so runs that end together travel in one small
- * batch; then they are sent at once rather than with the next collection.
+ * Check and command results wait this long after the first of them lands, so runs that end together travel
+ * in one small batch; then they are sent at once rather than with the next collection.
  */
-const CHECK_RESULTS_GATHER_MS = 1_000;
+const PROMPT_RESULTS_GATHER_MS = 1_000;
 
 export interface DaemonOptions {
   stopper?: Stopper;
@@ -33,6 +36,10 @@ export interface DaemonOptions {
   backups?: Pick<BackupSchedulerOptions, "firstDelayMs" | "runCheck" | "runDrill" | "random">;
   /** tests: the runner of assigned checks, and whether `ping` counts as usable (instead of trying it) */
   checks?: { run?: AssignmentRunner; ping?: { usable: boolean; detail: string } };
+  /** tests: the runner of runbook commands */
+  commands?: { run?: CommandExecutor };
+  /** tests: the jitter of delivery's backoff (0 ≤ random() < 1), so retry times are known */
+  deliveryRandom?: () => number;
 }
 
 /**
@@ -47,7 +54,11 @@ export interface DaemonOptions {
  * 4. Checks the server assigns (this probe as a location) start when due, at most 8 at once, in the
  *    background. A finished run wakes the loop; a second later its results (and any that ended meanwhile)
  *    are spooled as a batch of their own and sending is made due at once, unless delivery is backing off.
- * 5. Sleep until whichever is due next. SIGTERM ends the sleep and the loop, and stops a running restic.
+ * 5. Runbook commands the server hands out (config.commands) run one at a time in the background, each id
+ *    at most once (runbook-commands/runner.ts); their results travel promptly like check results. With
+ *    runbooks off (the default) nothing runs and each command is answered `refused`.
+ * 6. Sleep until whichever is due next. SIGTERM ends the sleep and the loop, stops a running restic and
+ *    ends a running command (reported as stopped).
  */
 export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}): Promise<number> {
   const { config } = await loadConfig(ctx.flags, ctx.env);
@@ -55,6 +66,7 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
   const scrapeTargets = loadScrapeTargets(config, ctx.flags, ctx.env);
   const backupChecks = loadBackupChecks(config, ctx.env);
   const location = await prepareLocation(config, ctx.flags, ctx.env, options.checks?.ping);
+  const runbooks = loadRunbookSettings(config, ctx.flags, ctx.env);
   const stopper = options.stopper ?? new Stopper();
   const sleep = stopper.interruptible(ctx.sleep);
   const identity = await ensureEnrolled(config, ctx);
@@ -64,6 +76,7 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
   settings.journal.follow = true;
   if (scrapeTargets.length > 0) settings.scrape = { targets: scrapeTargets, intervalMs };
   if (location.enabled) settings.location = location.facts;
+  if (runbooks.enabled) settings.runbooks = runbooks.facts;
   const collector = new Collector(settings);
   // Assignments saved with the server's last config run at once, even while the server is unreachable.
   const checks = location.enabled
@@ -78,6 +91,16 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
         validAssignments(remote?.checks),
       )
     : undefined;
+  // Commands saved with the server's last config are taken up at once too; the ledger keeps them to one run.
+  const commands = new RunbookCommands({
+    settings: runbooks,
+    stateDir: config.stateDir,
+    clock: ctx.clock,
+    env: ctx.env,
+    onResult: () => stopper.wake(),
+    log: (message) => ctx.err(`${message}\n`),
+    ...(options.commands?.run ? { run: options.commands.run } : {}),
+  });
   const spool = new Spool({
     dir: spoolDir(config.stateDir),
     clock: ctx.clock,
@@ -86,11 +109,13 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
   const delivery = new Delivery({
     spool,
     clock: ctx.clock,
+    ...(options.deliveryRandom ? { random: options.deliveryRandom } : {}),
     sleep,
     send: (body) =>
       sendBatch({ server: identity.server, hostToken: identity.hostToken, clock: ctx.clock }, body),
     log: (message) => ctx.err(`${message}\n`),
     onConfig: (serverConfig) => {
+      commands.update(serverConfig.commands ?? []);
       if (JSON.stringify(serverConfig) === JSON.stringify(remote)) return;
       const previous = remote;
       remote = serverConfig;
@@ -129,8 +154,9 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
       location.enabled
         ? `, location ${location.name} (${location.facts.kinds.join(", ")}; ${location.rules.describe()}) running ${describeCount(checks?.size ?? 0)}`
         : `, location checks off (${location.why})`
-    }\n`,
+    }, ${describeRunbooks(runbooks)}\n`,
   );
+  commands.update(validCommands(remote?.commands));
   /** Spools what the backup jobs finished; a failed write is logged and the loop goes on. */
   const spoolBackupRecords = async () => {
     const records = backups?.take();
@@ -142,16 +168,23 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
     }
   };
 
-  /** Spools the check results waiting as batches of their own; true when something was spooled. */
-  const spoolCheckResults = async (): Promise<boolean> => {
-    const results = checks?.take() ?? [];
-    if (results.length === 0) return false;
+  /** Results that travel promptly, each kind in small batches of its own. */
+  const prompt: PromptResults[] = [
+    ...(checks
+      ? [promptResults("check results", "checkResults", PROBE_BATCH_LIMITS.checkResults, checks)]
+      : []),
+    promptResults("command results", "commandResults", PROBE_BATCH_LIMITS.commands, {
+      pendingSince: () => commands.pendingSince(),
+      take: () => commands.take(),
+      spooled: (results) => commands.reported(results.map((result) => result.id)),
+    }),
+  ];
+  /** Spools one kind's waiting results; true when something was spooled. */
+  const spoolPrompt = async (results: PromptResults): Promise<boolean> => {
     try {
-      for (let start = 0; start < results.length; start += PROBE_BATCH_LIMITS.checkResults)
-        await spool.add({ checkResults: results.slice(start, start + PROBE_BATCH_LIMITS.checkResults) });
-      return true;
+      return await results.spool(spool);
     } catch (error) {
-      ctx.err(`could not spool check results: ${describeError(error)}\n`);
+      ctx.err(`could not spool ${results.what}: ${describeError(error)}\n`);
       return false;
     }
   };
@@ -166,8 +199,9 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
     backups?.startDue(now);
     checks?.startDue(now);
     await spoolBackupRecords();
-    if (checks && now >= checks.pendingSince() + CHECK_RESULTS_GATHER_MS) {
-      if ((await spoolCheckResults()) && deliveryHealthy) nextSendAt = Math.min(nextSendAt, ctx.clock());
+    for (const results of prompt) {
+      if (now < results.pendingSince() + PROMPT_RESULTS_GATHER_MS) continue;
+      if ((await spoolPrompt(results)) && deliveryHealthy) nextSendAt = Math.min(nextSendAt, ctx.clock());
     }
     if (now >= nextCollectAt) {
       try {
@@ -205,7 +239,7 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
       collector.nextScrapeAt(),
       backups?.nextDueAt() ?? Number.POSITIVE_INFINITY,
       checks?.nextDueAt() ?? Number.POSITIVE_INFINITY,
-      (checks?.pendingSince() ?? Number.POSITIVE_INFINITY) + CHECK_RESULTS_GATHER_MS,
+      ...prompt.map((results) => results.pendingSince() + PROMPT_RESULTS_GATHER_MS),
     );
     const waitMs = wakeAt - ctx.clock();
     if (waitMs > 0) await sleep(waitMs);
@@ -215,10 +249,53 @@ export async function runDaemon(ctx: CommandContext, options: DaemonOptions = {}
   backups?.stop();
   // Runs under way are dropped (they would only say "stopped"); finished ones still go to the spool.
   checks?.stop();
-  await Promise.all([backups?.settled(), checks?.settled()]);
+  // A command under way is ended and reported as stopped: it is not run again after a start.
+  commands.stop();
+  await Promise.all([backups?.settled(), checks?.settled(), commands.settled()]);
   await spoolBackupRecords();
-  await spoolCheckResults();
+  for (const results of prompt) await spoolPrompt(results);
   return 0;
+}
+
+type PromptKey = "checkResults" | "commandResults";
+
+/** One kind of results that travel promptly: what a loop turn needs of it. */
+interface PromptResults {
+  what: string;
+  /** when the oldest waiting result landed (+Infinity when none waits) */
+  pendingSince(): number;
+  /** spools what waits, at most `limit` to a batch; true when something was spooled */
+  spool(spool: Spool): Promise<boolean>;
+}
+
+/**
+ * Results of background runs (assigned checks, runbook commands) as batches of their own. `spooled` hears of
+ * each batch once it is on disk (the command ledger then marks the ids reported).
+ */
+function promptResults<K extends PromptKey>(
+  what: string,
+  key: K,
+  limit: number,
+  source: {
+    pendingSince(): number;
+    take(): NonNullable<Collection[K]>;
+    spooled?: (results: NonNullable<Collection[K]>) => void;
+  },
+): PromptResults {
+  return {
+    what,
+    pendingSince: () => source.pendingSince(),
+    spool: async (spool) => {
+      const results = source.take();
+      if (results.length === 0) return false;
+      for (let start = 0; start < results.length; start += limit) {
+        const part = results.slice(start, start + limit) as NonNullable<Collection[K]>;
+        await spool.add({ [key]: part } as Collection);
+        source.spooled?.(part);
+      }
+      return true;
+    },
+  };
 }
 
 function describeCount(checks: number): string {

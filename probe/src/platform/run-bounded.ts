@@ -12,6 +12,8 @@ export interface BoundedRun {
   stdout: string;
   /** the last bytes of stdout and stderr, in the order they arrived: what an error report shows */
   tail: string;
+  /** bytes of stdout and stderr together, so a caller can say how much of it the tail left out */
+  outputBytes: number;
   /** killed at the timeout */
   timedOut: boolean;
   /** killed because `signal` fired (the daemon stopping, SIGTERM) */
@@ -22,6 +24,8 @@ export interface BoundedRun {
 
 export interface BoundedOptions {
   env: NodeJS.ProcessEnv;
+  /** the working directory (default: the probe's) */
+  cwd?: string;
   timeoutMs: number;
   signal?: AbortSignal;
   /** every stdout chunk as it arrives (large listings are read as a stream) */
@@ -50,7 +54,7 @@ const PIPE_GRACE_MS = 2_000;
 export function runBounded(command: string[], options: BoundedOptions): Promise<BoundedRun> {
   const [file, ...args] = command;
   const tail = new TailBuffer(options.tailBytes ?? DEFAULT_TAIL);
-  const empty = { stdout: "", tail: "", timedOut: false, stopped: false };
+  const empty = { stdout: "", tail: "", outputBytes: 0, timedOut: false, stopped: false };
   if (!file) return Promise.resolve({ ...empty, exitCode: null, spawnError: new Error("no command given") });
   if (options.signal?.aborted) return Promise.resolve({ ...empty, exitCode: null, stopped: true });
   const keepStdout = options.keepStdout ?? true;
@@ -58,12 +62,18 @@ export function runBounded(command: string[], options: BoundedOptions): Promise<
   return new Promise((resolve) => {
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
+    let outputBytes = 0;
     let timedOut = false;
     let stopped = false;
     let spawnError: Error | undefined;
     let settled = false;
     const timers: NodeJS.Timeout[] = [];
-    const child = spawn(file, args, { env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(file, args, {
+      env: options.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
 
     const killGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return;
@@ -90,6 +100,7 @@ export function runBounded(command: string[], options: BoundedOptions): Promise<
         exitCode,
         stdout: Buffer.concat(stdout).toString("utf8"),
         tail: tail.toString(),
+        outputBytes,
         timedOut,
         stopped,
       };
@@ -107,11 +118,15 @@ export function runBounded(command: string[], options: BoundedOptions): Promise<
     options.signal?.addEventListener("abort", onAbort, { once: true });
     child.stdout.on("data", (chunk: Buffer) => {
       tail.push(chunk);
+      outputBytes += chunk.length;
       options.onStdout?.(chunk);
       if (keepStdout && stdoutBytes < maxStdout) stdout.push(chunk);
       stdoutBytes += chunk.length;
     });
-    child.stderr.on("data", (chunk: Buffer) => tail.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => {
+      tail.push(chunk);
+      outputBytes += chunk.length;
+    });
     child.on("error", (error) => {
       spawnError = error;
       finish(null);

@@ -33,8 +33,13 @@ export const auditWrites = createMiddleware<AppEnv>(async (c, next) => {
   const pattern = routePath(c, -1).split("/").filter(Boolean);
   const actual = c.req.path.split("/").filter(Boolean);
   const start = pattern.includes(":projectId") ? pattern.indexOf(":projectId") + 1 : 2;
-  const [resource, idParam, act] = pattern.slice(start);
+  const [resource, idParam, ...rest] = pattern.slice(start);
   if (!resource) return;
+  // The last fixed word after the row names the act: checks/:id/pause, runbook-runs/:id/steps/:index/skip.
+  const act = rest
+    .filter((part) => !part.startsWith(":"))
+    .at(-1)
+    ?.replace(/-/g, "_");
   const verb = act ?? VERB_OF_METHOD[c.req.method] ?? "change";
   let targetId = idParam?.startsWith(":") ? actual[start + 1] : undefined;
   if (!targetId && c.res.headers.get("content-type")?.includes("json")) {

@@ -60,22 +60,25 @@ export const probeRoutes = new Hono<AppEnv>()
       location,
       PROBE_BATCH_LIMITS.checkAssignments,
     );
-    // Runbook commands: what the probe ran is stored first, then what it should run next handed out.
+    // Runbook commands: what the probe ran is stored (after the batch's state, where there is one, so the
+    // next step shows the host as it is now), then what it should run next is handed out.
     const runbooks = runbookEnv(c);
-    await recordCommandResults(runbooks, c.var.host, batch.commandResults);
-    const commands = await commandsForHost(runbooks, c.var.host, batch.facts ?? c.var.host.row.facts);
-    const withChecks = <T extends { config: ProbeRemoteConfig }>(answer: T): T => ({
-      ...answer,
-      config: {
-        ...answer.config,
-        ...(assignments ? { checks: assignments } : {}),
-        ...(commands ? { commands } : {}),
-      },
-    });
+    const withChecks = async <T extends { config: ProbeRemoteConfig }>(answer: T): Promise<T> => {
+      await recordCommandResults(runbooks, c.var.host, batch.commandResults);
+      const commands = await commandsForHost(runbooks, c.var.host, batch.facts ?? c.var.host.row.facts);
+      return {
+        ...answer,
+        config: {
+          ...answer.config,
+          ...(assignments ? { checks: assignments } : {}),
+          ...(commands ? { commands } : {}),
+        },
+      };
+    };
     const queued = ingestQueue ? await queueBatch(ingestQueue, clock.now(), c.var.host, batch) : null;
     if (queued) {
       runtime.metrics.count("vigil_probe_batches_total", { result: "queued" });
-      return c.json(withChecks(queued), 202);
+      return c.json(await withChecks(queued), 202);
     }
     const host = await freshHost(c);
     const result = await ingestBatch(db, clock, host, batch, runtime.engine, seriesCaps(config.limits));
@@ -89,7 +92,7 @@ export const probeRoutes = new Hono<AppEnv>()
       );
     }
     return c.json(
-      withChecks({
+      await withChecks({
         batchId: result.batchId,
         accepted: true,
         duplicate: result.duplicate,

@@ -1,6 +1,7 @@
 import {
   completeStepRequestSchema,
   createRunbookRequestSchema,
+  fromTemplateRequestSchema,
   historyQuerySchema,
   putSecretRequestSchema,
   secretNameSchema,
@@ -10,6 +11,7 @@ import {
 import {
   cancelRun,
   createRunbook,
+  createRunbookFromTemplate,
   deleteRunbook,
   deleteSecret,
   findRunbookRow,
@@ -20,6 +22,7 @@ import {
   listSecrets,
   putSecret,
   type RunbookEnv,
+  runbookTemplates,
   startRun,
   toRunbook,
   toRunbookRuns,
@@ -91,8 +94,18 @@ export const secretRoutes = new Hono<AppEnv>()
     },
   );
 
+/** The built-in runbooks to start from. */
+export const runbookTemplateRoutes = new Hono<AppEnv>().get("/", requireScope("read"), (c) =>
+  c.json({ templates: runbookTemplates() }),
+);
+
 /** Runbooks and starting runs of them. */
 export const runbookRoutes = new Hono<AppEnv>()
+  .post("/from-template", requireScope("write"), validate("json", fromTemplateRequestSchema), async (c) => {
+    const { db, clock } = c.var.deps;
+    const row = await createRunbookFromTemplate(db, clock, c.var.principal.projectId, c.req.valid("json"));
+    return c.json(toRunbook(row), 201);
+  })
   .post("/", requireScope("write"), validate("json", createRunbookRequestSchema), async (c) => {
     const { db, clock } = c.var.deps;
     return c.json(
@@ -187,6 +200,7 @@ export const runbookRunRoutes = new Hono<AppEnv>()
         "done",
         who(c),
         c.req.valid("json").note,
+        c.req.valid("json").confirmed,
       );
       return c.json(await oneRun(c, row));
     },

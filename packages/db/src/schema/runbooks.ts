@@ -33,6 +33,8 @@ export type StoredStepState = {
   httpStatus: number | null;
   output: string | null;
   views: Record<string, Record<string, unknown>>;
+  viewsAtEnd?: Record<string, Record<string, unknown>>;
+  confirmed?: string[];
 };
 
 export const secrets = sqliteTable(

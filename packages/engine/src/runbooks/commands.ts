@@ -21,10 +21,17 @@ const MAX_HANDED_OUT = 50;
 
 type Runbooks = NonNullable<HostFacts["runbooks"]>;
 
-/** The allow-list's verdict, as the probe applies it: an entry, or an entry followed by whitespace. */
+/** Shell syntax that would let an allowed prefix carry another command; refused with an allow-list. */
+const SHELL_SYNTAX = /[;&|`$<>()\n\r]/;
+
+/**
+ * The allow-list's verdict, as the probe applies it: an entry, or an entry followed by whitespace, and no
+ * shell syntax (`apt-get -y upgrade; rm -rf /srv` is not an apt-get command); an empty list allows any.
+ */
 export function commandAllowed(command: string, allow: readonly string[]): boolean {
   if (allow.length === 0) return true;
   const trimmed = command.trim();
+  if (SHELL_SYNTAX.test(trimmed)) return false;
   return allow.some(
     (entry) => trimmed === entry || (trimmed.startsWith(entry) && /\s/.test(trimmed[entry.length] ?? "")),
   );

@@ -83,13 +83,43 @@ async function chooseHosts(
     .map(({ id, name }) => ({ id, name }));
 }
 
+type SshKeys = { user: string; fingerprints: string[] }[];
+
+/** The SSH keys the last succeeded run of this runbook showed of a host, by host id. */
+async function lastReviewedKeys(db: Db, run: RunbookRunRow): Promise<Map<string, SshKeys>> {
+  const [previous] = await db.query.runbookRuns.findMany({
+    where: and(
+      eq(runbookRuns.projectId, run.projectId),
+      eq(runbookRuns.runbookId, run.runbookId),
+      eq(runbookRuns.status, "succeeded"),
+    ),
+    orderBy: [desc(runbookRuns.startedAt)],
+    limit: 1,
+  });
+  const keys = new Map<string, SshKeys>();
+  for (const state of previous?.stepStates ?? []) {
+    for (const [hostId, view] of Object.entries({ ...state.views, ...(state.viewsAtEnd ?? {}) })) {
+      if (Array.isArray(view.sshKeys)) keys.set(hostId, view.sshKeys as SshKeys);
+    }
+  }
+  return keys;
+}
+
+/** Keys added and removed between two readings, as "user SHA256:…". */
+function keyChanges(before: SshKeys | undefined, now: SshKeys) {
+  const flat = (keys: SshKeys) => new Set(keys.flatMap((u) => u.fingerprints.map((f) => `${u.user} ${f}`)));
+  const was = flat(before ?? []);
+  const is = flat(now);
+  return { added: [...is].filter((k) => !was.has(k)), removed: [...was].filter((k) => !is.has(k)) };
+}
+
 /** What a step shows of each host, read from the probe's latest state and backup runs. */
 async function captureViews(
   db: Db,
-  projectId: string,
-  hostIds: string[],
+  run: RunbookRunRow,
   shows: readonly string[],
 ): Promise<Record<string, Record<string, unknown>>> {
+  const { projectId, hostIds } = run;
   if (shows.length === 0 || hostIds.length === 0) return {};
   const states = await db.query.hostState.findMany({
     where: and(eq(hostState.projectId, projectId), inArray(hostState.hostId, hostIds)),
@@ -107,13 +137,21 @@ async function captureViews(
         .groupBy(backupRuns.hostId, backupRuns.name, backupRuns.status)
     : [];
   const views: Record<string, Record<string, unknown>> = {};
+  let reviewed: Map<string, SshKeys> | undefined;
   for (const hostId of hostIds) {
     const snapshot = (states.find((s) => s.hostId === hostId)?.snapshot ?? {}) as Record<string, unknown>;
     const view: Record<string, unknown> = {};
     if (shows.includes("updates")) view.updates = snapshot.updates ?? null;
     if (shows.includes("reboot")) view.reboot = snapshot.reboot ?? null;
     if (shows.includes("containers")) view.containers = snapshot.containers ?? null;
-    if (shows.includes("ssh-keys")) view.sshKeys = snapshot.sshKeys ?? null;
+    if (shows.includes("ssh-keys")) {
+      view.sshKeys = snapshot.sshKeys ?? null;
+      if (Array.isArray(snapshot.sshKeys)) {
+        reviewed ??= await lastReviewedKeys(db, run);
+        const before = reviewed.get(hostId);
+        view.sinceLastReview = before ? keyChanges(before, snapshot.sshKeys as SshKeys) : null;
+      }
+    }
     if (shows.includes("backups")) {
       const mine = backups.filter((b) => b.hostId === hostId);
       const names = [...new Set(mine.map((b) => b.name))];
@@ -240,7 +278,7 @@ async function advance(env: RunbookEnv, start: RunbookRunRow): Promise<RunbookRu
     if (state.status === "pending") {
       const shows = (step.shows as string[] | undefined) ?? [];
       state.startedAt = now;
-      state.views = await captureViews(env.db, run.projectId, run.hostIds, shows);
+      state.views = await captureViews(env.db, run, shows);
       if (step.kind === "manual") {
         state.status = "waiting";
         return saveRun(env.db, run, { ...run, stepStates: states, status: "waiting" });
@@ -332,6 +370,7 @@ export async function finishStep(
   how: "done" | "skipped",
   who: string,
   note: string | undefined,
+  confirmed: string[] = [],
 ): Promise<RunbookRunRow> {
   const run = await findRunRow(env.db, projectId, runId);
   if (run.status !== "running" && run.status !== "waiting")
@@ -346,7 +385,16 @@ export async function finishStep(
   if (how === "done" && (step.kind !== "manual" || state.status !== "waiting")) {
     throw new ConflictError("only a manual step waiting for someone can be marked done; skip it instead");
   }
-  states[index] = { ...state, status: how, endedAt: env.clock.now(), doneBy: who, note: note ?? null };
+  const shows = (step.shows as string[] | undefined) ?? [];
+  states[index] = {
+    ...state,
+    status: how,
+    endedAt: env.clock.now(),
+    doneBy: who,
+    note: note ?? null,
+    confirmed,
+    viewsAtEnd: await captureViews(env.db, run, shows),
+  };
   if (step.kind === "command") {
     // Commands not picked up yet are withdrawn; ones already running finish on their host unrecorded.
     await env.db
@@ -484,6 +532,8 @@ export async function toRunbookRuns(db: Db, rows: RunbookRunRow[]): Promise<Runb
             endedAt: c.endedAt,
           })),
         views: state.views,
+        viewsAtEnd: state.viewsAtEnd ?? {},
+        confirmed: state.confirmed ?? [],
       };
     }),
   }));
