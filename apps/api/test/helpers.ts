@@ -93,3 +93,23 @@ export function hostBatch(ts: number, pct: number, backup?: "success" | "failure
       : {}),
   });
 }
+
+/**
+ * Polls `read` until `done` holds, or fails naming `what` with the last value seen. For end-to-end tests
+ * whose daemons and scheduler run on real time (the rest move an injected clock).
+ */
+export async function until<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  ms = 60_000,
+) {
+  const deadline = Date.now() + ms;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(last)?.slice(0, 800)}`);
+}

@@ -13,24 +13,13 @@ import { migrationsFolder } from "@vigil/db/migrate";
 import { startSmtpSink } from "@vigil/notify/testing";
 import { describe, expect, it } from "vitest";
 import { settingsFromEnv, startServer } from "../src/server.ts";
+import { until } from "./helpers.ts";
 
 const run = promisify(execFile);
 const probeDir = resolve(import.meta.dirname, "../../../probe");
 const bundle = join(probeDir, "dist", "vigil-probe.mjs");
 const fixtures = resolve(import.meta.dirname, "../../../packages/engine/test/fixtures");
 const DAY = 86_400_000;
-
-/** Polls `read` until `done` holds (the daemons and the scheduler run on real time), or fails naming `what`. */
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (done(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(last)?.slice(0, 800)}`);
-}
 
 async function listen(server: Server | ReturnType<typeof createTlsServer>): Promise<number> {
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));

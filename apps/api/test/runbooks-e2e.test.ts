@@ -8,22 +8,11 @@ import { promisify } from "node:util";
 import { migrationsFolder } from "@vigil/db/migrate";
 import { describe, expect, it } from "vitest";
 import { settingsFromEnv, startServer } from "../src/server.ts";
+import { until } from "./helpers.ts";
 
 const run = promisify(execFile);
 const probeDir = resolve(import.meta.dirname, "../../../probe");
 const bundle = join(probeDir, "dist", "vigil-probe.mjs");
-
-/** Polls `read` until `done` holds (the daemons run on real time), or fails naming `what`. */
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read();
-    if (done(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(last)?.slice(0, 800)}`);
-}
 
 interface RunView {
   status: string;

@@ -1,5 +1,8 @@
 import type { HostFacts } from "@vigil/contract";
+import { commandAllowed } from "@vigil/contract/runbook-rules";
 import type { Flags, ProbeConfig } from "../config.ts";
+
+export { commandAllowed };
 
 /** probe.json `runbooks`: whether the server may have this host run commands of runbooks. */
 export interface RunbooksConfig {
@@ -85,27 +88,6 @@ function allowList(value: unknown): string[] {
     if (!entries.includes(trimmed)) entries.push(trimmed);
   }
   return entries;
-}
-
-/**
- * Shell syntax that would let an allowed prefix carry another command (`apt-get -y upgrade; rm -rf /srv`,
- * `$(…)`, pipes, redirections, subshells, a second line): with an allow-list, a command holding any of it
- * is refused.
- */
-const SHELL_SYNTAX = /[;&|`$<>()\n\r]/;
-
-/**
- * The allow-list's verdict (the server applies the same rule before handing a command out): with entries,
- * the trimmed command must equal one or start with one followed by whitespace, so `apt-get` allows
- * `apt-get -y upgrade` but not `apt-get-evil`, and hold no shell syntax; an empty list allows any command.
- */
-export function commandAllowed(command: string, allow: readonly string[]): boolean {
-  if (allow.length === 0) return true;
-  const trimmed = command.trim();
-  if (SHELL_SYNTAX.test(trimmed)) return false;
-  return allow.some(
-    (entry) => trimmed === entry || (trimmed.startsWith(entry) && /\s/.test(trimmed[entry.length] ?? "")),
-  );
 }
 
 /** Why this host will not run `command`, or undefined when it will. */

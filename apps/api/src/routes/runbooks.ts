@@ -60,6 +60,19 @@ function who(c: Context<AppEnv>): string {
 const oneRun = async (c: Context<AppEnv>, row: Parameters<typeof toRunbookRuns>[1][number]) =>
   (await toRunbookRuns(c.var.deps.db, [row]))[0];
 
+/** Marks the run's current step done or skipped, and answers the run as it then is. */
+async function finish(
+  c: Context<AppEnv>,
+  how: "done" | "skipped",
+  step: { id: string; index: number },
+  input: { note?: string | undefined; confirmed?: string[] | undefined },
+) {
+  const env = runbookEnv(c);
+  const { projectId } = c.var.principal;
+  const row = await finishStep(env, projectId, step.id, step.index, how, who(c), input.note, input.confirmed);
+  return oneRun(c, row);
+}
+
 /** The project's sealed secrets: names only, ever. */
 export const secretRoutes = new Hono<AppEnv>()
   .get("/", requireScope("read"), async (c) => {
@@ -190,39 +203,14 @@ export const runbookRunRoutes = new Hono<AppEnv>()
     requireScope("write"),
     validate("param", stepParam),
     validate("json", completeStepRequestSchema),
-    async (c) => {
-      const { id, index } = c.req.valid("param");
-      const row = await finishStep(
-        runbookEnv(c),
-        c.var.principal.projectId,
-        id,
-        index,
-        "done",
-        who(c),
-        c.req.valid("json").note,
-        c.req.valid("json").confirmed,
-      );
-      return c.json(await oneRun(c, row));
-    },
+    async (c) => c.json(await finish(c, "done", c.req.valid("param"), c.req.valid("json"))),
   )
   .post(
     "/:id/steps/:index/skip",
     requireScope("write"),
     validate("param", stepParam),
     validate("json", completeStepRequestSchema),
-    async (c) => {
-      const { id, index } = c.req.valid("param");
-      const row = await finishStep(
-        runbookEnv(c),
-        c.var.principal.projectId,
-        id,
-        index,
-        "skipped",
-        who(c),
-        c.req.valid("json").note,
-      );
-      return c.json(await oneRun(c, row));
-    },
+    async (c) => c.json(await finish(c, "skipped", c.req.valid("param"), c.req.valid("json"))),
   )
   .post("/:id/cancel", requireScope("write"), validate("param", idParam), async (c) => {
     const row = await cancelRun(runbookEnv(c), c.var.principal.projectId, c.req.valid("param").id, who(c));

@@ -11,6 +11,7 @@
  *   moves on (runs.ts, `settleCommandStep`).
  */
 import type { HostFacts, ProbeCommandResult, ProbeRemoteConfig } from "@vigil/contract";
+import { commandAllowed } from "@vigil/contract/runbook-rules";
 import { hosts, runbookCommands } from "@vigil/db";
 import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import { type RunbookEnv, settleCommandStep } from "./runs.ts";
@@ -20,22 +21,6 @@ const REPORT_GRACE_MS = 10 * 60_000;
 const MAX_HANDED_OUT = 50;
 
 type Runbooks = NonNullable<HostFacts["runbooks"]>;
-
-/** Shell syntax that would let an allowed prefix carry another command; refused with an allow-list. */
-const SHELL_SYNTAX = /[;&|`$<>()\n\r]/;
-
-/**
- * The allow-list's verdict, as the probe applies it: an entry, or an entry followed by whitespace, and no
- * shell syntax (`apt-get -y upgrade; rm -rf /srv` is not an apt-get command); an empty list allows any.
- */
-export function commandAllowed(command: string, allow: readonly string[]): boolean {
-  if (allow.length === 0) return true;
-  const trimmed = command.trim();
-  if (SHELL_SYNTAX.test(trimmed)) return false;
-  return allow.some(
-    (entry) => trimmed === entry || (trimmed.startsWith(entry) && /\s/.test(trimmed[entry.length] ?? "")),
-  );
-}
 
 /** Why a host will not run this command, or null when it will. */
 export function commandRefusal(facts: unknown, command: string): string | null {
