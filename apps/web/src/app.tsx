@@ -16,6 +16,8 @@ import { HostPage } from "./pages/host.tsx";
 import { LogsPage } from "./pages/logs.tsx";
 import { NewProject } from "./pages/new-project.tsx";
 import { Overview } from "./pages/overview.tsx";
+import { RunPage } from "./pages/runbook-run.tsx";
+import { NewRunbookPage, RunbookPage, RunbooksPage } from "./pages/runbooks.tsx";
 import { AuditLogPage, MyInvitations, SettingsPage } from "./pages/settings.tsx";
 import { StatusPageEditor, StatusPagesPage } from "./pages/status-pages.tsx";
 import { clearCache, useQuery } from "./query.ts";
@@ -150,6 +152,9 @@ function ProjectFrame({ me }: { me: Me }) {
           <NavLink href="/logs">Logs</NavLink>
           <NavLink href="/backups">Backups</NavLink>
           <NavLink href="/alerts">Alerts</NavLink>
+          <NavLink href="/runbooks" also="/runbook-runs">
+            Runbooks
+          </NavLink>
           <NavLink href="/channels">Channels</NavLink>
           <NavLink href="/status-pages">Status pages</NavLink>
           <NavLink href="/settings">Settings</NavLink>
@@ -169,6 +174,18 @@ function ProjectFrame({ me }: { me: Me }) {
           <Route path="/logs" component={LogsPage} />
           <Route path="/backups" component={BackupsPage} />
           <Route path="/alerts/:tab?" component={AlertsPage} />
+          <Route path="/runbooks">
+            <RunbooksPage />
+          </Route>
+          <Route path="/runbooks/runs">
+            <RunbooksPage tab="runs" />
+          </Route>
+          <Route path="/runbooks/secrets">
+            <RunbooksPage tab="secrets" />
+          </Route>
+          <Route path="/runbooks/new" component={NewRunbookPage} />
+          <Route path="/runbooks/:runbookId" component={RunbookPage} />
+          <Route path="/runbook-runs/:runId" component={RunPage} />
           <Route path="/status-pages" component={StatusPagesPage} />
           <Route path="/status-pages/:pageId" component={StatusPageEditor} />
           <Route path="/settings" component={SettingsPage} />
@@ -182,9 +199,10 @@ function ProjectFrame({ me }: { me: Me }) {
   );
 }
 
-function NavLink({ href, children }: { href: string; children: string }) {
+function NavLink({ href, children, also }: { href: string; children: string; also?: string }) {
   const [location] = useLocation();
-  const current = href === "/" ? location === "/" : location.startsWith(href);
+  const current =
+    href === "/" ? location === "/" : location.startsWith(href) || (!!also && location.startsWith(also));
   return (
     <Link href={href} aria-current={current ? "page" : undefined}>
       {children}

@@ -53,6 +53,7 @@ export function Input(
     max?: number;
     onInput?: (value: string) => void;
     list?: string;
+    autocomplete?: string;
   },
 ) {
   return (
@@ -70,6 +71,7 @@ export function Input(
         min={p.min}
         max={p.max}
         list={p.list}
+        autoComplete={p.autocomplete}
         step={p.type === "number" ? "any" : undefined}
         onInput={p.onInput ? (e) => p.onInput?.((e.target as HTMLInputElement).value) : undefined}
       />
@@ -78,7 +80,15 @@ export function Input(
   );
 }
 
-export function TextArea(p: Common & { value?: string | null; rows?: number; placeholder?: string }) {
+export function TextArea(
+  p: Common & {
+    value?: string | null;
+    rows?: number;
+    placeholder?: string;
+    /** makes it driven by state, like Input's */
+    onInput?: (value: string) => void;
+  },
+) {
   return (
     <div class="field">
       <label for={idOf(p)}>{p.label}</label>
@@ -88,7 +98,8 @@ export function TextArea(p: Common & { value?: string | null; rows?: number; pla
         rows={p.rows ?? 3}
         required={p.required}
         placeholder={p.placeholder}
-        defaultValue={p.value ?? ""}
+        {...(p.onInput ? { value: p.value ?? "" } : { defaultValue: p.value ?? "" })}
+        onInput={p.onInput ? (e) => p.onInput?.((e.target as HTMLTextAreaElement).value) : undefined}
       />
       <Notes {...p} />
     </div>

@@ -985,7 +985,7 @@ function LocationsFieldset(p: {
 }
 
 /** The schedule in words and its next runs, asked of the API as the operator types (it refuses bad ones). */
-function CronReading({ schedule, tz }: { schedule: string; tz: string }) {
+export function CronReading({ schedule, tz }: { schedule: string; tz: string }) {
   const { projectId } = useProject();
   // Ask once typing pauses, not at every key.
   const [settled, setSettled] = useState({ schedule, tz });
