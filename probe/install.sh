@@ -10,7 +10,10 @@
 # name this probe runs the server's checks under as a private location; default: the host name),
 # --no-checks (run no checks for the server), --enable-runbooks (run the commands of runbooks the server
 # hands this host, each at most once; off unless given), --runbook-allow PREFIX (repeatable: only commands
-# that are PREFIX or start with PREFIX and a space may run, e.g. --runbook-allow "systemctl restart").
+# that are PREFIX or start with PREFIX and a space may run, e.g. --runbook-allow "systemctl restart"),
+# --runbooks-as-root (with --enable-runbooks and --runbook-allow: the allow-listed commands run as root
+# through vigil-probe-runner.socket, so "apt-get -y upgrade" works; without it they run as the probe's
+# user in its read-only sandbox).
 # It installs the probe (the one-file bundle when Node >= 20 is present, else the standalone executable),
 # creates the "vigil" system user, writes /etc/vigil/probe.json (0600), enrolls, and starts a hardened
 # systemd unit. Running it again updates the probe in place and keeps the enrollment.
@@ -32,7 +35,9 @@ NO_CHECKS=""
 RUNBOOKS=""
 RUNBOOK_ALLOW=""
 RUNBOOK_ALLOW_COUNT=0
+RUNBOOKS_AS_ROOT=""
 FORCE_NEW=""
+KEEP_RUNNER=""
 ACTION="install"
 
 PROBE_USER="vigil"
@@ -43,6 +48,12 @@ CONFIG_DIR="/etc/vigil"
 CONFIG_FILE="/etc/vigil/probe.json"
 STATE_DIR="/var/lib/vigil-probe"
 UNIT_FILE="/etc/systemd/system/vigil-probe.service"
+# The root runner (--runbooks-as-root): a socket only root and the probe's group may open; systemd starts
+# one "vigil-probe runner" per connection, as root, outside the probe's sandbox.
+RUNNER_SOCKET="/run/vigil-probe-runner.sock"
+RUNNER_CONFIG="/etc/vigil/runner.json"
+RUNNER_SOCKET_UNIT="/etc/systemd/system/vigil-probe-runner.socket"
+RUNNER_SERVICE_UNIT="/etc/systemd/system/vigil-probe-runner@.service"
 
 say() { printf 'vigil: %s\n' "$*"; }
 die() {
@@ -108,13 +119,20 @@ while [ $# -gt 0 ]; do
     --enable-runbooks) RUNBOOKS="1"; shift ;;
     --runbook-allow) [ $# -ge 2 ] || die "--runbook-allow needs a PREFIX"; add_runbook_allow "$2"; shift 2 ;;
     --runbook-allow=*) add_runbook_allow "${1#*=}"; shift ;;
-    -h | --help) sed -n '2,19p' "$0" 2>/dev/null || true; exit 0 ;;
+    --runbooks-as-root) RUNBOOKS_AS_ROOT="1"; shift ;;
+    -h | --help) sed -n '2,22p' "$0" 2>/dev/null || true; exit 0 ;;
     *) die "unknown option: $1" ;;
   esac
 done
 
 if [ -n "$RUNBOOK_ALLOW" ] && [ -z "$RUNBOOKS" ]; then
   say "--runbook-allow without --enable-runbooks: the list is written, but runbook commands stay off"
+fi
+# As root, only what the operator listed: an empty list would mean any command the server sends.
+if [ -n "$RUNBOOKS_AS_ROOT" ]; then
+  [ -n "$RUNBOOKS" ] || die "--runbooks-as-root needs --enable-runbooks"
+  [ -n "$RUNBOOK_ALLOW" ] ||
+    die "--runbooks-as-root needs at least one --runbook-allow PREFIX (as root only listed commands run), e.g. --runbook-allow apt-get"
 fi
 
 if [ -z "$SERVER" ] && [ "$DEFAULT_SERVER" != "__VIGIL_SERVER__" ]; then SERVER="$DEFAULT_SERVER"; fi
@@ -152,6 +170,7 @@ uninstall() {
   if have_systemd; then
     systemctl disable --now vigil-probe.service >/dev/null 2>&1 || true
   fi
+  remove_runner
   rm -f "$ROOT$UNIT_FILE" "$ROOT$BIN_LINK"
   rm -rf "$ROOT$LIB_DIR" "$ROOT$STATE_DIR"
   rm -f "$ROOT$CONFIG_FILE"
@@ -210,6 +229,8 @@ write_config() {
   if [ -f "$ROOT$CONFIG_FILE" ] && [ -z "$TOKEN" ] && [ -z "$INTERVAL" ] && [ -z "$SCRAPE" ] &&
     [ -z "$LOCATION" ] && [ -z "$NO_CHECKS" ] && [ -z "$RUNBOOKS" ] && [ -z "$RUNBOOK_ALLOW" ]; then
     say "keeping $CONFIG_FILE"
+    # An earlier --runbooks-as-root stays, with units that start the probe just installed.
+    [ -f "$ROOT$RUNNER_CONFIG" ] && KEEP_RUNNER="1"
   else
     {
       printf '{\n'
@@ -224,6 +245,7 @@ write_config() {
       runbooks=""
       [ -n "$RUNBOOKS" ] && runbooks='"enabled": true'
       [ -n "$RUNBOOK_ALLOW" ] && runbooks="$runbooks${runbooks:+, }\"allow\": [$RUNBOOK_ALLOW]"
+      [ -n "$RUNBOOKS_AS_ROOT" ] && runbooks="$runbooks, \"runner\": $(json_string "$RUNNER_SOCKET")"
       [ -n "$runbooks" ] && printf '  "runbooks": {%s},\n' "$runbooks"
       printf '  "stateDir": %s\n' "$(json_string "$STATE_DIR")"
       printf '}\n'
@@ -282,6 +304,59 @@ UNIT
   mv -f "$ROOT$UNIT_FILE.tmp" "$ROOT$UNIT_FILE"
 }
 
+# The root runner's allow-list (root's alone: the runner obeys no other) and its two units.
+write_runner() {
+  if [ -n "$RUNBOOKS_AS_ROOT" ]; then
+    printf '{\n  "allow": [%s]\n}\n' "$RUNBOOK_ALLOW" >"$ROOT$RUNNER_CONFIG.tmp"
+    chmod 0644 "$ROOT$RUNNER_CONFIG.tmp"
+    mv -f "$ROOT$RUNNER_CONFIG.tmp" "$ROOT$RUNNER_CONFIG"
+    say "wrote $RUNNER_CONFIG: these commands run as root"
+  fi
+  cat >"$ROOT$RUNNER_SOCKET_UNIT.tmp" <<UNIT
+[Unit]
+Description=Vigil probe: root runner socket (allow-listed runbook commands as root)
+Documentation=$SERVER
+
+[Socket]
+ListenStream=$RUNNER_SOCKET
+SocketUser=root
+SocketGroup=$PROBE_USER
+SocketMode=0660
+Accept=yes
+MaxConnections=4
+
+[Install]
+WantedBy=sockets.target
+UNIT
+  cat >"$ROOT$RUNNER_SERVICE_UNIT.tmp" <<UNIT
+[Unit]
+Description=Vigil probe: one runbook command as root, if $RUNNER_CONFIG allows it
+Documentation=$SERVER
+
+[Service]
+# As root and outside the probe's sandbox on purpose: package upgrades write /usr and /var.
+ExecStart=$EXEC runner --runner-config $RUNNER_CONFIG
+StandardInput=socket
+StandardOutput=socket
+StandardError=journal
+Environment=NODE_OPTIONS=--max-old-space-size=64
+UNIT
+  mv -f "$ROOT$RUNNER_SOCKET_UNIT.tmp" "$ROOT$RUNNER_SOCKET_UNIT"
+  mv -f "$ROOT$RUNNER_SERVICE_UNIT.tmp" "$ROOT$RUNNER_SERVICE_UNIT"
+  if have_systemd; then
+    systemctl daemon-reload
+    systemctl enable --now vigil-probe-runner.socket >/dev/null 2>&1
+    say "vigil-probe-runner.socket is listening; its commands log to journalctl -u 'vigil-probe-runner@*'"
+  fi
+}
+
+remove_runner() {
+  [ -f "$ROOT$RUNNER_SOCKET_UNIT" ] || [ -f "$ROOT$RUNNER_CONFIG" ] || return 0
+  if have_systemd; then systemctl disable --now vigil-probe-runner.socket >/dev/null 2>&1 || true; fi
+  rm -f "$ROOT$RUNNER_SOCKET_UNIT" "$ROOT$RUNNER_SERVICE_UNIT" "$ROOT$RUNNER_CONFIG"
+  say "removed the root runner: runbook commands no longer run as root"
+}
+
 install() {
   [ -n "$SERVER" ] || die "no server: pass --server URL"
   install_probe_files
@@ -293,6 +368,7 @@ install() {
     die "enrollment failed (check --token and that $SERVER is reachable; a machine that is already enrolled but lost $STATE_DIR needs --force-new to become a new host, or its old host deleted first)"
   chown -R "$PROBE_USER:$PROBE_USER" "$ROOT$STATE_DIR" "$ROOT$CONFIG_FILE"
   write_unit
+  if [ -n "$RUNBOOKS_AS_ROOT" ] || [ -n "$KEEP_RUNNER" ]; then write_runner; else remove_runner; fi
   if have_systemd; then
     systemctl daemon-reload
     systemctl enable vigil-probe.service >/dev/null 2>&1

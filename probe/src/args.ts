@@ -28,6 +28,8 @@ const OPTIONS = {
   location: { type: "string" },
   "no-checks": { type: "boolean" },
   "enable-runbooks": { type: "boolean" },
+  // runner
+  "runner-config": { type: "string" },
   // enroll
   "force-new": { type: "boolean" },
   // once

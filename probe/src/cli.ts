@@ -10,6 +10,7 @@ import { enrollCommand } from "./commands/enroll.ts";
 import { execCommand } from "./commands/exec.ts";
 import { onceCommand } from "./commands/once.ts";
 import { runDaemon } from "./commands/run.ts";
+import { runnerCommand } from "./commands/runner.ts";
 import { scrapeTestCommand } from "./commands/scrape-test.ts";
 import { Stopper } from "./stopper.ts";
 import { PROBE_VERSION } from "./version.ts";
@@ -30,6 +31,7 @@ usage:
       [--files 20] [--canary PATH] [--tmp-dir DIR] [--timeout-min 60]
   vigil-probe doctor                                         check config, server, journal, Docker, scrapes, backups, checks
   vigil-probe scrape-test [--scrape NAME=URL] [--print]      scrape once and show what would be sent
+  vigil-probe runner [--runner-config FILE]                  root runner: one runbook command from stdin (systemd socket)
   vigil-probe version
 
 settings: --config FILE (VIGIL_CONFIG, default /etc/vigil/probe.json), --server (VIGIL_SERVER),
@@ -42,7 +44,8 @@ settings: --config FILE (VIGIL_CONFIG, default /etc/vigil/probe.json), --server 
   host-name globs, IP addresses and CIDR ranges the checks may (not) reach
   --enable-runbooks (VIGIL_RUNBOOKS=1, runbooks.enabled in the config file): run the commands of runbooks
   the server hands this host, each at most once; off by default. runbooks.allow in the config file:
-  command prefixes they must start with (empty: any command)
+  command prefixes they must start with (empty: any command); runbooks.runner: the root runner's socket
+  (install.sh --runbooks-as-root), which runs them as root if /etc/vigil/runner.json (root's) allows them
 `;
 
 export async function main(argv: string[], overrides: Partial<CommandContext> = {}): Promise<number> {
@@ -101,6 +104,8 @@ export async function main(argv: string[], overrides: Partial<CommandContext> = 
         return await doctorCommand(ctx);
       case "scrape-test":
         return await scrapeTestCommand(ctx);
+      case "runner":
+        return await runnerCommand(ctx);
       default:
         err(`unknown command: ${parsed.command}\n\n${USAGE}`);
         return 2;

@@ -274,6 +274,83 @@ describe("install.sh", () => {
     }
   }, 30_000);
 
+  it("sets up the root runner with --runbooks-as-root, keeps it on a re-run, and removes it when asked for runbooks without it", async () => {
+    const fake = await fakeToolsDir();
+    const root = await temporaryDirectory("vigil-root-");
+    const asRoot = ["--enable-runbooks", "--runbook-allow", "apt-get", "--runbooks-as-root"];
+    const { stdout } = await install(root, fake, [
+      "--token",
+      "enroll_tok_1",
+      "--server",
+      serverUrl,
+      ...asRoot,
+    ]);
+    expect(stdout).toContain("these commands run as root");
+    expect(JSON.parse(await readFile(join(root, "etc/vigil/probe.json"), "utf8")).runbooks).toEqual({
+      enabled: true,
+      allow: ["apt-get"],
+      runner: "/run/vigil-probe-runner.sock",
+    });
+    // Root's own list, which the probe's user cannot change (probe.json is handed to that user).
+    const runnerJson = join(root, "etc/vigil/runner.json");
+    expect(JSON.parse(await readFile(runnerJson, "utf8"))).toEqual({ allow: ["apt-get"] });
+    expect((await stat(runnerJson)).mode & 0o777).toBe(0o644);
+    const log = await readFile(join(fake, "log"), "utf8");
+    expect(log).not.toMatch(/chown .*runner\.json/);
+    const socketUnit = await readFile(join(root, "etc/systemd/system/vigil-probe-runner.socket"), "utf8");
+    for (const line of [
+      "ListenStream=/run/vigil-probe-runner.sock",
+      "SocketUser=root",
+      "SocketGroup=vigil",
+      "SocketMode=0660",
+      "Accept=yes",
+    ])
+      expect(socketUnit).toContain(line);
+    const serviceUnit = await readFile(join(root, "etc/systemd/system/vigil-probe-runner@.service"), "utf8");
+    expect(serviceUnit).toContain(
+      `ExecStart=${process.execPath} /usr/local/lib/vigil-probe/vigil-probe.mjs runner --runner-config /etc/vigil/runner.json`,
+    );
+    expect(serviceUnit).toContain("StandardInput=socket");
+    expect(serviceUnit).not.toContain("User=");
+
+    // A re-run that changes nothing keeps the runner and its list.
+    await install(root, fake, ["--server", serverUrl]);
+    expect(JSON.parse(await readFile(runnerJson, "utf8"))).toEqual({ allow: ["apt-get"] });
+    expect(await exists(join(root, "etc/systemd/system/vigil-probe-runner.socket"))).toBe(true);
+
+    // Runbooks asked for without --runbooks-as-root: they run as the probe's user again.
+    const again = await install(root, fake, [
+      "--server",
+      serverUrl,
+      "--enable-runbooks",
+      "--runbook-allow",
+      "apt-get",
+    ]);
+    expect(again.stdout).toContain("removed the root runner");
+    expect(await exists(runnerJson)).toBe(false);
+    expect(await exists(join(root, "etc/systemd/system/vigil-probe-runner.socket"))).toBe(false);
+    expect(await exists(join(root, "etc/systemd/system/vigil-probe-runner@.service"))).toBe(false);
+    expect(
+      JSON.parse(await readFile(join(root, "etc/vigil/probe.json"), "utf8")).runbooks.runner,
+    ).toBeUndefined();
+
+    await install(root, fake, ["--server", serverUrl, ...asRoot]);
+    await install(root, fake, ["--uninstall"]);
+    expect(await exists(runnerJson)).toBe(false);
+    expect(await exists(join(root, "etc/systemd/system/vigil-probe-runner@.service"))).toBe(false);
+  }, 30_000);
+
+  it("refuses --runbooks-as-root without runbooks enabled or without an allow-list", async () => {
+    const fake = await fakeToolsDir();
+    for (const [args, message] of [
+      [["--runbooks-as-root", "--runbook-allow", "apt-get"], "--runbooks-as-root needs --enable-runbooks"],
+      [["--runbooks-as-root", "--enable-runbooks"], "needs at least one --runbook-allow PREFIX"],
+    ] as const)
+      await expect(
+        install(await temporaryDirectory("vigil-root-"), fake, ["--server", serverUrl, ...args]),
+      ).rejects.toMatchObject({ stderr: expect.stringContaining(message) });
+  });
+
   it("refuses to install without a server", async () => {
     const root = await temporaryDirectory("vigil-root-");
     await expect(install(root, await fakeToolsDir(), ["--token", "t"])).rejects.toMatchObject({

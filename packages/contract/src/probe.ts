@@ -65,6 +65,8 @@ export const hostFactsSchema = z.object({
     .object({
       /** command prefixes the operator allows (empty: any command) */
       allow: z.array(z.string().max(256)).max(100),
+      /** commands run as root through the host's root runner (install.sh --runbooks-as-root), not as the probe's user */
+      asRoot: z.boolean().optional(),
     })
     .optional()
     .describe("present when the operator enabled runbook commands on this host (off by default)"),

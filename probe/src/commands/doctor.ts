@@ -11,6 +11,7 @@ import { NoteSink } from "../notes.ts";
 import { describeBaseCommand, findJson, isRepositoryConfig } from "../restic-repository.ts";
 import { loadRunbookSettings } from "../runbook-commands/config.ts";
 import { CommandLedger, LEDGER_FILE } from "../runbook-commands/ledger.ts";
+import { helloRunner } from "../runbook-commands/root-runner.ts";
 import { loadScrapeTargets, shownUrl } from "../scrape-targets.ts";
 import { Spool } from "../spool.ts";
 import { apiUrl } from "../transport.ts";
@@ -245,10 +246,29 @@ export async function doctorCommand(ctx: CommandContext): Promise<number> {
               detail: `on, allowed: ${runbooks.allow.join(", ")}; ${ran}`,
             },
       );
+      if (runbooks.runner) add(await runnerCheck(runbooks.runner));
     }
   } catch (error) {
     add({ name: "runbooks", ok: false, detail: (error as Error).message });
   }
 
   return checks.every((check) => check.ok || check.warning) ? 0 : 1;
+}
+
+/** Whether the root runner answers at `socket`, as whom, and whether it would run anything. */
+async function runnerCheck(socket: string): Promise<Check> {
+  const hello = await helloRunner(socket);
+  if ("error" in hello) return { name: "root runner", ok: false, detail: hello.error };
+  if (hello.problem)
+    return {
+      name: "root runner",
+      ok: false,
+      detail: `answers as uid ${hello.uid} but runs nothing: ${hello.problem}`,
+    };
+  return {
+    name: "root runner",
+    ok: true,
+    ...(hello.uid !== 0 ? { warning: true } : {}),
+    detail: `${socket} answers as ${hello.uid === 0 ? "root" : `uid ${hello.uid}, not root`}, allowed: ${hello.allow.join(", ")}`,
+  };
 }

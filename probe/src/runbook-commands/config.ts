@@ -10,15 +10,20 @@ export interface RunbooksConfig {
   enabled?: boolean;
   /** command prefixes a command must start with (an entry, or an entry and whitespace); empty: any */
   allow?: string[];
+  /**
+   * the root runner's socket (install.sh --runbooks-as-root): commands run there, as root, instead of as
+   * the probe's user; see root-runner.ts
+   */
+  runner?: string;
 }
 
 export type RunbookSettings =
   | { enabled: false; why: string }
-  | { enabled: true; allow: string[]; facts: NonNullable<HostFacts["runbooks"]> };
+  | { enabled: true; allow: string[]; runner?: string; facts: NonNullable<HostFacts["runbooks"]> };
 
 export class RunbookConfigError extends Error {}
 
-const KNOWN_KEYS = new Set(["enabled", "allow"]);
+const KNOWN_KEYS = new Set(["enabled", "allow", "runner"]);
 /** The contract's hostFactsSchema.runbooks.allow bounds (kept here as plain numbers: no zod in the probe). */
 const MAX_ENTRIES = 100;
 const MAX_ENTRY_LENGTH = 256;
@@ -55,6 +60,8 @@ export function loadRunbookSettings(
   if (file.enabled !== undefined && typeof file.enabled !== "boolean")
     throw new RunbookConfigError("runbooks.enabled must be true or false");
   const allow = allowList(file.allow);
+  if (file.runner !== undefined && (typeof file.runner !== "string" || !file.runner.startsWith("/")))
+    throw new RunbookConfigError("runbooks.runner must be the absolute path of the root runner's socket");
 
   let enabled = file.enabled ?? false;
   let why =
@@ -67,10 +74,12 @@ export function loadRunbookSettings(
   }
   if (flags["enable-runbooks"] === true) enabled = true;
   if (!enabled) return { enabled: false, why };
-  return { enabled: true, allow, facts: { allow } };
+  if (file.runner === undefined) return { enabled: true, allow, facts: { allow } };
+  return { enabled: true, allow, runner: file.runner, facts: { allow, asRoot: true } };
 }
 
-function allowList(value: unknown): string[] {
+/** A list of command prefixes (probe.json runbooks.allow, runner.json allow), trimmed and without repeats. */
+export function allowList(value: unknown): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value))
     throw new RunbookConfigError("runbooks.allow must be a list of command prefixes");
@@ -101,7 +110,8 @@ export function refusalOf(settings: RunbookSettings, command: string): string | 
 /** One line for the daemon's start and doctor. */
 export function describeRunbooks(settings: RunbookSettings): string {
   if (!settings.enabled) return `runbook commands off (${settings.why})`;
+  const asRoot = settings.runner ? `, as root through ${settings.runner}` : "";
   return settings.allow.length === 0
-    ? "runbook commands on (any command: no runbooks.allow list)"
-    : `runbook commands on (allow ${settings.allow.join(", ")})`;
+    ? `runbook commands on (any command: no runbooks.allow list${asRoot})`
+    : `runbook commands on (allow ${settings.allow.join(", ")}${asRoot})`;
 }

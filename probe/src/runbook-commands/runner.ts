@@ -4,6 +4,7 @@ import { describeError } from "../notes.ts";
 import type { HandedCommand } from "./commands.ts";
 import { type RunbookSettings, refusalOf } from "./config.ts";
 import { CommandLedger } from "./ledger.ts";
+import { runThroughRunner } from "./root-runner.ts";
 import { type CommandOutcome, runShellCommand } from "./run-command.ts";
 
 /** Runs one command; `signal` fires when the probe stops. Resolves with what became of it, never throws. */
@@ -122,14 +123,18 @@ export class RunbookCommands {
   private async execute(command: HandedCommand): Promise<void> {
     const startedAt = this.options.clock();
     this.options.log?.(`runbook command ${command.id}: running ${JSON.stringify(command.command)}`);
+    const { settings } = this.options;
+    const runner = settings.enabled ? settings.runner : undefined;
     const run =
       this.options.run ??
       ((handed: HandedCommand, signal: AbortSignal) =>
-        runShellCommand(handed.command, {
-          timeoutMs: handed.timeoutSec * 1000,
-          env: this.options.env,
-          signal,
-        }));
+        runner
+          ? runThroughRunner(runner, handed.command, { timeoutMs: handed.timeoutSec * 1000, signal })
+          : runShellCommand(handed.command, {
+              timeoutMs: handed.timeoutSec * 1000,
+              env: this.options.env,
+              signal,
+            }));
     let outcome: CommandOutcome;
     try {
       outcome = await run(command, this.stopper.signal);

@@ -26,7 +26,7 @@ const templates: RunbookTemplate[] = [
       {
         kind: "command",
         title: "Refresh the package lists",
-        text: "Runs on each chosen host's probe (runbooks must be enabled there; an allow-list entry `apt-get` covers both commands).",
+        text: "Runs on each chosen host's probe. Upgrading needs root: install the probe there with `--enable-runbooks --runbook-allow apt-get --runbooks-as-root` (the allow-list entry covers both commands; as the probe's own user apt-get cannot write the system).",
         command: "apt-get update -q",
         timeoutSec: 600,
         shows: [],
