@@ -4,6 +4,7 @@ import {
   evaluateAbsentSeries,
   evaluateDueAlerts,
   evaluateForecasts,
+  expireUnreportedCommands,
   pruneAudit,
   pruneDeliveryLog,
   pruneRateLimits,
@@ -16,6 +17,7 @@ import {
 } from "@vigil/engine";
 import { alertDeps } from "./alert-deps.ts";
 import { type AppDeps, type LiveDeps, withRuntime } from "./deps.ts";
+import { runbookEnvOf } from "./runbook-env.ts";
 
 /** One unit of periodic work (checks, rules, alert delivery, rollups, retention). */
 export interface ScheduledJob {
@@ -121,6 +123,12 @@ export const scheduledJobs: readonly ScheduledJob[] = [
   { name: "forecasts", everyMs: 5 * 60_000, run: (deps) => evaluateForecasts(deps.db, deps.clock.now()) },
   /** Series that stopped reporting (metric_absent rules): silence is never in a batch. */
   { name: "absent", everyMs: 60_000, run: (deps) => evaluateAbsentSeries(deps.db, deps.clock.now()) },
+  /** Runbook commands whose host went silent while they ran: their runs move on (the step fails). */
+  {
+    name: "runbook-commands",
+    everyMs: 60_000,
+    run: (deps) => expireUnreportedCommands(runbookEnvOf(deps)),
+  },
   notifyJob,
   { name: "rollups", run: (deps) => rollUpDirtyHours(deps.db, deps.clock.now()) },
   {

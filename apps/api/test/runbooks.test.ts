@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { nodeProbes } from "@vigil/engine/node";
 import { afterEach, describe, expect, it } from "vitest";
 import { defaultConfig } from "../src/app.ts";
+import { runScheduledJobs, scheduledJobs } from "../src/scheduler.ts";
 import { accountsApp, setUpOwner } from "./accounts-helpers.ts";
 import { batch, bearer, enrollHost, jsonRequest, sendBatch, testApp } from "./helpers.ts";
 
@@ -438,8 +439,47 @@ describe("command steps and the probes that run them", () => {
     expect(after.status).toBe("failed");
     expect(after.steps[0]?.commands[0]).toMatchObject({
       status: "timed-out",
-      output: "the probe did not report this command",
+      output: "the probe did not report this command within its timeout and 10 minutes",
     });
+  });
+
+  it("gives up on a command whose host went silent for good, without waiting for a batch from it", async () => {
+    const t = await setup();
+    const web1 = await host(t, "web-1", { allow: [] });
+    const web2 = await host(t, "web-2", { allow: [] });
+    const book = await t.ok<{ id: string }>("POST", "/runbooks", {
+      name: "x",
+      steps: [
+        { kind: "command", title: "df", command: "df -h", timeoutSec: 60 },
+        { kind: "manual", title: "Look" },
+      ],
+    });
+    const run = await t.ok<RunView>("POST", `/runbooks/${book.id}/runs`, {
+      hostIds: [web1.hostId, web2.hostId],
+    });
+    expect(await web1.send()).toHaveLength(1);
+    const id2 = (await web2.send())?.[0]?.id ?? "";
+    await web2.send({
+      commandResults: [{ id: id2, status: "done", exitCode: 0, output: "ok", endedAt: t.clock.now() }],
+    });
+    const sweep = scheduledJobs.filter((job) => job.name === "runbook-commands");
+    expect(sweep).toHaveLength(1);
+    // Within its timeout and the grace, web-1 may still report: nothing changes.
+    t.clock.advance(60_000 + 10 * 60_000);
+    expect(await runScheduledJobs(t.deps, sweep)).toEqual([]);
+    expect((await t.ok<RunView>("GET", `/runbook-runs/${run.id}`)).steps[0]?.commands).toEqual(
+      expect.arrayContaining([expect.objectContaining({ hostId: web1.hostId, status: "running" })]),
+    );
+    t.clock.advance(60_001);
+    expect(await runScheduledJobs(t.deps, sweep)).toEqual([]);
+    const after = await t.ok<RunView>("GET", `/runbook-runs/${run.id}`);
+    expect(after.status).toBe("failed");
+    expect(after.steps[0]?.commands).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ hostId: web1.hostId, status: "timed-out" }),
+        expect.objectContaining({ hostId: web2.hostId, status: "done" }),
+      ]),
+    );
   });
 });
 

@@ -33,21 +33,14 @@ import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { requireScope } from "../middleware/auth.ts";
 import { validate } from "../middleware/validate.ts";
+import { runbookEnvOf } from "../runbook-env.ts";
 
 const idParam = z.object({ id: z.uuid() });
 const stepParam = z.object({ id: z.uuid(), index: z.coerce.number().int().min(0).max(1000) });
 
-/** What runs need of the deps: the database, the clock, how HTTP steps go out and open secrets. */
+/** What runs need of this request's deps. */
 export function runbookEnv(c: Context<AppEnv>): RunbookEnv {
-  const { db, clock, probes, config, runtime } = c.var.deps;
-  return {
-    db,
-    clock,
-    engine: runtime.engine,
-    ...(probes ? { probes } : {}),
-    allowPrivateTargets: config.allowPrivateTargets,
-    ...(config.secretKey ? { serverKey: config.secretKey } : {}),
-  };
+  return runbookEnvOf(c.var.deps);
 }
 
 /** Who did it, as a run records it: a person's email, or the API key's name. */

@@ -7,6 +7,8 @@
  *   and running ones not yet reported: the probe runs each id at most once, so handing one out again after
  *   a lost answer is harmless. A running command whose probe stayed silent past its timeout and a grace is
  *   given up as timed out.
+ * - `expireUnreportedCommands`: the same for hosts that send nothing at all any more (the scheduler, every
+ *   minute), so their runs do not wait for a batch that may never come.
  * - `recordCommandResults`: a batch's results, for the host's own commands only; then each affected run
  *   moves on (runs.ts, `settleCommandStep`).
  */
@@ -18,6 +20,9 @@ import { type RunbookEnv, settleCommandStep } from "./runs.ts";
 
 /** How long past its timeout a handed-out command may stay unreported before it counts as timed out. */
 const REPORT_GRACE_MS = 10 * 60_000;
+const NOT_REPORTED = `the probe did not report this command within its timeout and ${REPORT_GRACE_MS / 60_000} minutes`;
+/** Commands a sweep gives up at most; the rest wait for the next one. */
+const SWEEP_LIMIT = 200;
 const MAX_HANDED_OUT = 50;
 
 type Runbooks = NonNullable<HostFacts["runbooks"]>;
@@ -91,7 +96,7 @@ export async function commandsForHost(
         .set(
           refusal
             ? { status: "refused", output: refusal, endedAt: now }
-            : { status: "timed-out", output: "the probe did not report this command", endedAt: now },
+            : { status: "timed-out", output: NOT_REPORTED, endedAt: now },
         )
         .where(
           and(
@@ -149,4 +154,37 @@ export async function recordCommandResults(
   }
   for (const runId of runs) await settleCommandStep(env, host.projectId, runId);
   return stored;
+}
+
+/**
+ * Gives up, as timed out, every handed-out command whose probe stayed silent past its timeout and the
+ * grace, in any project (a host that went away sends no batch that would do it), and moves their runs on.
+ */
+export async function expireUnreportedCommands(env: RunbookEnv): Promise<number> {
+  const now = env.clock.now();
+  const overdue = await env.db
+    .update(runbookCommands)
+    .set({ status: "timed-out", output: NOT_REPORTED, endedAt: now })
+    .where(
+      and(
+        eq(runbookCommands.status, "running"),
+        inArray(
+          runbookCommands.id,
+          env.db
+            .select({ id: runbookCommands.id })
+            .from(runbookCommands)
+            .where(
+              and(
+                eq(runbookCommands.status, "running"),
+                sql`${runbookCommands.startedAt} + ${runbookCommands.timeoutSec} * 1000 + ${REPORT_GRACE_MS} < ${now}`,
+              ),
+            )
+            .limit(SWEEP_LIMIT),
+        ),
+      ),
+    )
+    .returning({ projectId: runbookCommands.projectId, runId: runbookCommands.runId });
+  const runs = new Map(overdue.map((row) => [row.runId, row.projectId]));
+  for (const [runId, projectId] of runs) await settleCommandStep(env, projectId, runId);
+  return overdue.length;
 }
