@@ -78,7 +78,7 @@ interface BatchAnswer {
   config: { commands?: { id: string; command: string; timeoutSec: number }[] };
 }
 
-/** One batch from web-1's probe, its facts saying runbook commands are on (any command allowed). */
+/** One batch from web-1's probe, its facts saying runbook commands are on for apt-get, as root. */
 async function sendBatch(fields: Record<string, unknown> = {}): Promise<BatchAnswer> {
   const res = await fetch(`${server.url}/api/v1/probe/batches`, {
     method: "POST",
@@ -87,7 +87,7 @@ async function sendBatch(fields: Record<string, unknown> = {}): Promise<BatchAns
       v: 1,
       batchId: crypto.randomUUID(),
       sentAt: Date.now(),
-      facts: { hostname: "web-1", cpuCount: 2, runbooks: { allow: [] } },
+      facts: { hostname: "web-1", cpuCount: 2, runbooks: { allow: ["apt-get"], asRoot: true } },
       ...fields,
     }),
   });
@@ -139,6 +139,11 @@ describe("runbooks in the dashboard", () => {
     expect(listed.state?.updates?.pending).toBe(12);
     // The dashboard opened before the host was enrolled; opened again, as its operator would, it knows of it.
     await page.reload();
+    await nav("Overview").click();
+    await page.getByRole("link", { name: "web-1", exact: true }).first().click();
+    await page
+      .getByText("Runbook commands: on, commands starting apt-get, as root through the root runner")
+      .waitFor();
   }, 30_000);
 
   it("creates a runbook from the OS upgrade template for the web tag and lists it as a monthly task", async () => {

@@ -137,6 +137,7 @@ export function HostPage() {
           {h.tags.length > 0 && ` · tags: ${h.tags.join(", ")}`}
         </p>
       )}
+      {h && <p class="muted">Runbook commands: {runbookCommandsOn(h.facts.runbooks)}</p>}
       <fieldset class="range">
         <legend class="visually-hidden">Time range</legend>
         {ranges.map(([label, ms]) => (
@@ -510,4 +511,14 @@ function StatePanels({ host }: { host: Host }) {
       </p>
     </div>
   );
+}
+
+/** What this host's operator lets runbooks run there, as its probe announces it. */
+function runbookCommandsOn(runbooks: { allow: string[]; asRoot?: boolean | undefined } | undefined): string {
+  if (!runbooks) return "off (install.sh --enable-runbooks turns them on)";
+  const which =
+    runbooks.allow.length === 0 ? "any command" : `commands starting ${runbooks.allow.join(", ")}`;
+  return runbooks.asRoot
+    ? `on, ${which}, as root through the root runner`
+    : `on, ${which}, as the probe's user (read-only system; --runbooks-as-root to upgrade packages)`;
 }
