@@ -231,6 +231,22 @@ const pings1 = area("pinging by UUID", [
       });
       expect(res.status).toBeLessThan(300);
       expect(res.headers.get("access-control-allow-origin")).toBe("*");
+      expect(res.headers.get("access-control-allow-methods")).toBe("GET,HEAD,POST");
+    },
+  },
+
+  {
+    name: "lets a browser read refusals too: a malformed ping and an unknown check carry the CORS header",
+    run: async (t) => {
+      const { app } = await withCheck(t);
+      for (const [path, status] of [
+        ["/ping/not-a-uuid-at-all-but-36-chars-lon", 400],
+        [`/ping/${crypto.randomUUID()}`, 404],
+      ] as const) {
+        const res = await app.request(path, { headers: { origin: "https://example.org" } });
+        expect(res.status).toBe(status);
+        expect(res.headers.get("access-control-allow-origin")).toBe("*");
+      }
     },
   },
 ]);
