@@ -129,11 +129,6 @@ function ensureWritableDir(dir: string): void {
 }
 
 /**
- * WAL for the embedded file: readers no longer wait for the writer, and a commit is one append plus one
- * fsync of the log instead of journal-and-database syncs. `synchronous` stays FULL so an answered ping or
- * batch survives a power cut (DESIGN: acknowledge only what is committed).
- */
-/**
  * The database file of a `file:` URL is made 0600 before libSQL opens it (which would make it 0644), like
  * the credentials beside it; SQLite gives its -wal and -shm files the same mode.
  */
@@ -144,6 +139,11 @@ function restrictEmbeddedDbFile(url: string): void {
   if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
 }
 
+/**
+ * WAL for the embedded file: readers no longer wait for the writer, and a commit is one append plus one
+ * fsync of the log instead of journal-and-database syncs. `synchronous` stays FULL so an answered ping or
+ * batch survives a power cut (DESIGN: acknowledge only what is committed).
+ */
 export async function tuneEmbeddedDb(db: Db, url: string): Promise<void> {
   if (!url.startsWith("file:")) return;
   await db.$client.execute("pragma journal_mode = wal");

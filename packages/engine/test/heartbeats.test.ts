@@ -156,6 +156,34 @@ describe("pings arriving together", () => {
     });
   });
 
+  it("land in one commit when they are plain pings to one check from one process", async () => {
+    // A job run by a fleet behind one process (or a burst of retries) must not cost a commit per ping.
+    // The process knows the row from the last ping (its cache keeps it for a minute).
+    const { db, project, check, clock, ping, state } = await setup();
+    await ping();
+    clock.advance(MIN / 2);
+    const client = db.$client;
+    const batch = client.batch.bind(client);
+    let writes = 0;
+    client.batch = ((statements, mode) => {
+      if (mode === "write") writes++;
+      return batch(statements, mode);
+    }) as typeof client.batch;
+    try {
+      const outcomes = await Promise.all(Array.from({ length: 20 }, () => ping()));
+      expect(outcomes.every((o) => o.result === "ok")).toBe(true);
+    } finally {
+      client.batch = batch;
+    }
+    expect(writes).toBe(1);
+    expect(await listPings(db, project.id, check.id, 100)).toHaveLength(21);
+    expect(await state()).toMatchObject({
+      status: "up",
+      lastPingAt: clock.now(),
+      nextDueAt: clock.now() + HOUR,
+    });
+  });
+
   it("are all recorded in a burst of many to one check", async () => {
     const { db, project, check, ping, state } = await setup();
     const outcomes = await Promise.all(

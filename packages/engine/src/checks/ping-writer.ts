@@ -7,7 +7,8 @@
  *    for a plain ping, whose status and settings are still those its new deadlines were computed from;
  * 2. one INSERT … SELECT of the ping rows, each kept only if its check now carries that ping's new token;
  * 3. one SELECT of the tokens, telling each ping whether it won. A loser (another writer changed the
- *    check, or two pings to one check in one group) wrote nothing and takes the general path.
+ *    check, or two compare-and-set pings to one check in one group) wrote nothing and takes the general
+ *    path. Plain pings to one check in one group are folded into one move of the check (foldedTokens).
  * Status changes never come here: they need flips, incidents and uptime (see state.ts).
  */
 import type { Db } from "@vigil/db";
@@ -67,11 +68,43 @@ const MAX_GROUP = 200;
 const placeholders = (rows: number, columns: number) =>
   Array.from({ length: rows }, () => `(${Array.from({ length: columns }, () => "?").join(", ")})`).join(", ");
 
-export function pingGroupStatements(group: { write: PingWrite; token: string }[]): Statement[] {
+type Item = { write: PingWrite; token: string };
+
+/**
+ * The token each ping of a group should find on its check once the group is written. Plain pings to one
+ * check in the same group are folded: they share the token of the latest of them, whose deadlines the
+ * check takes; every one of them is stored as a ping. Their outcome follows from the time and the row's
+ * cadence alone, so writing the latest is what writing them one after the other would leave. Without the
+ * fold, one UPDATE … FROM would pick an arbitrary row per check and the rest would retry one by one: a
+ * check pinged by a whole fleet at once would take one commit per ping.
+ */
+export function foldedTokens(group: Item[]): string[] {
+  const latest = new Map<string, Item | null>();
+  for (const item of group) {
+    const { checkId, plain, now } = item.write;
+    const seen = latest.get(checkId);
+    if (seen === undefined) latest.set(checkId, plain ? item : null);
+    else if (seen && plain) {
+      if (now >= seen.write.now) latest.set(checkId, item);
+    } else latest.set(checkId, null); // a compare-and-set write among them: no fold
+  }
+  return group.map((item) => latest.get(item.write.checkId)?.token ?? item.token);
+}
+
+export function pingGroupStatements(group: Item[], tokens = foldedTokens(group)): Statement[] {
   const updateArgs: Value[] = [];
   const insertArgs: Value[] = [];
   const prunes: Statement[] = [];
-  for (const { write: w, token } of group) {
+  let rows = 0;
+  for (const [i, { write: w, token: own }] of group.entries()) {
+    const token = tokens[i] ?? own;
+    const p = w.ping;
+    insertArgs.push(w.projectId, w.checkId, p.kind, p.exitStatus, p.rid, p.durationMs, p.method, p.body);
+    insertArgs.push(p.userAgent, p.remoteAddr, w.now, token);
+    // A folded ping's check is moved once, by the ping whose token they share.
+    if (token !== own) continue;
+    rows++;
+    prunes.push(...occasionalPrune("pings", w.checkId));
     updateArgs.push(
       w.checkId,
       w.projectId,
@@ -94,17 +127,13 @@ export function pingGroupStatements(group: { write: PingWrite; token: string }[]
       p0 ? Number(p0.postOnly) : null,
       p0 ? Number(p0.keepPaused) : null,
     );
-    const p = w.ping;
-    insertArgs.push(w.projectId, w.checkId, p.kind, p.exitStatus, p.rid, p.durationMs, p.method, p.body);
-    insertArgs.push(p.userAgent, p.remoteAddr, w.now, token);
-    prunes.push(...occasionalPrune("pings", w.checkId));
   }
-  const ids = group.map((g) => g.write.checkId);
+  const ids = [...new Set(group.map((g) => g.write.checkId))];
   return [
     {
       sql: `with v(id, project_id, old_cas, new_cas, last_ping_at, next_due_at, alert_after, last_start_at, last_start_rid,
               updated_at, plain, status, period_sec, grace_sec, schedule, tz, post_only, keep_paused)
-              as (values ${placeholders(group.length, 18)})
+              as (values ${placeholders(rows, 18)})
             update checks set last_ping_at = v.last_ping_at, next_due_at = v.next_due_at,
               alert_after = v.alert_after, last_start_at = v.last_start_at, last_start_rid = v.last_start_rid,
               updated_at = v.updated_at, cas = v.new_cas
@@ -143,10 +172,13 @@ export function writePing(db: Db, state: EngineState, write: PingWrite): Promise
     () =>
       new GroupCommit(
         async (group) => {
-          const statements = pingGroupStatements(group.map((g) => g.item));
-          const results = await leaderDb(group).$client.batch(statements, "write");
+          const items = group.map((g) => g.item);
+          const expected = foldedTokens(items);
+          const results = await leaderDb(group).$client.batch(pingGroupStatements(items, expected), "write");
           const tokens = new Map((results.at(-1)?.rows ?? []).map((r) => [String(r.id), String(r.cas)]));
-          return group.map(({ item }) => (tokens.get(item.write.checkId) === item.token ? item.token : null));
+          return items.map((item, i) =>
+            tokens.get(item.write.checkId) === expected[i] ? (expected[i] ?? null) : null,
+          );
         },
         { maxGroup: MAX_GROUP, replay: false },
       ),

@@ -334,7 +334,23 @@ export async function recordPing(
 ): Promise<PingOutcome> {
   const key =
     "checkId" in input.target ? input.target.checkId : `${input.target.pingKey}/${input.target.slug}`;
+  // Turns keep compare-and-set writes to one check from retrying round after round. A ping the cached row
+  // says is plain and keeps the status needs none: such pings to one check land together (ping-writer.ts
+  // folds them into one move of the check), where turns would cost one commit per ping.
+  const cached =
+    "checkId" in input.target ? cachedCheck(state, input.target.checkId, clock.now()) : undefined;
+  if (cached && plainAndSteady(cached, input, clock.now())) return recordPingNow(db, clock, state, input);
   return state.pingTurns.run(key, () => recordPingNow(db, clock, state, input));
+}
+
+/** Whether a ping would take the plain fast path on `check` without changing its status. */
+function plainAndSteady(check: PingCheck, input: PingInput, now: number): boolean {
+  const kind = pingKindFor(check, input);
+  if (kind !== "success" && kind !== "fail") return false;
+  if (check.lastStartAt !== null || check.bodyKeywords !== null || check.minIntervalSec !== null)
+    return false;
+  const next = pingState(check, kind, input, now, null);
+  return (next.patch.status ?? check.status) === check.status;
 }
 
 async function recordPingNow(
