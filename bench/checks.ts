@@ -83,7 +83,15 @@ function summarise(results: LoadResult[]) {
 async function pingThroughput() {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", resolve(import.meta.dirname, "checks-server.ts")],
+    [
+      // --trace: the server times its database statements and prints them when it ends.
+      ...(process.argv.includes("--trace")
+        ? ["--require", resolve(import.meta.dirname, "trace-statements.cjs")]
+        : []),
+      "--import",
+      "tsx",
+      resolve(import.meta.dirname, "checks-server.ts"),
+    ],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },

@@ -2,8 +2,7 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
-import { type ProbeBatchV1, probeBatchV1Schema } from "@vigil/contract";
+import type { ProbeBatchV1 } from "@vigil/contract";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BackupCheckTarget, BackupRunContext, ScheduledBackupCheck } from "../src/backup-checks.ts";
 import { BackupScheduler, SCHEDULE_FILE } from "../src/backup-scheduler.ts";
@@ -12,7 +11,7 @@ import { type DrillOutcome, runBackupDrill } from "../src/commands/backup-drill.
 import type { CommandContext } from "../src/commands/context.ts";
 import { runDaemon } from "../src/commands/run.ts";
 import { Stopper } from "../src/stopper.ts";
-import { defined, FIXTURES, probeConfig, temporaryDirectory } from "./helpers.ts";
+import { defined, FIXTURES, probeConfig, readBatch, temporaryDirectory } from "./helpers.ts";
 import { HOUR, makeRepository, NOW, PASSWORD, seeded } from "./restic-fixtures.ts";
 
 describe("the backup scheduler", () => {
@@ -193,9 +192,7 @@ describe("the daemon with backupChecks in probe.json", () => {
     const repository = await makeRepository(await temporaryDirectory("vigil-backup-daemon-"));
     const received: ProbeBatchV1[] = [];
     const api = createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const batch = probeBatchV1Schema.parse(JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()));
+      const batch = await readBatch(req);
       received.push(batch);
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ batchId: batch.batchId, accepted: true, duplicate: false }));

@@ -1,7 +1,10 @@
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
+import { type ProbeBatchV1, probeBatchV1Schema } from "@vigil/contract";
 import { afterEach } from "vitest";
 import { main } from "../src/cli.ts";
 import type { CommandContext } from "../src/commands/context.ts";
@@ -54,4 +57,11 @@ export async function probeConfig(config: Record<string, unknown>) {
   const configPath = join(stateDir, "probe.json");
   await writeFile(configPath, JSON.stringify({ stateDir, ...config }), { mode: 0o600 });
   return { stateDir, configPath };
+}
+
+/** A batch as the server's endpoint gets it: the gzip'd body read whole and checked against the contract. */
+export async function readBatch(req: IncomingMessage): Promise<ProbeBatchV1> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return probeBatchV1Schema.parse(JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()));
 }

@@ -2,14 +2,13 @@ import { access, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
 import { type ProbeBatchV1, type ProbeRemoteConfig, probeBatchV1Schema } from "@vigil/contract";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CommandContext } from "../src/commands/context.ts";
 import { runDaemon } from "../src/commands/run.ts";
 import { runShellCommand } from "../src/runbook-commands/run-command.ts";
 import { Stopper } from "../src/stopper.ts";
-import { FIXTURES, probeConfig, runCli } from "./helpers.ts";
+import { FIXTURES, probeConfig, readBatch, runCli } from "./helpers.ts";
 
 const T0 = 1_795_800_000_000;
 const MINUTE = 60_000;
@@ -42,9 +41,7 @@ function listen(server: Server): Promise<number> {
 async function receiver(commands: Commands) {
   const received: { at: number; batch: ProbeBatchV1 }[] = [];
   const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const batch = probeBatchV1Schema.parse(JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()));
+    const batch = await readBatch(req);
     received.push({ at: clock.now, batch });
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(

@@ -5,8 +5,7 @@ import { type AddressInfo, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
-import { gunzipSync } from "node:zlib";
-import { type ProbeBatchV1, type ProbeCommandResult, probeBatchV1Schema } from "@vigil/contract";
+import type { ProbeBatchV1, ProbeCommandResult } from "@vigil/contract";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadRunbookSettings, RunbookConfigError } from "../src/runbook-commands/config.ts";
 import {
@@ -17,7 +16,7 @@ import {
   serveRunnerRequest,
 } from "../src/runbook-commands/root-runner.ts";
 import type { CommandOutcome } from "../src/runbook-commands/run-command.ts";
-import { FIXTURES, temporaryDirectory } from "./helpers.ts";
+import { FIXTURES, readBatch, temporaryDirectory } from "./helpers.ts";
 
 const PROBE_DIR = join(FIXTURES, "..", "..");
 const BUNDLE = join(PROBE_DIR, "dist", "vigil-probe.mjs");
@@ -231,9 +230,7 @@ async function batchReceiver(commands: { id: string; command: string; timeoutSec
   const results: ProbeCommandResult[] = [];
   const batches: ProbeBatchV1[] = [];
   const server = createHttpServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const batch = probeBatchV1Schema.parse(JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()));
+    const batch = await readBatch(req);
     batches.push(batch);
     results.push(...(batch.commandResults ?? []));
     const reported = new Set(results.map((result) => result.id));

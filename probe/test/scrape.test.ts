@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import {
   type CustomSample,
   customSampleSchema,
@@ -21,7 +21,7 @@ import { ScrapeScheduler } from "../src/scrape-scheduler.ts";
 import { checkScrapeTarget, loadScrapeTargets, type ScrapeTargetConfig } from "../src/scrape-targets.ts";
 import { splitBatch } from "../src/split-batch.ts";
 import { Spool } from "../src/spool.ts";
-import { defined, FIXTURES, probeConfig, runCli, temporaryDirectory } from "./helpers.ts";
+import { defined, FIXTURES, probeConfig, readBatch, runCli, temporaryDirectory } from "./helpers.ts";
 
 const PROBE_DIR = join(FIXTURES, "..", "..");
 const NODE_EXPORTER_PAGE = readFileSync(
@@ -704,9 +704,7 @@ describe("the probe process", () => {
     let firstCustom: (batch: ProbeBatchV1) => void = () => undefined;
     const custom = new Promise<ProbeBatchV1>((resolve) => (firstCustom = resolve));
     const api = createServer(async (req, res) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const batch = probeBatchV1Schema.parse(JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()));
+      const batch = await readBatch(req);
       batches.push(batch);
       if (batch.customMetrics.length > 0) firstCustom(batch);
       res.writeHead(200, { "Content-Type": "application/json" });

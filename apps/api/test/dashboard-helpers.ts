@@ -156,14 +156,22 @@ export async function callApi<T>(
   return (res.status === 204 ? undefined : await res.json()) as T;
 }
 
-/** One batch from a host, as its probe would send it (plain JSON, a fresh batch id, sent now). */
-export async function sendProbeBatch(baseUrl: string, hostToken: string, fields: Record<string, unknown>) {
+/**
+ * One batch from a host, as its probe would send it (plain JSON, a fresh batch id, sent now); resolves with
+ * the server's answer (its config carries the host's checks and commands).
+ */
+export async function sendProbeBatch<T = unknown>(
+  baseUrl: string,
+  hostToken: string,
+  fields: Record<string, unknown>,
+): Promise<T> {
   const res = await fetch(`${baseUrl}/api/v1/probe/batches`, {
     method: "POST",
     headers: { authorization: `Bearer ${hostToken}`, "content-type": "application/json" },
     body: JSON.stringify({ v: 1, batchId: crypto.randomUUID(), sentAt: Date.now(), ...fields }),
   });
   if (res.status !== 200) throw new Error(`batch answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   type DashboardServer,
   inspect as inspectScreen,
   scriptKey,
+  sendProbeBatch,
   setUpOwner,
   startDashboardServer,
   widths,
@@ -73,20 +74,11 @@ interface BatchAnswer {
 }
 
 /** One batch from the lab's probe, facts naming its location as every batch of a location probe does. */
-async function sendBatch(fields: Record<string, unknown> = {}): Promise<BatchAnswer> {
-  const res = await fetch(`${server.url}/api/v1/probe/batches`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${host.hostToken}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      v: 1,
-      batchId: crypto.randomUUID(),
-      sentAt: Date.now(),
-      facts: { hostname: "lab-1", cpuCount: 4, location: LAB },
-      ...fields,
-    }),
+function sendBatch(fields: Record<string, unknown> = {}): Promise<BatchAnswer> {
+  return sendProbeBatch<BatchAnswer>(server.url, host.hostToken, {
+    facts: { hostname: "lab-1", cpuCount: 4, location: LAB },
+    ...fields,
   });
-  if (res.status !== 200) throw new Error(`batch answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as BatchAnswer;
 }
 
 const nav = (name: string) => page.getByRole("navigation", { name: "Project" }).getByRole("link", { name });

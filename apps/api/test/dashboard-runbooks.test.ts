@@ -24,6 +24,7 @@ import {
   inspect as inspectScreen,
   owner,
   scriptKey,
+  sendProbeBatch,
   setUpOwner,
   startDashboardServer,
   widths,
@@ -79,20 +80,11 @@ interface BatchAnswer {
 }
 
 /** One batch from web-1's probe, its facts saying runbook commands are on for apt-get, as root. */
-async function sendBatch(fields: Record<string, unknown> = {}): Promise<BatchAnswer> {
-  const res = await fetch(`${server.url}/api/v1/probe/batches`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${host.hostToken}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      v: 1,
-      batchId: crypto.randomUUID(),
-      sentAt: Date.now(),
-      facts: { hostname: "web-1", cpuCount: 2, runbooks: { allow: ["apt-get"], asRoot: true } },
-      ...fields,
-    }),
+function sendBatch(fields: Record<string, unknown> = {}): Promise<BatchAnswer> {
+  return sendProbeBatch<BatchAnswer>(server.url, host.hostToken, {
+    facts: { hostname: "web-1", cpuCount: 2, runbooks: { allow: ["apt-get"], asRoot: true } },
+    ...fields,
   });
-  if (res.status !== 200) throw new Error(`batch answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as BatchAnswer;
 }
 
 /** The command the host is handed with the answer to a batch reporting `results`, as its probe sees it. */
