@@ -4,9 +4,10 @@
  * holds the fsync) to stderr when the process gets SIGTERM. `npx tsx bench/checks.ts --trace`
  * runs the ping bench's server with it. Diagnostics only: it wraps the driver's methods in place.
  */
-const { dirname } = require("node:path");
+const { join } = require("node:path");
 
-const clientDir = dirname(require.resolve("@libsql/client/package.json", { paths: [process.cwd()] }));
+// The driver @libsql/client uses (run from the repository root, as the benches are).
+const clientDir = join(__dirname, "..", "node_modules", "@libsql", "client");
 const Database = require(require.resolve("libsql", { paths: [clientDir] }));
 const totals = new Map();
 const commits = [];
