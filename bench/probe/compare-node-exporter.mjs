@@ -11,7 +11,7 @@
 // 3. bytes on the wire: the probe's gzip'd batch per interval vs one scrape (plain and gzip'd);
 // 4. agreement: memory, root filesystem and load as each tool reports them.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -126,6 +126,24 @@ for (const row of rows) {
   );
 }
 if (!existsSync(bun)) console.log("\nbun row skipped: node_modules/.bin/bun not installed");
+
+// What each form puts on the host's disk: the installer takes the bundle when Node >= 20 is there, else the
+// standalone executable (its own runtime inside).
+const mb = (path) => `${(statSync(realpathSync(path)).size / 1e6).toFixed(2)} MB`;
+const which = (name) => spawnSync("sh", ["-c", `command -v ${name}`]).stdout.toString().trim();
+const standalone = join(repo, "probe", "dist", "vigil-probe");
+console.log("\ninstalled size:\n");
+console.log("| form | size on disk |");
+console.log("|---|---|");
+console.log(`| node_exporter (${which("prometheus-node-exporter")}) | ${mb(which("prometheus-node-exporter"))} |`);
+console.log(
+  `| vigil-probe one-file bundle (vigil-probe.mjs) | ${mb(bundle)}, plus the host's Node (node ${process.versions.node}: ${mb(process.execPath)}) |`,
+);
+console.log(
+  existsSync(standalone)
+    ? `| vigil-probe standalone executable (Bun inside, for hosts without Node) | ${mb(standalone)} |`
+    : "| vigil-probe standalone executable | not built here (needs bun in node_modules) |",
+);
 
 const probe = rows[0].last;
 const sample = probe.samples[0];
