@@ -59,6 +59,12 @@ export class BoundedCache<V> {
     return undefined;
   }
 
+  /** the value as `get` finds it, without counting: for a look ahead that a counted `get` follows */
+  peek(key: string, now: number): V | undefined {
+    const entry = this.entries.get(key);
+    return entry && now - entry.at < this.ttlMs ? entry.value : undefined;
+  }
+
   set(key: string, value: V, now: number): void {
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {

@@ -337,8 +337,11 @@ export async function recordPing(
   // Turns keep compare-and-set writes to one check from retrying round after round. A ping the cached row
   // says is plain and keeps the status needs none: such pings to one check land together (ping-writer.ts
   // folds them into one move of the check), where turns would cost one commit per ping.
+  // A look ahead: recordPingNow reads the cache (and counts the lookup) itself.
   const cached =
-    "checkId" in input.target ? cachedCheck(state, input.target.checkId, clock.now()) : undefined;
+    "checkId" in input.target
+      ? (state.pingChecks.peek(input.target.checkId, clock.now()) as PingCheck | undefined)
+      : undefined;
   if (cached && plainAndSteady(cached, input, clock.now())) return recordPingNow(db, clock, state, input);
   return state.pingTurns.run(key, () => recordPingNow(db, clock, state, input));
 }
