@@ -347,6 +347,8 @@ UNIT
     systemctl daemon-reload
     systemctl enable --now vigil-probe-runner.socket >/dev/null 2>&1
     say "vigil-probe-runner.socket is listening; its commands log to journalctl -u 'vigil-probe-runner@*'"
+  else
+    say "systemd is not running here: nothing starts the root runner, so runbook commands fail until it does"
   fi
 }
 

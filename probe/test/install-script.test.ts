@@ -286,6 +286,7 @@ describe("install.sh", () => {
       ...asRoot,
     ]);
     expect(stdout).toContain("these commands run as root");
+    expect(stdout).toContain("nothing starts the root runner");
     expect(JSON.parse(await readFile(join(root, "etc/vigil/probe.json"), "utf8")).runbooks).toEqual({
       enabled: true,
       allow: ["apt-get"],
