@@ -130,12 +130,17 @@ if (!existsSync(bun)) console.log("\nbun row skipped: node_modules/.bin/bun not 
 // What each form puts on the host's disk: the installer takes the bundle when Node >= 20 is there, else the
 // standalone executable (its own runtime inside).
 const mb = (path) => `${(statSync(realpathSync(path)).size / 1e6).toFixed(2)} MB`;
-const which = (name) => spawnSync("sh", ["-c", `command -v ${name}`]).stdout.toString().trim();
+const which = (name) =>
+  spawnSync("sh", ["-c", `command -v ${name}`])
+    .stdout.toString()
+    .trim();
 const standalone = join(repo, "probe", "dist", "vigil-probe");
 console.log("\ninstalled size:\n");
 console.log("| form | size on disk |");
 console.log("|---|---|");
-console.log(`| node_exporter (${which("prometheus-node-exporter")}) | ${mb(which("prometheus-node-exporter"))} |`);
+console.log(
+  `| node_exporter (${which("prometheus-node-exporter")}) | ${mb(which("prometheus-node-exporter"))} |`,
+);
 console.log(
   `| vigil-probe one-file bundle (vigil-probe.mjs) | ${mb(bundle)}, plus the host's Node (node ${process.versions.node}: ${mb(process.execPath)}) |`,
 );
