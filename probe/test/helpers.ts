@@ -1,5 +1,5 @@
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,4 +64,17 @@ export async function readBatch(req: IncomingMessage): Promise<ProbeBatchV1> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return probeBatchV1Schema.parse(JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()));
+}
+
+/** The server's answer to a stored batch, with its config (interval 30 s, the journal at warning) and `config`. */
+export function acceptBatch(res: ServerResponse, batch: ProbeBatchV1, config: Record<string, unknown>): void {
+  res.writeHead(200, { "Content-Type": "application/json" });
+  res.end(
+    JSON.stringify({
+      batchId: batch.batchId,
+      accepted: true,
+      duplicate: false,
+      config: { intervalSec: 30, journal: { minPriority: 4, units: [] }, ...config },
+    }),
+  );
 }

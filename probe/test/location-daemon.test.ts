@@ -13,7 +13,7 @@ import { runAssignment } from "../src/location-checks/run-assignment.ts";
 import { TargetRules } from "../src/location-checks/target-rules.ts";
 import { Spool } from "../src/spool.ts";
 import { Stopper } from "../src/stopper.ts";
-import { FIXTURES, probeConfig, runCli } from "./helpers.ts";
+import { acceptBatch, FIXTURES, probeConfig, runCli } from "./helpers.ts";
 
 const T0 = 1_795_800_000_000;
 const MINUTE = 60_000;
@@ -53,15 +53,7 @@ async function receiver(checks: CheckAssignment[], upAfter = 0) {
     }
     const batch = probeBatchV1Schema.parse(JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()));
     received.push({ at: clock.now, batch });
-    res.writeHead(200, { "Content-Type": "application/json" });
-    res.end(
-      JSON.stringify({
-        batchId: batch.batchId,
-        accepted: true,
-        duplicate: false,
-        config: { intervalSec: 30, journal: { minPriority: 4, units: [] }, checks },
-      }),
-    );
+    acceptBatch(res, batch, { checks });
   });
   const port = await listen(server);
   return { url: `http://127.0.0.1:${port}`, received, refused: () => refused };

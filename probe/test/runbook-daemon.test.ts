@@ -8,7 +8,7 @@ import type { CommandContext } from "../src/commands/context.ts";
 import { runDaemon } from "../src/commands/run.ts";
 import { runShellCommand } from "../src/runbook-commands/run-command.ts";
 import { Stopper } from "../src/stopper.ts";
-import { FIXTURES, probeConfig, readBatch, runCli } from "./helpers.ts";
+import { acceptBatch, FIXTURES, probeConfig, readBatch, runCli } from "./helpers.ts";
 
 const T0 = 1_795_800_000_000;
 const MINUTE = 60_000;
@@ -43,15 +43,7 @@ async function receiver(commands: Commands) {
   const server = createServer(async (req, res) => {
     const batch = await readBatch(req);
     received.push({ at: clock.now, batch });
-    res.writeHead(200, { "Content-Type": "application/json" });
-    res.end(
-      JSON.stringify({
-        batchId: batch.batchId,
-        accepted: true,
-        duplicate: false,
-        config: { intervalSec: 30, journal: { minPriority: 4, units: [] }, commands },
-      }),
-    );
+    acceptBatch(res, batch, { commands });
   });
   const port = await listen(server);
   return { url: `http://127.0.0.1:${port}`, received };

@@ -16,7 +16,7 @@ import {
   serveRunnerRequest,
 } from "../src/runbook-commands/root-runner.ts";
 import type { CommandOutcome } from "../src/runbook-commands/run-command.ts";
-import { FIXTURES, readBatch, temporaryDirectory } from "./helpers.ts";
+import { acceptBatch, FIXTURES, readBatch, temporaryDirectory } from "./helpers.ts";
 
 const PROBE_DIR = join(FIXTURES, "..", "..");
 const BUNDLE = join(PROBE_DIR, "dist", "vigil-probe.mjs");
@@ -234,19 +234,7 @@ async function batchReceiver(commands: { id: string; command: string; timeoutSec
     batches.push(batch);
     results.push(...(batch.commandResults ?? []));
     const reported = new Set(results.map((result) => result.id));
-    res.writeHead(200, { "Content-Type": "application/json" });
-    res.end(
-      JSON.stringify({
-        batchId: batch.batchId,
-        accepted: true,
-        duplicate: false,
-        config: {
-          intervalSec: 30,
-          journal: { minPriority: 4, units: [] },
-          commands: commands.filter((command) => !reported.has(command.id)),
-        },
-      }),
-    );
+    acceptBatch(res, batch, { commands: commands.filter((command) => !reported.has(command.id)) });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   cleanups.push(() => server.close());
