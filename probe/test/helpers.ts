@@ -8,6 +8,8 @@ import { type ProbeBatchV1, probeBatchV1Schema } from "@vigil/contract";
 import { afterEach } from "vitest";
 import { main } from "../src/cli.ts";
 import type { CommandContext } from "../src/commands/context.ts";
+import { type DaemonOptions, runDaemon } from "../src/commands/run.ts";
+import { Stopper } from "../src/stopper.ts";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 
@@ -77,4 +79,47 @@ export function acceptBatch(res: ServerResponse, batch: ProbeBatchV1, config: Re
       config: { intervalSec: 30, journal: { minPriority: 4, units: [] }, ...config },
     }),
   );
+}
+
+/**
+ * Runs the daemon for `minutes` of `clock`, a clock the test moves by hand. Time stands still while tracked
+ * work (a check or a command: a real request or process) runs, and work that ends wakes the daemon before
+ * time moves on, as the real sleep would be cut short. `options` gets `track` to wrap the work it hands the
+ * daemon; the daemon's stderr comes back as `log`.
+ */
+export async function runDaemonFor(
+  clock: { now: number },
+  minutes: number,
+  flags: CommandContext["flags"],
+  options: (track: <T>(work: Promise<T>) => Promise<T>) => Omit<DaemonOptions, "stopper">,
+): Promise<{ log: string }> {
+  const start = clock.now;
+  const inFlight = new Set<Promise<unknown>>();
+  const log: string[] = [];
+  const stopper = new Stopper();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+    return work;
+  };
+  await runDaemon(
+    {
+      flags,
+      rest: [],
+      env: {},
+      clock: () => clock.now,
+      sleep: async (ms, signal) => {
+        await Promise.all(inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (signal?.aborted) return;
+        clock.now += ms;
+        if (clock.now - start >= minutes * 60_000) stopper.stop();
+      },
+      out: () => undefined,
+      err: (text) => log.push(text),
+      fetch,
+    },
+    { ...options(track), stopper },
+  );
+  return { log: log.join("") };
 }

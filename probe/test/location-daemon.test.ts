@@ -7,13 +7,12 @@ import { type CheckAssignment, type ProbeBatchV1, probeBatchV1Schema } from "@vi
 import { afterEach, describe, expect, it } from "vitest";
 import { realSleep } from "../src/clock.ts";
 import type { CommandContext } from "../src/commands/context.ts";
-import { runDaemon } from "../src/commands/run.ts";
 import { spoolDir } from "../src/config.ts";
 import { runAssignment } from "../src/location-checks/run-assignment.ts";
 import { TargetRules } from "../src/location-checks/target-rules.ts";
 import { Spool } from "../src/spool.ts";
 import { Stopper } from "../src/stopper.ts";
-import { acceptBatch, FIXTURES, probeConfig, runCli } from "./helpers.ts";
+import { acceptBatch, FIXTURES, probeConfig, runCli, runDaemonFor } from "./helpers.ts";
 
 const T0 = 1_795_800_000_000;
 const MINUTE = 60_000;
@@ -79,48 +78,31 @@ async function probeFor(server: string, savedChecks?: CheckAssignment[]) {
  * wakes the daemon before time moves on (as the real sleep would be cut short).
  */
 async function daemon(configPath: string, minutes: number, flags: CommandContext["flags"] = {}) {
-  const start = clock.now;
-  const inFlight = new Set<Promise<unknown>>();
-  const log: string[] = [];
   let runs = 0;
-  const stopper = new Stopper();
-  const ctx: CommandContext = {
-    flags: { config: configPath, location: "lab-1", ...flags },
-    rest: [],
-    env: {},
-    clock: () => clock.now,
-    sleep: async (ms, signal) => {
-      await Promise.all(inFlight);
-      await new Promise((resolve) => setImmediate(resolve));
-      if (signal?.aborted) return;
-      clock.now += ms;
-      if (clock.now - start >= minutes * MINUTE) stopper.stop();
-    },
-    out: () => undefined,
-    err: (text) => log.push(text),
-    fetch,
-  };
-  await runDaemon(ctx, {
-    stopper,
-    // The shortest backoff each time, so when delivery retries after an outage is known, not drawn.
-    deliveryRandom: () => 0,
-    checks: {
-      ping: { usable: false, detail: "not tried in tests" },
-      run: (assignment, signal) => {
-        runs++;
-        const run = runAssignment(assignment, {
-          rules: new TargetRules(),
-          location: "lab-1",
-          pingUsable: false,
-          signal,
-        });
-        inFlight.add(run);
-        void run.finally(() => inFlight.delete(run));
-        return run;
+  const { log } = await runDaemonFor(
+    clock,
+    minutes,
+    { config: configPath, location: "lab-1", ...flags },
+    (track) => ({
+      // The shortest backoff each time, so when delivery retries after an outage is known, not drawn.
+      deliveryRandom: () => 0,
+      checks: {
+        ping: { usable: false, detail: "not tried in tests" },
+        run: (assignment, signal) => {
+          runs++;
+          return track(
+            runAssignment(assignment, {
+              rules: new TargetRules(),
+              location: "lab-1",
+              pingUsable: false,
+              signal,
+            }),
+          );
+        },
       },
-    },
-  });
-  return { log: log.join(""), runs };
+    }),
+  );
+  return { log, runs };
 }
 
 function httpCheck(url: string): CheckAssignment {

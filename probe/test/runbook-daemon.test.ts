@@ -8,10 +8,10 @@ import type { CommandContext } from "../src/commands/context.ts";
 import { runDaemon } from "../src/commands/run.ts";
 import { runShellCommand } from "../src/runbook-commands/run-command.ts";
 import { Stopper } from "../src/stopper.ts";
-import { acceptBatch, FIXTURES, probeConfig, readBatch, runCli } from "./helpers.ts";
+import { acceptBatch, FIXTURES, probeConfig, readBatch, runCli, runDaemonFor } from "./helpers.ts";
 
 const T0 = 1_795_800_000_000;
-const MINUTE = 60_000;
+const _MINUTE = 60_000;
 const clock = { now: T0 };
 
 type Commands = NonNullable<ProbeRemoteConfig["commands"]>;
@@ -65,44 +65,23 @@ async function probeFor(server: string, extra: Record<string, unknown> = {}) {
  * a command that ends wakes the daemon before time moves on (as the real sleep would be cut short).
  */
 async function daemon(configPath: string, minutes: number, flags: CommandContext["flags"] = {}) {
-  const start = clock.now;
-  const inFlight = new Set<Promise<unknown>>();
-  const log: string[] = [];
   let runs = 0;
-  const stopper = new Stopper();
-  const ctx: CommandContext = {
-    flags: { config: configPath, "no-checks": true, ...flags },
-    rest: [],
-    env: {},
-    clock: () => clock.now,
-    sleep: async (ms, signal) => {
-      await Promise.all(inFlight);
-      await new Promise((resolve) => setImmediate(resolve));
-      if (signal?.aborted) return;
-      clock.now += ms;
-      if (clock.now - start >= minutes * MINUTE) stopper.stop();
-    },
-    out: () => undefined,
-    err: (text) => log.push(text),
-    fetch,
-  };
-  await runDaemon(ctx, {
-    stopper,
-    commands: {
-      run: (command, signal) => {
-        runs++;
-        const run = runShellCommand(command.command, {
-          timeoutMs: command.timeoutSec * 1000,
-          env: {},
-          signal,
-        });
-        inFlight.add(run);
-        void run.finally(() => inFlight.delete(run));
-        return run;
+  const { log } = await runDaemonFor(
+    clock,
+    minutes,
+    { config: configPath, "no-checks": true, ...flags },
+    (track) => ({
+      commands: {
+        run: (command, signal) => {
+          runs++;
+          return track(
+            runShellCommand(command.command, { timeoutMs: command.timeoutSec * 1000, env: {}, signal }),
+          );
+        },
       },
-    },
-  });
-  return { log: log.join(""), runs };
+    }),
+  );
+  return { log, runs };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -139,23 +139,6 @@ export function scriptKey(page: Page, projectId: string): Promise<string> {
   }, projectId);
 }
 
-/** The REST API with a key, as a script would call it; anything but 2xx throws with the answer. */
-export async function callApi<T>(
-  baseUrl: string,
-  key: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const res = await fetch(`${baseUrl}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
-
 /**
  * One batch from a host, as its probe would send it (plain JSON, a fresh batch id, sent now); resolves with
  * the server's answer (its config carries the host's checks and commands).
@@ -198,3 +181,5 @@ export async function acceptAsNewAccount(
   await theirs.getByRole("button", { name: "Accept invitation" }).click();
   await theirs.getByRole("navigation", { name: "Project" }).waitFor();
 }
+
+export { callApi } from "./helpers.ts";

@@ -113,3 +113,20 @@ export async function until<T>(
   }
   throw new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(last)?.slice(0, 800)}`);
 }
+
+/** The REST API with a key, as a script would call it; anything but 2xx throws with the answer. */
+export async function callApi<T>(
+  baseUrl: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${baseUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}

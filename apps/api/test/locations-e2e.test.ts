@@ -13,7 +13,7 @@ import { migrationsFolder } from "@vigil/db/migrate";
 import { startSmtpSink } from "@vigil/notify/testing";
 import { describe, expect, it } from "vitest";
 import { settingsFromEnv, startServer } from "../src/server.ts";
-import { until } from "./helpers.ts";
+import { callApi, until } from "./helpers.ts";
 
 const run = promisify(execFile);
 const probeDir = resolve(import.meta.dirname, "../../../probe");
@@ -71,27 +71,21 @@ describe("checks from three real probe locations against the real server", () =>
       );
     let server = await start(0);
     const port = Number(new URL(server.url).port);
-    const admin = { authorization: `Bearer ${server.adminKey}`, "content-type": "application/json" };
-    const call = async <T>(method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${server.url}${path}`, {
-        method,
-        headers: admin,
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
-      return (await res.json()) as T;
-    };
+    // The key is shown at the first start only; a restarted server keeps it.
+    const adminKey = server.adminKey ?? "";
+    const call = <T>(method: string, path: string, body?: unknown) =>
+      callApi<T>(server.url, adminKey, method, path, body);
     const daemons: ChildProcess[] = [];
     try {
       // Probes collect every 5 s, so a new check reaches them within seconds.
-      await call("PATCH", "/api/v1/projects/current/settings", { probe: { intervalSec: 5 } });
-      await call("POST", "/api/v1/channels", {
+      await call("PATCH", "/projects/current/settings", { probe: { intervalSec: 5 } });
+      await call("POST", "/channels", {
         kind: "email",
         name: "ops",
         to: ["ops@test.example"],
         isDefault: true,
       });
-      const { token } = await call<{ token: string }>("POST", "/api/v1/enrollment-tokens", { name: "e2e" });
+      const { token } = await call<{ token: string }>("POST", "/enrollment-tokens", { name: "e2e" });
 
       for (const location of ["fra-1", "ams-2", "home-lab"]) {
         const stateDir = join(work, location);
@@ -123,11 +117,11 @@ describe("checks from three real probe locations against the real server", () =>
       }
       await until(
         "three probe locations",
-        () => call<{ locations: { name: string }[] }>("GET", "/api/v1/locations"),
+        () => call<{ locations: { name: string }[] }>("GET", "/locations"),
         (l) => ["fra-1", "ams-2", "home-lab"].every((n) => l.locations.some((x) => x.name === n)),
       );
 
-      const check = await call<{ id: string }>("POST", "/api/v1/checks", {
+      const check = await call<{ id: string }>("POST", "/checks", {
         kind: "http",
         name: "shop",
         url: `http://127.0.0.1:${shopPort}/`,
@@ -136,7 +130,7 @@ describe("checks from three real probe locations against the real server", () =>
         locations: ["fra-1", "ams-2", "home-lab"],
         quorum: 2,
       });
-      const cert = await call<{ id: string }>("POST", "/api/v1/checks", {
+      const cert = await call<{ id: string }>("POST", "/checks", {
         kind: "tls",
         name: "certificate",
         host: "127.0.0.1",
@@ -144,7 +138,7 @@ describe("checks from three real probe locations against the real server", () =>
         period: 60,
         locations: ["home-lab"],
       });
-      const view = () => call<CheckView>("GET", `/api/v1/checks/${check.id}`);
+      const view = () => call<CheckView>("GET", `/checks/${check.id}`);
       const statusOf = (v: CheckView, name: string) => v.locationResults.find((l) => l.name === name)?.status;
 
       const up = await until("all three locations up", view, (v) =>
@@ -174,7 +168,7 @@ describe("checks from three real probe locations against the real server", () =>
         () =>
           call<{ runs: { tlsDaysLeft: number | null; location: string }[] }>(
             "GET",
-            `/api/v1/checks/${cert.id}/runs`,
+            `/checks/${cert.id}/runs`,
           ),
         (r) => r.runs.length > 0,
       );
@@ -183,7 +177,7 @@ describe("checks from three real probe locations against the real server", () =>
       expect(
         Math.abs((certRuns.runs[0]?.tlsDaysLeft ?? 0) - Math.floor((notAfter - Date.now()) / DAY)),
       ).toBeLessThanOrEqual(1);
-      expect((await call<CheckView>("GET", `/api/v1/checks/${cert.id}`)).status).toBe("up");
+      expect((await call<CheckView>("GET", `/checks/${cert.id}`)).status).toBe("up");
 
       // The server goes away; the shop recovers meanwhile. The probes keep checking and spool what they see.
       await server.close();
@@ -204,7 +198,7 @@ describe("checks from three real probe locations against the real server", () =>
         (
           await call<{ runs: { at: number; location: string; result: string }[] }>(
             "GET",
-            `/api/v1/checks/${check.id}/runs?limit=200`,
+            `/checks/${check.id}/runs?limit=200`,
           )
         ).runs.filter((r) => r.at > downAt && r.at < backAt);
       const spooled = await until(

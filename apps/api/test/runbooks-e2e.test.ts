@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { migrationsFolder } from "@vigil/db/migrate";
 import { describe, expect, it } from "vitest";
 import { settingsFromEnv, startServer } from "../src/server.ts";
-import { until } from "./helpers.ts";
+import { callApi, until } from "./helpers.ts";
 
 const run = promisify(execFile);
 const probeDir = resolve(import.meta.dirname, "../../../probe");
@@ -32,20 +32,14 @@ describe("runbook commands with real probes and the real server", () => {
       },
       { migrationsFolder, probeDir, log: () => {} },
     );
-    const admin = { authorization: `Bearer ${server.adminKey}`, "content-type": "application/json" };
-    const call = async <T>(method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${server.url}${path}`, {
-        method,
-        headers: admin,
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
-      return (await res.json()) as T;
-    };
+    // The key is shown at the first start only; a restarted server keeps it.
+    const adminKey = server.adminKey ?? "";
+    const call = <T>(method: string, path: string, body?: unknown) =>
+      callApi<T>(server.url, adminKey, method, path, body);
     const daemons: ChildProcess[] = [];
     try {
-      await call("PATCH", "/api/v1/projects/current/settings", { probe: { intervalSec: 5 } });
-      const { token } = await call<{ token: string }>("POST", "/api/v1/enrollment-tokens", { name: "e2e" });
+      await call("PATCH", "/projects/current/settings", { probe: { intervalSec: 5 } });
+      const { token } = await call<{ token: string }>("POST", "/enrollment-tokens", { name: "e2e" });
       const marker = join(work, "touched");
       for (const [name, runbooks] of [
         ["ops-1", { enabled: true, allow: ["uname", "touch"] }],
@@ -75,11 +69,7 @@ describe("runbook commands with real probes and the real server", () => {
       }
       const { hosts: listed } = await until(
         "both hosts reporting",
-        () =>
-          call<{ hosts: { id: string; name: string; facts: { runbooks?: unknown } }[] }>(
-            "GET",
-            "/api/v1/hosts",
-          ),
+        () => call<{ hosts: { id: string; name: string; facts: { runbooks?: unknown } }[] }>("GET", "/hosts"),
         (h) => h.hosts.length === 2 && h.hosts.some((x) => x.facts.runbooks),
       );
       const ids = listed.map((h) => h.id);
@@ -87,19 +77,19 @@ describe("runbook commands with real probes and the real server", () => {
       const opsOne = listed.find((h) => h.facts.runbooks)?.id ?? "";
       const opsTwo = listed.find((h) => !h.facts.runbooks)?.id ?? "";
 
-      const book = await call<{ id: string }>("POST", "/api/v1/runbooks", {
+      const book = await call<{ id: string }>("POST", "/runbooks", {
         name: "look around",
         steps: [
           { kind: "command", title: "Kernel", command: "uname -s", timeoutSec: 30 },
           { kind: "command", title: "Leave a mark", command: `touch ${marker}`, timeoutSec: 30 },
         ],
       });
-      const started = await call<{ id: string }>("POST", `/api/v1/runbooks/${book.id}/runs`, {
+      const started = await call<{ id: string }>("POST", `/runbooks/${book.id}/runs`, {
         hostIds: ids,
       });
       const ended = await until(
         "the run to end",
-        () => call<RunView>("GET", `/api/v1/runbook-runs/${started.id}`),
+        () => call<RunView>("GET", `/runbook-runs/${started.id}`),
         (r) => r.status !== "running" && r.status !== "waiting",
       );
       // ops-2 never enabled runbooks: refused at once, so the first step fails and nothing more is sent.
@@ -111,21 +101,21 @@ describe("runbook commands with real probes and the real server", () => {
       expect(existsSync(marker)).toBe(false);
 
       // On the enabled host alone: an allowed command runs, one outside the allow-list does not.
-      const second = await call<{ id: string }>("POST", `/api/v1/runbooks/${book.id}/runs`, {
+      const second = await call<{ id: string }>("POST", `/runbooks/${book.id}/runs`, {
         hostIds: [opsOne],
       });
       const done = await until(
         "the second run to end",
-        () => call<RunView>("GET", `/api/v1/runbook-runs/${second.id}`),
+        () => call<RunView>("GET", `/runbook-runs/${second.id}`),
         (r) => r.status !== "running" && r.status !== "waiting",
       );
       expect(done.status).toBe("succeeded");
       expect(existsSync(marker)).toBe(true);
-      const sneaky = await call<{ id: string }>("POST", "/api/v1/runbooks", {
+      const sneaky = await call<{ id: string }>("POST", "/runbooks", {
         name: "sneaky",
         steps: [{ kind: "command", title: "x", command: `uname -s; rm -f ${marker}` }],
       });
-      const refused = await call<RunView>("POST", `/api/v1/runbooks/${sneaky.id}/runs`, {
+      const refused = await call<RunView>("POST", `/runbooks/${sneaky.id}/runs`, {
         hostIds: [opsOne],
       });
       expect(refused.status).toBe("failed");
